@@ -115,8 +115,8 @@ SECTION_RANGES = {
     ],
 }
 
-_STOP = {"and", "of", "the", "for", "other", "activities", "activity", "service", "services", "n", "e", "c",
-         "except", "excluding", "related", "own", "use", "supply"}
+_STOP = {"and", "of", "the", "for", "activities", "activity", "except", "excluding", "related", "own", "use",
+         "supply"}
 
 
 def _stems(text: str) -> set:
@@ -467,6 +467,15 @@ def simplify_ring(ring, tol):
     return rounded
 
 
+def rewind(poly):
+    """RFC 7946 orientation: outer ring counter-clockwise, holes clockwise."""
+    out = []
+    for i, ring in enumerate(poly):
+        ccw = ring_area_centroid(ring)[0] > 0
+        out.append(ring if ccw == (i == 0) else ring[::-1])
+    return out
+
+
 def simplify_shape(shape: Shape, tol):
     """Simplify every polygon; drop collapsed rings; always keep the largest polygon."""
     out = []
@@ -475,7 +484,7 @@ def simplify_shape(shape: Shape, tol):
         if outer is None:
             continue
         holes = [h for h in (simplify_ring(r, tol) for r in poly[1:]) if h is not None]
-        out.append([outer] + holes)
+        out.append(rewind([outer] + holes))
     if not out:
         poly = shape.largest_polygon()
         t = tol
@@ -483,7 +492,7 @@ def simplify_shape(shape: Shape, tol):
             t /= 2
             outer = simplify_ring(poly[0], t)
             if outer is not None:
-                out.append([outer])
+                out.append(rewind([outer]))
                 break
             if t < 1e-7:
                 raise RuntimeError("cannot keep the largest polygon")
@@ -727,6 +736,7 @@ def build_territory(raw: str, ref_dir: str, bnd_dir: str, tol_cantons: float, to
             names.append(GERMAN_NAMES[refnis])
         if refnis in ENGLISH_EXONYMS:
             names.append(ENGLISH_EXONYMS[refnis])
+        names = list(dict.fromkeys(names))  # de-duplicate, keep order
         chosen = None
         # 1. exact name (fr, nl, de, then a known English exonym)
         for n in names:
@@ -745,9 +755,16 @@ def build_territory(raw: str, ref_dir: str, bnd_dir: str, tol_cantons: float, to
             tiers = []
             for n in names[:2]:
                 toks = [norm_name(t) for t in name_tokens(n)]
+                # a place named '<municipality>-...' (e.g. 'Walhain-Saint-Paul' for Walhain)
                 tiers.append([p for k in sorted(index) for p in index[k]
                               if [norm_name(t) for t in name_tokens(p["name"])][: len(toks)] == toks
                               and len(name_tokens(p["name"])) > len(toks)])
+            for n in names[:2]:
+                # a place whose name ends with the municipality's name (e.g. 'Westmalle' for
+                # Malle, 'Sint-Pieters-Voeren' for Voeren, 'Neerpelt' for Pelt)
+                key = norm_name(n)
+                if len(key) >= 4:
+                    tiers.append([p for k in sorted(index) if k != key and k.endswith(key) for p in index[k]])
             for n in names[:2]:
                 for part in component_names(n):
                     tiers.append(index.get(norm_name(part), []))
@@ -940,8 +957,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=REPO_ROOT, help="repository root to write data/ into")
     ap.add_argument("--tolerance-cantons", type=float, default=0.001,
                     help="Douglas-Peucker tolerance for cantons, in degrees of latitude (default 0.001 ~ 110 m)")
-    ap.add_argument("--tolerance-arrondissements", type=float, default=0.0015,
-                    help="Douglas-Peucker tolerance for arrondissements (default 0.0015 ~ 170 m)")
+    ap.add_argument("--tolerance-arrondissements", type=float, default=0.001,
+                    help="Douglas-Peucker tolerance for arrondissements (default 0.001 ~ 110 m)")
     args = ap.parse_args(argv)
 
     raw = os.path.abspath(args.raw_dir)

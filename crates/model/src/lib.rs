@@ -10,7 +10,7 @@
 
 mod concept;
 mod date;
-mod entity;
+pub mod entity;
 mod error;
 mod kbo;
 mod labels;
@@ -21,14 +21,15 @@ pub mod suggest;
 pub use concept::{Concept, ConceptRef, Scheme};
 pub use date::{Period, parse_date};
 pub use entity::{
-    Action, ActionStatus, Aggregation, Entity, EntityKind, Indicator, IndicatorKind, Observation,
-    Organisation, SizeClass, Target,
+    Action, ActionStatus, Aggregation, Details, Entity, EntityKind, EntityRef, Event, Indicator,
+    IndicatorKind, Observation, Organisation, Place, SizeClass, Target, check_key,
 };
 pub use error::{FieldError, ValidationErrors};
 pub use kbo::Kbo;
 pub use labels::{LANGS, Labels, Lang};
 pub use provenance::Provenance;
 pub use relation::{Relation, RelationKind};
+
 
 /// Scheme identifiers that the platform itself relies on.
 pub mod schemes {

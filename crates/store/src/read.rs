@@ -1,0 +1,231 @@
+//! Read models: what the store answers, ready to serialise.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use territoria_model::{ConceptRef, Entity, EntityKind, Labels, Provenance};
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Counts {
+    pub entities: BTreeMap<String, u64>,
+    pub demo_entities: u64,
+    pub schemes: u64,
+    pub concepts: u64,
+    pub relations: u64,
+    pub observations: u64,
+    pub audit_entries: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct VersionSummary {
+    pub id: String,
+    pub label: Labels,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub year: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StrategySummary {
+    pub id: String,
+    pub name: Labels,
+    pub description: Labels,
+    pub versions: Vec<VersionSummary>,
+    pub provenance: Provenance,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StrategyTree {
+    pub id: String,
+    pub name: Labels,
+    pub description: Labels,
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+    pub provenance: Provenance,
+    pub version: VersionSummary,
+    pub versions: Vec<VersionSummary>,
+    /// Entities by kind in this version's tree (ambition: 5, lever: 15, …).
+    pub node_counts: BTreeMap<String, u64>,
+    pub children: Vec<Node>,
+}
+
+/// One node of a strategy tree: an ambition, lever, value, programme or action.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Node {
+    pub kind: EntityKind,
+    pub id: String,
+    pub name: Labels,
+    #[serde(skip_serializing_if = "Labels::is_empty")]
+    pub description: Labels,
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+    pub provenance: Provenance,
+    /// Provenance of the link to the parent: `inferred` when the source does not
+    /// state it.
+    pub link: Provenance,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub indicators: Vec<IndicatorView>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<Node>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct IndicatorView {
+    pub id: String,
+    pub name: Labels,
+    pub unit: String,
+    pub kind: String,
+    pub aggregation: String,
+    pub provenance: Provenance,
+    pub observations: Vec<ObservationView>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<TargetView>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ObservationView {
+    pub period: String,
+    pub start: String,
+    pub end: String,
+    pub value: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qualifier: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period_label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub recorded_at: String,
+    pub provenance: Provenance,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TargetView {
+    pub due: String,
+    pub value: f64,
+    pub provenance: Provenance,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SchemeSummary {
+    pub id: String,
+    pub title: Labels,
+    pub description: Labels,
+    pub concepts: u64,
+    pub provenance: Provenance,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ConceptBrief {
+    pub scheme: String,
+    pub notation: String,
+    pub labels: Labels,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ConceptLinkView {
+    pub kind: String,
+    /// `out`: this concept → other (a canton covers a municipality); `in`: the reverse.
+    pub direction: &'static str,
+    pub concept: ConceptBrief,
+    pub partial: bool,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ConceptDetail {
+    pub scheme: String,
+    pub notation: String,
+    pub labels: Labels,
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+    pub provenance: Provenance,
+    /// From the direct parent up to the top of the scheme.
+    pub broader: Vec<ConceptBrief>,
+    pub narrower: Vec<ConceptBrief>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<ConceptLinkView>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub postal_codes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub geometry: Option<serde_json::Value>,
+    /// Entities tagged with this concept or a narrower one.
+    pub tagged_entities: u64,
+}
+
+/// A page of entities of one kind, filtered by concepts (each matched with its
+/// narrower concepts; several concepts are ANDed) and text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntityQuery {
+    pub kind: EntityKind,
+    pub concepts: Vec<ConceptRef>,
+    pub text: Option<String>,
+    pub demo: Option<bool>,
+    pub limit: u32,
+    pub offset: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Page<T> {
+    pub total: u64,
+    pub limit: u32,
+    pub offset: u64,
+    pub items: Vec<T>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct EntitySummary {
+    pub kind: EntityKind,
+    pub id: String,
+    pub name: Labels,
+    pub demo: bool,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct EntityBrief {
+    pub kind: EntityKind,
+    pub id: String,
+    pub name: Labels,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RelationView {
+    pub kind: String,
+    pub entity: EntityBrief,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount_eur: Option<f64>,
+    pub provenance: Provenance,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PlacementView {
+    pub strategy: String,
+    pub version: String,
+    pub parent: EntityBrief,
+    pub link: Provenance,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct EntityDetail {
+    #[serde(flatten)]
+    pub entity: Entity,
+    /// The tags with their labels.
+    pub concepts: Vec<ConceptBrief>,
+    pub relations: Vec<RelationView>,
+    pub inverse_relations: Vec<RelationView>,
+    /// Where this entity sits in strategy trees.
+    pub placements: Vec<PlacementView>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub indicators: Vec<IndicatorView>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: String,
+    pub actor: String,
+    pub operation: String,
+    pub summary: serde_json::Value,
+}

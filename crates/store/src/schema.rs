@@ -1,0 +1,213 @@
+//! Table layout and migrations — the one place that names tables.
+//!
+//! SQL here is kept portable (standard types, `ON CONFLICT`, `RETURNING`, no
+//! `WITHOUT ROWID`, JSON stored as TEXT) so that the PostgreSQL backend can reuse
+//! it; SQLite-only settings (pragmas) live in `sqlite.rs`.
+//!
+//! ```text
+//! schemes ─< concepts ─< concepts (broader)      entities ─┬─ organisations | actions | indicators | places | events
+//!               │  └─< concept_links (canton covers municipality)  ├─< entity_concepts >─ concepts
+//!               ├─< geometries                                       ├─< relations (subject, kind, object)
+//!               └─< postal_codes                                     ├─< strategy_versions ─< strategy_edges
+//!                                                                    └─ indicators ─< observations, targets
+//! audit: one row per committed write
+//! ```
+//! Every fact table carries provenance columns: `source`, `source_date`,
+//! `inferred`, `demo`.
+
+/// `(version, description, SQL)`, applied in order, each in its own transaction.
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "initial schema",
+    r#"
+CREATE TABLE schemes (
+    id INTEGER PRIMARY KEY,
+    slug TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '{}',
+    source TEXT NOT NULL,
+    source_date TEXT,
+    inferred INTEGER NOT NULL DEFAULT 0,
+    demo INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE concepts (
+    id INTEGER PRIMARY KEY,
+    scheme_id INTEGER NOT NULL REFERENCES schemes(id),
+    notation TEXT NOT NULL,
+    broader_id INTEGER REFERENCES concepts(id),
+    labels TEXT NOT NULL,
+    attributes TEXT NOT NULL DEFAULT '{}',
+    source TEXT NOT NULL,
+    source_date TEXT,
+    inferred INTEGER NOT NULL DEFAULT 0,
+    demo INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (scheme_id, notation)
+);
+CREATE INDEX concepts_broader ON concepts(broader_id);
+
+CREATE TABLE concept_links (
+    concept_id INTEGER NOT NULL REFERENCES concepts(id),
+    kind TEXT NOT NULL,
+    related_id INTEGER NOT NULL REFERENCES concepts(id),
+    partial INTEGER NOT NULL DEFAULT 0,
+    source TEXT NOT NULL,
+    PRIMARY KEY (concept_id, kind, related_id)
+);
+CREATE INDEX concept_links_related ON concept_links(related_id);
+
+CREATE TABLE geometries (
+    concept_id INTEGER PRIMARY KEY REFERENCES concepts(id),
+    geojson TEXT NOT NULL,
+    source TEXT NOT NULL
+);
+
+CREATE TABLE postal_codes (
+    postal_code TEXT NOT NULL,
+    concept_id INTEGER NOT NULL REFERENCES concepts(id),
+    source TEXT NOT NULL,
+    PRIMARY KEY (postal_code, concept_id)
+);
+
+CREATE TABLE entities (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    name TEXT NOT NULL,
+    labels TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '{}',
+    attributes TEXT NOT NULL DEFAULT '{}',
+    source TEXT NOT NULL,
+    source_date TEXT,
+    inferred INTEGER NOT NULL DEFAULT 0,
+    demo INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL,
+    UNIQUE (kind, key)
+);
+CREATE INDEX entities_by_name ON entities(kind, name);
+
+CREATE TABLE organisations (
+    entity_id INTEGER PRIMARY KEY REFERENCES entities(id) ON DELETE CASCADE,
+    kbo TEXT UNIQUE,
+    founded TEXT,
+    employees INTEGER,
+    website TEXT
+);
+
+CREATE TABLE actions (
+    entity_id INTEGER PRIMARY KEY REFERENCES entities(id) ON DELETE CASCADE,
+    status TEXT NOT NULL,
+    start_date TEXT,
+    end_date TEXT,
+    budget_eur REAL
+);
+
+CREATE TABLE indicators (
+    entity_id INTEGER PRIMARY KEY REFERENCES entities(id) ON DELETE CASCADE,
+    unit TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    aggregation TEXT NOT NULL,
+    measures_id INTEGER NOT NULL REFERENCES entities(id)
+);
+CREATE INDEX indicators_measures ON indicators(measures_id);
+
+CREATE TABLE places (
+    entity_id INTEGER PRIMARY KEY REFERENCES entities(id) ON DELETE CASCADE,
+    lat REAL NOT NULL,
+    lon REAL NOT NULL,
+    address TEXT,
+    postal_code TEXT
+);
+
+CREATE TABLE events (
+    entity_id INTEGER PRIMARY KEY REFERENCES entities(id) ON DELETE CASCADE,
+    start_date TEXT NOT NULL,
+    end_date TEXT
+);
+
+CREATE TABLE entity_concepts (
+    entity_id INTEGER NOT NULL REFERENCES entities(id) ON DELETE CASCADE,
+    concept_id INTEGER NOT NULL REFERENCES concepts(id),
+    PRIMARY KEY (entity_id, concept_id)
+);
+CREATE INDEX entity_concepts_by_concept ON entity_concepts(concept_id, entity_id);
+
+CREATE TABLE relations (
+    id INTEGER PRIMARY KEY,
+    subject_id INTEGER NOT NULL REFERENCES entities(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    object_id INTEGER NOT NULL REFERENCES entities(id) ON DELETE CASCADE,
+    since TEXT,
+    until TEXT,
+    amount_eur REAL,
+    source TEXT NOT NULL,
+    source_date TEXT,
+    inferred INTEGER NOT NULL DEFAULT 0,
+    demo INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (subject_id, kind, object_id)
+);
+CREATE INDEX relations_object ON relations(object_id, kind);
+
+CREATE TABLE strategy_versions (
+    id INTEGER PRIMARY KEY,
+    strategy_id INTEGER NOT NULL REFERENCES entities(id) ON DELETE CASCADE,
+    slug TEXT NOT NULL,
+    label TEXT NOT NULL,
+    year INTEGER,
+    note TEXT,
+    position INTEGER NOT NULL DEFAULT 0,
+    source TEXT NOT NULL,
+    UNIQUE (strategy_id, slug)
+);
+
+CREATE TABLE strategy_edges (
+    version_id INTEGER NOT NULL REFERENCES strategy_versions(id) ON DELETE CASCADE,
+    parent_id INTEGER NOT NULL REFERENCES entities(id) ON DELETE CASCADE,
+    child_id INTEGER NOT NULL REFERENCES entities(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL DEFAULT 0,
+    source TEXT NOT NULL,
+    source_date TEXT,
+    inferred INTEGER NOT NULL DEFAULT 0,
+    demo INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (version_id, parent_id, child_id)
+);
+CREATE INDEX strategy_edges_child ON strategy_edges(child_id);
+
+CREATE TABLE observations (
+    id INTEGER PRIMARY KEY,
+    indicator_id INTEGER NOT NULL REFERENCES entities(id) ON DELETE CASCADE,
+    period_start TEXT NOT NULL,
+    period_end TEXT NOT NULL,
+    value REAL NOT NULL,
+    qualifier TEXT,
+    period_label TEXT,
+    note TEXT,
+    recorded_at TEXT NOT NULL,
+    source TEXT NOT NULL,
+    source_date TEXT,
+    inferred INTEGER NOT NULL DEFAULT 0,
+    demo INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (indicator_id, period_start, period_end)
+);
+
+CREATE TABLE targets (
+    id INTEGER PRIMARY KEY,
+    indicator_id INTEGER NOT NULL REFERENCES entities(id) ON DELETE CASCADE,
+    due TEXT NOT NULL,
+    value REAL NOT NULL,
+    source TEXT NOT NULL,
+    source_date TEXT,
+    inferred INTEGER NOT NULL DEFAULT 0,
+    demo INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (indicator_id, due)
+);
+
+CREATE TABLE audit (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    summary TEXT NOT NULL
+);
+"#,
+)];

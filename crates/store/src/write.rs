@@ -1,0 +1,888 @@
+//! The single write path: validate, write in one transaction, append the audit row.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::Utc;
+use rusqlite::{OptionalExtension, Transaction, params};
+use serde::Serialize;
+use territoria_model::entity::{Details, EntityRef};
+use territoria_model::{
+    Concept, ConceptRef, Entity, EntityKind, FieldError, Labels, Observation, Provenance,
+    Relation, Scheme, Target, ValidationErrors, suggest,
+};
+
+use crate::{Record, RecordError, Result, StoreError};
+
+/// One change to the store.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    Scheme(Scheme),
+    Concept(Concept),
+    /// A typed link between two concepts, e.g. a judicial canton `covers` a municipality.
+    ConceptLink {
+        from: ConceptRef,
+        kind: String,
+        to: ConceptRef,
+        partial: bool,
+        source: String,
+    },
+    /// The outline of a concept (a canton, an arrondissement) as a GeoJSON geometry.
+    Geometry {
+        concept: ConceptRef,
+        geojson: String,
+        source: String,
+    },
+    PostalCode {
+        postal_code: String,
+        municipality: ConceptRef,
+        source: String,
+    },
+    Entity(Box<Entity>),
+    Relation(Relation),
+    StrategyVersion(StrategyVersion),
+    /// `parent → child` in one version of a strategy's tree.
+    Edge {
+        strategy: String,
+        version: String,
+        parent: EntityRef,
+        child: EntityRef,
+        position: i64,
+        provenance: Provenance,
+    },
+    Observation(Observation),
+    Target(Target),
+}
+
+/// A version of a strategy (Digital Wallonia V3, 2024-2029): each has its own tree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StrategyVersion {
+    pub strategy: String,
+    pub id: String,
+    pub label: Labels,
+    pub year: Option<i64>,
+    pub note: Option<String>,
+    pub position: i64,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct WriteOptions {
+    /// Commit the valid records and report the rejected ones, instead of refusing all.
+    pub skip_invalid: bool,
+}
+
+/// What a committed write did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct WriteReport {
+    pub audit_id: Option<i64>,
+    pub records: u64,
+    pub inserted: BTreeMap<String, u64>,
+    pub updated: BTreeMap<String, u64>,
+    #[serde(skip)]
+    pub rejected: Vec<RecordError>,
+    /// Ids of the entities written, for derived indexes to catch up.
+    #[serde(skip)]
+    pub changed_entities: Vec<i64>,
+}
+
+const MAX_REPORTED_ERRORS: usize = 100;
+
+struct SchemeCache {
+    id: i64,
+    concepts: HashMap<String, i64>,
+}
+
+pub(crate) struct Writer<'t> {
+    tx: &'t Transaction<'t>,
+    now: String,
+    schemes: HashMap<String, SchemeCache>,
+    seen_entities: HashSet<(EntityKind, String)>,
+    seen_kbo: HashMap<String, String>,
+    versions: HashMap<(String, String), i64>,
+    report: WriteReport,
+    changed_keys: Vec<String>,
+}
+
+impl<'t> Writer<'t> {
+    pub(crate) fn new(tx: &'t Transaction<'t>) -> Result<Self> {
+        let mut schemes: HashMap<String, SchemeCache> = HashMap::new();
+        let mut by_id: HashMap<i64, String> = HashMap::new();
+        {
+            let mut st = tx.prepare("SELECT id, slug FROM schemes")?;
+            let rows = st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+            for row in rows {
+                let (id, slug) = row?;
+                by_id.insert(id, slug.clone());
+                schemes.insert(
+                    slug,
+                    SchemeCache {
+                        id,
+                        concepts: HashMap::new(),
+                    },
+                );
+            }
+            let mut st = tx.prepare("SELECT scheme_id, notation, id FROM concepts")?;
+            let rows = st.query_map([], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+            })?;
+            for row in rows {
+                let (sid, notation, id) = row?;
+                if let Some(s) = by_id.get(&sid).and_then(|slug| schemes.get_mut(slug)) {
+                    s.concepts.insert(notation, id);
+                }
+            }
+        }
+        Ok(Self {
+            tx,
+            now: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            schemes,
+            seen_entities: HashSet::new(),
+            seen_kbo: HashMap::new(),
+            versions: HashMap::new(),
+            report: WriteReport::default(),
+            changed_keys: Vec::new(),
+        })
+    }
+
+    /// Feeds every record through validation and, when valid, the write. Returns the
+    /// report, or the refusal when a record is invalid and `skip_invalid` is off.
+    pub(crate) fn run(
+        mut self,
+        actor: &str,
+        operation: &str,
+        records: &mut dyn Iterator<Item = Record>,
+        skip_invalid: bool,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<WriteReport> {
+        let mut refused: Vec<RecordError> = Vec::new();
+        for record in records {
+            self.report.records += 1;
+            if self.report.records % 10_000 == 0 {
+                progress(self.report.records);
+            }
+            let located = match record {
+                Ok(l) => l,
+                Err(e) => {
+                    refused.push(e);
+                    if !skip_invalid && refused.len() >= MAX_REPORTED_ERRORS {
+                        break;
+                    }
+                    continue;
+                }
+            };
+            // After the first refusal (without skip_invalid) we only validate, to
+            // report as many problems as is useful, and write nothing.
+            let write = skip_invalid || refused.is_empty();
+            if let Err(errors) = self.one(&located.op, write)? {
+                let mut errors = errors;
+                let mut location = located.location.clone();
+                if let (Some(loc), Some(col)) = (&mut location, &located.column_of) {
+                    if loc.column.is_none() {
+                        loc.column = errors.0.first().and_then(|e| col(&e.field));
+                    }
+                }
+                errors.0.truncate(20);
+                refused.push(RecordError {
+                    location,
+                    record: describe(&located.op),
+                    errors,
+                });
+                if !skip_invalid && refused.len() >= MAX_REPORTED_ERRORS {
+                    break;
+                }
+            }
+        }
+        progress(self.report.records);
+        if !refused.is_empty() && !skip_invalid {
+            return Err(StoreError::Invalid(refused));
+        }
+        self.report.rejected = refused;
+        let summary = serde_json::json!({
+            "records": self.report.records,
+            "inserted": self.report.inserted,
+            "updated": self.report.updated,
+            "rejected": self.report.rejected.len(),
+            "changed": self.changed_keys,
+            "changed_total": self.report.changed_entities.len(),
+        });
+        self.tx.execute(
+            "INSERT INTO audit(at, actor, operation, summary) VALUES (?1, ?2, ?3, ?4)",
+            params![self.now, actor, operation, summary.to_string()],
+        )?;
+        self.report.audit_id = Some(self.tx.last_insert_rowid());
+        Ok(self.report)
+    }
+
+    fn count(&mut self, what: &str, inserted: bool) {
+        let map = if inserted {
+            &mut self.report.inserted
+        } else {
+            &mut self.report.updated
+        };
+        *map.entry(what.to_owned()).or_default() += 1;
+    }
+
+    /// Validates one op and, if `write`, applies it. The outer error is an internal
+    /// failure, which aborts the whole write; the inner one, the record's refusal.
+    /// Every write of a record happens after all of its validation, so a refused
+    /// record leaves nothing behind even when `skip_invalid` commits the others.
+    fn one(&mut self, op: &Op, write: bool) -> Result<Result<(), ValidationErrors>> {
+        match self.try_one(op, write) {
+            Ok(()) => Ok(Ok(())),
+            Err(Fail::Invalid(e)) => Ok(Err(e)),
+            Err(Fail::Internal(e)) => Err(e),
+        }
+    }
+
+    fn concept_id(&self, field: &str, c: &ConceptRef) -> Result<i64, FieldError> {
+        let Some(scheme) = self.schemes.get(&c.scheme) else {
+            let names: Vec<&str> = self.schemes.keys().map(String::as_str).collect();
+            return Err(FieldError::new(field, format!("unknown scheme `{}`", c.scheme))
+                .suggest(suggest::closest(&c.scheme, names, 3)));
+        };
+        scheme.concepts.get(&c.notation).copied().ok_or_else(|| {
+            FieldError::new(
+                field,
+                format!("unknown code `{}` in scheme `{}`", c.notation, c.scheme),
+            )
+            .suggest(suggest::closest(
+                &c.notation,
+                scheme.concepts.keys().map(String::as_str),
+                3,
+            ))
+        })
+    }
+
+    fn entity_id(&self, field: &str, r: &EntityRef) -> Result<i64, Fail> {
+        let id: Option<i64> = self
+            .tx
+            .prepare_cached("SELECT id FROM entities WHERE kind = ?1 AND key = ?2")?
+            .query_row(params![r.kind.as_str(), r.key], |row| row.get(0))
+            .optional()?;
+        id.ok_or_else(|| Fail::field(field, format!("unknown {r}: create it first")))
+    }
+
+    fn try_one(&mut self, op: &Op, write: bool) -> Result<(), Fail> {
+        match op {
+            Op::Scheme(s) => self.scheme(s, write),
+            Op::Concept(c) => self.concept(c, write),
+            Op::ConceptLink {
+                from,
+                kind,
+                to,
+                partial,
+                source,
+            } => {
+                let a = self.concept_id("from", from)?;
+                let b = self.concept_id("to", to)?;
+                if write {
+                    self.tx
+                        .prepare_cached(
+                            "INSERT INTO concept_links(concept_id, kind, related_id, partial, source)
+                             VALUES (?1, ?2, ?3, ?4, ?5)
+                             ON CONFLICT (concept_id, kind, related_id)
+                             DO UPDATE SET partial = excluded.partial, source = excluded.source",
+                        )?
+                        .execute(params![a, kind, b, partial, source])?;
+                    self.count("concept_link", true);
+                }
+                Ok(())
+            }
+            Op::Geometry {
+                concept,
+                geojson,
+                source,
+            } => {
+                let id = self.concept_id("concept", concept)?;
+                let v: serde_json::Value = serde_json::from_str(geojson)
+                    .map_err(|e| Fail::field("geometry", format!("not GeoJSON: {e}")))?;
+                if !v.get("type").is_some_and(|t| t.is_string()) {
+                    return Err(Fail::field("geometry", "a GeoJSON geometry needs a type"));
+                }
+                if write {
+                    self.tx
+                        .prepare_cached(
+                            "INSERT INTO geometries(concept_id, geojson, source) VALUES (?1, ?2, ?3)
+                             ON CONFLICT (concept_id) DO UPDATE SET geojson = excluded.geojson, source = excluded.source",
+                        )?
+                        .execute(params![id, geojson, source])?;
+                    self.count("geometry", true);
+                }
+                Ok(())
+            }
+            Op::PostalCode {
+                postal_code,
+                municipality,
+                source,
+            } => {
+                if postal_code.len() != 4 || !postal_code.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(Fail::field(
+                        "postal_code",
+                        format!("`{postal_code}` is not a Belgian postal code (4 digits)"),
+                    ));
+                }
+                let id = self.concept_id("municipality", municipality)?;
+                if write {
+                    self.tx
+                        .prepare_cached(
+                            "INSERT INTO postal_codes(postal_code, concept_id, source) VALUES (?1, ?2, ?3)
+                             ON CONFLICT (postal_code, concept_id) DO UPDATE SET source = excluded.source",
+                        )?
+                        .execute(params![postal_code, id, source])?;
+                    self.count("postal_code", true);
+                }
+                Ok(())
+            }
+            Op::Entity(e) => self.entity(e, write),
+            Op::Relation(r) => {
+                r.validate()?;
+                let s = self.entity_id("subject", &r.subject)?;
+                let o = self.entity_id("object", &r.object)?;
+                if write {
+                    let p = &r.provenance;
+                    let n = self
+                        .tx
+                        .prepare_cached(
+                            "INSERT INTO relations(subject_id, kind, object_id, since, until, amount_eur, source, source_date, inferred, demo)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                             ON CONFLICT (subject_id, kind, object_id) DO UPDATE SET
+                               since = excluded.since, until = excluded.until, amount_eur = excluded.amount_eur,
+                               source = excluded.source, source_date = excluded.source_date,
+                               inferred = excluded.inferred, demo = excluded.demo",
+                        )?
+                        .execute(params![
+                            s,
+                            r.kind.as_str(),
+                            o,
+                            r.since.map(|d| d.to_string()),
+                            r.until.map(|d| d.to_string()),
+                            r.amount_eur,
+                            p.source,
+                            p.date.map(|d| d.to_string()),
+                            p.inferred,
+                            p.demo
+                        ])?;
+                    debug_assert_eq!(n, 1);
+                    self.count("relation", true);
+                }
+                Ok(())
+            }
+            Op::StrategyVersion(v) => {
+                let sid = self.entity_id(
+                    "strategy",
+                    &EntityRef::new(EntityKind::Strategy, v.strategy.clone()),
+                )?;
+                territoria_model::entity::check_key("version", &v.id)?;
+                if write {
+                    let id: i64 = self
+                        .tx
+                        .prepare_cached(
+                            "INSERT INTO strategy_versions(strategy_id, slug, label, year, note, position, source)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                             ON CONFLICT (strategy_id, slug) DO UPDATE SET label = excluded.label,
+                               year = excluded.year, note = excluded.note, position = excluded.position,
+                               source = excluded.source
+                             RETURNING id",
+                        )?
+                        .query_row(
+                            params![
+                                sid,
+                                v.id,
+                                serde_json::to_string(&v.label).map_err(StoreError::from)?,
+                                v.year,
+                                v.note,
+                                v.position,
+                                v.source
+                            ],
+                            |r| r.get(0),
+                        )?;
+                    self.versions
+                        .insert((v.strategy.clone(), v.id.clone()), id);
+                    self.count("strategy_version", true);
+                }
+                Ok(())
+            }
+            Op::Edge {
+                strategy,
+                version,
+                parent,
+                child,
+                position,
+                provenance,
+            } => {
+                let vid = match self.versions.get(&(strategy.clone(), version.clone())) {
+                    Some(v) => *v,
+                    None => {
+                        let v: Option<i64> = self
+                            .tx
+                            .prepare_cached(
+                                "SELECT v.id FROM strategy_versions v JOIN entities e ON e.id = v.strategy_id
+                                 WHERE e.kind = 'strategy' AND e.key = ?1 AND v.slug = ?2",
+                            )?
+                            .query_row(params![strategy, version], |r| r.get(0))
+                            .optional()?;
+                        let v = v.ok_or_else(|| {
+                            Fail::field(
+                                "version",
+                                format!("strategy `{strategy}` has no version `{version}`"),
+                            )
+                        })?;
+                        self.versions.insert((strategy.clone(), version.clone()), v);
+                        v
+                    }
+                };
+                let p = self.entity_id("parent", parent)?;
+                let c = self.entity_id("child", child)?;
+                if p == c {
+                    return Err(Fail::field("child", "an entity cannot be its own child"));
+                }
+                if write {
+                    self.tx
+                        .prepare_cached(
+                            "INSERT INTO strategy_edges(version_id, parent_id, child_id, position, source, source_date, inferred, demo)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                             ON CONFLICT (version_id, parent_id, child_id) DO UPDATE SET position = excluded.position,
+                               source = excluded.source, source_date = excluded.source_date,
+                               inferred = excluded.inferred, demo = excluded.demo",
+                        )?
+                        .execute(params![
+                            vid,
+                            p,
+                            c,
+                            position,
+                            provenance.source,
+                            provenance.date.map(|d| d.to_string()),
+                            provenance.inferred,
+                            provenance.demo
+                        ])?;
+                    self.count("strategy_edge", true);
+                }
+                Ok(())
+            }
+            Op::Observation(o) => {
+                o.validate()?;
+                let id = self.entity_id(
+                    "indicator",
+                    &EntityRef::new(EntityKind::Indicator, o.indicator.clone()),
+                )?;
+                if write {
+                    let p = &o.provenance;
+                    let existed: bool = self
+                        .tx
+                        .prepare_cached(
+                            "SELECT 1 FROM observations WHERE indicator_id = ?1 AND period_start = ?2 AND period_end = ?3",
+                        )?
+                        .exists(params![id, o.period.start.to_string(), o.period.end.to_string()])?;
+                    self.tx
+                        .prepare_cached(
+                            "INSERT INTO observations(indicator_id, period_start, period_end, value, qualifier, period_label, note, recorded_at, source, source_date, inferred, demo)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                             ON CONFLICT (indicator_id, period_start, period_end) DO UPDATE SET
+                               value = excluded.value, qualifier = excluded.qualifier, period_label = excluded.period_label,
+                               note = excluded.note, recorded_at = excluded.recorded_at, source = excluded.source,
+                               source_date = excluded.source_date, inferred = excluded.inferred, demo = excluded.demo",
+                        )?
+                        .execute(params![
+                            id,
+                            o.period.start.to_string(),
+                            o.period.end.to_string(),
+                            o.value,
+                            o.qualifier,
+                            o.period_label,
+                            o.note,
+                            self.now,
+                            p.source,
+                            p.date.map(|d| d.to_string()),
+                            p.inferred,
+                            p.demo
+                        ])?;
+                    self.count("observation", !existed);
+                }
+                Ok(())
+            }
+            Op::Target(t) => {
+                if !t.value.is_finite() {
+                    return Err(Fail::field("value", "must be a finite number"));
+                }
+                let id = self.entity_id(
+                    "indicator",
+                    &EntityRef::new(EntityKind::Indicator, t.indicator.clone()),
+                )?;
+                if write {
+                    let p = &t.provenance;
+                    self.tx
+                        .prepare_cached(
+                            "INSERT INTO targets(indicator_id, due, value, source, source_date, inferred, demo)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                             ON CONFLICT (indicator_id, due) DO UPDATE SET value = excluded.value,
+                               source = excluded.source, source_date = excluded.source_date,
+                               inferred = excluded.inferred, demo = excluded.demo",
+                        )?
+                        .execute(params![
+                            id,
+                            t.due.to_string(),
+                            t.value,
+                            p.source,
+                            p.date.map(|d| d.to_string()),
+                            p.inferred,
+                            p.demo
+                        ])?;
+                    self.count("target", true);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn scheme(&mut self, s: &Scheme, write: bool) -> Result<(), Fail> {
+        territoria_model::entity::check_key("id", &s.id)?;
+        if s.title.is_empty() {
+            return Err(Fail::field("title", "a scheme needs a title"));
+        }
+        if write {
+            let p = &s.provenance;
+            let id: i64 = self
+                .tx
+                .prepare_cached(
+                    "INSERT INTO schemes(slug, title, description, source, source_date, inferred, demo)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT (slug) DO UPDATE SET title = excluded.title, description = excluded.description,
+                       source = excluded.source, source_date = excluded.source_date,
+                       inferred = excluded.inferred, demo = excluded.demo
+                     RETURNING id",
+                )?
+                .query_row(
+                    params![
+                        s.id,
+                        json(&s.title)?,
+                        json(&s.description)?,
+                        p.source,
+                        p.date.map(|d| d.to_string()),
+                        p.inferred,
+                        p.demo
+                    ],
+                    |r| r.get(0),
+                )?;
+            let inserted = !self.schemes.contains_key(&s.id);
+            self.schemes.entry(s.id.clone()).or_insert(SchemeCache {
+                id,
+                concepts: HashMap::new(),
+            });
+            self.count("scheme", inserted);
+        }
+        Ok(())
+    }
+
+    fn concept(&mut self, c: &Concept, write: bool) -> Result<(), Fail> {
+        let Some(scheme) = self.schemes.get(&c.scheme) else {
+            let names: Vec<&str> = self.schemes.keys().map(String::as_str).collect();
+            return Err(Fail::Invalid(
+                FieldError::new("scheme", format!("unknown scheme `{}`", c.scheme))
+                    .suggest(suggest::closest(&c.scheme, names, 3))
+                    .into(),
+            ));
+        };
+        if c.notation.trim().is_empty() || c.notation.contains(':') {
+            return Err(Fail::field(
+                "notation",
+                format!("`{}` is not a valid notation", c.notation),
+            ));
+        }
+        if c.labels.is_empty() {
+            return Err(Fail::field("labels", "a concept needs a label"));
+        }
+        let broader = match &c.broader {
+            Some(b) if b == &c.notation => {
+                return Err(Fail::field("broader", "a concept cannot be its own broader"));
+            }
+            Some(b) => Some(self.concept_id(
+                "broader",
+                &ConceptRef::new(c.scheme.clone(), b.clone()),
+            )?),
+            None => None,
+        };
+        if write {
+            let scheme_id = scheme.id;
+            let p = &c.provenance;
+            let id: i64 = self
+                .tx
+                .prepare_cached(
+                    "INSERT INTO concepts(scheme_id, notation, broader_id, labels, attributes, source, source_date, inferred, demo)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                     ON CONFLICT (scheme_id, notation) DO UPDATE SET broader_id = excluded.broader_id,
+                       labels = excluded.labels, attributes = excluded.attributes, source = excluded.source,
+                       source_date = excluded.source_date, inferred = excluded.inferred, demo = excluded.demo
+                     RETURNING id",
+                )?
+                .query_row(
+                    params![
+                        scheme_id,
+                        c.notation,
+                        broader,
+                        json(&c.labels)?,
+                        serde_json::Value::Object(c.attributes.clone()).to_string(),
+                        p.source,
+                        p.date.map(|d| d.to_string()),
+                        p.inferred,
+                        p.demo
+                    ],
+                    |r| r.get(0),
+                )?;
+            let cache = self.schemes.get_mut(&c.scheme).expect("checked above");
+            let inserted = cache.concepts.insert(c.notation.clone(), id).is_none();
+            self.count("concept", inserted);
+        }
+        Ok(())
+    }
+
+    fn entity(&mut self, e: &Entity, write: bool) -> Result<(), Fail> {
+        e.validate()?;
+        let mut errs = ValidationErrors::default();
+        let mut tag_ids = Vec::with_capacity(e.tags.len());
+        for t in &e.tags {
+            match self.concept_id(&t.scheme, t) {
+                Ok(id) => tag_ids.push(id),
+                Err(fe) => errs.push(fe),
+            }
+        }
+        tag_ids.sort_unstable();
+        tag_ids.dedup();
+        if !self.seen_entities.insert((e.kind, e.key.clone())) {
+            errs.push(FieldError::new(
+                "key",
+                format!("duplicate identifier: {} appears twice in this input", e.reference()),
+            ));
+        }
+        let existing: Option<i64> = self
+            .tx
+            .prepare_cached("SELECT id FROM entities WHERE kind = ?1 AND key = ?2")?
+            .query_row(params![e.kind.as_str(), e.key], |r| r.get(0))
+            .optional()?;
+        let mut measures = None;
+        match &e.details {
+            Details::Organisation(o) => {
+                if let Some(kbo) = o.kbo {
+                    let k = kbo.to_string();
+                    if let Some(other) = self.seen_kbo.insert(k.clone(), e.key.clone()) {
+                        if other != e.key {
+                            errs.push(FieldError::new(
+                                "kbo",
+                                format!("duplicate identifier: enterprise number {k} is also given to organisation/{other} in this input"),
+                            ));
+                        }
+                    }
+                    let holder: Option<String> = self
+                        .tx
+                        .prepare_cached(
+                            "SELECT e.key FROM organisations o JOIN entities e ON e.id = o.entity_id WHERE o.kbo = ?1",
+                        )?
+                        .query_row(params![k], |r| r.get(0))
+                        .optional()?;
+                    if let Some(h) = holder.filter(|h| h != &e.key) {
+                        errs.push(FieldError::new(
+                            "kbo",
+                            format!("duplicate identifier: enterprise number {k} already belongs to organisation/{h}"),
+                        ));
+                    }
+                }
+            }
+            Details::Indicator(i) => match self.entity_id("measures", &i.measures) {
+                Ok(id) => measures = Some(id),
+                Err(Fail::Invalid(v)) => errs.0.extend(v.0),
+                Err(f) => return Err(f),
+            },
+            _ => {}
+        }
+        if !errs.is_empty() {
+            return Err(Fail::Invalid(errs));
+        }
+        if !write {
+            return Ok(());
+        }
+        let p = &e.provenance;
+        let attrs = serde_json::Value::Object(e.attributes.clone()).to_string();
+        let id = match existing {
+            Some(id) => {
+                self.tx
+                    .prepare_cached(
+                        "UPDATE entities SET name = ?2, labels = ?3, description = ?4, attributes = ?5,
+                           source = ?6, source_date = ?7, inferred = ?8, demo = ?9, updated_at = ?10
+                         WHERE id = ?1",
+                    )?
+                    .execute(params![
+                        id,
+                        e.name.main(),
+                        json(&e.name)?,
+                        json(&e.description)?,
+                        attrs,
+                        p.source,
+                        p.date.map(|d| d.to_string()),
+                        p.inferred,
+                        p.demo,
+                        self.now
+                    ])?;
+                self.tx
+                    .prepare_cached("DELETE FROM entity_concepts WHERE entity_id = ?1")?
+                    .execute([id])?;
+                for table in ["organisations", "actions", "indicators", "places", "events"] {
+                    self.tx
+                        .prepare_cached(&format!("DELETE FROM {table} WHERE entity_id = ?1"))?
+                        .execute([id])?;
+                }
+                id
+            }
+            None => {
+                self.tx
+                    .prepare_cached(
+                        "INSERT INTO entities(kind, key, name, labels, description, attributes, source, source_date, inferred, demo, updated_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                    )?
+                    .execute(params![
+                        e.kind.as_str(),
+                        e.key,
+                        e.name.main(),
+                        json(&e.name)?,
+                        json(&e.description)?,
+                        attrs,
+                        p.source,
+                        p.date.map(|d| d.to_string()),
+                        p.inferred,
+                        p.demo,
+                        self.now
+                    ])?;
+                self.tx.last_insert_rowid()
+            }
+        };
+        {
+            let mut st = self
+                .tx
+                .prepare_cached("INSERT INTO entity_concepts(entity_id, concept_id) VALUES (?1, ?2)")?;
+            for t in tag_ids {
+                st.execute([id, t])?;
+            }
+        }
+        match &e.details {
+            Details::None => {}
+            Details::Organisation(o) => {
+                self.tx
+                    .prepare_cached(
+                        "INSERT INTO organisations(entity_id, kbo, founded, employees, website) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    )?
+                    .execute(params![
+                        id,
+                        o.kbo.map(|k| k.to_string()),
+                        o.founded.map(|d| d.to_string()),
+                        o.employees,
+                        o.website
+                    ])?;
+            }
+            Details::Action(a) => {
+                self.tx
+                    .prepare_cached(
+                        "INSERT INTO actions(entity_id, status, start_date, end_date, budget_eur) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    )?
+                    .execute(params![
+                        id,
+                        a.status.as_str(),
+                        a.start.map(|d| d.to_string()),
+                        a.end.map(|d| d.to_string()),
+                        a.budget_eur
+                    ])?;
+            }
+            Details::Indicator(i) => {
+                self.tx
+                    .prepare_cached(
+                        "INSERT INTO indicators(entity_id, unit, kind, aggregation, measures_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    )?
+                    .execute(params![
+                        id,
+                        i.unit,
+                        i.kind.as_str(),
+                        i.aggregation.as_str(),
+                        measures
+                    ])?;
+            }
+            Details::Place(pl) => {
+                self.tx
+                    .prepare_cached(
+                        "INSERT INTO places(entity_id, lat, lon, address, postal_code) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    )?
+                    .execute(params![id, pl.lat, pl.lon, pl.address, pl.postal_code])?;
+            }
+            Details::Event(ev) => {
+                self.tx
+                    .prepare_cached(
+                        "INSERT INTO events(entity_id, start_date, end_date) VALUES (?1, ?2, ?3)",
+                    )?
+                    .execute(params![
+                        id,
+                        ev.start.to_string(),
+                        ev.end.map(|d| d.to_string())
+                    ])?;
+            }
+        }
+        self.count(e.kind.as_str(), existing.is_none());
+        self.report.changed_entities.push(id);
+        if self.changed_keys.len() < 50 {
+            self.changed_keys.push(e.reference().to_string());
+        }
+        Ok(())
+    }
+}
+
+fn json<T: Serialize>(v: &T) -> Result<String, StoreError> {
+    Ok(serde_json::to_string(v)?)
+}
+
+fn describe(op: &Op) -> String {
+    match op {
+        Op::Scheme(s) => format!("scheme {}", s.id),
+        Op::Concept(c) => format!("concept {}:{}", c.scheme, c.notation),
+        Op::ConceptLink { from, to, .. } => format!("link {from} → {to}"),
+        Op::Geometry { concept, .. } => format!("geometry of {concept}"),
+        Op::PostalCode { postal_code, .. } => format!("postal code {postal_code}"),
+        Op::Entity(e) => e.reference().to_string(),
+        Op::Relation(r) => format!("{} {} {}", r.subject, r.kind, r.object),
+        Op::StrategyVersion(v) => format!("strategy/{} version {}", v.strategy, v.id),
+        Op::Edge { parent, child, .. } => format!("edge {parent} → {child}"),
+        Op::Observation(o) => format!("observation of indicator/{} for {}", o.indicator, o.period),
+        Op::Target(t) => format!("target of indicator/{} for {}", t.indicator, t.due),
+    }
+}
+
+/// Why a record failed: the user's mistake, or an internal error.
+enum Fail {
+    Invalid(ValidationErrors),
+    Internal(StoreError),
+}
+
+impl Fail {
+    fn field(field: &str, message: impl Into<String>) -> Self {
+        Fail::Invalid(FieldError::new(field, message).into())
+    }
+}
+
+impl From<FieldError> for Fail {
+    fn from(e: FieldError) -> Self {
+        Fail::Invalid(e.into())
+    }
+}
+
+impl From<ValidationErrors> for Fail {
+    fn from(e: ValidationErrors) -> Self {
+        Fail::Invalid(e)
+    }
+}
+
+impl From<rusqlite::Error> for Fail {
+    fn from(e: rusqlite::Error) -> Self {
+        Fail::Internal(e.into())
+    }
+}
+
+impl From<StoreError> for Fail {
+    fn from(e: StoreError) -> Self {
+        Fail::Internal(e)
+    }
+}
+

@@ -521,6 +521,18 @@ impl Store for SqliteStore {
             measured.push(sid);
             let mut indicators = indicators_of(c, &measured)?;
             let mut node_counts: BTreeMap<String, u64> = BTreeMap::new();
+            // Entities may carry a name per version (`names_by_version`), e.g. an ambition
+            // renamed in the 2024-2029 restatement.
+            for e in entities.values_mut() {
+                if let Some(n) = e
+                    .attributes
+                    .get("names_by_version")
+                    .and_then(|m| m.get(&vsum.id))
+                    .and_then(|v| serde_json::from_value::<Labels>(v.clone()).ok())
+                {
+                    e.name = n;
+                }
+            }
             fn build(
                 id: i64,
                 link: Provenance,

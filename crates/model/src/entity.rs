@@ -294,6 +294,13 @@ impl Entity {
                 self.kind == EntityKind::Event
             }
         };
+        let needs_details = matches!(self.kind, EntityKind::Action | EntityKind::Indicator | EntityKind::Place);
+        if needs_details && self.details.is_none() {
+            errs.push(FieldError::new(
+                "details",
+                format!("a {} needs its details (see the documentation of its fields)", self.kind),
+            ));
+        }
         if !kind_ok {
             errs.push(FieldError::new(
                 "details",

@@ -913,7 +913,7 @@ fn places(world: &World) -> Vec<Op> {
 
 /// The whole demo, as a stream of operations (reference data and the strategy file
 /// must be loaded first, or be earlier in the same stream).
-pub fn ops(options: &DemoOptions) -> impl Iterator<Item = Op> {
+pub fn ops(options: &DemoOptions) -> impl Iterator<Item = Op> + use<> {
     let world = World::new(options.seed);
     let n = options.organisations;
     let file = strategy::parse(strategy::DIGITAL_WALLONIA_PATH, strategy::DIGITAL_WALLONIA)

@@ -38,3 +38,60 @@ pub fn load(
         progress,
     )
 }
+
+/// Everything a fresh store needs: reference data, the Digital Wallonia strategy file and,
+/// if asked, the demo ecosystem — in dependency order, for one transaction.
+pub fn bootstrap_ops(demo: Option<&demo::DemoOptions>) -> impl Iterator<Item = Op> + use<> {
+    let demo_ops: Box<dyn Iterator<Item = Op>> = match demo {
+        Some(d) => Box::new(demo::ops(d)),
+        None => Box::new(std::iter::empty()),
+    };
+    reference::ops()
+        .into_iter()
+        .chain(strategy::digital_wallonia_ops())
+        .chain(demo_ops)
+}
+
+/// True when the store already holds the shipped strategy (i.e. was bootstrapped).
+pub fn is_bootstrapped(store: &dyn Store) -> Result<bool, StoreError> {
+    Ok(store
+        .strategies()?
+        .iter()
+        .any(|s| s.id == "digital-wallonia"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use territoria_model::{ConceptRef, EntityKind};
+    use territoria_store::{EntityQuery, SqliteStore};
+
+    #[test]
+    fn bootstrap_loads_reference_strategy_and_demo() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.sqlite")).unwrap();
+        let opts = demo::DemoOptions { seed: 42, organisations: 2000 };
+        let report = load(&store, "bootstrap", bootstrap_ops(Some(&opts)), &mut |_| {}).unwrap();
+        assert!(report.rejected.is_empty());
+        assert!(is_bootstrapped(&store).unwrap());
+        let tree = store.strategy("digital-wallonia", Some("2024-2029")).unwrap().unwrap();
+        assert_eq!(tree.node_counts["ambition"], 5);
+        assert_eq!(tree.node_counts["lever"], 15);
+        assert_eq!(tree.node_counts["value"], 15);
+        let wal = store
+            .entities(&EntityQuery {
+                kind: EntityKind::Organisation,
+                concepts: vec![ConceptRef::new("territory", "03000")],
+                text: None,
+                demo: Some(true),
+                limit: 1,
+                offset: 0,
+            })
+            .unwrap();
+        assert!(wal.total > 1500, "{}", wal.total);
+        let c = store.concept("territory", "03000").unwrap().unwrap();
+        assert_eq!(c.narrower.len(), 5);
+        let problems = store.check().unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+}

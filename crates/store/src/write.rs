@@ -761,7 +761,12 @@ impl<'t> Writer<'t> {
                 st.execute([id, t])?;
             }
         }
-        match &e.details {
+        let default_org = Details::Organisation(Default::default());
+        let details = match (&e.details, e.kind) {
+            (Details::None, EntityKind::Organisation) => &default_org,
+            (d, _) => d,
+        };
+        match details {
             Details::None => {}
             Details::Organisation(o) => {
                 self.tx

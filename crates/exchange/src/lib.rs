@@ -1,0 +1,200 @@
+//! Exchange formats: CSV and JSON import/export of organisations, actions and
+//! indicator observations.
+//!
+//! * Export streams from the store (`Store::export_*`) to any writer; a million rows
+//!   never sit in memory.
+//! * Import parses records one by one, turns them into store operations that carry
+//!   their location (file, line, column) and feeds them to the store's single write path
+//!   — one transaction: a bad file commits nothing, unless `skip_invalid`, which commits
+//!   the valid rows and reports the others with their reason.
+//! * Export then import gives the same data (a property test holds us to it).
+//!
+//! CSV: UTF-8, `;`-separated with a byte-order mark by default (how Belgian users open
+//! CSV in Excel); multi-valued cells use `|`. Import accepts `;` or `,` (taken from the
+//! header line) and ignores a BOM. Columns are documented in `docs/exchange.md`.
+//! JSON: an array of objects, one per line, in the model's serde form.
+
+mod csv_format;
+mod json_format;
+
+use std::io::{Read, Write};
+
+use territoria_model::{ConceptRef, EntityKind};
+use territoria_store::{RecordError, Store, StoreError, WriteOptions, WriteReport};
+
+pub use csv_format::CsvOptions;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Collection {
+    Organisations,
+    Actions,
+    Observations,
+}
+
+impl Collection {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "organisations" | "organisation" | "organizations" => Some(Self::Organisations),
+            "actions" | "action" => Some(Self::Actions),
+            "observations" | "observation" | "indicator-observations" => {
+                Some(Self::Observations)
+            }
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Organisations => "organisations",
+            Self::Actions => "actions",
+            Self::Observations => "observations",
+        }
+    }
+
+    pub(crate) fn kind(self) -> Option<EntityKind> {
+        match self {
+            Self::Organisations => Some(EntityKind::Organisation),
+            Self::Actions => Some(EntityKind::Action),
+            Self::Observations => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Json,
+}
+
+impl Format {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "csv" => Some(Self::Csv),
+            "json" => Some(Self::Json),
+            _ => None,
+        }
+    }
+
+    /// The format a file name implies.
+    pub fn of_path(path: &std::path::Path) -> Option<Self> {
+        path.extension().and_then(|e| e.to_str()).and_then(Self::parse)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExchangeError {
+    /// The file as a whole cannot be read (not UTF-8, no header, truncated JSON…).
+    #[error("{file}: {message}")]
+    Unreadable { file: String, message: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("writing the export: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    pub skip_invalid: bool,
+    /// Who is importing, for the audit trail.
+    pub actor: String,
+}
+
+/// What an import did: the store's report, with the rejected rows (only with
+/// `skip_invalid`; otherwise they come back as `StoreError::Invalid`).
+pub struct ImportReport {
+    pub write: WriteReport,
+    pub rejected: Vec<RecordError>,
+}
+
+/// Scheme columns of each collection: `(column, scheme)`. Tags of other schemes go to
+/// the `other_tags` column as `scheme:notation`.
+pub(crate) fn tag_columns(c: Collection) -> &'static [(&'static str, &'static str)] {
+    use territoria_model::schemes as s;
+    match c {
+        Collection::Organisations => &[
+            ("legal_form", s::LEGAL_FORM),
+            ("nace_2008", s::NACE_2008),
+            ("nace_2025", s::NACE_2025),
+            ("municipality", s::TERRITORY),
+            ("size_class", s::SIZE_CLASS),
+            ("kind", s::ORGANISATION_KIND),
+            ("digital_offer", s::DIGITAL_OFFER),
+        ],
+        Collection::Actions => &[
+            ("action_type", s::ACTION_TYPE),
+            ("target_audience", s::TARGET_AUDIENCE),
+            ("funding_source", s::FUNDING_SOURCE),
+            ("territory", s::TERRITORY),
+        ],
+        Collection::Observations => &[],
+    }
+}
+
+pub(crate) fn split_tags(
+    c: Collection,
+    tags: &[ConceptRef],
+) -> (Vec<Vec<&str>>, Vec<String>) {
+    let cols = tag_columns(c);
+    let mut by_col: Vec<Vec<&str>> = vec![Vec::new(); cols.len()];
+    let mut other = Vec::new();
+    for t in tags {
+        match cols.iter().position(|(_, s)| *s == t.scheme) {
+            Some(i) => by_col[i].push(t.notation.as_str()),
+            None => other.push(t.to_string()),
+        }
+    }
+    (by_col, other)
+}
+
+/// Relations exported with their subject. Leads and partners of an action (`operates`,
+/// `partner_of`) travel with the action (columns `lead`, `partners`), so that importing
+/// organisations before actions works.
+pub(crate) fn travels_with_subject(r: &territoria_model::Relation) -> bool {
+    r.object.kind != EntityKind::Action
+}
+
+/// Streams a collection out of the store. Returns the number of records written.
+pub fn export(
+    store: &dyn Store,
+    collection: Collection,
+    format: Format,
+    csv: &CsvOptions,
+    out: &mut dyn Write,
+) -> Result<u64, ExchangeError> {
+    match format {
+        Format::Csv => csv_format::export(store, collection, csv, out),
+        Format::Json => json_format::export(store, collection, out),
+    }
+}
+
+/// Imports a file into the store through the single write path.
+pub fn import(
+    store: &dyn Store,
+    collection: Collection,
+    format: Format,
+    file: &str,
+    input: &mut dyn Read,
+    options: &ImportOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ImportReport, ExchangeError> {
+    let mut records = match format {
+        Format::Csv => csv_format::records(collection, file, input)?,
+        Format::Json => json_format::records(collection, file, input)?,
+    };
+    let actor = if options.actor.is_empty() {
+        "territoria import"
+    } else {
+        options.actor.as_str()
+    };
+    let write = store.apply(
+        actor,
+        &format!("import {} from {file}", collection.as_str()),
+        &mut records,
+        &WriteOptions {
+            skip_invalid: options.skip_invalid,
+        },
+        progress,
+    )?;
+    let rejected = write.rejected.clone();
+    Ok(ImportReport { write, rejected })
+}

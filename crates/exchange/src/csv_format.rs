@@ -5,9 +5,9 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::sync::Arc;
 
 use territoria_model::{
-    Action, ActionStatus, ConceptRef, Details, Entity, EntityRef, FieldError, Kbo,
-    Labels, Lang, Observation, Organisation, Period, Provenance, Relation, RelationKind,
-    ValidationErrors, parse_date,
+    Action, ActionStatus, ConceptRef, Details, Entity, EntityRef, FieldError, Kbo, Labels, Lang,
+    Observation, Organisation, Period, Provenance, Relation, RelationKind, ValidationErrors,
+    parse_date,
 };
 use territoria_store::{Located, Location, Op, Record, RecordError, Store};
 
@@ -135,7 +135,8 @@ pub fn export(
                 o.note.clone().unwrap_or_default(),
             ];
             prov_cells(&o.provenance, &mut row);
-            w.write_record(&row).map_err(|e| territoria_store::StoreError::Internal(e.to_string()))
+            w.write_record(&row)
+                .map_err(|e| territoria_store::StoreError::Internal(e.to_string()))
         })?,
         _ => {
             let kind = c.kind().expect("entity collection");
@@ -226,14 +227,21 @@ pub(crate) fn parse_bool(field: &str, s: &str) -> Result<bool, FieldError> {
     match s.trim().to_ascii_lowercase().as_str() {
         "" | "false" | "0" | "no" | "non" | "nee" => Ok(false),
         "true" | "1" | "yes" | "oui" | "ja" => Ok(true),
-        other => Err(FieldError::new(field, format!("`{other}` is not true or false"))),
+        other => Err(FieldError::new(
+            field,
+            format!("`{other}` is not true or false"),
+        )),
     }
 }
 
 pub(crate) fn parse_number(field: &str, s: &str) -> Result<f64, FieldError> {
     let t = s.trim().replace(['\u{202f}', '\u{a0}', ' '], "");
     // Accept a decimal comma when there is no dot (Belgian spreadsheets).
-    let t = if !t.contains('.') { t.replace(',', ".") } else { t };
+    let t = if !t.contains('.') {
+        t.replace(',', ".")
+    } else {
+        t
+    };
     t.parse::<f64>()
         .ok()
         .filter(|x| x.is_finite())
@@ -244,7 +252,9 @@ fn parse_relation(subject: &EntityRef, s: &str, prov: &Provenance) -> Result<Rel
     let bad = || {
         FieldError::new(
             "relations",
-            format!("`{s}` is not a relation: write kind:entity-kind/key, optionally @since ~until =amount, e.g. labelled:label/made-different@2021-10-01"),
+            format!(
+                "`{s}` is not a relation: write kind:entity-kind/key, optionally @since ~until =amount, e.g. labelled:label/made-different@2021-10-01"
+            ),
         )
     };
     let (kind, rest) = s.split_once(':').ok_or_else(bad)?;
@@ -266,7 +276,9 @@ fn parse_relation(subject: &EntityRef, s: &str, prov: &Provenance) -> Result<Rel
     };
     let mut tail = &rest[end..];
     while let Some(marker) = tail.chars().next() {
-        let next = tail[1..].find(['@', '~', '=']).map_or(tail.len(), |p| p + 1);
+        let next = tail[1..]
+            .find(['@', '~', '='])
+            .map_or(tail.len(), |p| p + 1);
         let value = &tail[1..next];
         match marker {
             '@' => r.since = Some(parse_date("relations", value)?),
@@ -293,7 +305,9 @@ impl Row<'_> {
             .trim()
     }
     fn opt(&self, col: &str) -> Option<String> {
-        Some(self.get(col)).filter(|s| !s.is_empty()).map(str::to_owned)
+        Some(self.get(col))
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
     }
 }
 
@@ -371,7 +385,10 @@ fn row_ops(c: Collection, row: &Row) -> Result<(Op, Vec<Op>), ValidationErrors> 
     if let Some(a) = row.opt("attributes") {
         match serde_json::from_str::<serde_json::Value>(&a) {
             Ok(serde_json::Value::Object(m)) => e.attributes = m,
-            _ => errs.push(FieldError::new("attributes", "must be a JSON object, e.g. {\"url\": \"https://…\"}")),
+            _ => errs.push(FieldError::new(
+                "attributes",
+                "must be a JSON object, e.g. {\"url\": \"https://…\"}",
+            )),
         }
     }
     match c {
@@ -392,7 +409,10 @@ fn row_ops(c: Collection, row: &Row) -> Result<(Op, Vec<Op>), ValidationErrors> 
             if let Some(n) = row.opt("employees") {
                 match n.parse::<u32>() {
                     Ok(n) => o.employees = Some(n),
-                    Err(_) => errs.push(FieldError::new("employees", format!("`{n}` is not a whole number of people"))),
+                    Err(_) => errs.push(FieldError::new(
+                        "employees",
+                        format!("`{n}` is not a whole number of people"),
+                    )),
                 }
             }
             o.website = row.opt("website");
@@ -402,12 +422,28 @@ fn row_ops(c: Collection, row: &Row) -> Result<(Op, Vec<Op>), ValidationErrors> 
             let status = ActionStatus::parse(row.get("status")).unwrap_or_else(|| {
                 let names: Vec<&str> = ActionStatus::ALL.iter().map(|s| s.as_str()).collect();
                 errs.push(
-                    FieldError::new("status", format!("`{}` is not a status: use {}", row.get("status"), names.join(", ")))
-                        .suggest(territoria_model::suggest::closest(row.get("status"), names, 2)),
+                    FieldError::new(
+                        "status",
+                        format!(
+                            "`{}` is not a status: use {}",
+                            row.get("status"),
+                            names.join(", ")
+                        ),
+                    )
+                    .suggest(territoria_model::suggest::closest(
+                        row.get("status"),
+                        names,
+                        2,
+                    )),
                 );
                 ActionStatus::Planned
             });
-            let mut a = Action { status, start: None, end: None, budget_eur: None };
+            let mut a = Action {
+                status,
+                start: None,
+                end: None,
+                budget_eur: None,
+            };
             for (col, slot) in [("start", &mut a.start), ("end", &mut a.end)] {
                 if let Some(d) = row.opt(col) {
                     match parse_date(col, &d) {
@@ -456,7 +492,10 @@ fn row_ops(c: Collection, row: &Row) -> Result<(Op, Vec<Op>), ValidationErrors> 
                 )),
             }
         }
-        for (col, kind) in [("lead", RelationKind::Operates), ("partners", RelationKind::PartnerOf)] {
+        for (col, kind) in [
+            ("lead", RelationKind::Operates),
+            ("partners", RelationKind::PartnerOf),
+        ] {
             for who in multi(row.get(col)) {
                 match EntityRef::parse(col, who) {
                     Ok(o) => later.push(Op::Relation(Relation {
@@ -518,7 +557,11 @@ pub fn records<'a>(
         Collection::Observations => &["indicator", "period", "value", "source"],
         _ => &["id", "source"],
     };
-    let missing: Vec<&str> = required.iter().copied().filter(|r| !index.contains_key(*r)).collect();
+    let missing: Vec<&str> = required
+        .iter()
+        .copied()
+        .filter(|r| !index.contains_key(*r))
+        .collect();
     if !missing.is_empty() {
         return Err(ExchangeError::Unreadable {
             file: file.into(),
@@ -544,13 +587,21 @@ pub fn records<'a>(
         });
     }
     // Field (or scheme) name → column number, so errors can name the column.
-    let mut columns: HashMap<String, u64> = index.iter().map(|(k, v)| (k.clone(), *v as u64 + 1)).collect();
+    let mut columns: HashMap<String, u64> = index
+        .iter()
+        .map(|(k, v)| (k.clone(), *v as u64 + 1))
+        .collect();
     for (col, scheme) in tag_columns(c) {
         if let Some(i) = index.get(*col) {
             columns.insert((*scheme).to_owned(), *i as u64 + 1);
         }
     }
-    for (field, col) in [("key", "id"), ("name", "name_fr"), ("indicator", "indicator"), ("details", "id")] {
+    for (field, col) in [
+        ("key", "id"),
+        ("name", "name_fr"),
+        ("indicator", "indicator"),
+        ("details", "id"),
+    ] {
         if let Some(i) = index.get(col) {
             columns.entry(field.to_owned()).or_insert(*i as u64 + 1);
         }
@@ -584,26 +635,40 @@ pub fn records<'a>(
                 Err(e) => {
                     let line = e.position().map(|p| p.line()).unwrap_or(0);
                     return Some(Err(RecordError {
-                        location: Some(Location { file: file.clone(), line, column: None }),
+                        location: Some(Location {
+                            file: file.clone(),
+                            line,
+                            column: None,
+                        }),
                         record: String::new(),
                         errors: FieldError::new("row", format!("unreadable CSV: {e}")).into(),
                     }));
                 }
             };
             let line = rec.position().map(|p| p.line()).unwrap_or(0);
-            let location = Location { file: file.clone(), line, column: None };
+            let location = Location {
+                file: file.clone(),
+                line,
+                column: None,
+            };
             if rec.len() != ncols {
                 return Some(Err(RecordError {
                     location: Some(location),
                     record: String::new(),
                     errors: FieldError::new(
                         "row",
-                        format!("{} cells where the header has {ncols}: check the delimiter and quotes", rec.len()),
+                        format!(
+                            "{} cells where the header has {ncols}: check the delimiter and quotes",
+                            rec.len()
+                        ),
                     )
                     .into(),
                 }));
             }
-            let row = Row { cells: &rec, index: &index };
+            let row = Row {
+                cells: &rec,
+                index: &index,
+            };
             return Some(match row_ops(c, &row) {
                 Ok((op, later)) => {
                     deferred.extend(later.into_iter().map(|op| Located {
@@ -611,16 +676,27 @@ pub fn records<'a>(
                         location: Some(location.clone()),
                         column_of: Some(column_of.clone()),
                     }));
-                    Ok(Located { op, location: Some(location), column_of: Some(column_of.clone()) })
+                    Ok(Located {
+                        op,
+                        location: Some(location),
+                        column_of: Some(column_of.clone()),
+                    })
                 }
                 Err(errors) => {
-                    let column = errors.0.first().and_then(|e| columns.get(&e.field).copied());
+                    let column = errors
+                        .0
+                        .first()
+                        .and_then(|e| columns.get(&e.field).copied());
                     Err(RecordError {
                         location: Some(Location { column, ..location }),
                         record: if c == Collection::Observations {
                             format!("observation of indicator/{}", row.get("indicator"))
                         } else {
-                            format!("{}/{}", c.kind().map(|k| k.as_str()).unwrap_or(""), row.get("id"))
+                            format!(
+                                "{}/{}",
+                                c.kind().map(|k| k.as_str()).unwrap_or(""),
+                                row.get("id")
+                            )
                         },
                         errors,
                     })
@@ -629,4 +705,3 @@ pub fn records<'a>(
         }
     })))
 }
-

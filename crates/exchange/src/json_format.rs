@@ -82,7 +82,10 @@ pub fn export(store: &dyn Store, c: Collection, out: &mut dyn Write) -> Result<u
                 if kind == EntityKind::Action {
                     if let Some(d) = store.entity(kind, &item.entity.key)? {
                         for p in d.placements {
-                            item.placements.push(format!("{}@{}>{}/{}", p.strategy, p.version, p.parent.kind, p.parent.id));
+                            item.placements.push(format!(
+                                "{}@{}>{}/{}",
+                                p.strategy, p.version, p.parent.kind, p.parent.id
+                            ));
                         }
                         for r in d.inverse_relations {
                             let who = EntityRef::new(r.entity.kind, r.entity.id);
@@ -127,14 +130,19 @@ fn elements(text: &str) -> Result<Vec<(usize, usize, u64, u64)>, String> {
     loop {
         skip_ws(&mut i, &mut line, &mut line_start);
         if i >= b.len() {
-            return Err(format!("line {line}: the array is not closed (truncated file?)"));
+            return Err(format!(
+                "line {line}: the array is not closed (truncated file?)"
+            ));
         }
         if b[i] == b']' {
             return Ok(out);
         }
         if !out.is_empty() {
             if b[i] != b',' {
-                return Err(format!("line {line}, column {}: expected `,` or `]` between records", i - line_start + 1));
+                return Err(format!(
+                    "line {line}, column {}: expected `,` or `]` between records",
+                    i - line_start + 1
+                ));
             }
             i += 1;
             skip_ws(&mut i, &mut line, &mut line_start);
@@ -185,7 +193,11 @@ fn serde_location(file: &str, base_line: u64, base_col: u64, e: &serde_json::Err
     Location {
         file: file.into(),
         line: base_line + l.saturating_sub(1),
-        column: Some(if l <= 1 { base_col + e.column() as u64 - 1 } else { e.column() as u64 }),
+        column: Some(if l <= 1 {
+            base_col + e.column() as u64 - 1
+        } else {
+            e.column() as u64
+        }),
     }
 }
 
@@ -201,16 +213,27 @@ pub fn records(
         message: format!("not UTF-8 (byte {})", e.utf8_error().valid_up_to()),
     })?;
     let text = text.trim_start_matches('\u{feff}').to_owned();
-    let spans = elements(&text).map_err(|message| ExchangeError::Unreadable { file: file.into(), message })?;
+    let spans = elements(&text).map_err(|message| ExchangeError::Unreadable {
+        file: file.into(),
+        message,
+    })?;
     let file = file.to_owned();
     let mut out: Vec<Record> = Vec::with_capacity(spans.len());
     let mut deferred: Vec<Record> = Vec::new();
     for (start, end, line, col) in spans {
         let slice = &text[start..end];
-        let location = Location { file: file.clone(), line, column: Some(col) };
+        let location = Location {
+            file: file.clone(),
+            line,
+            column: Some(col),
+        };
         if c == Collection::Observations {
             match serde_json::from_str::<Observation>(slice) {
-                Ok(o) => out.push(Ok(Located { op: Op::Observation(o), location: Some(location), column_of: None })),
+                Ok(o) => out.push(Ok(Located {
+                    op: Op::Observation(o),
+                    location: Some(location),
+                    column_of: None,
+                })),
                 Err(e) => out.push(Err(RecordError {
                     location: Some(serde_location(&file, line, col, &e)),
                     record: String::new(),
@@ -226,13 +249,23 @@ pub fn records(
                     out.push(Err(RecordError {
                         location: Some(location),
                         record: item.entity.reference().to_string(),
-                        errors: FieldError::new("kind", format!("a {} in a file of {}", item.entity.kind, c.as_str())).into(),
+                        errors: FieldError::new(
+                            "kind",
+                            format!("a {} in a file of {}", item.entity.kind, c.as_str()),
+                        )
+                        .into(),
                     }));
                     continue;
                 }
                 let subject = item.entity.reference();
                 let prov = item.entity.provenance.clone();
-                let at = |op| Ok(Located { op, location: Some(location.clone()), column_of: None });
+                let at = |op| {
+                    Ok(Located {
+                        op,
+                        location: Some(location.clone()),
+                        column_of: None,
+                    })
+                };
                 for r in item.relations {
                     deferred.push(at(Op::Relation(Relation {
                         subject: subject.clone(),
@@ -245,8 +278,12 @@ pub fn records(
                     })));
                 }
                 for p in item.placements {
-                    let parsed = p.split_once('@').and_then(|(s, rest)| rest.split_once('>').map(|(v, parent)| (s, v, parent)));
-                    match parsed.map(|(s, v, parent)| (s, v, EntityRef::parse("placements", parent))) {
+                    let parsed = p.split_once('@').and_then(|(s, rest)| {
+                        rest.split_once('>').map(|(v, parent)| (s, v, parent))
+                    });
+                    match parsed
+                        .map(|(s, v, parent)| (s, v, EntityRef::parse("placements", parent)))
+                    {
                         Some((s, v, Ok(parent))) => deferred.push(at(Op::Edge {
                             strategy: s.into(),
                             version: v.into(),
@@ -258,11 +295,18 @@ pub fn records(
                         _ => deferred.push(Err(RecordError {
                             location: Some(location.clone()),
                             record: subject.to_string(),
-                            errors: FieldError::new("placements", format!("`{p}`: write strategy@version>kind/key")).into(),
+                            errors: FieldError::new(
+                                "placements",
+                                format!("`{p}`: write strategy@version>kind/key"),
+                            )
+                            .into(),
                         })),
                     }
                 }
-                for (list, kind) in [(item.lead, RelationKind::Operates), (item.partners, RelationKind::PartnerOf)] {
+                for (list, kind) in [
+                    (item.lead, RelationKind::Operates),
+                    (item.partners, RelationKind::PartnerOf),
+                ] {
                     for who in list {
                         deferred.push(at(Op::Relation(Relation {
                             subject: who,

@@ -36,9 +36,7 @@ impl Collection {
         match s {
             "organisations" | "organisation" | "organizations" => Some(Self::Organisations),
             "actions" | "action" => Some(Self::Actions),
-            "observations" | "observation" | "indicator-observations" => {
-                Some(Self::Observations)
-            }
+            "observations" | "observation" | "indicator-observations" => Some(Self::Observations),
             _ => None,
         }
     }
@@ -77,7 +75,9 @@ impl Format {
 
     /// The format a file name implies.
     pub fn of_path(path: &std::path::Path) -> Option<Self> {
-        path.extension().and_then(|e| e.to_str()).and_then(Self::parse)
+        path.extension()
+            .and_then(|e| e.to_str())
+            .and_then(Self::parse)
     }
 }
 
@@ -130,10 +130,7 @@ pub(crate) fn tag_columns(c: Collection) -> &'static [(&'static str, &'static st
     }
 }
 
-pub(crate) fn split_tags(
-    c: Collection,
-    tags: &[ConceptRef],
-) -> (Vec<Vec<&str>>, Vec<String>) {
+pub(crate) fn split_tags(c: Collection, tags: &[ConceptRef]) -> (Vec<Vec<&str>>, Vec<String>) {
     let cols = tag_columns(c);
     let mut by_col: Vec<Vec<&str>> = vec![Vec::new(); cols.len()];
     let mut other = Vec::new();

@@ -9,7 +9,9 @@ use territoria_model::{
     Indicator, IndicatorKind, Kbo, Labels, Lang, Observation, Organisation, Period, Provenance,
     Relation, RelationKind, Scheme,
 };
-use territoria_store::{Located, Op, SqliteStore, Store, StoreError, StrategyVersion, WriteOptions};
+use territoria_store::{
+    Located, Op, SqliteStore, Store, StoreError, StrategyVersion, WriteOptions,
+};
 
 const NACE: [&str; 4] = ["62", "62.01", "62.010", "62.020"];
 const MUNI: [&str; 3] = ["62063", "92094", "21004"];
@@ -18,7 +20,13 @@ const KINDS: [&str; 3] = ["startup", "pme", "asbl"];
 fn apply(store: &dyn Store, ops: Vec<Op>) {
     let mut it = ops.into_iter().map(|op| Ok(Located::from(op)));
     store
-        .apply("test", "setup", &mut it, &WriteOptions::default(), &mut |_| {})
+        .apply(
+            "test",
+            "setup",
+            &mut it,
+            &WriteOptions::default(),
+            &mut |_| {},
+        )
         .unwrap();
 }
 
@@ -37,7 +45,13 @@ fn concept(scheme: &str, notation: &str, broader: Option<&str>) -> Op {
 fn small_store(dir: &tempfile::TempDir, name: &str) -> SqliteStore {
     let store = SqliteStore::open(&dir.path().join(name)).unwrap();
     let mut ops = vec![];
-    for s in ["nace-bel-2008", "territory", "organisation-kind", "action-type", "target-audience"] {
+    for s in [
+        "nace-bel-2008",
+        "territory",
+        "organisation-kind",
+        "action-type",
+        "target-audience",
+    ] {
         ops.push(Op::Scheme(Scheme {
             id: s.into(),
             title: Labels::fr(s),
@@ -58,10 +72,30 @@ fn small_store(dir: &tempfile::TempDir, name: &str) -> SqliteStore {
     ops.push(concept("action-type", "formation", None));
     ops.push(concept("target-audience", "citoyens", None));
     let prov = Provenance::stated("test setup");
-    ops.push(Op::Entity(Box::new(Entity::new(EntityKind::Strategy, "s", Labels::fr("S"), prov.clone()))));
-    ops.push(Op::Entity(Box::new(Entity::new(EntityKind::Programme, "p", Labels::fr("P"), prov.clone()))));
-    ops.push(Op::Entity(Box::new(Entity::new(EntityKind::Label, "made-different", Labels::fr("MD"), prov.clone()))));
-    let mut ind = Entity::new(EntityKind::Indicator, "ind-a", Labels::fr("A"), prov.clone());
+    ops.push(Op::Entity(Box::new(Entity::new(
+        EntityKind::Strategy,
+        "s",
+        Labels::fr("S"),
+        prov.clone(),
+    ))));
+    ops.push(Op::Entity(Box::new(Entity::new(
+        EntityKind::Programme,
+        "p",
+        Labels::fr("P"),
+        prov.clone(),
+    ))));
+    ops.push(Op::Entity(Box::new(Entity::new(
+        EntityKind::Label,
+        "made-different",
+        Labels::fr("MD"),
+        prov.clone(),
+    ))));
+    let mut ind = Entity::new(
+        EntityKind::Indicator,
+        "ind-a",
+        Labels::fr("A"),
+        prov.clone(),
+    );
     ind.details = Details::Indicator(Indicator {
         unit: "EUR".into(),
         kind: IndicatorKind::Output,
@@ -88,21 +122,32 @@ fn export_string(store: &dyn Store, c: Collection, f: Format) -> String {
     String::from_utf8(out).unwrap()
 }
 
-fn import_str(store: &dyn Store, c: Collection, f: Format, text: &str, skip: bool) -> Result<territoria_exchange::ImportReport, territoria_exchange::ExchangeError> {
+fn import_str(
+    store: &dyn Store,
+    c: Collection,
+    f: Format,
+    text: &str,
+    skip: bool,
+) -> Result<territoria_exchange::ImportReport, territoria_exchange::ExchangeError> {
     import(
         store,
         c,
         f,
         "input.csv",
         &mut text.as_bytes(),
-        &ImportOptions { skip_invalid: skip, actor: "test".into() },
+        &ImportOptions {
+            skip_invalid: skip,
+            actor: "test".into(),
+        },
         &mut |_| {},
     )
 }
 
 const HEADER: &str = "id;name_fr;kbo;founded;nace_2008;municipality;kind;source;demo";
 
-fn invalid(r: Result<territoria_exchange::ImportReport, territoria_exchange::ExchangeError>) -> Vec<territoria_store::RecordError> {
+fn invalid(
+    r: Result<territoria_exchange::ImportReport, territoria_exchange::ExchangeError>,
+) -> Vec<territoria_store::RecordError> {
     match r {
         Err(territoria_exchange::ExchangeError::Store(StoreError::Invalid(e))) => e,
         Err(e) => panic!("expected invalid records, got {e}"),
@@ -117,14 +162,28 @@ fn bad_kbo_is_refused_with_line_column_and_field_and_nothing_is_written() {
     let csv = format!(
         "{HEADER}\na-1;Alpha;0403.170.701;2020-01-01;62.010;62063;startup;test;true\nb-2;Beta;0403.170.702;2020-01-01;62.010;62063;pme;test;true\n"
     );
-    let errs = invalid(import_str(&store, Collection::Organisations, Format::Csv, &csv, false));
+    let errs = invalid(import_str(
+        &store,
+        Collection::Organisations,
+        Format::Csv,
+        &csv,
+        false,
+    ));
     assert_eq!(errs.len(), 1);
     let loc = errs[0].location.clone().unwrap();
-    assert_eq!((loc.file.as_str(), loc.line, loc.column), ("input.csv", 3, Some(3)));
+    assert_eq!(
+        (loc.file.as_str(), loc.line, loc.column),
+        ("input.csv", 3, Some(3))
+    );
     assert_eq!(errs[0].errors.0[0].field, "kbo");
     assert!(errs[0].to_string().contains("mod-97"), "{}", errs[0]);
     // The valid first row was not committed either.
-    assert!(store.entity(EntityKind::Organisation, "a-1").unwrap().is_none());
+    assert!(
+        store
+            .entity(EntityKind::Organisation, "a-1")
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[test]
@@ -132,7 +191,13 @@ fn unknown_codes_get_suggestions_and_the_column_of_their_field() {
     let dir = tempfile::tempdir().unwrap();
     let store = small_store(&dir, "a.sqlite");
     let csv = format!("{HEADER}\na-1;Alpha;;;62.011;62063;startup;test;true\n");
-    let errs = invalid(import_str(&store, Collection::Organisations, Format::Csv, &csv, false));
+    let errs = invalid(import_str(
+        &store,
+        Collection::Organisations,
+        Format::Csv,
+        &csv,
+        false,
+    ));
     let e = &errs[0].errors.0[0];
     assert!(e.message.contains("62.011"), "{e}");
     assert!(e.suggestions.contains(&"62.010".to_owned()), "{e}");
@@ -146,12 +211,30 @@ fn impossible_dates_and_duplicates_are_refused() {
     let csv = format!(
         "{HEADER}\na-1;Alpha;;2023-02-29;62.010;62063;startup;test;true\nb-1;B;0403.170.701;;;;;test;true\nb-1;B again;;;;;;test;true\nc-1;C;0403.170.701;;;;;test;true\n"
     );
-    let errs = invalid(import_str(&store, Collection::Organisations, Format::Csv, &csv, false));
+    let errs = invalid(import_str(
+        &store,
+        Collection::Organisations,
+        Format::Csv,
+        &csv,
+        false,
+    ));
     let text: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
     assert_eq!(errs.len(), 3, "{text:#?}");
-    assert!(text[0].contains("impossible date") && text[0].contains("input.csv:2:4"), "{}", text[0]);
-    assert!(text[1].contains("duplicate identifier") && text[1].contains(":4"), "{}", text[1]);
-    assert!(text[2].contains("duplicate identifier") && text[2].contains("0403.170.701"), "{}", text[2]);
+    assert!(
+        text[0].contains("impossible date") && text[0].contains("input.csv:2:4"),
+        "{}",
+        text[0]
+    );
+    assert!(
+        text[1].contains("duplicate identifier") && text[1].contains(":4"),
+        "{}",
+        text[1]
+    );
+    assert!(
+        text[2].contains("duplicate identifier") && text[2].contains("0403.170.701"),
+        "{}",
+        text[2]
+    );
 }
 
 #[test]
@@ -165,8 +248,18 @@ fn skip_invalid_commits_valid_rows_and_reports_the_others() {
     assert_eq!(r.rejected.len(), 2);
     assert!(r.rejected[0].to_string().contains("99999"));
     assert!(r.rejected[1].to_string().contains("source"));
-    assert!(store.entity(EntityKind::Organisation, "a-1").unwrap().is_some());
-    assert!(store.entity(EntityKind::Organisation, "b-1").unwrap().is_none());
+    assert!(
+        store
+            .entity(EntityKind::Organisation, "a-1")
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .entity(EntityKind::Organisation, "b-1")
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(r.write.inserted["organisation"], 1);
 }
 
@@ -174,20 +267,53 @@ fn skip_invalid_commits_valid_rows_and_reports_the_others() {
 fn wrong_header_and_broken_json_name_the_place() {
     let dir = tempfile::tempdir().unwrap();
     let store = small_store(&dir, "a.sqlite");
-    let e = import_str(&store, Collection::Organisations, Format::Csv, "id;nmae_fr;source\n", false).err().unwrap();
-    assert!(e.to_string().contains("column 2") && e.to_string().contains("name_fr"), "{e}");
+    let e = import_str(
+        &store,
+        Collection::Organisations,
+        Format::Csv,
+        "id;nmae_fr;source\n",
+        false,
+    )
+    .err()
+    .unwrap();
+    assert!(
+        e.to_string().contains("column 2") && e.to_string().contains("name_fr"),
+        "{e}"
+    );
     let json = "[\n{\"kind\":\"organisation\",\"key\":\"x\",\"name\":{\"fr\":\"X\"},\"provenance\":{\"source\":\"t\"}},\n{\"kind\":\"organisation\",\"key\":\"y\",\"name\":{\"fr\":\"Y\"},\"provenance\":{\"source\":\"t\", \"demo\": \"maybe\"}}\n]";
-    let errs = invalid(import_str(&store, Collection::Organisations, Format::Json, json, false));
+    let errs = invalid(import_str(
+        &store,
+        Collection::Organisations,
+        Format::Json,
+        json,
+        false,
+    ));
     let loc = errs[0].location.clone().unwrap();
     assert_eq!(loc.line, 3, "{}", errs[0]);
     assert!(loc.column.unwrap() > 60, "{}", errs[0]);
 }
 
-fn arb_org() -> impl Strategy<Value = (String, Option<u64>, Option<NaiveDate>, Vec<usize>, usize, usize, bool, String, Option<u32>)> {
+/// key, KBO base, founded, NACE picks, municipality, kind, Made Different?, name, employees
+type ArbOrg = (
+    String,
+    Option<u64>,
+    Option<NaiveDate>,
+    Vec<usize>,
+    usize,
+    usize,
+    bool,
+    String,
+    Option<u32>,
+);
+
+fn arb_org() -> impl Strategy<Value = ArbOrg> {
     (
         "[a-z]{1,6}",
         proptest::option::of(0u64..20_000_000),
-        proptest::option::of((1950i32..2025, 1u32..13, 1u32..29).prop_map(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d).unwrap())),
+        proptest::option::of(
+            (1950i32..2025, 1u32..13, 1u32..29)
+                .prop_map(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d).unwrap()),
+        ),
         proptest::collection::vec(0usize..4, 0..3),
         0usize..3,
         0usize..3,

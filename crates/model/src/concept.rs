@@ -55,7 +55,9 @@ impl ConceptRef {
             }
             _ => Err(FieldError::new(
                 field,
-                format!("`{s}` is not a concept reference: write scheme:notation, e.g. nace-bel-2008:62.010"),
+                format!(
+                    "`{s}` is not a concept reference: write scheme:notation, e.g. nace-bel-2008:62.010"
+                ),
             )),
         }
     }

@@ -144,10 +144,19 @@ mod tests {
 
     #[test]
     fn periods_parse_and_print_back() {
-        for s in ["2024", "2022-2025", "2024-02", "2024-02-29", "2024-01-15/2024-06-30"] {
+        for s in [
+            "2024",
+            "2022-2025",
+            "2024-02",
+            "2024-02-29",
+            "2024-01-15/2024-06-30",
+        ] {
             assert_eq!(p(s).to_string(), s);
         }
-        assert_eq!(p("2024-02").end, NaiveDate::from_ymd_opt(2024, 2, 29).unwrap());
+        assert_eq!(
+            p("2024-02").end,
+            NaiveDate::from_ymd_opt(2024, 2, 29).unwrap()
+        );
     }
 
     #[test]

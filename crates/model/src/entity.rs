@@ -78,30 +78,23 @@ impl EntityKind {
     /// The plural used in URLs (`/api/entities/organisations`).
     pub fn plural(self) -> &'static str {
         match self {
+            EntityKind::Organisation => "organisations",
             EntityKind::Person => "people",
-            _ => {
-                // every other kind takes an "s"
-                const PLURALS: [&str; 17] = [
-                    "organisations",
-                    "people",
-                    "events",
-                    "publications",
-                    "strategies",
-                    "ambitions",
-                    "values",
-                    "levers",
-                    "programmes",
-                    "actions",
-                    "indicators",
-                    "calls",
-                    "missions",
-                    "funds",
-                    "labels",
-                    "datasets",
-                    "places",
-                ];
-                PLURALS[self as usize]
-            }
+            EntityKind::Event => "events",
+            EntityKind::Publication => "publications",
+            EntityKind::Strategy => "strategies",
+            EntityKind::Ambition => "ambitions",
+            EntityKind::Value => "values",
+            EntityKind::Lever => "levers",
+            EntityKind::Programme => "programmes",
+            EntityKind::Action => "actions",
+            EntityKind::Indicator => "indicators",
+            EntityKind::Call => "calls",
+            EntityKind::Mission => "missions",
+            EntityKind::Fund => "funds",
+            EntityKind::Label => "labels",
+            EntityKind::Dataset => "datasets",
+            EntityKind::Place => "places",
         }
     }
 
@@ -233,7 +226,12 @@ impl Details {
 }
 
 impl Entity {
-    pub fn new(kind: EntityKind, key: impl Into<String>, name: Labels, provenance: Provenance) -> Self {
+    pub fn new(
+        kind: EntityKind,
+        key: impl Into<String>,
+        name: Labels,
+        provenance: Provenance,
+    ) -> Self {
         Self {
             kind,
             key: key.into(),
@@ -294,11 +292,17 @@ impl Entity {
                 self.kind == EntityKind::Event
             }
         };
-        let needs_details = matches!(self.kind, EntityKind::Action | EntityKind::Indicator | EntityKind::Place);
+        let needs_details = matches!(
+            self.kind,
+            EntityKind::Action | EntityKind::Indicator | EntityKind::Place
+        );
         if needs_details && self.details.is_none() {
             errs.push(FieldError::new(
                 "details",
-                format!("a {} needs its details (see the documentation of its fields)", self.kind),
+                format!(
+                    "a {} needs its details (see the documentation of its fields)",
+                    self.kind
+                ),
             ));
         }
         if !kind_ok {
@@ -434,7 +438,10 @@ impl Action {
     fn validate(&self, errs: &mut ValidationErrors) {
         if let (Some(s), Some(e)) = (self.start, self.end) {
             if e < s {
-                errs.push(FieldError::new("end", format!("{e} is before the start {s}")));
+                errs.push(FieldError::new(
+                    "end",
+                    format!("{e} is before the start {s}"),
+                ));
             }
         }
         if let Some(b) = self.budget_eur {
@@ -510,7 +517,10 @@ pub struct Indicator {
 impl Indicator {
     fn validate(&self, errs: &mut ValidationErrors) {
         if self.unit.trim().is_empty() {
-            errs.push(FieldError::new("unit", "a unit is required (EUR, entreprises, %, …)"));
+            errs.push(FieldError::new(
+                "unit",
+                "a unit is required (EUR, entreprises, %, …)",
+            ));
         }
     }
 }
@@ -582,14 +592,16 @@ impl Observation {
         if let Some(q) = &self.qualifier {
             if !QUALIFIERS.contains(&q.as_str()) {
                 errs.push(
-                    FieldError::new("qualifier", format!("unknown qualifier `{q}`")).suggest(
-                        crate::suggest::closest(q, QUALIFIERS, 2),
-                    ),
+                    FieldError::new("qualifier", format!("unknown qualifier `{q}`"))
+                        .suggest(crate::suggest::closest(q, QUALIFIERS, 2)),
                 );
             }
         }
         if self.provenance.source.trim().is_empty() {
-            errs.push(FieldError::new("source", "every observation needs a source"));
+            errs.push(FieldError::new(
+                "source",
+                "every observation needs a source",
+            ));
         }
         errs.into_result()
     }

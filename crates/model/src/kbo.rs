@@ -15,7 +15,9 @@ pub struct Kbo(u64);
 pub enum KboError {
     #[error("`{0}` is not an enterprise number: expected 10 digits such as 0403.170.701")]
     Shape(String),
-    #[error("`{0}` fails the mod-97 check: with these first 8 digits the last two should be {1:02}")]
+    #[error(
+        "`{0}` fails the mod-97 check: with these first 8 digits the last two should be {1:02}"
+    )]
     Check(String, u64),
 }
 
@@ -98,7 +100,12 @@ mod tests {
     #[test]
     fn accepts_real_numbers_in_usual_spellings() {
         // 0403.170.701 is a well-known valid number (check 01 for base 04031707).
-        for s in ["0403.170.701", "BE0403170701", "be 0403 170 701", "403170701"] {
+        for s in [
+            "0403.170.701",
+            "BE0403170701",
+            "be 0403 170 701",
+            "403170701",
+        ] {
             assert_eq!(Kbo::parse(s).unwrap().to_string(), "0403.170.701", "{s}");
         }
     }
@@ -114,7 +121,10 @@ mod tests {
             Kbo::parse("2403.170.701"),
             Err(KboError::Shape(_))
         ));
-        assert!(matches!(Kbo::parse("0403.17O.701"), Err(KboError::Shape(_))));
+        assert!(matches!(
+            Kbo::parse("0403.17O.701"),
+            Err(KboError::Shape(_))
+        ));
     }
 
     proptest! {

@@ -27,7 +27,9 @@ impl Lang {
     }
 
     pub fn parse(code: &str) -> Option<Lang> {
-        LANGS.into_iter().find(|l| l.code().eq_ignore_ascii_case(code))
+        LANGS
+            .into_iter()
+            .find(|l| l.code().eq_ignore_ascii_case(code))
     }
 }
 

@@ -30,7 +30,6 @@ pub use labels::{LANGS, Labels, Lang};
 pub use provenance::Provenance;
 pub use relation::{Relation, RelationKind};
 
-
 /// Scheme identifiers that the platform itself relies on.
 pub mod schemes {
     pub const NACE_2008: &str = "nace-bel-2008";

@@ -61,7 +61,11 @@ const MISSION_EVENTS: [(&str, &str, Option<&str>); 8] = [
     ("ces", "CES Las Vegas", Some("ces")),
     ("vivatech", "Vivatech Paris", Some("vivatech")),
     ("gamescom", "Gamescom Cologne", Some("gamescom")),
-    ("mwc", "Mobile World Congress Barcelone", Some("mobile-world-congress")),
+    (
+        "mwc",
+        "Mobile World Congress Barcelone",
+        Some("mobile-world-congress"),
+    ),
     ("web-summit", "Web Summit Lisbonne", None),
     ("slush", "Slush Helsinki", None),
     ("sxsw", "SXSW Austin", None),
@@ -185,8 +189,26 @@ const SYLLABLES_A: [&str; 24] = [
     "Opti", "Quanta", "Helio",
 ];
 const SYLLABLES_B: [&str; 20] = [
-    "tech", "soft", "lab", "works", "data", "systems", "solutions", "net", "flow", "mind", "pack",
-    "form", "line", "wave", "core", "vision", "metal", "bois", "food", "sens",
+    "tech",
+    "soft",
+    "lab",
+    "works",
+    "data",
+    "systems",
+    "solutions",
+    "net",
+    "flow",
+    "mind",
+    "pack",
+    "form",
+    "line",
+    "wave",
+    "core",
+    "vision",
+    "metal",
+    "bois",
+    "food",
+    "sens",
 ];
 const OFFERS: [&str; 16] = [
     "logiciel",
@@ -213,7 +235,11 @@ impl World {
         let municipalities = t.municipalities;
         let weight = |m: &Municipality| {
             let base = m.population.unwrap_or(4000).max(1500) as f64;
-            if m.region == "03000" { base } else { base * 0.03 }
+            if m.region == "03000" {
+                base
+            } else {
+                base * 0.03
+            }
         };
         let muni_weights = Weighted::new(municipalities.iter().map(weight));
         let wallonia: Vec<usize> = (0..municipalities.len())
@@ -228,7 +254,10 @@ impl World {
             .collect();
         let mut nace_by_division: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, n) in nace5.iter().enumerate() {
-            nace_by_division.entry(n[..2].to_owned()).or_default().push(i);
+            nace_by_division
+                .entry(n[..2].to_owned())
+                .or_default()
+                .push(i);
         }
         let nace_2025 = reference::nace_codes(2025)
             .into_iter()
@@ -292,7 +321,8 @@ impl World {
         }
         let code = &self.nace5[main];
         let manufacturing = is_manufacturing(code);
-        let digital = DIGITAL_DIVISIONS.contains(&&code[..2]) || matches!(kind, Kind::Startup | Kind::ScaleUp);
+        let digital = DIGITAL_DIVISIONS.contains(&&code[..2])
+            || matches!(kind, Kind::Startup | Kind::ScaleUp);
         let mut offers = Vec::new();
         if digital {
             let n = 1 + rng.below(3) as usize;
@@ -327,8 +357,9 @@ impl World {
             Kind::Universite => rng.range(1817, 1970),
             _ => 2025 - (rng.unit().powi(2) * 70.0) as i64,
         } as i32;
-        let founded = NaiveDate::from_ymd_opt(year, 1 + rng.below(12) as u32, 1 + rng.below(28) as u32)
-            .unwrap_or_else(as_of);
+        let founded =
+            NaiveDate::from_ymd_opt(year, 1 + rng.below(12) as u32, 1 + rng.below(28) as u32)
+                .unwrap_or_else(as_of);
         let legal_form = match kind {
             Kind::Independant => None,
             Kind::Asbl | Kind::Recherche => Some("017"),
@@ -414,7 +445,11 @@ fn split(rng: &mut Rng, total: f64, n: usize, integer: bool) -> Vec<f64> {
         .iter()
         .map(|x| {
             let s = total * x / sum;
-            if integer { s.floor() } else { (s * 100.0).round() / 100.0 }
+            if integer {
+                s.floor()
+            } else {
+                (s * 100.0).round() / 100.0
+            }
         })
         .collect();
     let rest = total - shares.iter().sum::<f64>();
@@ -449,7 +484,8 @@ fn plan(world: &World, n: usize) -> Plan {
                 startups_ai.push(i);
             }
         }
-        if p.manufacturing && matches!(p.kind, Kind::Pme | Kind::Grande | Kind::ScaleUp | Kind::Tpe) {
+        if p.manufacturing && matches!(p.kind, Kind::Pme | Kind::Grande | Kind::ScaleUp | Kind::Tpe)
+        {
             manufacturing.push(i);
         }
         if p.digital {
@@ -463,7 +499,10 @@ fn plan(world: &World, n: usize) -> Plan {
     let mut rel: HashMap<u32, Vec<Planned>> = HashMap::new();
     let mut add = |i: u32, p: Planned| {
         let list = rel.entry(i).or_default();
-        if !list.iter().any(|x| x.kind == p.kind && x.object == p.object) {
+        if !list
+            .iter()
+            .any(|x| x.kind == p.kind && x.object == p.object)
+        {
             list.push(p);
         }
     };
@@ -490,57 +529,170 @@ fn plan(world: &World, n: usize) -> Plan {
     let dw4ai_calls = ["start-ia", "tremplin-ia", "cap-ia"];
 
     // A core of AI startups that did everything the first smart magnet asks for.
-    let stars = sample(&mut rng, &startups_ai, (startups_ai.len() * 15 / 100).max(8));
+    let stars = sample(
+        &mut rng,
+        &startups_ai,
+        (startups_ai.len() * 15 / 100).max(8),
+    );
     let mut wing_left: usize = 155;
     let mut laureates_left: usize = 400;
     let mut participations_left: usize = 720;
     for &i in &stars {
         let m = &missions[rng.below(missions.len() as u64) as usize];
-        add(i, Planned { kind: RelationKind::ParticipatedIn, object: mission_ref(m), since: NaiveDate::from_ymd_opt(year_of(m), 1, 15), amount: None });
-        add(i, Planned { kind: RelationKind::FundedBy, object: EntityRef::new(EntityKind::Fund, "fonds-wing"), since: NaiveDate::from_ymd_opt(rng.range(2016, 2024) as i32, 6, 1), amount: None });
-        add(i, Planned { kind: RelationKind::LaureateOf, object: EntityRef::new(EntityKind::Call, *rng.pick(&dw4ai_calls)), since: NaiveDate::from_ymd_opt(rng.range(2019, 2024) as i32, 3, 1), amount: None });
+        add(
+            i,
+            Planned {
+                kind: RelationKind::ParticipatedIn,
+                object: mission_ref(m),
+                since: NaiveDate::from_ymd_opt(year_of(m), 1, 15),
+                amount: None,
+            },
+        );
+        add(
+            i,
+            Planned {
+                kind: RelationKind::FundedBy,
+                object: EntityRef::new(EntityKind::Fund, "fonds-wing"),
+                since: NaiveDate::from_ymd_opt(rng.range(2016, 2024) as i32, 6, 1),
+                amount: None,
+            },
+        );
+        add(
+            i,
+            Planned {
+                kind: RelationKind::LaureateOf,
+                object: EntityRef::new(EntityKind::Call, *rng.pick(&dw4ai_calls)),
+                since: NaiveDate::from_ymd_opt(rng.range(2019, 2024) as i32, 3, 1),
+                amount: None,
+            },
+        );
         wing_left -= 1.min(wing_left);
         laureates_left -= 1.min(laureates_left);
         participations_left -= 1.min(participations_left);
     }
     // W.IN.G: 155 investments in startups (40 % in AI startups).
     let ai_share = wing_left * 2 / 5;
-    for i in sample(&mut rng, &startups_ai, ai_share).into_iter().chain(sample(&mut rng, &startups, wing_left - ai_share.min(wing_left))) {
-        add(i, Planned { kind: RelationKind::FundedBy, object: EntityRef::new(EntityKind::Fund, "fonds-wing"), since: NaiveDate::from_ymd_opt(rng.range(2016, 2024) as i32, 6, 1), amount: None });
+    for i in sample(&mut rng, &startups_ai, ai_share)
+        .into_iter()
+        .chain(sample(
+            &mut rng,
+            &startups,
+            wing_left - ai_share.min(wing_left),
+        ))
+    {
+        add(
+            i,
+            Planned {
+                kind: RelationKind::FundedBy,
+                object: EntityRef::new(EntityKind::Fund, "fonds-wing"),
+                since: NaiveDate::from_ymd_opt(rng.range(2016, 2024) as i32, 6, 1),
+                amount: None,
+            },
+        );
     }
     // DW4AI: ~400 companies carry AI projects (half AI startups where there are enough).
-    for i in sample(&mut rng, &startups_ai, laureates_left / 2).into_iter().chain(sample(&mut rng, &companies, laureates_left - laureates_left / 2)) {
-        add(i, Planned { kind: RelationKind::LaureateOf, object: EntityRef::new(EntityKind::Call, *rng.pick(&dw4ai_calls)), since: NaiveDate::from_ymd_opt(rng.range(2019, 2024) as i32, 3, 1), amount: None });
+    for i in sample(&mut rng, &startups_ai, laureates_left / 2)
+        .into_iter()
+        .chain(sample(
+            &mut rng,
+            &companies,
+            laureates_left - laureates_left / 2,
+        ))
+    {
+        add(
+            i,
+            Planned {
+                kind: RelationKind::LaureateOf,
+                object: EntityRef::new(EntityKind::Call, *rng.pick(&dw4ai_calls)),
+                since: NaiveDate::from_ymd_opt(rng.range(2019, 2024) as i32, 3, 1),
+                amount: None,
+            },
+        );
     }
     // Other calls: Implement IT 4 Circularity (35 companies, stated), Last Mile operators.
     for i in sample(&mut rng, &companies, 35) {
-        add(i, Planned { kind: RelationKind::LaureateOf, object: EntityRef::new(EntityKind::Call, "implement-it-4-circularity"), since: NaiveDate::from_ymd_opt(rng.range(2021, 2023) as i32, 9, 1), amount: None });
+        add(
+            i,
+            Planned {
+                kind: RelationKind::LaureateOf,
+                object: EntityRef::new(EntityKind::Call, "implement-it-4-circularity"),
+                since: NaiveDate::from_ymd_opt(rng.range(2021, 2023) as i32, 9, 1),
+                amount: None,
+            },
+        );
     }
     // Missions: ~720 participations, a third by AI startups, the rest by digital companies.
     let third = participations_left / 3;
-    for i in sample(&mut rng, &startups_ai, third).into_iter().chain(sample(&mut rng, &digital, participations_left - third)) {
+    for i in sample(&mut rng, &startups_ai, third)
+        .into_iter()
+        .chain(sample(&mut rng, &digital, participations_left - third))
+    {
         let m = &missions[rng.below(missions.len() as u64) as usize];
-        add(i, Planned { kind: RelationKind::ParticipatedIn, object: mission_ref(m), since: NaiveDate::from_ymd_opt(year_of(m), 1, 15), amount: None });
+        add(
+            i,
+            Planned {
+                kind: RelationKind::ParticipatedIn,
+                object: mission_ref(m),
+                since: NaiveDate::from_ymd_opt(year_of(m), 1, 15),
+                amount: None,
+            },
+        );
     }
     // Labels on manufacturing companies: 17 Factory of the Future, 28 Made Different.
     let labelled = sample(&mut rng, &manufacturing, 45);
     for (k, &i) in labelled.iter().enumerate() {
-        let label = if k < 17 { "factory-of-the-future" } else { "made-different" };
-        add(i, Planned { kind: RelationKind::Labelled, object: EntityRef::new(EntityKind::Label, label), since: NaiveDate::from_ymd_opt(rng.range(2017, 2024) as i32, 10, 1), amount: None });
+        let label = if k < 17 {
+            "factory-of-the-future"
+        } else {
+            "made-different"
+        };
+        add(
+            i,
+            Planned {
+                kind: RelationKind::Labelled,
+                object: EntityRef::new(EntityKind::Label, label),
+                since: NaiveDate::from_ymd_opt(rng.range(2017, 2024) as i32, 10, 1),
+                amount: None,
+            },
+        );
         if rng.chance(0.7) {
             let (pole, _) = *rng.pick(&POLES[..4]);
-            add(i, Planned { kind: RelationKind::MemberOf, object: EntityRef::new(EntityKind::Organisation, pole), since: None, amount: None });
+            add(
+                i,
+                Planned {
+                    kind: RelationKind::MemberOf,
+                    object: EntityRef::new(EntityKind::Organisation, pole),
+                    since: None,
+                    amount: None,
+                },
+            );
         }
     }
     // Pole membership elsewhere: ~4 % of manufacturing and ~1 % of other companies.
-    for i in sample(&mut rng, &manufacturing, manufacturing.len() / 25).into_iter().chain(sample(&mut rng, &companies, companies.len() / 100)) {
+    for i in sample(&mut rng, &manufacturing, manufacturing.len() / 25)
+        .into_iter()
+        .chain(sample(&mut rng, &companies, companies.len() / 100))
+    {
         let (pole, _) = *rng.pick(&POLES);
-        add(i, Planned { kind: RelationKind::MemberOf, object: EntityRef::new(EntityKind::Organisation, pole), since: None, amount: None });
+        add(
+            i,
+            Planned {
+                kind: RelationKind::MemberOf,
+                object: EntityRef::new(EntityKind::Organisation, pole),
+                since: None,
+                amount: None,
+            },
+        );
     }
     // W.IN.G amounts: 29.8 M€ over all investments.
     let mut wing: Vec<(u32, usize)> = rel
         .iter()
-        .flat_map(|(i, v)| v.iter().enumerate().filter(|(_, p)| p.kind == RelationKind::FundedBy).map(move |(k, _)| (*i, k)))
+        .flat_map(|(i, v)| {
+            v.iter()
+                .enumerate()
+                .filter(|(_, p)| p.kind == RelationKind::FundedBy)
+                .map(move |(k, _)| (*i, k))
+        })
         .collect();
     wing.sort_unstable();
     let amounts = split(&mut rng, 29_800_000.0, wing.len(), true);
@@ -549,24 +701,41 @@ fn plan(world: &World, n: usize) -> Plan {
             v[k].amount = Some(a);
         }
     }
-    Plan { relations: rel, missions }
+    Plan {
+        relations: rel,
+        missions,
+    }
 }
 
 fn organisation(world: &World, i: usize, planned: Option<&Vec<Planned>>) -> Vec<Op> {
     let p = world.profile(i);
     let seed = world.seed;
     let m = &world.municipalities[p.municipality];
-    let mut e = Entity::new(EntityKind::Organisation, org_key(i), Labels::fr(&p.name), demo_prov(seed));
-    e.tags.push(ConceptRef::new(schemes::TERRITORY, m.refnis.clone()));
-    e.tags.push(ConceptRef::new(schemes::ORGANISATION_KIND, p.kind.notation()));
+    let mut e = Entity::new(
+        EntityKind::Organisation,
+        org_key(i),
+        Labels::fr(&p.name),
+        demo_prov(seed),
+    );
+    e.tags
+        .push(ConceptRef::new(schemes::TERRITORY, m.refnis.clone()));
+    e.tags.push(ConceptRef::new(
+        schemes::ORGANISATION_KIND,
+        p.kind.notation(),
+    ));
     if p.kind != Kind::Independant {
-        e.tags.push(ConceptRef::new(schemes::SIZE_CLASS, SizeClass::of_employees(p.employees).notation()));
+        e.tags.push(ConceptRef::new(
+            schemes::SIZE_CLASS,
+            SizeClass::of_employees(p.employees).notation(),
+        ));
     }
     for &n in &p.nace {
         let code = &world.nace5[n];
-        e.tags.push(ConceptRef::new(schemes::NACE_2008, code.clone()));
+        e.tags
+            .push(ConceptRef::new(schemes::NACE_2008, code.clone()));
         if chrono::Datelike::year(&p.founded) >= 2025 && world.nace_2025.contains(code) {
-            e.tags.push(ConceptRef::new(schemes::NACE_2025, code.clone()));
+            e.tags
+                .push(ConceptRef::new(schemes::NACE_2025, code.clone()));
         }
     }
     if let Some(lf) = p.legal_form {
@@ -601,8 +770,16 @@ fn organisation(world: &World, i: usize, planned: Option<&Vec<Planned>>) -> Vec<
 fn fixed_entities(seed: u64) -> Vec<Op> {
     let mut ops = Vec::new();
     for (id, name) in POLES {
-        let mut e = Entity::new(EntityKind::Organisation, id, Labels::fr(format!("Pôle de compétitivité {name}")), Provenance::stated(POLES_SOURCE));
-        e.tags.push(ConceptRef::new(schemes::ORGANISATION_KIND, "pole-de-competitivite"));
+        let mut e = Entity::new(
+            EntityKind::Organisation,
+            id,
+            Labels::fr(format!("Pôle de compétitivité {name}")),
+            Provenance::stated(POLES_SOURCE),
+        );
+        e.tags.push(ConceptRef::new(
+            schemes::ORGANISATION_KIND,
+            "pole-de-competitivite",
+        ));
         e.tags.push(ConceptRef::new("competitiveness-pole", id));
         e.details = Details::Organisation(Organisation::default());
         ops.push(Op::Entity(Box::new(e)));
@@ -612,29 +789,153 @@ fn fixed_entities(seed: u64) -> Vec<Op> {
 }
 
 const ACTION_TEMPLATES: [(&str, &[&str]); 13] = [
-    ("giga-region", &["Appel Last Mile – lot", "Déploiement fibre zones blanches", "Couverture 5G des zones d'activité", "Wi-Fi public communal"]),
-    ("dw4ai", &["Appel Start IA", "Appel Tremplin IA", "Programme CAP IA", "Formation IA pour dirigeants", "Bourse chercheurs IA"]),
-    ("dw4edu", &["Appel équipement des écoles", "Tableaux interactifs", "Coding Week", "Formation numérique des enseignants"]),
-    ("dw4startups", &["Investissement W.IN.G", "Accélérateur startups", "Cartographie des startups", "Programme scale-up"]),
-    ("dw-international", &["Mission CES", "Mission Vivatech", "Hub international", "Mission Gamescom"]),
-    ("dw4citizens", &["Ouverture d'EPN", "Plan d'inclusion numérique – action", "Formation des animateurs EPN", "Aide aux démarches en ligne"]),
-    ("digital-commerce", &["Accompagnement des commerçants", "Formation IFAPME au numérique", "Horeca numérique", "Professions libérales connectées"]),
-    ("dw4circular", &["Appel Implement IT 4 Circularity", "PoC économie circulaire", "Plateforme matières secondaires"]),
-    ("industrie-du-futur", &["Label Factory of the Future", "Ambassadeurs Made Different", "Sensibilisation industrie 4.0", "Accompagnement industrie 4.0"]),
-    ("dw4business", &["Chèques transformation numérique", "Chèques Relance par le numérique", "Digiscore – campagne", "Accompagnement maturité numérique"]),
-    ("cyberwal", &["Chèques cybersécurité", "Campagne grand public", "Recherche en cybersécurité", "Cyber Range wallon"]),
-    ("wallonie-as-a-service", &["Portail Open Data", "Guichet numérique unique", "Digitalisation des démarches", "Interopérabilité des données"]),
-    ("digital-excellence", &["Observatoire du secteur numérique", "Étude Top 500 numérique", "Attractivité des talents IT"]),
+    (
+        "giga-region",
+        &[
+            "Appel Last Mile – lot",
+            "Déploiement fibre zones blanches",
+            "Couverture 5G des zones d'activité",
+            "Wi-Fi public communal",
+        ],
+    ),
+    (
+        "dw4ai",
+        &[
+            "Appel Start IA",
+            "Appel Tremplin IA",
+            "Programme CAP IA",
+            "Formation IA pour dirigeants",
+            "Bourse chercheurs IA",
+        ],
+    ),
+    (
+        "dw4edu",
+        &[
+            "Appel équipement des écoles",
+            "Tableaux interactifs",
+            "Coding Week",
+            "Formation numérique des enseignants",
+        ],
+    ),
+    (
+        "dw4startups",
+        &[
+            "Investissement W.IN.G",
+            "Accélérateur startups",
+            "Cartographie des startups",
+            "Programme scale-up",
+        ],
+    ),
+    (
+        "dw-international",
+        &[
+            "Mission CES",
+            "Mission Vivatech",
+            "Hub international",
+            "Mission Gamescom",
+        ],
+    ),
+    (
+        "dw4citizens",
+        &[
+            "Ouverture d'EPN",
+            "Plan d'inclusion numérique – action",
+            "Formation des animateurs EPN",
+            "Aide aux démarches en ligne",
+        ],
+    ),
+    (
+        "digital-commerce",
+        &[
+            "Accompagnement des commerçants",
+            "Formation IFAPME au numérique",
+            "Horeca numérique",
+            "Professions libérales connectées",
+        ],
+    ),
+    (
+        "dw4circular",
+        &[
+            "Appel Implement IT 4 Circularity",
+            "PoC économie circulaire",
+            "Plateforme matières secondaires",
+        ],
+    ),
+    (
+        "industrie-du-futur",
+        &[
+            "Label Factory of the Future",
+            "Ambassadeurs Made Different",
+            "Sensibilisation industrie 4.0",
+            "Accompagnement industrie 4.0",
+        ],
+    ),
+    (
+        "dw4business",
+        &[
+            "Chèques transformation numérique",
+            "Chèques Relance par le numérique",
+            "Digiscore – campagne",
+            "Accompagnement maturité numérique",
+        ],
+    ),
+    (
+        "cyberwal",
+        &[
+            "Chèques cybersécurité",
+            "Campagne grand public",
+            "Recherche en cybersécurité",
+            "Cyber Range wallon",
+        ],
+    ),
+    (
+        "wallonie-as-a-service",
+        &[
+            "Portail Open Data",
+            "Guichet numérique unique",
+            "Digitalisation des démarches",
+            "Interopérabilité des données",
+        ],
+    ),
+    (
+        "digital-excellence",
+        &[
+            "Observatoire du secteur numérique",
+            "Étude Top 500 numérique",
+            "Attractivité des talents IT",
+        ],
+    ),
 ];
 
 const ACTION_TYPES: [&str; 11] = [
-    "appel-a-projets", "cheque", "accompagnement", "formation", "sensibilisation", "infrastructure",
-    "investissement", "etude", "evenement", "service-numerique", "label",
+    "appel-a-projets",
+    "cheque",
+    "accompagnement",
+    "formation",
+    "sensibilisation",
+    "infrastructure",
+    "investissement",
+    "etude",
+    "evenement",
+    "service-numerique",
+    "label",
 ];
 const AUDIENCES: [&str; 15] = [
-    "entreprises", "startups", "pme", "industrie", "commercants", "professions-liberales",
-    "secteur-numerique", "citoyens", "publics-fragilises", "jeunes", "enseignement", "chercheurs",
-    "pouvoirs-publics", "pouvoirs-locaux", "administrations-regionales",
+    "entreprises",
+    "startups",
+    "pme",
+    "industrie",
+    "commercants",
+    "professions-liberales",
+    "secteur-numerique",
+    "citoyens",
+    "publics-fragilises",
+    "jeunes",
+    "enseignement",
+    "chercheurs",
+    "pouvoirs-publics",
+    "pouvoirs-locaux",
+    "administrations-regionales",
 ];
 
 fn date(y: i64, m: u32, d: u32) -> NaiveDate {
@@ -652,16 +953,31 @@ fn actions(world: &World, file: &StrategyFile, n_orgs: usize) -> Vec<Op> {
     let weights = [40usize, 45, 35, 25, 25, 40, 25, 15, 30, 35, 30, 35, 20];
     let mut n = 0usize;
     let mut by_programme: HashMap<&str, Vec<(String, NaiveDate, NaiveDate)>> = HashMap::new();
-    let support = ["agence-du-numerique", "wallonie-entreprendre", "spw", "spw-digital", "ifapme", "horeca-wallonie"];
+    let support = [
+        "agence-du-numerique",
+        "wallonie-entreprendre",
+        "spw",
+        "spw-digital",
+        "ifapme",
+        "horeca-wallonie",
+    ];
     for ((programme, templates), count) in ACTION_TEMPLATES.iter().zip(weights) {
         for k in 0..count {
             n += 1;
             let key = format!("demo-action-{n:03}");
             let start_year = rng.range(2016, 2026);
             let start = date(start_year, 1 + rng.below(12) as u32, 1);
-            let end = date((start_year + rng.range(1, 4)).min(2028), 1 + rng.below(12) as u32, 28);
+            let end = date(
+                (start_year + rng.range(1, 4)).min(2028),
+                1 + rng.below(12) as u32,
+                28,
+            );
             let status = if end < as_of() {
-                if rng.chance(0.04) { ActionStatus::Cancelled } else { ActionStatus::Completed }
+                if rng.chance(0.04) {
+                    ActionStatus::Cancelled
+                } else {
+                    ActionStatus::Completed
+                }
             } else if start > as_of() {
                 ActionStatus::Planned
             } else if rng.chance(0.05) {
@@ -671,11 +987,19 @@ fn actions(world: &World, file: &StrategyFile, n_orgs: usize) -> Vec<Op> {
             };
             let template = templates[k % templates.len()];
             let title = format!("{template} {start_year}");
-            let mut e = Entity::new(EntityKind::Action, &key, Labels::fr(&title), demo_prov(seed));
+            let mut e = Entity::new(
+                EntityKind::Action,
+                &key,
+                Labels::fr(&title),
+                demo_prov(seed),
+            );
             e.description = Labels::fr(format!(
                 "Action de démonstration du programme {programme} : « {title} » (données synthétiques)."
             ));
-            e.tags.push(ConceptRef::new(schemes::ACTION_TYPE, *rng.pick(&ACTION_TYPES)));
+            e.tags.push(ConceptRef::new(
+                schemes::ACTION_TYPE,
+                *rng.pick(&ACTION_TYPES),
+            ));
             for _ in 0..1 + rng.below(2) {
                 let a = *rng.pick(&AUDIENCES);
                 let c = ConceptRef::new(schemes::TARGET_AUDIENCE, a);
@@ -686,11 +1010,20 @@ fn actions(world: &World, file: &StrategyFile, n_orgs: usize) -> Vec<Op> {
             let recovery = (2021..=2024).contains(&start_year) && rng.chance(0.4);
             e.tags.push(ConceptRef::new(
                 schemes::FUNDING_SOURCE,
-                if recovery { "plan-de-relance" } else if rng.chance(0.15) { "fonds-europeens" } else { "budget-regional" },
+                if recovery {
+                    "plan-de-relance"
+                } else if rng.chance(0.15) {
+                    "fonds-europeens"
+                } else {
+                    "budget-regional"
+                },
             ));
             if rng.chance(0.3) {
                 let m = world.wallonia[world.wallonia_weights.draw(&mut rng)];
-                e.tags.push(ConceptRef::new(schemes::TERRITORY, world.municipalities[m].refnis.clone()));
+                e.tags.push(ConceptRef::new(
+                    schemes::TERRITORY,
+                    world.municipalities[m].refnis.clone(),
+                ));
             } else {
                 e.tags.push(ConceptRef::new(schemes::TERRITORY, "03000"));
             }
@@ -732,29 +1065,60 @@ fn actions(world: &World, file: &StrategyFile, n_orgs: usize) -> Vec<Op> {
             let lead = if rng.chance(0.6) || n_orgs == 0 {
                 EntityRef::new(EntityKind::Organisation, *rng.pick(&support))
             } else {
-                EntityRef::new(EntityKind::Organisation, org_key(rng.below(n_orgs as u64) as usize))
+                EntityRef::new(
+                    EntityKind::Organisation,
+                    org_key(rng.below(n_orgs as u64) as usize),
+                )
             };
-            relations.push(Op::Relation(Relation { subject: lead.clone(), kind: RelationKind::Operates, object: aref.clone(), since: Some(start), until: None, amount_eur: None, provenance: demo_prov(seed) }));
+            relations.push(Op::Relation(Relation {
+                subject: lead.clone(),
+                kind: RelationKind::Operates,
+                object: aref.clone(),
+                since: Some(start),
+                until: None,
+                amount_eur: None,
+                provenance: demo_prov(seed),
+            }));
             if n_orgs > 0 {
                 for _ in 0..rng.below(4) {
-                    let p = EntityRef::new(EntityKind::Organisation, org_key(rng.below(n_orgs as u64) as usize));
+                    let p = EntityRef::new(
+                        EntityKind::Organisation,
+                        org_key(rng.below(n_orgs as u64) as usize),
+                    );
                     if p != lead {
-                        relations.push(Op::Relation(Relation { subject: p, kind: RelationKind::PartnerOf, object: aref.clone(), since: Some(start), until: None, amount_eur: None, provenance: demo_prov(seed) }));
+                        relations.push(Op::Relation(Relation {
+                            subject: p,
+                            kind: RelationKind::PartnerOf,
+                            object: aref.clone(),
+                            since: Some(start),
+                            until: None,
+                            amount_eur: None,
+                            provenance: demo_prov(seed),
+                        }));
                     }
                 }
             }
-            by_programme.entry(programme).or_default().push((key, start, end));
+            by_programme
+                .entry(programme)
+                .or_default()
+                .push((key, start, end));
         }
     }
     // Indicators: the programme's stated totals, broken down over its actions.
     for p in &file.programmes {
-        let Some(acts) = by_programme.get(p.id.as_str()) else { continue };
+        let Some(acts) = by_programme.get(p.id.as_str()) else {
+            continue;
+        };
         for ind in &p.indicators {
             if ind.aggregation != "sum" {
                 continue;
             }
-            let Some(obs) = ind.observations.last() else { continue };
-            let Ok(period) = Period::parse("period", &obs.period) else { continue };
+            let Some(obs) = ind.observations.last() else {
+                continue;
+            };
+            let Ok(period) = Period::parse("period", &obs.period) else {
+                continue;
+            };
             let overlapping: Vec<&(String, NaiveDate, NaiveDate)> = acts
                 .iter()
                 .filter(|(_, s, e)| *s <= period.end && *e >= period.start)
@@ -794,14 +1158,22 @@ fn actions(world: &World, file: &StrategyFile, n_orgs: usize) -> Vec<Op> {
                 // Yearly observations over the overlap of the action and the period.
                 let from = (*s).max(period.start);
                 let to = (*e).min(period.end);
-                let (from, to) = if from <= to { (from, to) } else { (period.start, period.end) };
-                let years: Vec<Period> = (from.format("%Y").to_string().parse::<i32>().unwrap_or(2016)
-                    ..=to.format("%Y").to_string().parse::<i32>().unwrap_or(2024))
-                    .filter_map(|y| {
-                        let yp = Period::year(y)?;
-                        Some(Period { start: yp.start.max(period.start), end: yp.end.min(period.end) })
-                    })
-                    .collect();
+                let (from, to) = if from <= to {
+                    (from, to)
+                } else {
+                    (period.start, period.end)
+                };
+                let years: Vec<Period> =
+                    (from.format("%Y").to_string().parse::<i32>().unwrap_or(2016)
+                        ..=to.format("%Y").to_string().parse::<i32>().unwrap_or(2024))
+                        .filter_map(|y| {
+                            let yp = Period::year(y)?;
+                            Some(Period {
+                                start: yp.start.max(period.start),
+                                end: yp.end.min(period.end),
+                            })
+                        })
+                        .collect();
                 let parts = split(&mut rng, share, years.len(), integer);
                 for (yp, v) in years.iter().zip(parts) {
                     observations.push(Op::Observation(Observation {
@@ -818,7 +1190,11 @@ fn actions(world: &World, file: &StrategyFile, n_orgs: usize) -> Vec<Op> {
                     observations.push(Op::Target(Target {
                         indicator: ikey.clone(),
                         due: last.end,
-                        value: if integer { (share * (1.0 + rng.unit() * 0.3)).round() } else { (share * 1.2 * 100.0).round() / 100.0 },
+                        value: if integer {
+                            (share * (1.0 + rng.unit() * 0.3)).round()
+                        } else {
+                            (share * 1.2 * 100.0).round() / 100.0
+                        },
                         provenance: demo_prov(seed),
                     }));
                 }
@@ -833,13 +1209,29 @@ fn actions(world: &World, file: &StrategyFile, n_orgs: usize) -> Vec<Op> {
 }
 
 const SUPPORT_KINDS: [(&str, &[&str]); 4] = [
-    ("Bibliothèque publique", &["acces-libre", "initiation", "enfants-parents"]),
-    ("CPAS – point numérique", &["demarches-en-ligne", "acces-libre", "materiel"]),
+    (
+        "Bibliothèque publique",
+        &["acces-libre", "initiation", "enfants-parents"],
+    ),
+    (
+        "CPAS – point numérique",
+        &["demarches-en-ligne", "acces-libre", "materiel"],
+    ),
     ("Maison de l'emploi", &["emploi", "demarches-en-ligne"]),
-    ("Association d'alphabétisation numérique", &["initiation", "smartphone", "formation"]),
+    (
+        "Association d'alphabétisation numérique",
+        &["initiation", "smartphone", "formation"],
+    ),
 ];
 const SERVICES: [&str; 8] = [
-    "acces-libre", "initiation", "formation", "demarches-en-ligne", "smartphone", "materiel", "emploi", "enfants-parents",
+    "acces-libre",
+    "initiation",
+    "formation",
+    "demarches-en-ligne",
+    "smartphone",
+    "materiel",
+    "emploi",
+    "enfants-parents",
 ];
 
 fn places(world: &World) -> Vec<Op> {
@@ -847,7 +1239,12 @@ fn places(world: &World) -> Vec<Op> {
     let mut rng = Rng::fork(seed, u64::MAX - 2);
     let mut ops = Vec::new();
     let mut per_muni: HashMap<usize, usize> = HashMap::new();
-    let mut make = |rng: &mut Rng, key: String, label: &str, kind: &str, services: Vec<&str>, attrs: serde_json::Value| {
+    let mut make = |rng: &mut Rng,
+                    key: String,
+                    label: &str,
+                    kind: &str,
+                    services: Vec<&str>,
+                    attrs: serde_json::Value| {
         let mut m = world.wallonia[world.wallonia_weights.draw(rng)];
         for _ in 0..20 {
             if per_muni.get(&m).copied().unwrap_or(0) < 3 {
@@ -864,8 +1261,10 @@ fn places(world: &World) -> Vec<Op> {
             format!("{label} de {}", muni.labels.main())
         };
         let mut e = Entity::new(EntityKind::Place, key, Labels::fr(name), demo_prov(seed));
-        e.tags.push(ConceptRef::new(schemes::TERRITORY, muni.refnis.clone()));
-        e.tags.push(ConceptRef::new(schemes::ORGANISATION_KIND, kind));
+        e.tags
+            .push(ConceptRef::new(schemes::TERRITORY, muni.refnis.clone()));
+        e.tags
+            .push(ConceptRef::new(schemes::ORGANISATION_KIND, kind));
         for s in services {
             let c = ConceptRef::new(schemes::INCLUSION_SERVICE, s);
             if !e.tags.contains(&c) {
@@ -918,7 +1317,10 @@ pub fn ops(options: &DemoOptions) -> impl Iterator<Item = Op> + use<> {
     let n = options.organisations;
     let file = strategy::parse(strategy::DIGITAL_WALLONIA_PATH, strategy::DIGITAL_WALLONIA)
         .expect("the shipped strategy file parses");
-    let Plan { relations, missions } = plan(&world, n);
+    let Plan {
+        relations,
+        missions,
+    } = plan(&world, n);
     let mut head: Vec<Op> = fixed_entities(options.seed);
     head.extend(missions.into_iter().map(|m| Op::Entity(Box::new(m))));
     let tail_world = World::new(options.seed);
@@ -938,7 +1340,11 @@ mod tests {
     #[test]
     fn shares_add_up_exactly() {
         let mut r = Rng::fork(3, 0);
-        for (total, n, int) in [(58414.0, 7, true), (29_800_000.0, 155, true), (3.1, 4, false)] {
+        for (total, n, int) in [
+            (58414.0, 7, true),
+            (29_800_000.0, 155, true),
+            (3.1, 4, false),
+        ] {
             let s = split(&mut r, total, n, int);
             assert_eq!(s.len(), n);
             assert!((s.iter().sum::<f64>() - total).abs() < 1e-6, "{total}");
@@ -953,7 +1359,9 @@ mod tests {
         let b = World::new(42).profile(17);
         assert_eq!(a.name, b.name);
         assert_eq!(a.nace, b.nace);
-        let wal = (0..2000).filter(|i| w.municipalities[w.profile(*i).municipality].region == "03000").count();
+        let wal = (0..2000)
+            .filter(|i| w.municipalities[w.profile(*i).municipality].region == "03000")
+            .count();
         assert!(wal > 1500, "most organisations are Walloon: {wal}");
     }
 
@@ -961,7 +1369,8 @@ mod tests {
     fn demo_kbo_numbers_are_valid_and_distinct() {
         let mut seen = std::collections::HashSet::new();
         for i in (0..1_000_000).step_by(997) {
-            let k = Kbo::from_base(10_000_000 + i as u64 * 7 % 9_000_000 + (i as u64 / 9_000_000)).unwrap();
+            let k = Kbo::from_base(10_000_000 + i as u64 * 7 % 9_000_000 + (i as u64 / 9_000_000))
+                .unwrap();
             assert!(seen.insert(k));
         }
     }

@@ -29,7 +29,9 @@ pub fn load(
     ops: impl IntoIterator<Item = Op>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<WriteReport, StoreError> {
-    let mut records = ops.into_iter().map(|op| -> Record { Ok(Located::from(op)) });
+    let mut records = ops
+        .into_iter()
+        .map(|op| -> Record { Ok(Located::from(op)) });
     store.apply(
         "territoria",
         operation,
@@ -70,11 +72,17 @@ mod tests {
     fn bootstrap_loads_reference_strategy_and_demo() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("t.sqlite")).unwrap();
-        let opts = demo::DemoOptions { seed: 42, organisations: 2000 };
+        let opts = demo::DemoOptions {
+            seed: 42,
+            organisations: 2000,
+        };
         let report = load(&store, "bootstrap", bootstrap_ops(Some(&opts)), &mut |_| {}).unwrap();
         assert!(report.rejected.is_empty());
         assert!(is_bootstrapped(&store).unwrap());
-        let tree = store.strategy("digital-wallonia", Some("2024-2029")).unwrap().unwrap();
+        let tree = store
+            .strategy("digital-wallonia", Some("2024-2029"))
+            .unwrap()
+            .unwrap();
         assert_eq!(tree.node_counts["ambition"], 5);
         assert_eq!(tree.node_counts["lever"], 15);
         assert_eq!(tree.node_counts["value"], 15);

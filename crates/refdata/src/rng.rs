@@ -12,7 +12,9 @@ impl Rng {
     /// A generator for a sub-stream (e.g. per organisation), independent of how many
     /// numbers other streams drew.
     pub fn fork(seed: u64, stream: u64) -> Self {
-        let mut r = Rng(seed.wrapping_mul(0xD1B5_4A32_D192_ED03) ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let mut r =
+            Rng(seed.wrapping_mul(0xD1B5_4A32_D192_ED03)
+                ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         r.next_u64();
         r
     }

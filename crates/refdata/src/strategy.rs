@@ -203,7 +203,10 @@ pub struct ConceptDef {
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let column = before.rfind('\n').map_or(before.len(), |p| before.len() - p - 1) + 1;
+    let column = before
+        .rfind('\n')
+        .map_or(before.len(), |p| before.len() - p - 1)
+        + 1;
     (line, column)
 }
 
@@ -223,7 +226,11 @@ pub fn parse(file: &str, text: &str) -> Result<StrategyFile, FileError> {
 /// The id of the strategy version that lists the 15 levers.
 pub const VERSION_2024: &str = "2024-2029";
 
-fn attr(map: &mut serde_json::Map<String, serde_json::Value>, k: &str, v: impl Into<serde_json::Value>) {
+fn attr(
+    map: &mut serde_json::Map<String, serde_json::Value>,
+    k: &str,
+    v: impl Into<serde_json::Value>,
+) {
     map.insert(k.into(), v.into());
 }
 
@@ -291,7 +298,11 @@ impl StrategyFile {
         head.description = s.description.clone();
         attr(&mut head.attributes, "owner", s.owner.clone());
         attr(&mut head.attributes, "launched", s.launched);
-        for (k, v) in [("dashboard", &s.dashboard), ("open_data", &s.open_data), ("platform", &s.platform)] {
+        for (k, v) in [
+            ("dashboard", &s.dashboard),
+            ("open_data", &s.open_data),
+            ("platform", &s.platform),
+        ] {
             if let Some(v) = v {
                 attr(&mut head.attributes, k, v.clone());
             }
@@ -332,7 +343,11 @@ impl StrategyFile {
             }));
         }
         let strategy_ref = EntityRef::new(EntityKind::Strategy, s.id.clone());
-        let edge = |version: &str, parent: EntityRef, child: EntityRef, position: usize, provenance: Provenance| Op::Edge {
+        let edge = |version: &str,
+                    parent: EntityRef,
+                    child: EntityRef,
+                    position: usize,
+                    provenance: Provenance| Op::Edge {
             strategy: s.id.clone(),
             version: version.to_owned(),
             parent,
@@ -343,10 +358,19 @@ impl StrategyFile {
 
         let mut edges = Vec::new();
         for (ai, a) in self.ambitions.iter().enumerate() {
-            let mut e = Entity::new(EntityKind::Ambition, &a.id, a.name.clone(), Provenance::stated(&a.source));
+            let mut e = Entity::new(
+                EntityKind::Ambition,
+                &a.id,
+                a.name.clone(),
+                Provenance::stated(&a.source),
+            );
             e.description = a.statement.clone();
             if !a.tagline.is_empty() {
-                attr(&mut e.attributes, "tagline", serde_json::to_value(&a.tagline).unwrap_or_default());
+                attr(
+                    &mut e.attributes,
+                    "tagline",
+                    serde_json::to_value(&a.tagline).unwrap_or_default(),
+                );
             }
             if let Some(n) = &a.name_2024 {
                 attr(
@@ -361,7 +385,13 @@ impl StrategyFile {
             ops.push(Op::Entity(Box::new(e)));
             let aref = EntityRef::new(EntityKind::Ambition, a.id.clone());
             for v in &tree_versions {
-                edges.push(edge(&v.id, strategy_ref.clone(), aref.clone(), ai, Provenance::stated(&a.source)));
+                edges.push(edge(
+                    &v.id,
+                    strategy_ref.clone(),
+                    aref.clone(),
+                    ai,
+                    Provenance::stated(&a.source),
+                ));
             }
             for (vi, value) in a.values.iter().enumerate() {
                 let key = value_key(&a.id, value);
@@ -380,7 +410,12 @@ impl StrategyFile {
                 ));
             }
             for (li, l) in a.levers.iter().enumerate() {
-                let mut e = Entity::new(EntityKind::Lever, &l.id, l.name.clone(), Provenance::stated(&a.source));
+                let mut e = Entity::new(
+                    EntityKind::Lever,
+                    &l.id,
+                    l.name.clone(),
+                    Provenance::stated(&a.source),
+                );
                 if let Some(n) = &l.note {
                     e.description = Labels::fr(n);
                 }
@@ -405,7 +440,12 @@ impl StrategyFile {
                 )
                 .suggest(territoria_model::suggest::closest(&p.ambition, ids, 3)));
             }
-            let mut e = Entity::new(EntityKind::Programme, &p.id, p.name.clone(), Provenance::stated(&p.source));
+            let mut e = Entity::new(
+                EntityKind::Programme,
+                &p.id,
+                p.name.clone(),
+                Provenance::stated(&p.source),
+            );
             attr(&mut e.attributes, "theme", p.theme.clone());
             if let Some(u) = &p.url {
                 attr(&mut e.attributes, "url", u.clone());
@@ -432,12 +472,23 @@ impl StrategyFile {
             for ind in &p.indicators {
                 let field = |f: &str| format!("programmes[{}].indicators[{}].{f}", p.id, ind.id);
                 let kind = IndicatorKind::parse(&ind.kind).ok_or_else(|| {
-                    FieldError::new(field("kind"), format!("`{}`: use output, outcome or impact", ind.kind))
+                    FieldError::new(
+                        field("kind"),
+                        format!("`{}`: use output, outcome or impact", ind.kind),
+                    )
                 })?;
                 let aggregation = Aggregation::parse(&ind.aggregation).ok_or_else(|| {
-                    FieldError::new(field("aggregation"), format!("`{}`: use sum, last, max or mean", ind.aggregation))
+                    FieldError::new(
+                        field("aggregation"),
+                        format!("`{}`: use sum, last, max or mean", ind.aggregation),
+                    )
                 })?;
-                let mut e = Entity::new(EntityKind::Indicator, &ind.id, ind.name.clone(), Provenance::stated(&p.source));
+                let mut e = Entity::new(
+                    EntityKind::Indicator,
+                    &ind.id,
+                    ind.name.clone(),
+                    Provenance::stated(&p.source),
+                );
                 e.details = Details::Indicator(Indicator {
                     unit: ind.unit.clone(),
                     kind,
@@ -450,7 +501,8 @@ impl StrategyFile {
                     "kind and aggregation are an editorial classification, not stated by the memorandum",
                 );
                 if let Some(f) = &ind.funding {
-                    e.tags.push(ConceptRef::new(schemes::FUNDING_SOURCE, f.clone()));
+                    e.tags
+                        .push(ConceptRef::new(schemes::FUNDING_SOURCE, f.clone()));
                 }
                 ops.push(Op::Entity(Box::new(e)));
                 for o in &ind.observations {
@@ -519,13 +571,17 @@ mod tests {
     fn shipped_file_has_the_memorandum_structure() {
         let f = parse(DIGITAL_WALLONIA_PATH, DIGITAL_WALLONIA).unwrap();
         assert_eq!(f.ambitions.len(), 5);
-        assert_eq!(f.ambitions.iter().map(|a| a.levers.len()).sum::<usize>(), 15);
+        assert_eq!(
+            f.ambitions.iter().map(|a| a.levers.len()).sum::<usize>(),
+            15
+        );
         assert_eq!(f.programmes.len(), 13);
         let giga = f.programmes.iter().find(|p| p.id == "giga-region").unwrap();
-        assert!(giga
-            .indicators
-            .iter()
-            .any(|i| i.observations.iter().any(|o| o.value == 58414.0)));
+        assert!(
+            giga.indicators
+                .iter()
+                .any(|i| i.observations.iter().any(|o| o.value == 58414.0))
+        );
         f.ops().unwrap();
     }
 

@@ -1,0 +1,115 @@
+//! Territoria's HTTP read API.
+//!
+//! This is the only crate that speaks HTTP. It is deliberately thin: each handler
+//! parses the request (path, query string), calls the [`Store`] — on the blocking
+//! thread pool, since store calls are synchronous SQLite — and renders the store's
+//! read models as JSON (or, for `/`, a small server-rendered HTML page). No domain
+//! rule lives here; validation of data belongs to the model and the store.
+//!
+//! * Routes: [`ROUTES`], all `GET`; the same list is described by the hand-written
+//!   OpenAPI 3.1 document served at `/api/openapi.json` ([`openapi::document`]).
+//! * Errors: one type, [`ApiError`], rendered as
+//!   `{"error": {"code": "bad_parameter" | "not_found" | "method_not_allowed" | "internal", …}}`.
+//!   A bad parameter names the parameter, says what is expected and suggests the
+//!   closest valid values; internal causes are logged, never shown.
+//! * Synthetic data: answers that contain demo records (`provenance.demo = true`)
+//!   carry a top-level `notice` ([`api::DEMO_NOTICE`]).
+//! * Every response carries `X-Content-Type-Options: nosniff` and
+//!   `Cache-Control: no-cache` (the data changes with each import); responses are
+//!   gzip-compressed when the client accepts it, and requests are traced.
+
+pub mod api;
+mod error;
+mod landing;
+pub mod openapi;
+mod params;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+use axum::routing::{MethodRouter, get};
+use territoria_store::Store;
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+
+/// What every handler shares: the store.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+}
+
+/// The route templates, as axum writes them (`{param}`) — which is also how OpenAPI
+/// writes path templates.
+pub mod routes {
+    pub const LANDING: &str = "/";
+    pub const HEALTH: &str = "/api/health";
+    pub const STRATEGIES: &str = "/api/strategies";
+    pub const STRATEGY: &str = "/api/strategies/{id}";
+    pub const SCHEMES: &str = "/api/schemes";
+    pub const CONCEPT: &str = "/api/schemes/{scheme}/concepts/{notation}";
+    pub const ENTITIES: &str = "/api/entities/{kind}";
+    pub const ENTITY: &str = "/api/entities/{kind}/{id}";
+    pub const OPENAPI: &str = "/api/openapi.json";
+}
+
+/// Every route the router serves (all `GET`). The router is built from this list and
+/// the OpenAPI document must describe exactly these paths (tested).
+pub const ROUTES: [&str; 9] = [
+    routes::LANDING,
+    routes::HEALTH,
+    routes::STRATEGIES,
+    routes::STRATEGY,
+    routes::SCHEMES,
+    routes::CONCEPT,
+    routes::ENTITIES,
+    routes::ENTITY,
+    routes::OPENAPI,
+];
+
+fn endpoint(route: &str) -> MethodRouter<AppState> {
+    match route {
+        routes::LANDING => get(landing::page),
+        routes::HEALTH => get(api::health),
+        routes::STRATEGIES => get(api::strategies),
+        routes::STRATEGY => get(api::strategy),
+        routes::SCHEMES => get(api::schemes),
+        routes::CONCEPT => get(api::concept),
+        routes::ENTITIES => get(api::entities),
+        routes::ENTITY => get(api::entity),
+        routes::OPENAPI => get(api::openapi),
+        other => unreachable!("route {other} is in ROUTES but has no handler"),
+    }
+}
+
+/// The whole application: routes, fallbacks and layers.
+pub fn router(state: AppState) -> Router {
+    ROUTES
+        .into_iter()
+        .fold(Router::new(), |r, route| r.route(route, endpoint(route)))
+        .fallback(api::no_route)
+        .method_not_allowed_fallback(api::method_not_allowed)
+        .with_state(state)
+        .layer(axum::middleware::map_response(common_headers))
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+}
+
+async fn common_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if response.status() == axum::http::StatusCode::METHOD_NOT_ALLOWED {
+        response
+            .headers_mut()
+            .entry(header::ALLOW)
+            .or_insert(HeaderValue::from_static("GET,HEAD"));
+    }
+    response
+}

@@ -83,8 +83,7 @@ pub trait Store: Send + Sync {
         visit: &mut dyn FnMut(territoria_model::Entity, Vec<Relation>) -> Result<()>,
     ) -> Result<u64>;
     /// Streams every observation (sorted by indicator key, period).
-    fn export_observations(&self, visit: &mut dyn FnMut(Observation) -> Result<()>)
-    -> Result<u64>;
+    fn export_observations(&self, visit: &mut dyn FnMut(Observation) -> Result<()>) -> Result<u64>;
 
     fn audit(&self, limit: u32) -> Result<Vec<AuditEntry>>;
     /// A consistent copy of the whole store, taken while it serves.

@@ -65,9 +65,11 @@ impl SqliteStore {
     /// The schema version the file is at.
     pub fn schema_version(&self) -> Result<i64> {
         self.read(|c| {
-            Ok(c.query_row("SELECT MAX(version) FROM schema_migrations", [], |r| {
-                r.get(0)
-            })?)
+            Ok(
+                c.query_row("SELECT MAX(version) FROM schema_migrations", [], |r| {
+                    r.get(0)
+                })?,
+            )
         })
     }
 
@@ -152,12 +154,16 @@ fn kind_of(s: &str) -> EntityKind {
     EntityKind::parse(s).unwrap_or(EntityKind::Organisation)
 }
 
-const ENTITY_COLS: &str =
-    "e.id, e.kind, e.key, e.labels, e.description, e.attributes, e.source, e.source_date, e.inferred, e.demo";
+const ENTITY_COLS: &str = "e.id, e.kind, e.key, e.labels, e.description, e.attributes, e.source, e.source_date, e.inferred, e.demo";
 
 fn entity_row(r: &Row) -> rusqlite::Result<(i64, Entity)> {
     let kind = kind_of(&r.get::<_, String>(1)?);
-    let mut e = Entity::new(kind, r.get::<_, String>(2)?, labels(r.get(3)?)?, provenance(r, 6)?);
+    let mut e = Entity::new(
+        kind,
+        r.get::<_, String>(2)?,
+        labels(r.get(3)?)?,
+        provenance(r, 6)?,
+    );
     e.description = labels(r.get(4)?)?;
     e.attributes = object(r.get(5)?)?;
     Ok((r.get(0)?, e))
@@ -179,7 +185,12 @@ fn complete(c: &Connection, id: i64, e: &mut Entity) -> Result<()> {
          WHERE ec.entity_id = ?1 ORDER BY s.slug, c.notation",
     )?;
     e.tags = st
-        .query_map([id], |r| Ok(ConceptRef::new(r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+        .query_map([id], |r| {
+            Ok(ConceptRef::new(
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+            ))
+        })?
         .collect::<rusqlite::Result<_>>()?;
     e.details = match e.kind {
         EntityKind::Organisation => c
@@ -188,9 +199,7 @@ fn complete(c: &Connection, id: i64, e: &mut Entity) -> Result<()> {
             )?
             .query_row([id], |r| {
                 Ok(Details::Organisation(Organisation {
-                    kbo: r
-                        .get::<_, Option<String>>(0)?
-                        .and_then(|k| k.parse().ok()),
+                    kbo: r.get::<_, Option<String>>(0)?.and_then(|k| k.parse().ok()),
                     founded: date(r.get(1)?),
                     employees: r.get(2)?,
                     website: r.get(3)?,
@@ -225,13 +234,18 @@ fn complete(c: &Connection, id: i64, e: &mut Entity) -> Result<()> {
                         .unwrap_or(IndicatorKind::Output),
                     aggregation: Aggregation::parse(&r.get::<_, String>(2)?)
                         .unwrap_or(Aggregation::Sum),
-                    measures: EntityRef::new(kind_of(&r.get::<_, String>(3)?), r.get::<_, String>(4)?),
+                    measures: EntityRef::new(
+                        kind_of(&r.get::<_, String>(3)?),
+                        r.get::<_, String>(4)?,
+                    ),
                 }))
             })
             .optional()?
             .unwrap_or_default(),
         EntityKind::Place => c
-            .prepare_cached("SELECT lat, lon, address, postal_code FROM places WHERE entity_id = ?1")?
+            .prepare_cached(
+                "SELECT lat, lon, address, postal_code FROM places WHERE entity_id = ?1",
+            )?
             .query_row([id], |r| {
                 Ok(Details::Place(Place {
                     lat: r.get(0)?,
@@ -440,7 +454,8 @@ impl Store for SqliteStore {
     fn counts(&self) -> Result<Counts> {
         self.read(|c| {
             let mut entities = BTreeMap::new();
-            let mut st = c.prepare("SELECT kind, COUNT(*) FROM entities GROUP BY kind ORDER BY kind")?;
+            let mut st =
+                c.prepare("SELECT kind, COUNT(*) FROM entities GROUP BY kind ORDER BY kind")?;
             for row in st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)))? {
                 let (k, n) = row?;
                 entities.insert(k, n);
@@ -463,7 +478,9 @@ impl Store for SqliteStore {
             let mut st = c.prepare(&format!(
                 "SELECT {ENTITY_COLS} FROM entities e WHERE e.kind = 'strategy' ORDER BY e.name"
             ))?;
-            let rows: Vec<(i64, Entity)> = st.query_map([], entity_row)?.collect::<rusqlite::Result<_>>()?;
+            let rows: Vec<(i64, Entity)> = st
+                .query_map([], entity_row)?
+                .collect::<rusqlite::Result<_>>()?;
             rows.into_iter()
                 .map(|(id, e)| {
                     Ok(StrategySummary {
@@ -486,14 +503,18 @@ impl Store for SqliteStore {
                 ))?
                 .query_row([key], entity_row)
                 .optional()?;
-            let Some((sid, s)) = found else { return Ok(None) };
+            let Some((sid, s)) = found else {
+                return Ok(None);
+            };
             let versions = versions_of(c, sid)?;
             // Default: the latest version.
             let chosen = match version {
                 Some(v) => versions.iter().find(|x| x.1.id == v),
                 None => versions.last(),
             };
-            let Some((vid, vsum)) = chosen.cloned() else { return Ok(None) };
+            let Some((vid, vsum)) = chosen.cloned() else {
+                return Ok(None);
+            };
             // All edges of this version.
             let mut st = c.prepare(
                 "SELECT parent_id, child_id, position, source, source_date, inferred, demo
@@ -501,7 +522,9 @@ impl Store for SqliteStore {
             )?;
             let mut children: HashMap<i64, Vec<(i64, Provenance)>> = HashMap::new();
             let mut ids = vec![];
-            for row in st.query_map([vid], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, provenance(r, 3)?)))? {
+            for row in st.query_map([vid], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, provenance(r, 3)?))
+            })? {
                 let (p, ch, prov) = row?;
                 ids.push(ch);
                 children.entry(p).or_default().push((ch, prov));
@@ -550,7 +573,15 @@ impl Store for SqliteStore {
                         .map(|v| {
                             v.iter()
                                 .filter_map(|(ch, p)| {
-                                    build(*ch, p.clone(), children, entities, indicators, counts, depth + 1)
+                                    build(
+                                        *ch,
+                                        p.clone(),
+                                        children,
+                                        entities,
+                                        indicators,
+                                        counts,
+                                        depth + 1,
+                                    )
                                 })
                                 .collect()
                         })
@@ -575,7 +606,15 @@ impl Store for SqliteStore {
                 .map(|v| {
                     v.iter()
                         .filter_map(|(ch, p)| {
-                            build(*ch, p.clone(), &children, &entities, &mut indicators, &mut node_counts, 0)
+                            build(
+                                *ch,
+                                p.clone(),
+                                &children,
+                                &entities,
+                                &mut indicators,
+                                &mut node_counts,
+                                0,
+                            )
                         })
                         .collect()
                 })
@@ -887,7 +926,9 @@ impl Store for SqliteStore {
 
     fn audit(&self, limit: u32) -> Result<Vec<AuditEntry>> {
         self.read(|c| {
-            let mut st = c.prepare("SELECT id, at, actor, operation, summary FROM audit ORDER BY id DESC LIMIT ?1")?;
+            let mut st = c.prepare(
+                "SELECT id, at, actor, operation, summary FROM audit ORDER BY id DESC LIMIT ?1",
+            )?;
             let rows = st.query_map([limit], |r| {
                 Ok(AuditEntry {
                     id: r.get(0)?,

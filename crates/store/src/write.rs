@@ -7,8 +7,8 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 use territoria_model::entity::{Details, EntityRef};
 use territoria_model::{
-    Concept, ConceptRef, Entity, EntityKind, FieldError, Labels, Observation, Provenance,
-    Relation, Scheme, Target, ValidationErrors, suggest,
+    Concept, ConceptRef, Entity, EntityKind, FieldError, Labels, Observation, Provenance, Relation,
+    Scheme, Target, ValidationErrors, suggest,
 };
 
 use crate::{Record, RecordError, Result, StoreError};
@@ -123,7 +123,11 @@ impl<'t> Writer<'t> {
             }
             let mut st = tx.prepare("SELECT scheme_id, notation, id FROM concepts")?;
             let rows = st.query_map([], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
             })?;
             for row in rows {
                 let (sid, notation, id) = row?;
@@ -237,8 +241,10 @@ impl<'t> Writer<'t> {
     fn concept_id(&self, field: &str, c: &ConceptRef) -> Result<i64, FieldError> {
         let Some(scheme) = self.schemes.get(&c.scheme) else {
             let names: Vec<&str> = self.schemes.keys().map(String::as_str).collect();
-            return Err(FieldError::new(field, format!("unknown scheme `{}`", c.scheme))
-                .suggest(suggest::closest(&c.scheme, names, 3)));
+            return Err(
+                FieldError::new(field, format!("unknown scheme `{}`", c.scheme))
+                    .suggest(suggest::closest(&c.scheme, names, 3)),
+            );
         };
         scheme.concepts.get(&c.notation).copied().ok_or_else(|| {
             FieldError::new(
@@ -396,8 +402,7 @@ impl<'t> Writer<'t> {
                             ],
                             |r| r.get(0),
                         )?;
-                    self.versions
-                        .insert((v.strategy.clone(), v.id.clone()), id);
+                    self.versions.insert((v.strategy.clone(), v.id.clone()), id);
                     self.count("strategy_version", true);
                 }
                 Ok(())
@@ -593,12 +598,14 @@ impl<'t> Writer<'t> {
         }
         let broader = match &c.broader {
             Some(b) if b == &c.notation => {
-                return Err(Fail::field("broader", "a concept cannot be its own broader"));
+                return Err(Fail::field(
+                    "broader",
+                    "a concept cannot be its own broader",
+                ));
             }
-            Some(b) => Some(self.concept_id(
-                "broader",
-                &ConceptRef::new(c.scheme.clone(), b.clone()),
-            )?),
+            Some(b) => {
+                Some(self.concept_id("broader", &ConceptRef::new(c.scheme.clone(), b.clone()))?)
+            }
             None => None,
         };
         if write {
@@ -650,7 +657,10 @@ impl<'t> Writer<'t> {
         if !self.seen_entities.insert((e.kind, e.key.clone())) {
             errs.push(FieldError::new(
                 "key",
-                format!("duplicate identifier: {} appears twice in this input", e.reference()),
+                format!(
+                    "duplicate identifier: {} appears twice in this input",
+                    e.reference()
+                ),
             ));
         }
         let existing: Option<i64> = self
@@ -754,9 +764,9 @@ impl<'t> Writer<'t> {
             }
         };
         {
-            let mut st = self
-                .tx
-                .prepare_cached("INSERT INTO entity_concepts(entity_id, concept_id) VALUES (?1, ?2)")?;
+            let mut st = self.tx.prepare_cached(
+                "INSERT INTO entity_concepts(entity_id, concept_id) VALUES (?1, ?2)",
+            )?;
             for t in tag_ids {
                 st.execute([id, t])?;
             }
@@ -890,4 +900,3 @@ impl From<StoreError> for Fail {
         Fail::Internal(e)
     }
 }
-

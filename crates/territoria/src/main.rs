@@ -1,1 +1,432 @@
-fn main() {}
+//! `territoria` — the one binary: CLI, configuration and wiring. No business rules
+//! live here: commands call the store, the exchange formats, the reference/demo
+//! loaders and the server.
+
+mod config;
+
+use std::io::{BufWriter, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use territoria_exchange::{Collection, CsvOptions, ExchangeError, Format, ImportOptions};
+use territoria_refdata::demo::DemoOptions;
+use territoria_store::{SqliteStore, Store, StoreError};
+
+use crate::config::Config;
+
+#[derive(Parser)]
+#[command(
+    name = "territoria",
+    version,
+    about = "Territoria — territorial intelligence platform (represent, understand, prescribe)",
+    long_about = "Territoria — territorial intelligence platform.\n\nOne binary with embedded storage: `territoria serve` creates the store on first run (real reference data, the Digital Wallonia strategy and a synthetic demo ecosystem) and serves the API and pages."
+)]
+struct Cli {
+    /// Configuration file (TOML: data_dir, listen). Default: ./territoria.toml if present.
+    #[arg(long, global = true, env = "TERRITORIA_CONFIG")]
+    config: Option<PathBuf>,
+    /// Where the store lives (created if needed). Default: ./territoria-data
+    #[arg(long, global = true, env = "TERRITORIA_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API and pages; on first run, create and fill the store.
+    Serve {
+        /// Address and port to listen on. Default: 127.0.0.1:8080
+        #[arg(long, env = "TERRITORIA_LISTEN")]
+        listen: Option<String>,
+        #[command(flatten)]
+        demo: DemoArgs,
+    },
+    /// Generate the synthetic demo ecosystem into the store (creating it if needed).
+    Demo {
+        #[command(flatten)]
+        demo: DemoArgs,
+    },
+    /// Import organisations, actions or observations from CSV or JSON (one transaction).
+    Import {
+        /// organisations | actions | observations
+        collection: String,
+        /// The file to read (.csv or .json)
+        file: PathBuf,
+        /// csv or json (default: from the file extension)
+        #[arg(long)]
+        format: Option<String>,
+        /// Commit the valid rows and report the rejected ones instead of refusing the file.
+        #[arg(long)]
+        skip_invalid: bool,
+    },
+    /// Export organisations, actions or observations as CSV (`;`, UTF-8 BOM) or JSON.
+    Export {
+        /// organisations | actions | observations
+        collection: String,
+        /// csv or json (default: from --output's extension, else csv)
+        #[arg(long)]
+        format: Option<String>,
+        /// File to write (default: standard output)
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// CSV delimiter (default `;`)
+        #[arg(long, default_value = ";")]
+        delimiter: char,
+        /// Leave out the UTF-8 byte-order mark
+        #[arg(long)]
+        no_bom: bool,
+    },
+    /// Consistent copy of the store, taken while it may be serving.
+    Backup {
+        /// Destination file (must not exist)
+        destination: PathBuf,
+    },
+    /// Check the store's integrity (SQLite checks and domain rules).
+    Check,
+    /// Load (or reload) a strategy file such as data/strategy/digital-wallonia.toml.
+    LoadStrategy { file: PathBuf },
+}
+
+#[derive(clap::Args, Clone)]
+struct DemoArgs {
+    /// Number of synthetic organisations in the demo.
+    #[arg(long, default_value_t = 5_000)]
+    organisations: usize,
+    /// Seed of the demo generator (same seed, same data).
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+}
+
+impl DemoArgs {
+    fn options(&self) -> DemoOptions {
+        DemoOptions {
+            seed: self.seed,
+            organisations: self.organisations,
+        }
+    }
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TERRITORIA_LOG")
+                .unwrap_or_else(|_| "info,tower_http=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+/// Progress of a long job: a live bar on a terminal; otherwise (logs, CI) a line every
+/// 10,000 records so the job is visibly alive.
+fn report_line(what: &str, n: u64) {
+    if !std::io::stderr().is_terminal() && n > 0 && n % 10_000 == 0 {
+        eprintln!("progress: {what}: {n} records");
+    }
+}
+
+fn counter(what: &str) -> ProgressBar {
+    let pb = ProgressBar::new_spinner();
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} {msg}: {human_pos} records ({per_sec}, {elapsed})")
+            .expect("valid template"),
+    );
+    pb.set_message(what.to_owned());
+    pb
+}
+
+fn open(config: &Config) -> anyhow::Result<SqliteStore> {
+    let path = config.store_path();
+    SqliteStore::open(&path).with_context(|| format!("opening the store {}", path.display()))
+}
+
+/// Fills a fresh store (reference data, strategy, demo) in one transaction.
+fn bootstrap(store: &SqliteStore, demo: &DemoOptions) -> anyhow::Result<()> {
+    if territoria_refdata::is_bootstrapped(store)? {
+        return Ok(());
+    }
+    let started = Instant::now();
+    let pb = counter("Creating the store: reference data, Digital Wallonia, demo ecosystem");
+    let report = territoria_refdata::load(
+        store,
+        "bootstrap: reference data, strategy file, demo",
+        territoria_refdata::bootstrap_ops(Some(demo)),
+        &mut |n| {
+            pb.set_position(n);
+            report_line("bootstrap", n);
+        },
+    )
+    .map_err(explain)?;
+    pb.finish_and_clear();
+    eprintln!(
+        "Store created in {:.1} s: {} records ({} demo organisations, synthetic).",
+        started.elapsed().as_secs_f64(),
+        report.records,
+        demo.organisations
+    );
+    Ok(())
+}
+
+/// Turns refused records into a readable message with the fix to try.
+fn explain(e: StoreError) -> anyhow::Error {
+    match e {
+        StoreError::Invalid(errors) => {
+            let mut msg = format!("{} invalid record(s); nothing was written:\n", errors.len());
+            for e in errors.iter().take(20) {
+                msg.push_str(&format!("  {e}\n"));
+            }
+            if errors.len() > 20 {
+                msg.push_str(&format!("  … and {} more\n", errors.len() - 20));
+            }
+            msg.push_str(
+                "Fix these rows, or re-run with --skip-invalid to import the valid rows only.",
+            );
+            anyhow::anyhow!(msg)
+        }
+        other => anyhow::Error::new(other),
+    }
+}
+
+fn collection(s: &str) -> anyhow::Result<Collection> {
+    Collection::parse(s).with_context(|| {
+        format!("unknown collection `{s}`: use organisations, actions or observations")
+    })
+}
+
+fn format_of(explicit: Option<&str>, path: Option<&Path>) -> anyhow::Result<Format> {
+    match explicit {
+        Some(f) => Format::parse(f).with_context(|| format!("--format `{f}`: use csv or json")),
+        None => Ok(path.and_then(Format::of_path).unwrap_or(Format::Csv)),
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let listen = match &cli.command {
+        Command::Serve { listen, .. } => listen.clone(),
+        _ => None,
+    };
+    let config = Config::resolve(cli.config.as_deref(), cli.data_dir.clone(), listen)?;
+    match cli.command {
+        Command::Serve { demo, .. } => {
+            let store = open(&config)?;
+            bootstrap(&store, &demo.options())?;
+            serve(store, &config)
+        }
+        Command::Demo { demo } => {
+            let store = open(&config)?;
+            let opts = demo.options();
+            if !territoria_refdata::is_bootstrapped(&store)? {
+                return bootstrap(&store, &opts);
+            }
+            let started = Instant::now();
+            let pb = counter("Generating the demo ecosystem");
+            let report = territoria_refdata::load(
+                &store,
+                &format!(
+                    "demo: {} organisations, seed {}",
+                    opts.organisations, opts.seed
+                ),
+                territoria_refdata::demo::ops(&opts),
+                &mut |n| {
+                    pb.set_position(n);
+                    report_line("demo", n);
+                },
+            )
+            .map_err(explain)?;
+            pb.finish_and_clear();
+            eprintln!(
+                "Demo written in {:.1} s: {} records.",
+                started.elapsed().as_secs_f64(),
+                report.records
+            );
+            Ok(())
+        }
+        Command::Import {
+            collection: c,
+            file,
+            format,
+            skip_invalid,
+        } => {
+            let c = collection(&c)?;
+            let format = format_of(format.as_deref(), Some(&file))?;
+            let store = open(&config)?;
+            let f = std::fs::File::open(&file)
+                .with_context(|| format!("cannot open {}", file.display()))?;
+            let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+            let pb = ProgressBar::new(len);
+            pb.set_style(
+                ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {msg} ({eta})")
+                    .expect("valid template"),
+            );
+            let mut reader = pb.wrap_read(f);
+            let started = Instant::now();
+            let name = file.display().to_string();
+            let result = territoria_exchange::import(
+                &store,
+                c,
+                format,
+                &name,
+                &mut reader as &mut dyn Read,
+                &ImportOptions {
+                    skip_invalid,
+                    actor: "territoria import (CLI)".into(),
+                },
+                &mut |n| {
+                    pb.set_message(format!("{n} records"));
+                    report_line("import", n);
+                },
+            );
+            pb.finish_and_clear();
+            let report = match result {
+                Ok(r) => r,
+                Err(ExchangeError::Store(e)) => return Err(explain(e)),
+                Err(e) => return Err(e.into()),
+            };
+            let ins: u64 = report.write.inserted.values().sum();
+            let upd: u64 = report.write.updated.values().sum();
+            eprintln!(
+                "Imported {name} in {:.1} s: {ins} written, {upd} updated, {} rejected (audit entry {}).",
+                started.elapsed().as_secs_f64(),
+                report.rejected.len(),
+                report.write.audit_id.unwrap_or_default()
+            );
+            for r in report.rejected.iter().take(50) {
+                eprintln!("  rejected: {r}");
+            }
+            Ok(())
+        }
+        Command::Export {
+            collection: c,
+            format,
+            output,
+            delimiter,
+            no_bom,
+        } => {
+            let c = collection(&c)?;
+            let format = format_of(format.as_deref(), output.as_deref())?;
+            if !delimiter.is_ascii() {
+                bail!("--delimiter must be one ASCII character such as ; or ,");
+            }
+            let store = open(&config)?;
+            let csv = CsvOptions {
+                delimiter: delimiter as u8,
+                bom: !no_bom,
+            };
+            let n = match &output {
+                Some(path) => {
+                    // Write next to the target, then rename: no half-written export.
+                    let tmp = path.with_extension("partial");
+                    let f = std::fs::File::create(&tmp)
+                        .with_context(|| format!("cannot create {}", tmp.display()))?;
+                    let mut w = BufWriter::new(f);
+                    let n = territoria_exchange::export(&store, c, format, &csv, &mut w)?;
+                    w.flush()?;
+                    std::fs::rename(&tmp, path)?;
+                    n
+                }
+                None => {
+                    let stdout = std::io::stdout();
+                    let mut w = BufWriter::new(stdout.lock());
+                    let n = territoria_exchange::export(&store, c, format, &csv, &mut w)?;
+                    w.flush()?;
+                    n
+                }
+            };
+            eprintln!("Exported {n} {}.", c.as_str());
+            Ok(())
+        }
+        Command::Backup { destination } => {
+            let store = open(&config)?;
+            let pb = ProgressBar::new(1);
+            pb.set_style(
+                ProgressStyle::with_template("{bar:30} {pos}/{len} pages").expect("valid template"),
+            );
+            store.backup(&destination, &mut |done, total| {
+                pb.set_length(total);
+                pb.set_position(done);
+            })?;
+            pb.finish_and_clear();
+            eprintln!("Backup written to {}.", destination.display());
+            Ok(())
+        }
+        Command::Check => {
+            let store = open(&config)?;
+            let problems = store.check()?;
+            if problems.is_empty() {
+                let c = store.counts()?;
+                println!(
+                    "ok: schema version {}, {} entities, {} concepts, {} relations, {} observations",
+                    store.schema_version()?,
+                    c.entities.values().sum::<u64>(),
+                    c.concepts,
+                    c.relations,
+                    c.observations
+                );
+                Ok(())
+            } else {
+                for p in &problems {
+                    println!("problem: {p}");
+                }
+                bail!(
+                    "{} problem(s) found; restore a backup or re-import the affected data",
+                    problems.len()
+                )
+            }
+        }
+        Command::LoadStrategy { file } => {
+            let store = open(&config)?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let parsed = territoria_refdata::strategy::parse(&file.display().to_string(), &text)?;
+            let ops = parsed
+                .ops()
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let report = territoria_refdata::load(
+                &store,
+                &format!("load strategy {}", file.display()),
+                ops,
+                &mut |_| {},
+            )
+            .map_err(explain)?;
+            eprintln!("Strategy loaded: {} records.", report.records);
+            Ok(())
+        }
+    }
+}
+
+fn serve(store: SqliteStore, config: &Config) -> anyhow::Result<()> {
+    let store: Arc<dyn Store> = Arc::new(store);
+    let app = territoria_server::router(territoria_server::AppState { store });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot listen on {}: is another program using it? Try --listen 127.0.0.1:8081",
+                    config.listen
+                )
+            })?;
+        let addr = listener.local_addr()?;
+        println!("Territoria est prêt / is ready: http://{addr}/");
+        std::io::stdout().flush().ok();
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .context("serving")
+    })
+}

@@ -1,0 +1,576 @@
+//! The OpenAPI 3.1 description of the API, written by hand.
+//!
+//! Its `paths` are exactly [`crate::ROUTES`] (tested), and the integration tests check
+//! real answers against its schemas, so the document cannot drift silently from the
+//! read models of `territoria_store::read`.
+
+use serde_json::{Value, json};
+use territoria_model::EntityKind;
+
+use crate::api::{DEFAULT_LIMIT, DEMO_NOTICE, MAX_LIMIT, MAX_OFFSET, MAX_TEXT};
+use crate::routes;
+
+const DESCRIPTION: &str = "Read API of Territoria, an open-source territorial-intelligence platform: \
+the Digital Wallonia strategy (ambitions, levers, programmes, actions, indicators and their sourced observations), \
+reference concept schemes (NACE-BEL 2008 and 2025, Belgian territory by REFNIS code, judicial arrondissements and cantons, \
+KBO/BCE legal forms, …) and the entities of the ecosystem (organisations, actions, places, …).\n\n\
+Every fact carries its provenance (`source`, `date`, `inferred`, `demo`). \
+**Demo records are synthetic**: organisations, actions and places with `provenance.demo = true` are produced by \
+the Territoria demo generator and are not real; every answer that contains some has a top-level `notice`.\n\n\
+All routes are read-only `GET`s answering UTF-8 JSON (except `/`, a small HTML page). \
+Errors are `{\"error\": {\"code\", \"message\", …}}`; a `bad_parameter` error names the parameter and may suggest \
+close valid values.";
+
+/// The whole document.
+pub fn document() -> Value {
+    json!({
+        "openapi": "3.1.0",
+        "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
+        "info": {
+            "title": "Territoria API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": DESCRIPTION,
+            "license": {"name": "EUPL-1.2", "identifier": "EUPL-1.2"},
+        },
+        "tags": [
+            {"name": "service", "description": "Health and self-description."},
+            {"name": "strategies", "description": "Strategy trees with indicators and observations."},
+            {"name": "schemes", "description": "Concept schemes (taxonomies) and their concepts."},
+            {"name": "entities", "description": "Organisations, actions, places and every other kind of entity."},
+        ],
+        "paths": paths(),
+        "components": {
+            "schemas": schemas(),
+            "parameters": parameters(),
+            "responses": responses(),
+        },
+    })
+}
+
+fn json_content(schema: &str) -> Value {
+    json!({"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}})
+}
+
+fn ok(description: &str, schema: &str) -> Value {
+    json!({"description": description, "content": json_content(schema)})
+}
+
+fn err(name: &str) -> Value {
+    json!({"$ref": format!("#/components/responses/{name}")})
+}
+
+fn path_param(name: &str, description: &str, example: &str) -> Value {
+    json!({
+        "name": name, "in": "path", "required": true, "description": description,
+        "schema": {"type": "string"}, "example": example,
+    })
+}
+
+fn param_ref(name: &str) -> Value {
+    json!({"$ref": format!("#/components/parameters/{name}")})
+}
+
+fn paths() -> Value {
+    let mut p = serde_json::Map::new();
+    p.insert(routes::LANDING.into(), json!({"get": {
+        "tags": ["service"],
+        "operationId": "landing",
+        "summary": "Landing page (HTML, French then English)",
+        "description": "What Territoria is, the counts of this instance, the demo-data notice and links to the API. No JavaScript.",
+        "responses": {
+            "200": {"description": "The page.", "content": {"text/html": {"schema": {"type": "string"}}}},
+            "500": err("Internal"),
+        },
+    }}));
+    p.insert(
+        routes::HEALTH.into(),
+        json!({"get": {
+            "tags": ["service"],
+            "operationId": "health",
+            "summary": "Health, version and counts",
+            "responses": {
+                "200": ok("The service is up and the store answers.", "Health"),
+                "400": err("BadParameter"),
+                "500": err("Internal"),
+            },
+        }}),
+    );
+    p.insert(routes::STRATEGIES.into(), json!({"get": {
+        "tags": ["strategies"],
+        "operationId": "listStrategies",
+        "summary": "Strategies and their versions",
+        "responses": {
+            "200": {"description": "Every strategy.", "content": {"application/json": {"schema": {
+                "type": "array", "items": {"$ref": "#/components/schemas/StrategySummary"}}}}},
+            "400": err("BadParameter"),
+            "500": err("Internal"),
+        },
+    }}));
+    p.insert(routes::STRATEGY.into(), json!({"get": {
+        "tags": ["strategies"],
+        "operationId": "getStrategy",
+        "summary": "A strategy's whole tree in one version",
+        "description": "Ambitions, values, levers, programmes and actions with their indicators, observations, targets and provenance. Each node's `link` is the provenance of its link to its parent (`inferred` when the source does not state it). Names may differ between versions.",
+        "parameters": [
+            path_param("id", "Strategy id.", "digital-wallonia"),
+            {"name": "version", "in": "query", "required": false,
+             "description": "Version id (e.g. `v3`, `2024-2029`); the latest when absent.",
+             "schema": {"type": "string"}, "example": "2024-2029"},
+        ],
+        "responses": {
+            "200": ok("The tree.", "StrategyTree"),
+            "400": err("BadParameter"),
+            "404": err("NotFound"),
+            "500": err("Internal"),
+        },
+    }}));
+    p.insert(routes::SCHEMES.into(), json!({"get": {
+        "tags": ["schemes"],
+        "operationId": "listSchemes",
+        "summary": "Concept schemes",
+        "description": "Scheme ids include `nace-bel-2008`, `nace-bel-2025`, `territory` (REFNIS codes), `judicial-territory`, `legal-form`, `organisation-kind`, `size-class`, `target-audience`, `action-type`, `funding-source`.",
+        "responses": {
+            "200": {"description": "Every scheme with its number of concepts.", "content": {"application/json": {"schema": {
+                "type": "array", "items": {"$ref": "#/components/schemas/SchemeSummary"}}}}},
+            "400": err("BadParameter"),
+            "500": err("Internal"),
+        },
+    }}));
+    p.insert(routes::CONCEPT.into(), json!({"get": {
+        "tags": ["schemes"],
+        "operationId": "getConcept",
+        "summary": "A concept: labels, broader chain, narrower concepts, links, postal codes, geometry",
+        "parameters": [
+            path_param("scheme", "Scheme id.", "nace-bel-2008"),
+            path_param("notation", "The concept's code in its scheme (may contain dots: `62.010`; REFNIS codes for `territory`: `62063` Liège, `03000` Wallonia).", "62.010"),
+        ],
+        "responses": {
+            "200": ok("The concept.", "ConceptDetail"),
+            "400": err("BadParameter"),
+            "404": err("NotFound"),
+            "500": err("Internal"),
+        },
+    }}));
+    p.insert(routes::ENTITIES.into(), json!({"get": {
+        "tags": ["entities"],
+        "operationId": "listEntities",
+        "summary": "A page of entities of one kind, filtered",
+        "description": "Sorted by name. Unknown parameters are refused (400) so that a typo does not silently return unfiltered results.",
+        "parameters": [
+            param_ref("Kind"),
+            {"name": "concept", "in": "query", "required": false, "style": "form", "explode": true,
+             "description": "`scheme:notation`; repeatable, the filters are ANDed. Each matches entities tagged with the concept or any narrower one (`nace-bel-2008:62` matches `62.010`; `territory:03000` matches every Walloon municipality). An unknown scheme or notation is a 400 with suggestions.",
+             "schema": {"type": "array", "items": {"type": "string", "pattern": "^[^:]+:.+$"}},
+             "example": ["territory:62063"]},
+            {"name": "q", "in": "query", "required": false,
+             "description": "Text contained in a name (any language) or in the id.",
+             "schema": {"type": "string", "maxLength": MAX_TEXT}},
+            {"name": "demo", "in": "query", "required": false,
+             "description": "`true`: synthetic demo records only; `false`: real records only; absent: both.",
+             "schema": {"type": "boolean"}},
+            {"name": "limit", "in": "query", "required": false, "description": "Page size.",
+             "schema": {"type": "integer", "minimum": 0, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}},
+            {"name": "offset", "in": "query", "required": false, "description": "Items to skip.",
+             "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0}},
+        ],
+        "responses": {
+            "200": ok("The page.", "EntityPage"),
+            "400": err("BadParameter"),
+            "500": err("Internal"),
+        },
+    }}));
+    p.insert(routes::ENTITY.into(), json!({"get": {
+        "tags": ["entities"],
+        "operationId": "getEntity",
+        "summary": "One entity with its concepts, relations, placements in strategies and indicators",
+        "parameters": [
+            param_ref("Kind"),
+            path_param("id", "The entity's id (its key).", "dw4ai"),
+        ],
+        "responses": {
+            "200": ok("The entity.", "EntityDetail"),
+            "400": err("BadParameter"),
+            "404": err("NotFound"),
+            "500": err("Internal"),
+        },
+    }}));
+    p.insert(routes::OPENAPI.into(), json!({"get": {
+        "tags": ["service"],
+        "operationId": "openapi",
+        "summary": "This document",
+        "responses": {
+            "200": {"description": "The OpenAPI 3.1 document.", "content": {"application/json": {"schema": {"type": "object"}}}},
+        },
+    }}));
+    Value::Object(p)
+}
+
+fn parameters() -> Value {
+    let kinds: Vec<&str> = EntityKind::all()
+        .iter()
+        .flat_map(|k| [k.plural(), k.as_str()])
+        .collect();
+    json!({
+        "Kind": {
+            "name": "kind", "in": "path", "required": true,
+            "description": "Entity kind, plural or singular (`organisations` or `organisation`). An unknown kind is a 400 that suggests the closest.",
+            "schema": {"type": "string", "enum": kinds},
+            "example": "organisations",
+        },
+    })
+}
+
+fn responses() -> Value {
+    json!({
+        "BadParameter": {
+            "description": "A path segment or query parameter is invalid; `parameter` names it, `message` says what is expected, `suggestions` lists close valid values.",
+            "content": json_content("Error"),
+        },
+        "NotFound": {"description": "Nothing at this address.", "content": json_content("Error")},
+        "Internal": {"description": "An internal error; the cause is logged, not shown.", "content": json_content("Error")},
+    })
+}
+
+fn r(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn array_of(name: &str) -> Value {
+    json!({"type": "array", "items": r(name)})
+}
+
+fn schemas() -> Value {
+    let kinds: Vec<&str> = EntityKind::all().iter().map(|k| k.as_str()).collect();
+    let free_object = json!({"type": "object", "additionalProperties": true});
+    let notice = json!({"type": "string", "description": "Present when the answer contains synthetic demo records.", "example": DEMO_NOTICE});
+    let date = json!({"type": "string", "format": "date"});
+    let mut s = serde_json::Map::new();
+    s.insert(
+        "Labels".into(),
+        json!({
+            "type": "object",
+            "description": "A multilingual label: language code → text (French first in the UI).",
+            "propertyNames": {"enum": ["fr", "nl", "de", "en"]},
+            "additionalProperties": {"type": "string"},
+            "example": {"fr": "Liège", "nl": "Luik", "de": "Lüttich", "en": "Liège"},
+        }),
+    );
+    s.insert("Provenance".into(), json!({
+        "type": "object",
+        "description": "Where a fact comes from. `inferred`: assumed rather than stated by the source; `demo`: synthetic.",
+        "required": ["source", "inferred", "demo"],
+        "properties": {
+            "source": {"type": "string"},
+            "date": date,
+            "inferred": {"type": "boolean"},
+            "demo": {"type": "boolean"},
+        },
+    }));
+    s.insert(
+        "EntityKind".into(),
+        json!({"type": "string", "enum": kinds}),
+    );
+    s.insert("Counts".into(), json!({
+        "type": "object",
+        "required": ["entities", "demo_entities", "schemes", "concepts", "relations", "observations", "audit_entries"],
+        "properties": {
+            "entities": {"type": "object", "description": "By kind (singular).", "additionalProperties": {"type": "integer"}},
+            "demo_entities": {"type": "integer"},
+            "schemes": {"type": "integer"},
+            "concepts": {"type": "integer"},
+            "relations": {"type": "integer"},
+            "observations": {"type": "integer"},
+            "audit_entries": {"type": "integer"},
+        },
+    }));
+    s.insert(
+        "Health".into(),
+        json!({
+            "type": "object",
+            "required": ["status", "version", "counts"],
+            "properties": {
+                "status": {"const": "ok"},
+                "version": {"type": "string"},
+                "counts": r("Counts"),
+            },
+        }),
+    );
+    s.insert(
+        "VersionSummary".into(),
+        json!({
+            "type": "object",
+            "required": ["id", "label", "source"],
+            "properties": {
+                "id": {"type": "string", "example": "2024-2029"},
+                "label": r("Labels"),
+                "year": {"type": "integer"},
+                "note": {"type": "string"},
+                "source": {"type": "string"},
+            },
+        }),
+    );
+    s.insert(
+        "StrategySummary".into(),
+        json!({
+            "type": "object",
+            "required": ["id", "name", "description", "versions", "provenance"],
+            "properties": {
+                "id": {"type": "string", "example": "digital-wallonia"},
+                "name": r("Labels"),
+                "description": r("Labels"),
+                "versions": array_of("VersionSummary"),
+                "provenance": r("Provenance"),
+            },
+        }),
+    );
+    s.insert("StrategyTree".into(), json!({
+        "type": "object",
+        "required": ["id", "name", "description", "attributes", "provenance", "version", "versions", "node_counts", "children"],
+        "properties": {
+            "notice": notice,
+            "id": {"type": "string"},
+            "name": r("Labels"),
+            "description": r("Labels"),
+            "attributes": free_object,
+            "provenance": r("Provenance"),
+            "version": r("VersionSummary"),
+            "versions": array_of("VersionSummary"),
+            "node_counts": {"type": "object", "description": "Nodes of this version's tree by kind (ambition: 5, lever: 15, …).", "additionalProperties": {"type": "integer"}},
+            "children": array_of("Node"),
+        },
+    }));
+    s.insert("Node".into(), json!({
+        "type": "object",
+        "description": "A node of a strategy tree: an ambition, value, lever, programme or action.",
+        "required": ["kind", "id", "name", "provenance", "link"],
+        "properties": {
+            "kind": r("EntityKind"),
+            "id": {"type": "string"},
+            "name": r("Labels"),
+            "description": r("Labels"),
+            "attributes": free_object,
+            "provenance": r("Provenance"),
+            "link": {"$ref": "#/components/schemas/Provenance", "description": "Provenance of the link to the parent."},
+            "indicators": array_of("IndicatorView"),
+            "children": array_of("Node"),
+        },
+    }));
+    s.insert(
+        "IndicatorView".into(),
+        json!({
+            "type": "object",
+            "required": ["id", "name", "unit", "kind", "aggregation", "provenance", "observations"],
+            "properties": {
+                "id": {"type": "string"},
+                "name": r("Labels"),
+                "unit": {"type": "string"},
+                "kind": {"type": "string", "enum": ["output", "outcome", "impact"]},
+                "aggregation": {"type": "string", "enum": ["sum", "last", "max", "mean"]},
+                "provenance": r("Provenance"),
+                "observations": array_of("ObservationView"),
+                "targets": array_of("TargetView"),
+            },
+        }),
+    );
+    s.insert("ObservationView".into(), json!({
+        "type": "object",
+        "required": ["period", "start", "end", "value", "recorded_at", "provenance"],
+        "properties": {
+            "period": {"type": "string", "example": "2023"},
+            "start": date,
+            "end": date,
+            "value": {"type": "number"},
+            "qualifier": {"type": "string", "description": "How the source qualified the value (`plus de`, `près de`, `moins de`, `environ`)."},
+            "period_label": {"type": "string"},
+            "note": {"type": "string"},
+            "recorded_at": {"type": "string"},
+            "provenance": r("Provenance"),
+        },
+    }));
+    s.insert(
+        "TargetView".into(),
+        json!({
+            "type": "object",
+            "required": ["due", "value", "provenance"],
+            "properties": {"due": date, "value": {"type": "number"}, "provenance": r("Provenance")},
+        }),
+    );
+    s.insert(
+        "SchemeSummary".into(),
+        json!({
+            "type": "object",
+            "required": ["id", "title", "description", "concepts", "provenance"],
+            "properties": {
+                "id": {"type": "string", "example": "nace-bel-2008"},
+                "title": r("Labels"),
+                "description": r("Labels"),
+                "concepts": {"type": "integer"},
+                "provenance": r("Provenance"),
+            },
+        }),
+    );
+    s.insert("ConceptBrief".into(), json!({
+        "type": "object",
+        "required": ["scheme", "notation", "labels"],
+        "properties": {"scheme": {"type": "string"}, "notation": {"type": "string"}, "labels": r("Labels")},
+    }));
+    s.insert("ConceptLinkView".into(), json!({
+        "type": "object",
+        "required": ["kind", "direction", "concept", "partial"],
+        "properties": {
+            "kind": {"type": "string", "example": "covers"},
+            "direction": {"type": "string", "enum": ["out", "in"], "description": "`out`: this concept → the other (a canton covers a municipality); `in`: the reverse."},
+            "concept": r("ConceptBrief"),
+            "partial": {"type": "boolean"},
+        },
+    }));
+    s.insert("ConceptDetail".into(), json!({
+        "type": "object",
+        "required": ["scheme", "notation", "labels", "attributes", "provenance", "broader", "narrower", "tagged_entities"],
+        "properties": {
+            "scheme": {"type": "string"},
+            "notation": {"type": "string"},
+            "labels": r("Labels"),
+            "attributes": free_object,
+            "provenance": r("Provenance"),
+            "broader": {"type": "array", "items": r("ConceptBrief"), "description": "From the direct parent up to the top of the scheme."},
+            "narrower": array_of("ConceptBrief"),
+            "links": array_of("ConceptLinkView"),
+            "postal_codes": {"type": "array", "items": {"type": "string"}},
+            "geometry": {"type": "object", "description": "A GeoJSON geometry (simplified boundaries)."},
+            "tagged_entities": {"type": "integer", "description": "Entities tagged with this concept or a narrower one."},
+        },
+    }));
+    s.insert(
+        "EntitySummary".into(),
+        json!({
+            "type": "object",
+            "required": ["kind", "id", "name", "demo"],
+            "properties": {
+                "kind": r("EntityKind"),
+                "id": {"type": "string"},
+                "name": r("Labels"),
+                "demo": {"type": "boolean", "description": "True for a synthetic record."},
+            },
+        }),
+    );
+    s.insert(
+        "EntityPage".into(),
+        json!({
+            "type": "object",
+            "description": "A page of entities (`Page<EntitySummary>`).",
+            "required": ["total", "limit", "offset", "items"],
+            "properties": {
+                "notice": notice,
+                "total": {"type": "integer", "description": "Matches in all pages."},
+                "limit": {"type": "integer"},
+                "offset": {"type": "integer"},
+                "items": array_of("EntitySummary"),
+            },
+        }),
+    );
+    s.insert(
+        "EntityBrief".into(),
+        json!({
+            "type": "object",
+            "required": ["kind", "id", "name"],
+            "properties": {"kind": r("EntityKind"), "id": {"type": "string"}, "name": r("Labels")},
+        }),
+    );
+    s.insert("RelationView".into(), json!({
+        "type": "object",
+        "required": ["kind", "entity", "provenance"],
+        "properties": {
+            "kind": {"type": "string", "enum": ["participated_in", "laureate_of", "funded_by", "member_of", "labelled", "located_in", "operates", "partner_of", "contributes_to", "part_of"]},
+            "entity": r("EntityBrief"),
+            "since": date,
+            "until": date,
+            "amount_eur": {"type": "number"},
+            "provenance": r("Provenance"),
+        },
+    }));
+    s.insert(
+        "PlacementView".into(),
+        json!({
+            "type": "object",
+            "required": ["strategy", "version", "parent", "link"],
+            "properties": {
+                "strategy": {"type": "string"},
+                "version": {"type": "string"},
+                "parent": r("EntityBrief"),
+                "link": r("Provenance"),
+            },
+        }),
+    );
+    s.insert("Details".into(), json!({
+        "type": "object",
+        "description": "Typed facts of the kinds that have some, under the kind's name.",
+        "minProperties": 1,
+        "maxProperties": 1,
+        "properties": {
+            "organisation": {"type": "object", "properties": {
+                "kbo": {"type": "string", "pattern": "^[01][0-9]{3}\\.[0-9]{3}\\.[0-9]{3}$", "description": "Belgian enterprise number (KBO/BCE)."},
+                "founded": date,
+                "employees": {"type": "integer"},
+                "website": {"type": "string", "format": "uri"},
+            }},
+            "action": {"type": "object", "required": ["status"], "properties": {
+                "status": {"type": "string", "enum": ["planned", "ongoing", "completed", "suspended", "cancelled"]},
+                "start": date,
+                "end": date,
+                "budget_eur": {"type": "number"},
+            }},
+            "indicator": {"type": "object", "required": ["unit", "kind", "aggregation", "measures"], "properties": {
+                "unit": {"type": "string"},
+                "kind": {"type": "string", "enum": ["output", "outcome", "impact"]},
+                "aggregation": {"type": "string", "enum": ["sum", "last", "max", "mean"]},
+                "measures": {"type": "string", "description": "`kind/key` of the measured entity."},
+            }},
+            "place": {"type": "object", "required": ["lat", "lon"], "properties": {
+                "lat": {"type": "number"},
+                "lon": {"type": "number"},
+                "address": {"type": "string"},
+                "postal_code": {"type": "string"},
+            }},
+            "event": {"type": "object", "required": ["start"], "properties": {"start": date, "end": date}},
+        },
+    }));
+    s.insert("EntityDetail".into(), json!({
+        "type": "object",
+        "required": ["kind", "key", "name", "provenance", "concepts", "relations", "inverse_relations", "placements"],
+        "properties": {
+            "notice": notice,
+            "kind": r("EntityKind"),
+            "key": {"type": "string"},
+            "name": r("Labels"),
+            "description": r("Labels"),
+            "tags": {"type": "array", "items": {"type": "string", "description": "`scheme:notation`"}},
+            "attributes": free_object,
+            "details": r("Details"),
+            "provenance": r("Provenance"),
+            "concepts": {"type": "array", "items": r("ConceptBrief"), "description": "The tags with their labels."},
+            "relations": array_of("RelationView"),
+            "inverse_relations": array_of("RelationView"),
+            "placements": {"type": "array", "items": r("PlacementView"), "description": "Where this entity sits in strategy trees."},
+            "indicators": array_of("IndicatorView"),
+        },
+    }));
+    s.insert("Error".into(), json!({
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {
+                    "code": {"type": "string", "enum": ["bad_parameter", "not_found", "method_not_allowed", "internal"]},
+                    "parameter": {"type": "string", "description": "The bad parameter (`bad_parameter` only)."},
+                    "message": {"type": "string"},
+                    "suggestions": {"type": "array", "items": {"type": "string"}, "description": "Close valid values, when known."},
+                },
+            },
+        },
+        "example": {"error": {"code": "bad_parameter", "parameter": "limit", "message": "`abc` is not a valid `limit`: expected an integer from 0 to 500 (default 20)"}},
+    }));
+    Value::Object(s)
+}

@@ -1,0 +1,953 @@
+//! The HTTP API against a real store: reference data, the Digital Wallonia strategy and
+//! a seeded demo ecosystem (1,500 organisations), loaded once for the whole binary.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, LazyLock};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tempfile::TempDir;
+use territoria_refdata::demo::DemoOptions;
+use territoria_server::{AppState, ROUTES, router};
+use territoria_store::SqliteStore;
+use tower::ServiceExt;
+
+struct Fixture {
+    _dir: TempDir,
+    state: AppState,
+}
+
+static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(&dir.path().join("territoria.sqlite")).expect("open store");
+    let ops = territoria_refdata::bootstrap_ops(Some(&DemoOptions {
+        seed: 42,
+        organisations: 1500,
+    }));
+    let report = territoria_refdata::load(&store, "test", ops, &mut |_| {}).expect("bootstrap");
+    assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    Fixture {
+        _dir: dir,
+        state: AppState {
+            store: Arc::new(store),
+        },
+    }
+});
+
+fn app() -> Router {
+    router(FIXTURE.state.clone())
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body[..self.body.len().min(500)])
+            )
+        })
+    }
+    fn text(&self) -> String {
+        String::from_utf8(self.body.clone()).expect("UTF-8 body")
+    }
+}
+
+async fn request(method: Method, uri: &str, headers: &[(&str, &str)]) -> Answer {
+    let mut req = Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = app()
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .expect("infallible");
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+async fn get(uri: &str) -> Answer {
+    request(Method::GET, uri, &[]).await
+}
+
+/// GET, expecting `status` and a JSON body.
+async fn get_json(uri: &str, status: StatusCode) -> Value {
+    let a = get(uri).await;
+    assert_eq!(a.status, status, "{uri}: {}", a.text());
+    a.json()
+}
+
+/// The `error` object of a 400, checking that it names `parameter`.
+async fn bad_parameter(uri: &str, parameter: &str) -> Value {
+    let body = get_json(uri, StatusCode::BAD_REQUEST).await;
+    let error = &body["error"];
+    assert_eq!(error["code"], "bad_parameter", "{uri}: {body}");
+    assert_eq!(error["parameter"], parameter, "{uri}: {body}");
+    error.clone()
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("not an array: {v}"))
+        .iter()
+        .map(|s| s.as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn walk<'a>(nodes: &'a [Value], out: &mut Vec<&'a Value>) {
+    for n in nodes {
+        out.push(n);
+        if let Some(children) = n["children"].as_array() {
+            walk(children, out);
+        }
+    }
+}
+
+fn all_nodes(tree: &Value) -> Vec<&Value> {
+    let mut out = Vec::new();
+    walk(tree["children"].as_array().unwrap(), &mut out);
+    out
+}
+
+// ---------------------------------------------------------------------------------
+// Service
+
+#[tokio::test]
+async fn health_reports_version_and_counts() {
+    let a = get("/api/health").await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(
+        a.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let body = a.json();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+    let counts = &body["counts"];
+    assert!(counts["entities"]["organisation"].as_u64().unwrap() >= 1500);
+    assert!(counts["demo_entities"].as_u64().unwrap() >= 1500);
+    assert!(counts["concepts"].as_u64().unwrap() > 1000);
+    assert!(counts["schemes"].as_u64().unwrap() >= 5);
+}
+
+#[tokio::test]
+async fn every_answer_has_the_security_and_cache_headers() {
+    for uri in ["/api/health", "/", "/api/entities/nope", "/nowhere"] {
+        let a = get(uri).await;
+        assert_eq!(a.headers["x-content-type-options"], "nosniff", "{uri}");
+        assert_eq!(a.headers[header::CACHE_CONTROL], "no-cache", "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn large_answers_are_gzipped_when_accepted() {
+    let a = request(
+        Method::GET,
+        "/api/strategies/digital-wallonia",
+        &[("accept-encoding", "gzip")],
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.headers[header::CONTENT_ENCODING], "gzip");
+    assert_eq!(&a.body[..2], &[0x1f, 0x8b], "gzip magic number");
+    let plain = get("/api/strategies/digital-wallonia").await;
+    assert!(!plain.headers.contains_key(header::CONTENT_ENCODING));
+    assert!(plain.body.len() > a.body.len());
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_answer_json_errors() {
+    let body = get_json("/api/nothing-here", StatusCode::NOT_FOUND).await;
+    assert_eq!(body["error"]["code"], "not_found");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("/api/openapi.json")
+    );
+    let a = request(Method::POST, "/api/health", &[]).await;
+    assert_eq!(a.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(a.json()["error"]["code"], "method_not_allowed");
+    let allow = a.headers[header::ALLOW].to_str().unwrap();
+    assert!(allow.contains("GET"), "{allow}");
+}
+
+#[tokio::test]
+async fn unknown_query_parameters_are_refused_with_a_suggestion() {
+    let e = bad_parameter("/api/entities/organisations?limt=5", "limt").await;
+    assert_eq!(strings(&e["suggestions"]), ["limit"]);
+    bad_parameter("/api/health?verbose=1", "verbose").await;
+    let e = bad_parameter("/api/entities/organisations?limit=1&limit=2", "limit").await;
+    assert!(e["message"].as_str().unwrap().contains("more than once"));
+}
+
+// ---------------------------------------------------------------------------------
+// Strategies
+
+#[tokio::test]
+async fn strategies_list_digital_wallonia_with_its_versions() {
+    let list = get_json("/api/strategies", StatusCode::OK).await;
+    let dw = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "digital-wallonia")
+        .expect("digital-wallonia listed");
+    let versions: Vec<&str> = dw["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        versions.contains(&"v3") && versions.contains(&"2024-2029"),
+        "{versions:?}"
+    );
+}
+
+#[tokio::test]
+async fn strategy_2024_has_five_ambitions_fifteen_levers_and_sourced_figures() {
+    let tree = get_json(
+        "/api/strategies/digital-wallonia?version=2024-2029",
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(tree["version"]["id"], "2024-2029");
+    let children = tree["children"].as_array().unwrap();
+    let ambitions: Vec<&Value> = children
+        .iter()
+        .filter(|n| n["kind"] == "ambition")
+        .collect();
+    assert_eq!(ambitions.len(), 5);
+    let nodes = all_nodes(&tree);
+    assert_eq!(nodes.iter().filter(|n| n["kind"] == "lever").count(), 15);
+    assert_eq!(tree["node_counts"]["lever"], 15);
+
+    let names: Vec<&str> = ambitions
+        .iter()
+        .map(|a| a["name"]["fr"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"Territoire numérique"), "{names:?}");
+    assert!(!names.contains(&"Territoire intelligent"), "{names:?}");
+
+    let observation = nodes
+        .iter()
+        .flat_map(|n| n["indicators"].as_array().into_iter().flatten())
+        .flat_map(|i| i["observations"].as_array().unwrap())
+        .find(|o| o["value"].as_f64() == Some(58414.0))
+        .expect("the Last Mile figure (58 414 households)");
+    let source = observation["provenance"]["source"].as_str().unwrap();
+    assert!(source.contains("Mémorandum"), "{source}");
+
+    // The tree holds demo actions, so the answer says so.
+    assert!(nodes.iter().any(|n| n["provenance"]["demo"] == true));
+    assert!(tree["notice"].as_str().unwrap().contains("synthetic"));
+}
+
+#[tokio::test]
+async fn strategy_v3_keeps_the_2022_names() {
+    let tree = get_json(
+        "/api/strategies/digital-wallonia?version=v3",
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(tree["version"]["id"], "v3");
+    let names: Vec<&str> = tree["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "ambition")
+        .map(|a| a["name"]["fr"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"Territoire intelligent"), "{names:?}");
+    assert!(!names.contains(&"Territoire numérique"), "{names:?}");
+}
+
+#[tokio::test]
+async fn unknown_strategy_or_version_is_404_listing_what_exists() {
+    let body = get_json(
+        "/api/strategies/digital-wallonia?version=2030",
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_eq!(body["error"]["code"], "not_found");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("v3") && message.contains("2024-2029"),
+        "{message}"
+    );
+
+    let body = get_json("/api/strategies/digital-walonia", StatusCode::NOT_FOUND).await;
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("did you mean digital-wallonia"),
+        "{message}"
+    );
+}
+
+// ---------------------------------------------------------------------------------
+// Concept schemes
+
+#[tokio::test]
+async fn schemes_are_listed_with_their_sizes() {
+    let list = get_json("/api/schemes", StatusCode::OK).await;
+    let ids: BTreeSet<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    for id in [
+        "nace-bel-2008",
+        "nace-bel-2025",
+        "territory",
+        "judicial-territory",
+        "legal-form",
+        "organisation-kind",
+    ] {
+        assert!(ids.contains(id), "{id} missing from {ids:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_dotted_nace_code_resolves_with_its_broader_chain() {
+    let c = get_json("/api/schemes/nace-bel-2008/concepts/62.010", StatusCode::OK).await;
+    assert_eq!(c["notation"], "62.010");
+    for lang in ["fr", "nl", "de", "en"] {
+        assert!(
+            c["labels"][lang].as_str().is_some_and(|l| !l.is_empty()),
+            "no {lang} label: {}",
+            c["labels"]
+        );
+    }
+    let broader: Vec<&str> = c["broader"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["notation"].as_str().unwrap())
+        .collect();
+    assert_eq!(broader, ["62.01", "62.0", "62", "J"]);
+}
+
+#[tokio::test]
+async fn wallonia_has_five_provinces_and_261_municipalities() {
+    let wallonia = get_json("/api/schemes/territory/concepts/03000", StatusCode::OK).await;
+    let provinces = wallonia["narrower"].as_array().unwrap();
+    assert_eq!(provinces.len(), 5);
+    let mut municipalities = 0;
+    for p in provinces {
+        let uri = format!(
+            "/api/schemes/territory/concepts/{}",
+            p["notation"].as_str().unwrap()
+        );
+        let province = get_json(&uri, StatusCode::OK).await;
+        assert_eq!(province["broader"][0]["notation"], "03000");
+        municipalities += province["narrower"].as_array().unwrap().len();
+    }
+    assert_eq!(municipalities, 261);
+
+    let liege = get_json("/api/schemes/territory/concepts/62063", StatusCode::OK).await;
+    assert_eq!(liege["labels"]["fr"], "Liège");
+    assert!(strings(&liege["postal_codes"]).contains(&"4000".to_owned()));
+}
+
+#[tokio::test]
+async fn unknown_concepts_are_404_with_suggestions() {
+    let body = get_json(
+        "/api/schemes/nace-bel-2008/concepts/62.01O",
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("nace-bel-2008:62.010"), "{message}");
+    let body = get_json(
+        "/api/schemes/nace-bel-2009/concepts/62",
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("unknown concept scheme"), "{message}");
+    assert!(message.contains("nace-bel-2008:62"), "{message}");
+}
+
+// ---------------------------------------------------------------------------------
+// Entities
+
+#[tokio::test]
+async fn organisations_filtered_by_territory() {
+    let page = get_json(
+        "/api/entities/organisations?concept=territory:03000&limit=5",
+        StatusCode::OK,
+    )
+    .await;
+    assert!(page["total"].as_u64().unwrap() > 5);
+    assert_eq!(page["items"].as_array().unwrap().len(), 5);
+    assert_eq!(page["limit"], 5);
+    assert_eq!(page["offset"], 0);
+    assert!(
+        page["notice"]
+            .as_str()
+            .unwrap()
+            .contains("provenance.demo = true")
+    );
+    // The singular works too, and pages follow each other.
+    let next = get_json(
+        "/api/entities/organisation?concept=territory%3A03000&limit=5&offset=5",
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(next["total"], page["total"]);
+    assert_ne!(next["items"][0]["id"], page["items"][0]["id"]);
+}
+
+#[tokio::test]
+async fn a_concept_filter_matches_narrower_concepts() {
+    let leaf = get_json(
+        "/api/entities/organisations?concept=nace-bel-2008:62.010&limit=1",
+        StatusCode::OK,
+    )
+    .await;
+    let leaf_total = leaf["total"].as_u64().unwrap();
+    assert!(leaf_total > 0, "no organisation in 62.010");
+    let id = leaf["items"][0]["id"].as_str().unwrap();
+
+    let division = get_json(
+        "/api/entities/organisations?concept=nace-bel-2008:62&limit=500",
+        StatusCode::OK,
+    )
+    .await;
+    assert!(division["total"].as_u64().unwrap() >= leaf_total);
+    let ids: Vec<&str> = division["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&id), "{id} (62.010) not found under 62");
+
+    // The organisation is tagged with the leaf, not with 62 itself.
+    let detail = get_json(&format!("/api/entities/organisations/{id}"), StatusCode::OK).await;
+    let tags = strings(&detail["tags"]);
+    assert!(
+        tags.contains(&"nace-bel-2008:62.010".to_owned()),
+        "{tags:?}"
+    );
+    assert!(!tags.contains(&"nace-bel-2008:62".to_owned()), "{tags:?}");
+
+    // Filters are ANDed: 62 in Wallonia is a subset of 62.
+    let both = get_json(
+        "/api/entities/organisations?concept=nace-bel-2008:62&concept=territory:03000&limit=0",
+        StatusCode::OK,
+    )
+    .await;
+    assert!(both["total"].as_u64().unwrap() <= division["total"].as_u64().unwrap());
+    assert_eq!(both["items"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn demo_and_text_filters() {
+    let real = get_json(
+        "/api/entities/organisations?demo=false&limit=500",
+        StatusCode::OK,
+    )
+    .await;
+    let items = real["items"].as_array().unwrap();
+    assert!(
+        !items.is_empty(),
+        "the shipped strategy names real organisations"
+    );
+    assert!(items.iter().all(|i| i["demo"] == false));
+    assert!(
+        real.get("notice").is_none(),
+        "no demo record, no notice: {real}"
+    );
+
+    let poles = get_json(
+        "/api/entities/organisations?q=P%C3%B4le&demo=false",
+        StatusCode::OK,
+    )
+    .await;
+    assert!(poles["total"].as_u64().unwrap() > 0, "{poles}");
+    for item in poles["items"].as_array().unwrap() {
+        assert!(
+            item["name"]["fr"].as_str().unwrap().contains("Pôle"),
+            "{item}"
+        );
+    }
+    let nothing = get_json(
+        "/api/entities/organisations?q=zzzz-no-such-name",
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(nothing["total"], 0);
+}
+
+#[tokio::test]
+async fn an_organisation_in_detail() {
+    let page = get_json(
+        "/api/entities/organisations?demo=true&limit=1",
+        StatusCode::OK,
+    )
+    .await;
+    let id = page["items"][0]["id"].as_str().unwrap();
+    let detail = get_json(&format!("/api/entities/organisations/{id}"), StatusCode::OK).await;
+    assert_eq!(detail["key"], id);
+    assert_eq!(detail["kind"], "organisation");
+    assert_eq!(detail["provenance"]["demo"], true);
+    let kbo = detail["details"]["organisation"]["kbo"]
+        .as_str()
+        .expect("a KBO number");
+    assert_eq!(kbo.len(), 12, "{kbo}");
+    assert!(detail["notice"].as_str().unwrap().contains("synthetic"));
+    assert!(!detail["concepts"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn unknown_entity_is_404() {
+    let body = get_json(
+        "/api/entities/organisations/no-such-organisation",
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_eq!(body["error"]["code"], "not_found");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no-such-organisation")
+    );
+}
+
+#[tokio::test]
+async fn bad_entity_parameters_are_400_naming_the_parameter() {
+    let e = bad_parameter("/api/entities/organisations?limit=abc", "limit").await;
+    assert!(e["message"].as_str().unwrap().contains("0 to 500"), "{e}");
+    bad_parameter("/api/entities/organisations?limit=501", "limit").await;
+    bad_parameter("/api/entities/organisations?limit=-1", "limit").await;
+    bad_parameter("/api/entities/organisations?offset=10000001", "offset").await;
+    bad_parameter("/api/entities/organisations?demo=yes", "demo").await;
+    let e = bad_parameter("/api/entities/organisations?concept=62.010", "concept").await;
+    assert!(
+        e["message"].as_str().unwrap().contains("scheme:notation"),
+        "{e}"
+    );
+
+    let e = bad_parameter(
+        "/api/entities/organisations?concept=nace-bel-2008:99.999",
+        "concept",
+    )
+    .await;
+    let suggestions = strings(&e["suggestions"]);
+    assert!(!suggestions.is_empty(), "{e}");
+    assert!(
+        suggestions
+            .iter()
+            .all(|s| s.starts_with("nace-bel-2008:99")),
+        "{suggestions:?}"
+    );
+    // A typo in a code suggests the code.
+    let e = bad_parameter(
+        "/api/entities/organisations?concept=territory:62O63",
+        "concept",
+    )
+    .await;
+    assert!(
+        strings(&e["suggestions"]).contains(&"territory:62063".to_owned()),
+        "{e}"
+    );
+    let e = bad_parameter(
+        "/api/entities/organisations?concept=nace-bel-2008:62.01O",
+        "concept",
+    )
+    .await;
+    assert_eq!(strings(&e["suggestions"]), ["nace-bel-2008:62.010"]);
+    let e = bad_parameter(
+        "/api/entities/organisations?concept=teritory:62063",
+        "concept",
+    )
+    .await;
+    assert_eq!(strings(&e["suggestions"]), ["territory:62063"]);
+    // A valid but unused concept is not an error: it just matches nothing.
+    let page = get_json(
+        "/api/entities/places?concept=nace-bel-2008:01.110",
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(page["total"], 0);
+}
+
+#[tokio::test]
+async fn unknown_kind_suggests_the_closest() {
+    let e = bad_parameter("/api/entities/organisatons", "kind").await;
+    assert_eq!(strings(&e["suggestions"])[0], "organisations");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean organisations")
+    );
+    let e = bad_parameter("/api/entities/persons/x", "kind").await;
+    assert!(
+        strings(&e["suggestions"]).contains(&"person".to_owned()),
+        "{e}"
+    );
+}
+
+// ---------------------------------------------------------------------------------
+// OpenAPI
+
+fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema.get("$ref").and_then(Value::as_str) {
+        Some(r) => {
+            let pointer = r.strip_prefix('#').expect("local $ref");
+            let target = doc
+                .pointer(pointer)
+                .unwrap_or_else(|| panic!("dangling $ref {r}"));
+            resolve(doc, target)
+        }
+        None => schema,
+    }
+}
+
+/// A small JSON Schema check, enough to keep the document honest: `$ref`, `type`,
+/// `enum`, `const`, `required`, `properties` (treated as closed), `additionalProperties`,
+/// `propertyNames`, `items`.
+fn check(doc: &Value, schema: &Value, value: &Value, at: &str, errors: &mut Vec<String>) {
+    let schema = resolve(doc, schema);
+    if let Some(c) = schema.get("const") {
+        if c != value {
+            errors.push(format!("{at}: {value} is not {c}"));
+        }
+    }
+    if let Some(options) = schema.get("enum").and_then(Value::as_array) {
+        if !options.contains(value) {
+            errors.push(format!("{at}: {value} not in enum"));
+        }
+    }
+    let type_ok = match schema.get("type").and_then(Value::as_str) {
+        None => true,
+        Some("object") => value.is_object(),
+        Some("array") => value.is_array(),
+        Some("string") => value.is_string(),
+        Some("integer") => value.is_u64() || value.is_i64(),
+        Some("number") => value.is_number(),
+        Some("boolean") => value.is_boolean(),
+        Some(other) => panic!("{at}: unexpected type {other}"),
+    };
+    if !type_ok {
+        errors.push(format!("{at}: {value} is not a {}", schema["type"]));
+        return;
+    }
+    if let Some(object) = value.as_object() {
+        for req in schema
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if !object.contains_key(req.as_str().unwrap()) {
+                errors.push(format!("{at}: missing required {req}"));
+            }
+        }
+        let properties = schema.get("properties").and_then(Value::as_object);
+        let additional = schema.get("additionalProperties");
+        for (key, v) in object {
+            let here = format!("{at}.{key}");
+            if let Some(names) = schema
+                .pointer("/propertyNames/enum")
+                .and_then(Value::as_array)
+            {
+                if !names.contains(&Value::String(key.clone())) {
+                    errors.push(format!("{here}: key not allowed"));
+                }
+            }
+            match (properties.and_then(|p| p.get(key)), additional) {
+                (Some(s), _) => check(doc, s, v, &here, errors),
+                (None, Some(Value::Bool(true))) => {}
+                (None, Some(s)) if s.is_object() => check(doc, s, v, &here, errors),
+                (None, _) if properties.is_some() => {
+                    errors.push(format!("{here}: not described by the schema"))
+                }
+                (None, _) => {}
+            }
+        }
+    }
+    if let (Some(items), Some(array)) = (schema.get("items"), value.as_array()) {
+        for (i, v) in array.iter().enumerate() {
+            check(doc, items, v, &format!("{at}[{i}]"), errors);
+        }
+    }
+}
+
+#[test]
+fn the_schema_check_catches_drift() {
+    let doc = serde_json::json!({"components": {"schemas": {
+        "Thing": {"type": "object", "required": ["id"], "properties": {
+            "id": {"type": "string"},
+            "n": {"type": "integer"},
+            "labels": {"type": "object", "propertyNames": {"enum": ["fr"]}, "additionalProperties": {"type": "string"}},
+        }},
+    }}});
+    let schema =
+        serde_json::json!({"type": "array", "items": {"$ref": "#/components/schemas/Thing"}});
+    let run = |value: Value| {
+        let mut errors = Vec::new();
+        check(&doc, &schema, &value, "$", &mut errors);
+        errors
+    };
+    assert!(run(serde_json::json!([{"id": "a", "n": 1, "labels": {"fr": "x"}}])).is_empty());
+    assert_eq!(run(serde_json::json!([{"id": "a", "extra": 1}])).len(), 1);
+    assert_eq!(run(serde_json::json!([{"n": 1.5}])).len(), 2);
+    assert_eq!(
+        run(serde_json::json!([{"id": "a", "labels": {"xx": "y", "fr": 3}}])).len(),
+        2
+    );
+}
+
+async fn assert_conforms(doc: &Value, route: &str, uri: &str, status: StatusCode) {
+    let a = get(uri).await;
+    assert_eq!(a.status, status, "{uri}: {}", a.text());
+    let body = a.json();
+    let schema = &doc["paths"][route]["get"]["responses"][status.as_str()];
+    let schema = &resolve(doc, schema)["content"]["application/json"]["schema"];
+    assert!(
+        !schema.is_null(),
+        "{route} documents no {status} JSON answer"
+    );
+    let mut errors = Vec::new();
+    check(doc, schema, &body, uri, &mut errors);
+    assert!(errors.is_empty(), "{uri}:\n{}", errors.join("\n"));
+}
+
+#[tokio::test]
+async fn openapi_document_describes_exactly_the_routes() {
+    let doc = get_json("/api/openapi.json", StatusCode::OK).await;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert_eq!(doc["info"]["title"], "Territoria API");
+    assert_eq!(doc["info"]["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(doc["info"]["license"]["identifier"], "EUPL-1.2");
+    assert!(
+        doc["info"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("synthetic")
+    );
+    let documented: BTreeSet<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let served: BTreeSet<&str> = ROUTES.into_iter().collect();
+    assert_eq!(documented, served);
+
+    // Each documented path, filled with its examples, reaches a handler (the fallback
+    // would answer "no route").
+    for path in &documented {
+        let item = &doc["paths"][*path]["get"];
+        let mut uri = (*path).to_owned();
+        for p in item["parameters"].as_array().into_iter().flatten() {
+            let p = resolve(&doc, p);
+            if p["in"] == "path" {
+                let example = p["example"]
+                    .as_str()
+                    .expect("path parameters have examples");
+                uri = uri.replace(&format!("{{{}}}", p["name"].as_str().unwrap()), example);
+            }
+        }
+        let a = get(&uri).await;
+        assert!(
+            !a.text().contains("no route"),
+            "{path} → {uri}: {}",
+            a.text()
+        );
+        assert!(
+            item["responses"][a.status.as_str()].is_object(),
+            "{uri} answered {}, which {path} does not document",
+            a.status
+        );
+    }
+
+    // Every $ref points somewhere.
+    fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    out.push(r);
+                }
+                m.values().for_each(|x| refs(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    for r in all {
+        assert!(
+            doc.pointer(r.trim_start_matches('#')).is_some(),
+            "dangling {r}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn answers_match_the_documented_schemas() {
+    use territoria_server::routes::*;
+    let doc = get_json("/api/openapi.json", StatusCode::OK).await;
+    let ok = StatusCode::OK;
+    assert_conforms(&doc, HEALTH, "/api/health", ok).await;
+    assert_conforms(&doc, STRATEGIES, "/api/strategies", ok).await;
+    assert_conforms(
+        &doc,
+        STRATEGY,
+        "/api/strategies/digital-wallonia?version=2024-2029",
+        ok,
+    )
+    .await;
+    assert_conforms(
+        &doc,
+        STRATEGY,
+        "/api/strategies/digital-wallonia?version=v3",
+        ok,
+    )
+    .await;
+    assert_conforms(&doc, SCHEMES, "/api/schemes", ok).await;
+    for (scheme, notation) in [
+        ("nace-bel-2008", "62.010"),
+        ("nace-bel-2025", "62.10"),
+        ("territory", "03000"),
+        ("territory", "62063"),
+        ("territory", "41002"),
+        ("judicial-territory", "brabant-wallon"),
+        ("judicial-territory", "wavre-1"),
+    ] {
+        let uri = format!("/api/schemes/{scheme}/concepts/{notation}");
+        assert_conforms(&doc, CONCEPT, &uri, ok).await;
+    }
+    for kind in [
+        "organisations",
+        "actions",
+        "places",
+        "programmes",
+        "indicators",
+        "ambitions",
+    ] {
+        let uri = format!("/api/entities/{kind}?limit=3");
+        assert_conforms(&doc, ENTITIES, &uri, ok).await;
+        let page = get_json(&uri, ok).await;
+        for item in page["items"].as_array().unwrap() {
+            let uri = format!("/api/entities/{kind}/{}", item["id"].as_str().unwrap());
+            assert_conforms(&doc, ENTITY, &uri, ok).await;
+        }
+    }
+    // Errors too.
+    assert_conforms(
+        &doc,
+        ENTITIES,
+        "/api/entities/organisations?limit=x",
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_conforms(
+        &doc,
+        ENTITY,
+        "/api/entities/organisations/none",
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_conforms(
+        &doc,
+        STRATEGY,
+        "/api/strategies/none",
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------------
+// Landing page
+
+#[tokio::test]
+async fn landing_page_is_french_first_and_flags_demo_data() {
+    let a = get("/").await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(
+        a.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = a.text();
+    assert!(html.contains(r#"<html lang="fr">"#));
+    assert!(html.contains(r#"<section lang="en""#));
+    assert!(html.contains("synthétiques"));
+    assert!(html.contains("<main"));
+    assert_eq!(html.matches("<h1").count(), 1);
+    assert!(!html.contains("<script"));
+    assert!(!html.contains("{{"));
+    for link in [
+        "/api/strategies/digital-wallonia",
+        "/api/schemes",
+        "/api/entities/organisations",
+        "/api/openapi.json",
+    ] {
+        assert!(html.contains(&format!(r#"href="{link}""#)), "{link}");
+    }
+    // Counts in fr-BE style: the organisation count has a narrow no-break space.
+    let health = get_json("/api/health", StatusCode::OK).await;
+    let orgs = health["counts"]["entities"]["organisation"]
+        .as_u64()
+        .unwrap();
+    let formatted = format!("{}\u{202F}{:03}", orgs / 1000, orgs % 1000);
+    assert!(html.contains(&formatted), "{formatted} not in the page");
+}
+
+#[tokio::test]
+async fn judicial_cantons_link_municipalities_and_carry_a_geometry() {
+    let canton = get_json(
+        "/api/schemes/judicial-territory/concepts/wavre-1",
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(canton["broader"][0]["notation"], "brabant-wallon");
+    let links = canton["links"].as_array().unwrap();
+    assert!(!links.is_empty());
+    assert!(
+        links
+            .iter()
+            .all(|l| l["direction"] == "out" && l["concept"]["scheme"] == "territory")
+    );
+    assert!(
+        canton["geometry"]["type"].is_string(),
+        "{}",
+        canton["geometry"]
+    );
+    // and the reverse: a municipality partly covered by a canton
+    let aalst = get_json("/api/schemes/territory/concepts/41002", StatusCode::OK).await;
+    assert!(
+        aalst["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["direction"] == "in" && l["partial"] == true),
+        "{}",
+        aalst["links"]
+    );
+}

@@ -1,0 +1,117 @@
+//! Layered configuration: defaults → TOML file → `TERRITORIA_*` environment
+//! variables → command-line flags (clap reads the last two).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+pub const DEFAULT_DATA_DIR: &str = "territoria-data";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// What a `territoria.toml` may set.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub data_dir: Option<PathBuf>,
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+}
+
+impl Config {
+    pub fn store_path(&self) -> PathBuf {
+        self.data_dir.join("territoria.sqlite")
+    }
+
+    /// Resolves the configuration. `file` is the explicit `--config`; without it,
+    /// `./territoria.toml` is read when it exists.
+    pub fn resolve(
+        file: Option<&Path>,
+        data_dir: Option<PathBuf>,
+        listen: Option<String>,
+    ) -> anyhow::Result<Config> {
+        let from_file = match file {
+            Some(p) => Self::read(p)?,
+            None if Path::new("territoria.toml").exists() => {
+                Self::read(Path::new("territoria.toml"))?
+            }
+            None => FileConfig::default(),
+        };
+        let listen_text = listen
+            .or(from_file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        let listen: SocketAddr = listen_text.parse().with_context(|| {
+            format!("--listen `{listen_text}` is not an address:port such as 127.0.0.1:8080")
+        })?;
+        Ok(Config {
+            data_dir: data_dir
+                .or(from_file.data_dir)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+            listen,
+        })
+    }
+
+    fn read(path: &Path) -> anyhow::Result<FileConfig> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
+        match toml::from_str(&text) {
+            Ok(c) => Ok(c),
+            Err(e) => {
+                let (line, col) = e.span().map_or((1, 1), |s| {
+                    let before = &text[..s.start.min(text.len())];
+                    (
+                        before.matches('\n').count() + 1,
+                        before
+                            .rfind('\n')
+                            .map_or(before.len(), |p| before.len() - p - 1)
+                            + 1,
+                    )
+                });
+                bail!(
+                    "{}:{line}:{col}: {} (allowed keys: data_dir, listen)",
+                    path.display(),
+                    e.message().trim()
+                )
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_file_which_overrides_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("t.toml");
+        std::fs::write(&f, "data_dir = \"/srv/t\"\nlisten = \"0.0.0.0:9000\"\n").unwrap();
+        let c = Config::resolve(Some(&f), None, None).unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/srv/t"));
+        assert_eq!(c.listen.port(), 9000);
+        let c = Config::resolve(Some(&f), Some("/x".into()), Some("127.0.0.1:1".into())).unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/x"));
+        assert_eq!(c.listen.port(), 1);
+    }
+
+    #[test]
+    fn bad_file_names_line_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("t.toml");
+        std::fs::write(&f, "listen = \"x\"\ndata_dri = 1\n").unwrap();
+        let e = Config::resolve(Some(&f), None, None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("t.toml:2:1"), "{e}");
+        let e = Config::resolve(None, None, Some("nowhere".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--listen"), "{e}");
+    }
+}

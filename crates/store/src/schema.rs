@@ -12,6 +12,10 @@
 //!                                                                    └─ indicators ─< observations, targets
 //! audit: one row per committed write
 //! ```
+//! `/*CLUSTERED*/` marks tables whose primary key should be their storage order: the
+//! SQLite backend turns it into `WITHOUT ROWID` (one B-tree instead of two), others ignore
+//! the comment.
+//!
 //! Every fact table carries provenance columns: `source`, `source_date`,
 //! `inferred`, `demo`.
 
@@ -125,11 +129,14 @@ CREATE TABLE events (
     end_date TEXT
 );
 
+-- concept_id is not declared as a foreign key: concepts are never deleted, the write
+-- path resolves every tag against the concepts table, and `check` verifies it. (Declaring
+-- it costs one B-tree probe per tag row: ~10 % of a million-organisation load.)
 CREATE TABLE entity_concepts (
     entity_id INTEGER NOT NULL REFERENCES entities(id) ON DELETE CASCADE,
-    concept_id INTEGER NOT NULL REFERENCES concepts(id),
+    concept_id INTEGER NOT NULL,
     PRIMARY KEY (entity_id, concept_id)
-);
+) /*CLUSTERED*/;
 CREATE INDEX entity_concepts_by_concept ON entity_concepts(concept_id, entity_id);
 
 CREATE TABLE relations (

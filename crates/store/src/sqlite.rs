@@ -47,7 +47,7 @@ impl SqliteStore {
              PRAGMA synchronous = NORMAL;
              PRAGMA foreign_keys = ON;
              PRAGMA busy_timeout = 10000;
-             PRAGMA cache_size = -262144;
+             PRAGMA cache_size = -1048576;
              PRAGMA temp_store = MEMORY;",
         )?;
         migrate(&mut conn)?;
@@ -113,7 +113,7 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     }
     for (version, description, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
         let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
+        tx.execute_batch(&sql.replace("/*CLUSTERED*/", "WITHOUT ROWID"))?;
         tx.execute(
             "INSERT INTO schema_migrations(version, description, applied_at) VALUES (?1, ?2, ?3)",
             params![version, description, chrono::Utc::now().to_rfc3339()],
@@ -992,6 +992,14 @@ impl Store for SqliteStore {
             for row in st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
                 let (table, rowid) = row?;
                 problems.push(format!("foreign key: row {rowid} of {table} points to nothing"));
+            }
+            let dangling: u64 = c.query_row(
+                "SELECT COUNT(*) FROM entity_concepts ec WHERE NOT EXISTS (SELECT 1 FROM concepts c WHERE c.id = ec.concept_id)",
+                [],
+                |r| r.get(0),
+            )?;
+            if dangling > 0 {
+                problems.push(format!("{dangling} tags point to no concept"));
             }
             let mut st = c.prepare(
                 "SELECT e.key, o.kbo FROM organisations o JOIN entities e ON e.id = o.entity_id WHERE o.kbo IS NOT NULL",

@@ -99,6 +99,9 @@ pub(crate) struct Writer<'t> {
     seen_entities: HashSet<(EntityKind, String)>,
     seen_kbo: HashMap<String, String>,
     versions: HashMap<(String, String), i64>,
+    /// False while the store holds no enterprise number at all (a fresh store): then
+    /// only duplicates inside the batch are possible and the per-row probe is skipped.
+    kbo_in_store: bool,
     report: WriteReport,
     changed_keys: Vec<String>,
 }
@@ -143,6 +146,11 @@ impl<'t> Writer<'t> {
             seen_entities: HashSet::new(),
             seen_kbo: HashMap::new(),
             versions: HashMap::new(),
+            kbo_in_store: tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM organisations WHERE kbo IS NOT NULL)",
+                [],
+                |r| r.get(0),
+            )?,
             report: WriteReport::default(),
             changed_keys: Vec::new(),
         })
@@ -663,11 +671,6 @@ impl<'t> Writer<'t> {
                 ),
             ));
         }
-        let existing: Option<i64> = self
-            .tx
-            .prepare_cached("SELECT id FROM entities WHERE kind = ?1 AND key = ?2")?
-            .query_row(params![e.kind.as_str(), e.key], |r| r.get(0))
-            .optional()?;
         let mut measures = None;
         match &e.details {
             Details::Organisation(o) => {
@@ -681,13 +684,16 @@ impl<'t> Writer<'t> {
                             ));
                         }
                     }
-                    let holder: Option<String> = self
-                        .tx
+                    let holder: Option<String> = if !self.kbo_in_store {
+                        None
+                    } else {
+                        self.tx
                         .prepare_cached(
                             "SELECT e.key FROM organisations o JOIN entities e ON e.id = o.entity_id WHERE o.kbo = ?1",
                         )?
                         .query_row(params![k], |r| r.get(0))
-                        .optional()?;
+                        .optional()?
+                    };
                     if let Some(h) = holder.filter(|h| h != &e.key) {
                         errs.push(FieldError::new(
                             "kbo",
@@ -710,27 +716,36 @@ impl<'t> Writer<'t> {
             return Ok(());
         }
         let p = &e.provenance;
-        let attrs = serde_json::Value::Object(e.attributes.clone()).to_string();
-        let id = match existing {
-            Some(id) => {
-                self.tx
+        let attrs = json(&e.attributes)?;
+        let (name, labels, description) = (e.name.main(), json(&e.name)?, json(&e.description)?);
+        let source_date = p.date.map(|d| d.to_string());
+        // New entities take one statement; an existing key falls through to the update.
+        let inserted: Option<i64> = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO entities(kind, key, name, labels, description, attributes, source, source_date, inferred, demo, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                 ON CONFLICT (kind, key) DO NOTHING RETURNING id",
+            )?
+            .query_row(
+                params![e.kind.as_str(), e.key, name, labels, description, attrs, p.source, source_date, p.inferred, p.demo, self.now],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let id = match inserted {
+            Some(id) => id,
+            None => {
+                let id: i64 = self
+                    .tx
                     .prepare_cached(
-                        "UPDATE entities SET name = ?2, labels = ?3, description = ?4, attributes = ?5,
-                           source = ?6, source_date = ?7, inferred = ?8, demo = ?9, updated_at = ?10
-                         WHERE id = ?1",
+                        "UPDATE entities SET name = ?3, labels = ?4, description = ?5, attributes = ?6,
+                           source = ?7, source_date = ?8, inferred = ?9, demo = ?10, updated_at = ?11
+                         WHERE kind = ?1 AND key = ?2 RETURNING id",
                     )?
-                    .execute(params![
-                        id,
-                        e.name.main(),
-                        json(&e.name)?,
-                        json(&e.description)?,
-                        attrs,
-                        p.source,
-                        p.date.map(|d| d.to_string()),
-                        p.inferred,
-                        p.demo,
-                        self.now
-                    ])?;
+                    .query_row(
+                        params![e.kind.as_str(), e.key, name, labels, description, attrs, p.source, source_date, p.inferred, p.demo, self.now],
+                        |r| r.get(0),
+                    )?;
                 self.tx
                     .prepare_cached("DELETE FROM entity_concepts WHERE entity_id = ?1")?
                     .execute([id])?;
@@ -741,35 +756,16 @@ impl<'t> Writer<'t> {
                 }
                 id
             }
-            None => {
-                self.tx
-                    .prepare_cached(
-                        "INSERT INTO entities(kind, key, name, labels, description, attributes, source, source_date, inferred, demo, updated_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                    )?
-                    .execute(params![
-                        e.kind.as_str(),
-                        e.key,
-                        e.name.main(),
-                        json(&e.name)?,
-                        json(&e.description)?,
-                        attrs,
-                        p.source,
-                        p.date.map(|d| d.to_string()),
-                        p.inferred,
-                        p.demo,
-                        self.now
-                    ])?;
-                self.tx.last_insert_rowid()
-            }
         };
-        {
-            let mut st = self.tx.prepare_cached(
-                "INSERT INTO entity_concepts(entity_id, concept_id) VALUES (?1, ?2)",
-            )?;
-            for t in tag_ids {
-                st.execute([id, t])?;
-            }
+        // Tags in one statement (chunks of up to 16 rows).
+        for chunk in tag_ids.chunks(16) {
+            let sql = format!(
+                "INSERT INTO entity_concepts(entity_id, concept_id) VALUES {}",
+                vec!["(?, ?)"; chunk.len()].join(", ")
+            );
+            let mut st = self.tx.prepare_cached(&sql)?;
+            let params: Vec<i64> = chunk.iter().flat_map(|t| [id, *t]).collect();
+            st.execute(rusqlite::params_from_iter(params))?;
         }
         let default_org = Details::Organisation(Default::default());
         let details = match (&e.details, e.kind) {
@@ -836,7 +832,7 @@ impl<'t> Writer<'t> {
                     ])?;
             }
         }
-        self.count(e.kind.as_str(), existing.is_none());
+        self.count(e.kind.as_str(), inserted.is_some());
         self.report.changed_entities.push(id);
         if self.changed_keys.len() < 50 {
             self.changed_keys.push(e.reference().to_string());

@@ -994,12 +994,14 @@ impl Store for SqliteStore {
                 problems.push(format!("foreign key: row {rowid} of {table} points to nothing"));
             }
             let dangling: u64 = c.query_row(
-                "SELECT COUNT(*) FROM entity_concepts ec WHERE NOT EXISTS (SELECT 1 FROM concepts c WHERE c.id = ec.concept_id)",
+                "SELECT COUNT(*) FROM entity_concepts ec
+                 WHERE NOT EXISTS (SELECT 1 FROM concepts c WHERE c.id = ec.concept_id)
+                    OR NOT EXISTS (SELECT 1 FROM entities e WHERE e.id = ec.entity_id)",
                 [],
                 |r| r.get(0),
             )?;
             if dangling > 0 {
-                problems.push(format!("{dangling} tags point to no concept"));
+                problems.push(format!("{dangling} tags point to no concept or no entity"));
             }
             let mut st = c.prepare(
                 "SELECT e.key, o.kbo FROM organisations o JOIN entities e ON e.id = o.entity_id WHERE o.kbo IS NOT NULL",

@@ -719,19 +719,37 @@ impl<'t> Writer<'t> {
         let attrs = json(&e.attributes)?;
         let (name, labels, description) = (e.name.main(), json(&e.name)?, json(&e.description)?);
         let source_date = p.date.map(|d| d.to_string());
-        // New entities take one statement; an existing key falls through to the update.
-        let inserted: Option<i64> = self
+        // New entities take one plain INSERT; an existing key fails its UNIQUE constraint
+        // (which undoes nothing: the row is refused before it is written) and falls
+        // through to the update. Plain single-row statements need no statement journal.
+        let insert = self
             .tx
             .prepare_cached(
                 "INSERT INTO entities(kind, key, name, labels, description, attributes, source, source_date, inferred, demo, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-                 ON CONFLICT (kind, key) DO NOTHING RETURNING id",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?
-            .query_row(
-                params![e.kind.as_str(), e.key, name, labels, description, attrs, p.source, source_date, p.inferred, p.demo, self.now],
-                |r| r.get(0),
-            )
-            .optional()?;
+            .execute(params![
+                e.kind.as_str(),
+                e.key,
+                name,
+                labels,
+                description,
+                attrs,
+                p.source,
+                source_date,
+                p.inferred,
+                p.demo,
+                self.now
+            ]);
+        let inserted = match insert {
+            Ok(_) => Some(self.tx.last_insert_rowid()),
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
+            {
+                None
+            }
+            Err(other) => return Err(other.into()),
+        };
         let id = match inserted {
             Some(id) => id,
             None => {
@@ -757,15 +775,15 @@ impl<'t> Writer<'t> {
                 id
             }
         };
-        // Tags in one statement (chunks of up to 16 rows).
-        for chunk in tag_ids.chunks(16) {
-            let sql = format!(
-                "INSERT INTO entity_concepts(entity_id, concept_id) VALUES {}",
-                vec!["(?, ?)"; chunk.len()].join(", ")
-            );
-            let mut st = self.tx.prepare_cached(&sql)?;
-            let params: Vec<i64> = chunk.iter().flat_map(|t| [id, *t]).collect();
-            st.execute(rusqlite::params_from_iter(params))?;
+        // One single-row statement per tag: a multi-row INSERT would need a statement
+        // journal (it could fail half-way), which costs more than it saves.
+        {
+            let mut st = self.tx.prepare_cached(
+                "INSERT INTO entity_concepts(entity_id, concept_id) VALUES (?1, ?2)",
+            )?;
+            for t in tag_ids {
+                st.execute([id, t])?;
+            }
         }
         let default_org = Details::Organisation(Default::default());
         let details = match (&e.details, e.kind) {

@@ -524,8 +524,8 @@ fn row_ops(c: Collection, row: &Row) -> Result<(Op, Vec<Op>), ValidationErrors> 
 pub fn records<'a>(
     c: Collection,
     file: &str,
-    input: &'a mut dyn Read,
-) -> Result<Box<dyn Iterator<Item = Record> + 'a>, ExchangeError> {
+    input: &'a mut (dyn Read + Send),
+) -> Result<Box<dyn Iterator<Item = Record> + Send + 'a>, ExchangeError> {
     let mut reader = BufReader::with_capacity(1 << 16, input);
     let head = reader.fill_buf().map_err(|e| ExchangeError::Unreadable {
         file: file.into(),

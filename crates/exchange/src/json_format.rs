@@ -204,8 +204,8 @@ fn serde_location(file: &str, base_line: u64, base_col: u64, e: &serde_json::Err
 pub fn records(
     c: Collection,
     file: &str,
-    input: &mut dyn Read,
-) -> Result<Box<dyn Iterator<Item = Record>>, ExchangeError> {
+    input: &mut (dyn Read + Send),
+) -> Result<Box<dyn Iterator<Item = Record> + Send>, ExchangeError> {
     let mut bytes = Vec::new();
     input.read_to_end(&mut bytes)?;
     let text = String::from_utf8(bytes).map_err(|e| ExchangeError::Unreadable {

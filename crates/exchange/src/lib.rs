@@ -20,7 +20,7 @@ mod json_format;
 use std::io::{Read, Write};
 
 use territoria_model::{ConceptRef, EntityKind};
-use territoria_store::{RecordError, Store, StoreError, WriteOptions, WriteReport};
+use territoria_store::{Record, RecordError, Store, StoreError, WriteOptions, WriteReport};
 
 pub use csv_format::CsvOptions;
 
@@ -165,16 +165,19 @@ pub fn export(
 }
 
 /// Imports a file into the store through the single write path.
+///
+/// The file is parsed on a second thread, in chunks sent through a bounded channel,
+/// while this thread validates and writes: parsing overlaps with writing.
 pub fn import(
     store: &dyn Store,
     collection: Collection,
     format: Format,
     file: &str,
-    input: &mut dyn Read,
+    input: &mut (dyn Read + Send),
     options: &ImportOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportReport, ExchangeError> {
-    let mut records = match format {
+    let records = match format {
         Format::Csv => csv_format::records(collection, file, input)?,
         Format::Json => json_format::records(collection, file, input)?,
     };
@@ -183,15 +186,34 @@ pub fn import(
     } else {
         options.actor.as_str()
     };
-    let write = store.apply(
-        actor,
-        &format!("import {} from {file}", collection.as_str()),
-        &mut records,
-        &WriteOptions {
-            skip_invalid: options.skip_invalid,
-        },
-        progress,
-    )?;
+    let write = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Record>>(8);
+        let producer = scope.spawn(move || {
+            let mut records = records;
+            loop {
+                let chunk: Vec<Record> = records.by_ref().take(1024).collect();
+                if chunk.is_empty() || tx.send(chunk).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut received = rx.into_iter().flatten();
+        let result = store.apply(
+            actor,
+            &format!("import {} from {file}", collection.as_str()),
+            &mut received,
+            &WriteOptions {
+                skip_invalid: options.skip_invalid,
+            },
+            progress,
+        );
+        // Stops the parser early when the write stopped early.
+        drop(received);
+        if producer.join().is_err() {
+            return Err(StoreError::Internal("the file parser panicked".into()));
+        }
+        result
+    })?;
     let rejected = write.rejected.clone();
     Ok(ImportReport { write, rejected })
 }

@@ -275,7 +275,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 c,
                 format,
                 &name,
-                &mut reader as &mut dyn Read,
+                &mut reader as &mut (dyn Read + Send),
                 &ImportOptions {
                     skip_invalid,
                     actor: "territoria import (CLI)".into(),

@@ -570,8 +570,11 @@ fn plan(world: &World, n: usize) -> Plan {
         laureates_left -= 1.min(laureates_left);
         participations_left -= 1.min(participations_left);
     }
-    // W.IN.G: 155 investments in startups (40 % in AI startups).
-    let ai_share = wing_left * 2 / 5;
+    // Outside the core, each relation reaches only part of the AI startups, so the first
+    // smart magnet stays selective whatever the size of the demo.
+    let ai_pool = startups_ai.len();
+    // W.IN.G: 155 investments in startups (up to 40 % in AI startups).
+    let ai_share = (wing_left * 2 / 5).min(ai_pool * 35 / 100);
     for i in sample(&mut rng, &startups_ai, ai_share)
         .into_iter()
         .chain(sample(
@@ -590,14 +593,11 @@ fn plan(world: &World, n: usize) -> Plan {
             },
         );
     }
-    // DW4AI: ~400 companies carry AI projects (half AI startups where there are enough).
-    for i in sample(&mut rng, &startups_ai, laureates_left / 2)
+    // DW4AI: ~400 companies carry AI projects (up to half of them AI startups).
+    let ai_laureates = (laureates_left / 2).min(ai_pool / 2);
+    for i in sample(&mut rng, &startups_ai, ai_laureates)
         .into_iter()
-        .chain(sample(
-            &mut rng,
-            &companies,
-            laureates_left - laureates_left / 2,
-        ))
+        .chain(sample(&mut rng, &companies, laureates_left - ai_laureates))
     {
         add(
             i,
@@ -622,7 +622,7 @@ fn plan(world: &World, n: usize) -> Plan {
         );
     }
     // Missions: ~720 participations, a third by AI startups, the rest by digital companies.
-    let third = participations_left / 3;
+    let third = (participations_left / 3).min(ai_pool * 40 / 100);
     for i in sample(&mut rng, &startups_ai, third)
         .into_iter()
         .chain(sample(&mut rng, &digital, participations_left - third))
@@ -1363,6 +1363,86 @@ mod tests {
             .filter(|i| w.municipalities[w.profile(*i).municipality].region == "03000")
             .count();
         assert!(wal > 1500, "most organisations are Walloon: {wal}");
+    }
+
+    /// Both smart-magnet examples of the memorandum have answers in the demo, and the
+    /// first one stays selective (not every AI startup qualifies).
+    #[test]
+    fn both_memorandum_magnets_have_members() {
+        use std::collections::{HashMap, HashSet};
+        let mut tags: HashMap<String, Vec<ConceptRef>> = HashMap::new();
+        let mut rels: HashMap<String, Vec<(RelationKind, String)>> = HashMap::new();
+        for op in ops(&DemoOptions {
+            seed: 42,
+            organisations: 5000,
+        }) {
+            match op {
+                Op::Entity(e) if e.kind == EntityKind::Organisation => {
+                    tags.insert(e.key.clone(), e.tags.clone());
+                }
+                Op::Relation(r) if r.subject.kind == EntityKind::Organisation => {
+                    rels.entry(r.subject.key.clone())
+                        .or_default()
+                        .push((r.kind, r.object.key.clone()));
+                }
+                _ => {}
+            }
+        }
+        let has = |k: &str, scheme: &str, f: &dyn Fn(&str) -> bool| {
+            tags[k].iter().any(|t| t.scheme == scheme && f(&t.notation))
+        };
+        let rel = |k: &str, kind: RelationKind, f: &dyn Fn(&str) -> bool| {
+            rels.get(k)
+                .is_some_and(|v| v.iter().any(|(rk, o)| *rk == kind && f(o)))
+        };
+        let ai_startups: Vec<&String> = tags
+            .keys()
+            .filter(|k| {
+                has(k, "organisation-kind", &|n| n == "startup")
+                    && has(k, "digital-offer", &|n| n.starts_with("ia"))
+            })
+            .collect();
+        let dw4ai: HashSet<&str> = ["start-ia", "tremplin-ia", "cap-ia"].into();
+        let magnet1 = ai_startups
+            .iter()
+            .filter(|k| {
+                rel(k, RelationKind::ParticipatedIn, &|o| {
+                    o.starts_with("demo-mission-")
+                }) && rel(k, RelationKind::FundedBy, &|o| o == "fonds-wing")
+                    && rel(k, RelationKind::LaureateOf, &|o| dw4ai.contains(o))
+            })
+            .count();
+        assert!(magnet1 >= 5, "{magnet1}");
+        assert!(
+            magnet1 * 2 < ai_startups.len(),
+            "{magnet1} of {}",
+            ai_startups.len()
+        );
+        let poles: HashSet<&str> = POLES.iter().map(|p| p.0).collect();
+        let magnet2 = tags
+            .keys()
+            .filter(|k| {
+                has(k, "nace-bel-2008", &|n| is_manufacturing(n))
+                    && rel(k, RelationKind::Labelled, &|o| {
+                        o == "factory-of-the-future" || o == "made-different"
+                    })
+                    && rel(k, RelationKind::MemberOf, &|o| poles.contains(o))
+            })
+            .count();
+        assert!(magnet2 >= 10, "{magnet2}");
+        let labelled = |l: &str| {
+            rels.values()
+                .flatten()
+                .filter(|(k, o)| *k == RelationKind::Labelled && o == l)
+                .count()
+        };
+        assert_eq!(
+            (
+                labelled("factory-of-the-future"),
+                labelled("made-different")
+            ),
+            (17, 28)
+        );
     }
 
     #[test]

@@ -759,8 +759,9 @@ impl Store for SqliteStore {
                 ));
                 args.push(concept.scheme.clone());
                 args.push(concept.notation.clone());
+                // Driven from the by-concept index: each filter is a set of entity ids.
                 wheres.push(format!(
-                    "EXISTS (SELECT 1 FROM entity_concepts ec WHERE ec.entity_id = e.id AND ec.concept_id IN (SELECT id FROM sub{i}))"
+                    "e.id IN (SELECT ec.entity_id FROM entity_concepts ec WHERE ec.concept_id IN (SELECT id FROM sub{i}))"
                 ));
             }
             args.push(q.kind.as_str().to_owned());

@@ -182,27 +182,16 @@ pub fn export(
                         .join("|"),
                 );
                 if c == Collection::Actions {
-                    let detail = store.entity(kind, &e.key)?;
-                    let (mut programmes, mut lead, mut partners) = (vec![], vec![], vec![]);
-                    if let Some(d) = detail {
-                        for p in d.placements {
-                            programmes.push(format!(
-                                "{}@{}>{}/{}",
-                                p.strategy, p.version, p.parent.kind, p.parent.id
-                            ));
-                        }
-                        for r in d.inverse_relations {
-                            let who = format!("{}/{}", r.entity.kind, r.entity.id);
-                            match r.kind.as_str() {
-                                "operates" => lead.push(who),
-                                "partner_of" => partners.push(who),
-                                _ => {}
-                            }
-                        }
-                    }
-                    row.push(programmes.join("|"));
-                    row.push(lead.join("|"));
-                    row.push(partners.join("|"));
+                    let links = crate::action_links(store, &e.key)?;
+                    let refs = |v: &[EntityRef]| {
+                        v.iter()
+                            .map(|r| r.to_string())
+                            .collect::<Vec<_>>()
+                            .join("|")
+                    };
+                    row.push(links.placements.join("|"));
+                    row.push(refs(&links.lead));
+                    row.push(refs(&links.partners));
                 }
                 prov_cells(&e.provenance, &mut row);
                 w.write_record(&row)
@@ -471,46 +460,17 @@ fn row_ops(c: Collection, row: &Row) -> Result<(Op, Vec<Op>), ValidationErrors> 
         }
     }
     if c == Collection::Actions {
-        for p in multi(row.get("programmes")) {
-            let parsed = p.split_once('@').and_then(|(s, rest)| {
-                let (v, parent) = rest.split_once('>')?;
-                Some((s, v, parent))
-            });
-            match parsed.map(|(s, v, parent)| (s, v, EntityRef::parse("programmes", parent))) {
-                Some((s, v, Ok(parent))) => later.push(Op::Edge {
-                    strategy: s.to_owned(),
-                    version: v.to_owned(),
-                    parent,
-                    child: subject.clone(),
-                    position: 0,
-                    provenance: prov.clone(),
-                }),
-                Some((_, _, Err(x))) => errs.push(x),
-                None => errs.push(FieldError::new(
-                    "programmes",
-                    format!("`{p}`: write strategy@version>kind/key, e.g. digital-wallonia@v3>programme/dw4ai"),
-                )),
-            }
-        }
-        for (col, kind) in [
-            ("lead", RelationKind::Operates),
-            ("partners", RelationKind::PartnerOf),
-        ] {
-            for who in multi(row.get(col)) {
-                match EntityRef::parse(col, who) {
-                    Ok(o) => later.push(Op::Relation(Relation {
-                        subject: o,
-                        kind,
-                        object: subject.clone(),
-                        since: None,
-                        until: None,
-                        amount_eur: None,
-                        provenance: prov.clone(),
-                    })),
-                    Err(x) => errs.push(x),
-                }
-            }
-        }
+        let placements: Vec<String> = multi(row.get("programmes")).map(str::to_owned).collect();
+        let mut refs = |col: &str| -> Vec<EntityRef> {
+            multi(row.get(col))
+                .filter_map(|who| EntityRef::parse(col, who).map_err(|x| errs.push(x)).ok())
+                .collect()
+        };
+        let (lead, partners) = (refs("lead"), refs("partners"));
+        let (ops, errors) =
+            crate::action_link_ops(&subject, "programmes", &placements, lead, partners, &prov);
+        later.extend(ops);
+        errs.0.extend(errors);
     }
     if errs.is_empty() {
         Ok((Op::Entity(Box::new(e)), later))

@@ -80,22 +80,10 @@ pub fn export(store: &dyn Store, c: Collection, out: &mut dyn Write) -> Result<u
                     entity,
                 };
                 if kind == EntityKind::Action {
-                    if let Some(d) = store.entity(kind, &item.entity.key)? {
-                        for p in d.placements {
-                            item.placements.push(format!(
-                                "{}@{}>{}/{}",
-                                p.strategy, p.version, p.parent.kind, p.parent.id
-                            ));
-                        }
-                        for r in d.inverse_relations {
-                            let who = EntityRef::new(r.entity.kind, r.entity.id);
-                            match r.kind.as_str() {
-                                "operates" => item.lead.push(who),
-                                "partner_of" => item.partners.push(who),
-                                _ => {}
-                            }
-                        }
-                    }
+                    let links = crate::action_links(store, &item.entity.key)?;
+                    item.placements = links.placements;
+                    item.lead = links.lead;
+                    item.partners = links.partners;
                 }
                 sep(out).map_err(internal)?;
                 serde_json::to_writer(&mut *out, &item).map_err(internal)
@@ -277,47 +265,21 @@ pub fn records(
                         provenance: r.provenance,
                     })));
                 }
-                for p in item.placements {
-                    let parsed = p.split_once('@').and_then(|(s, rest)| {
-                        rest.split_once('>').map(|(v, parent)| (s, v, parent))
-                    });
-                    match parsed
-                        .map(|(s, v, parent)| (s, v, EntityRef::parse("placements", parent)))
-                    {
-                        Some((s, v, Ok(parent))) => deferred.push(at(Op::Edge {
-                            strategy: s.into(),
-                            version: v.into(),
-                            parent,
-                            child: subject.clone(),
-                            position: 0,
-                            provenance: prov.clone(),
-                        })),
-                        _ => deferred.push(Err(RecordError {
-                            location: Some(location.clone()),
-                            record: subject.to_string(),
-                            errors: FieldError::new(
-                                "placements",
-                                format!("`{p}`: write strategy@version>kind/key"),
-                            )
-                            .into(),
-                        })),
-                    }
-                }
-                for (list, kind) in [
-                    (item.lead, RelationKind::Operates),
-                    (item.partners, RelationKind::PartnerOf),
-                ] {
-                    for who in list {
-                        deferred.push(at(Op::Relation(Relation {
-                            subject: who,
-                            kind,
-                            object: subject.clone(),
-                            since: None,
-                            until: None,
-                            amount_eur: None,
-                            provenance: prov.clone(),
-                        })));
-                    }
+                let (ops, errors) = crate::action_link_ops(
+                    &subject,
+                    "placements",
+                    &item.placements,
+                    item.lead,
+                    item.partners,
+                    &prov,
+                );
+                deferred.extend(ops.into_iter().map(at));
+                if !errors.is_empty() {
+                    deferred.push(Err(RecordError {
+                        location: Some(location.clone()),
+                        record: subject.to_string(),
+                        errors: territoria_model::ValidationErrors(errors),
+                    }));
                 }
                 out.push(at(Op::Entity(Box::new(item.entity))));
             }

@@ -150,6 +150,89 @@ pub(crate) fn travels_with_subject(r: &territoria_model::Relation) -> bool {
     r.object.kind != EntityKind::Action
 }
 
+/// What ties an action to the rest, exported with it: where it sits in strategy trees
+/// (`strategy@version>kind/key`), who leads it and who partners.
+#[derive(Default)]
+pub(crate) struct ActionLinks {
+    pub placements: Vec<String>,
+    pub lead: Vec<territoria_model::EntityRef>,
+    pub partners: Vec<territoria_model::EntityRef>,
+}
+
+pub(crate) fn action_links(store: &dyn Store, key: &str) -> Result<ActionLinks, StoreError> {
+    let mut links = ActionLinks::default();
+    if let Some(d) = store.entity(EntityKind::Action, key)? {
+        for p in d.placements {
+            links.placements.push(format!(
+                "{}@{}>{}/{}",
+                p.strategy, p.version, p.parent.kind, p.parent.id
+            ));
+        }
+        for r in d.inverse_relations {
+            let who = territoria_model::EntityRef::new(r.entity.kind, r.entity.id);
+            match r.kind.as_str() {
+                "operates" => links.lead.push(who),
+                "partner_of" => links.partners.push(who),
+                _ => {}
+            }
+        }
+    }
+    Ok(links)
+}
+
+/// The operations that re-create an action's links on import: strategy edges from
+/// `placements`, and `operates` / `partner_of` relations from `lead` / `partners`.
+pub(crate) fn action_link_ops(
+    action: &territoria_model::EntityRef,
+    field: &str,
+    placements: &[String],
+    lead: Vec<territoria_model::EntityRef>,
+    partners: Vec<territoria_model::EntityRef>,
+    provenance: &territoria_model::Provenance,
+) -> (Vec<territoria_store::Op>, Vec<territoria_model::FieldError>) {
+    use territoria_model::{EntityRef, FieldError, Relation, RelationKind};
+    use territoria_store::Op;
+    let mut ops = Vec::new();
+    let mut errors = Vec::new();
+    for p in placements {
+        let parsed = p
+            .split_once('@')
+            .and_then(|(s, rest)| rest.split_once('>').map(|(v, parent)| (s, v, parent)));
+        match parsed.map(|(s, v, parent)| (s, v, EntityRef::parse(field, parent))) {
+            Some((s, v, Ok(parent))) => ops.push(Op::Edge {
+                strategy: s.to_owned(),
+                version: v.to_owned(),
+                parent,
+                child: action.clone(),
+                position: 0,
+                provenance: provenance.clone(),
+            }),
+            Some((_, _, Err(e))) => errors.push(e),
+            None => errors.push(FieldError::new(
+                field,
+                format!("`{p}`: write strategy@version>kind/key, e.g. digital-wallonia@v3>programme/dw4ai"),
+            )),
+        }
+    }
+    for (list, kind) in [
+        (lead, RelationKind::Operates),
+        (partners, RelationKind::PartnerOf),
+    ] {
+        for who in list {
+            ops.push(Op::Relation(Relation {
+                subject: who,
+                kind,
+                object: action.clone(),
+                since: None,
+                until: None,
+                amount_eur: None,
+                provenance: provenance.clone(),
+            }));
+        }
+    }
+    (ops, errors)
+}
+
 /// Streams a collection out of the store. Returns the number of records written.
 pub fn export(
     store: &dyn Store,

@@ -213,3 +213,27 @@ fn kill_9_during_import_leaves_all_or_nothing() {
     ));
     assert_eq!(count_orgs(&data, "bulk-"), rows as u64);
 }
+
+#[test]
+fn load_strategy_reloads_the_file_and_names_the_place_of_a_mistake() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = demo_store(&dir);
+    let shipped = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../data/strategy/digital-wallonia.toml"
+    );
+    let o = run(&data, &["load-strategy", shipped]);
+    ok(&o);
+    let text = std::fs::read_to_string(shipped).unwrap();
+    let broken = dir.path().join("broken.toml");
+    // A typo in a key on line 9 of the file.
+    let mut lines: Vec<&str> = text.lines().collect();
+    assert!(lines[8].starts_with("name = "), "{}", lines[8]);
+    lines[8] = "nmae = { fr = \"Digital Wallonia\" }";
+    std::fs::write(&broken, lines.join("\n")).unwrap();
+    let o = run(&data, &["load-strategy", broken.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("broken.toml:9:1"), "{err}");
+    assert!(err.contains("nmae"), "{err}");
+}

@@ -399,3 +399,40 @@ proptest! {
         prop_assert_eq!(ea, eb);
     }
 }
+
+#[test]
+fn one_bad_row_does_not_cascade_into_errors_about_later_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = small_store(&dir, "a.sqlite");
+    let csv = "id;name_fr;kbo;relations;source\n\
+               a-1;Alpha;0403.170.702;;t\n\
+               b-1;Beta;;member_of:organisation/c-1;t\n\
+               c-1;Gamma;;;t\n";
+    let errs = invalid(import_str(
+        &store,
+        Collection::Organisations,
+        Format::Csv,
+        csv,
+        false,
+    ));
+    let text: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+    assert_eq!(errs.len(), 1, "only the bad KBO is reported: {text:#?}");
+    assert!(text[0].contains("input.csv:2:3"), "{}", text[0]);
+    // A reference to an organisation that is nowhere is still reported.
+    let csv = "id;name_fr;kbo;relations;source\n\
+               a-1;Alpha;0403.170.702;;t\n\
+               b-1;Beta;;member_of:organisation/zzz;t\n";
+    let errs = invalid(import_str(
+        &store,
+        Collection::Organisations,
+        Format::Csv,
+        csv,
+        false,
+    ));
+    assert_eq!(errs.len(), 2);
+    assert!(
+        errs[1].to_string().contains("unknown organisation/zzz"),
+        "{}",
+        errs[1]
+    );
+}

@@ -102,6 +102,9 @@ pub(crate) struct Writer<'t> {
     /// False while the store holds no enterprise number at all (a fresh store): then
     /// only duplicates inside the batch are possible and the per-row probe is skipped.
     kbo_in_store: bool,
+    /// Set after a refusal (without skip_invalid): records are still validated, to
+    /// report more problems, but nothing more is written.
+    validate_only: bool,
     report: WriteReport,
     changed_keys: Vec<String>,
 }
@@ -151,6 +154,7 @@ impl<'t> Writer<'t> {
                 [],
                 |r| r.get(0),
             )?,
+            validate_only: false,
             report: WriteReport::default(),
             changed_keys: Vec::new(),
         })
@@ -185,6 +189,7 @@ impl<'t> Writer<'t> {
             // After the first refusal (without skip_invalid) we only validate, to
             // report as many problems as is useful, and write nothing.
             let write = skip_invalid || refused.is_empty();
+            self.validate_only = !write;
             if let Err(errors) = self.one(&located.op, write)? {
                 let mut errors = errors;
                 let mut location = located.location.clone();
@@ -273,7 +278,15 @@ impl<'t> Writer<'t> {
             .prepare_cached("SELECT id FROM entities WHERE kind = ?1 AND key = ?2")?
             .query_row(params![r.kind.as_str(), r.key], |row| row.get(0))
             .optional()?;
-        id.ok_or_else(|| Fail::field(field, format!("unknown {r}: create it first")))
+        match id {
+            Some(id) => Ok(id),
+            // While only validating, an entity given earlier in this input counts as
+            // known: it was not written, but it would have been.
+            None if self.validate_only && self.seen_entities.contains(&(r.kind, r.key.clone())) => {
+                Ok(0)
+            }
+            None => Err(Fail::field(field, format!("unknown {r}: create it first"))),
+        }
     }
 
     fn try_one(&mut self, op: &Op, write: bool) -> Result<(), Fail> {

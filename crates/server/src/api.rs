@@ -378,3 +378,62 @@ fn nearby_notations(s: &dyn Store, scheme: &str, notation: &str) -> Result<Vec<S
         same_length.into_iter().take(5).map(str::to_owned).collect()
     })
 }
+
+/// Facets counted when `facets` is not given.
+pub const DEFAULT_FACETS: [&str; 6] = [
+    "organisation-kind",
+    "nace-bel-2008",
+    "territory",
+    "size-class",
+    "digital-offer",
+    "legal-form",
+];
+
+/// `/api/magnets/search?q=…&facets=…&kind=…&limit=…&offset=…&facet_limit=…`:
+/// members of a smart magnet with facet counts.
+pub async fn magnet_search(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Noticed<territoria_magnet::SearchResult>> {
+    let params = Params::parse(
+        raw.as_deref(),
+        &["q", "facets", "kind", "limit", "offset", "facet_limit"],
+    )?;
+    let text = params.one("q")?.unwrap_or("");
+    let query = if text.trim_start().starts_with('{') {
+        territoria_magnet::query::Query::from_json(text)
+    } else {
+        territoria_magnet::query::parse(text)
+    }
+    .map_err(|e| ApiError::bad_parameter("q", e.to_string()))?;
+    let kind = parse_kind(params.one("kind")?.unwrap_or("organisation"))?;
+    let facets: Vec<String> = match params.one("facets")? {
+        Some(f) => f
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        None => DEFAULT_FACETS.iter().map(|s| (*s).to_owned()).collect(),
+    };
+    if facets.len() > 20 {
+        return Err(ApiError::bad_parameter("facets", "at most 20 schemes"));
+    }
+    let limit: usize = params.integer("limit", DEFAULT_LIMIT as usize, 0, MAX_LIMIT as usize)?;
+    let offset: usize = params.integer("offset", 0, 0, 10_000)?;
+    let facet_limit: usize = params.integer("facet_limit", 10, 0, 100)?;
+    let index = state.magnets.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        index.search(&query, kind, &facets, limit, offset, facet_limit)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(|e| match e {
+        territoria_magnet::EvalError::UnknownConcept {
+            ref suggestions, ..
+        } => ApiError::bad_parameter_suggesting("q", e.to_string(), suggestions.clone()),
+        other => ApiError::bad_parameter("q", other.to_string()),
+    })?;
+    let demo = result.members.iter().any(|m| m.demo);
+    Ok(Json(Noticed::new(result, demo)))
+}

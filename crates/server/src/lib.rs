@@ -36,10 +36,19 @@ use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
 
-/// What every handler shares: the store.
+/// What every handler shares: the store and the smart-magnet index built from it.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    pub magnets: Arc<territoria_magnet::Index>,
+}
+
+impl AppState {
+    /// Builds the magnet index from the store.
+    pub fn new(store: Arc<dyn Store>) -> Result<Self, territoria_store::StoreError> {
+        let magnets = Arc::new(territoria_magnet::Index::build(store.as_ref())?);
+        Ok(Self { store, magnets })
+    }
 }
 
 /// The route templates, as axum writes them (`{param}`) — which is also how OpenAPI
@@ -54,11 +63,12 @@ pub mod routes {
     pub const ENTITIES: &str = "/api/entities/{kind}";
     pub const ENTITY: &str = "/api/entities/{kind}/{id}";
     pub const OPENAPI: &str = "/api/openapi.json";
+    pub const MAGNET_SEARCH: &str = "/api/magnets/search";
 }
 
 /// Every route the router serves (all `GET`). The router is built from this list and
 /// the OpenAPI document must describe exactly these paths (tested).
-pub const ROUTES: [&str; 9] = [
+pub const ROUTES: [&str; 10] = [
     routes::LANDING,
     routes::HEALTH,
     routes::STRATEGIES,
@@ -68,6 +78,7 @@ pub const ROUTES: [&str; 9] = [
     routes::ENTITIES,
     routes::ENTITY,
     routes::OPENAPI,
+    routes::MAGNET_SEARCH,
 ];
 
 fn endpoint(route: &str) -> MethodRouter<AppState> {
@@ -81,6 +92,7 @@ fn endpoint(route: &str) -> MethodRouter<AppState> {
         routes::ENTITIES => get(api::entities),
         routes::ENTITY => get(api::entity),
         routes::OPENAPI => get(api::openapi),
+        routes::MAGNET_SEARCH => get(api::magnet_search),
         other => unreachable!("route {other} is in ROUTES but has no handler"),
     }
 }

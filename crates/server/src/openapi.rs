@@ -194,6 +194,34 @@ fn paths() -> Value {
             "500": err("Internal"),
         },
     }}));
+    p.insert(routes::MAGNET_SEARCH.into(), json!({"get": {
+        "tags": ["entities"],
+        "operationId": "searchMagnet",
+        "summary": "Members of a smart magnet, with facet counts",
+        "description": "A magnet is a boolean combination of concept terms (`scheme:notation`, matching narrower concepts), relation terms (`rel:kind=target`), comparisons (`founded>=2015`) and text; see docs/magnets.md. Facet counts are disjunctive (a scheme's own terms are left out of its counts) and hierarchical (one level below the refinement).",
+        "parameters": [
+            {"name": "q", "in": "query", "required": false,
+             "description": "The magnet, text form (or JSON form when it starts with `{`). Empty: every entity of the kind. A malformed magnet is a 400 naming the position.",
+             "schema": {"type": "string", "maxLength": 65536},
+             "example": "nace-bel-2008:C AND (rel:labelled=label/factory-of-the-future OR rel:labelled=label/made-different) AND rel:member_of=organisation-kind:pole-de-competitivite"},
+            {"name": "facets", "in": "query", "required": false,
+             "description": "Comma-separated schemes to count (default: organisation-kind, nace-bel-2008, territory, size-class, digital-offer, legal-form).",
+             "schema": {"type": "string"}},
+            {"name": "kind", "in": "query", "required": false, "description": "Entity kind searched (default organisation).",
+             "schema": {"type": "string"}},
+            {"name": "limit", "in": "query", "required": false, "description": "Members listed.",
+             "schema": {"type": "integer", "minimum": 0, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}},
+            {"name": "offset", "in": "query", "required": false, "description": "Members skipped.",
+             "schema": {"type": "integer", "minimum": 0, "maximum": 10000, "default": 0}},
+            {"name": "facet_limit", "in": "query", "required": false, "description": "Values per facet.",
+             "schema": {"type": "integer", "minimum": 0, "maximum": 100, "default": 10}},
+        ],
+        "responses": {
+            "200": ok("The members and facets.", "MagnetResult"),
+            "400": err("BadParameter"),
+            "500": err("Internal"),
+        },
+    }}));
     p.insert(routes::OPENAPI.into(), json!({"get": {
         "tags": ["service"],
         "operationId": "openapi",
@@ -571,6 +599,44 @@ fn schemas() -> Value {
             },
         },
         "example": {"error": {"code": "bad_parameter", "parameter": "limit", "message": "`abc` is not a valid `limit`: expected an integer from 0 to 500 (default 20)"}},
+    }));
+    s.insert("MagnetResult".into(), json!({
+        "type": "object",
+        "required": ["total", "members", "facets"],
+        "properties": {
+            "total": {"type": "integer", "minimum": 0},
+            "members": {"type": "array", "items": {
+                "type": "object",
+                "required": ["kind", "id", "name", "demo"],
+                "properties": {
+                    "kind": {"$ref": "#/components/schemas/EntityKind"},
+                    "id": {"type": "string"},
+                    "name": {"type": "string"},
+                    "demo": {"type": "boolean"},
+                },
+            }},
+            "facets": {"type": "array", "items": {
+                "type": "object",
+                "required": ["scheme", "values_total", "values"],
+                "properties": {
+                    "scheme": {"type": "string"},
+                    "parent": {"type": "string", "description": "The value whose narrower values are listed."},
+                    "values_total": {"type": "integer", "minimum": 0},
+                    "values": {"type": "array", "items": {
+                        "type": "object",
+                        "required": ["notation", "labels", "count", "narrower"],
+                        "properties": {
+                            "notation": {"type": "string"},
+                            "labels": {"$ref": "#/components/schemas/Labels"},
+                            "count": {"type": "integer", "minimum": 0},
+                            "state": {"type": "string", "enum": ["selected", "excluded"]},
+                            "narrower": {"type": "boolean"},
+                        },
+                    }},
+                },
+            }},
+            "notice": notice,
+        },
     }));
     Value::Object(s)
 }

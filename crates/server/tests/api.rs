@@ -31,9 +31,7 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
     assert!(report.rejected.is_empty(), "{:?}", report.rejected);
     Fixture {
         _dir: dir,
-        state: AppState {
-            store: Arc::new(store),
-        },
+        state: AppState::new(Arc::new(store)).expect("magnet index"),
     }
 });
 
@@ -950,4 +948,30 @@ async fn judicial_cantons_link_municipalities_and_carry_a_geometry() {
         "{}",
         aalst["links"]
     );
+}
+
+#[tokio::test]
+async fn the_manufacturing_magnet_answers_with_members_and_facets() {
+    let q = "nace-bel-2008:C AND (rel:labelled=label/factory-of-the-future OR rel:labelled=label/made-different) AND rel:member_of=organisation-kind:pole-de-competitivite";
+    let url = format!(
+        "/api/magnets/search?q={}&facets=organisation-kind,nace-bel-2008&limit=5",
+        form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+    );
+    let a = get(&url).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    let v = a.json();
+    assert!(v["total"].as_u64().unwrap() > 0, "{v}");
+    assert!(v["members"].as_array().unwrap().len() <= 5);
+    assert_eq!(v["facets"][1]["scheme"], "nace-bel-2008");
+    assert_eq!(
+        v["facets"][1]["parent"], "C",
+        "one level below the selected section"
+    );
+    assert!(v["notice"].is_string());
+    let bad = get("/api/magnets/search?q=nace-bel-2008:C%20AND%20(").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.json()["error"]["parameter"], "q");
+    let unknown = get("/api/magnets/search?q=nace-bel-2008:62.011").await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    assert!(unknown.text().contains("62.010"), "{}", unknown.text());
 }

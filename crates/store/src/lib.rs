@@ -90,4 +90,40 @@ pub trait Store: Send + Sync {
     fn backup(&self, destination: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<()>;
     /// Integrity and domain checks; an empty list means all is well.
     fn check(&self) -> Result<Vec<String>>;
+
+    /// Bulk scans for derived in-memory indexes (the facet engine), in id order. The
+    /// numeric ids are the store's internal ones: they never leave such indexes.
+    fn scan(&self, visit: &mut dyn FnMut(ScanItem) -> Result<()>) -> Result<()>;
+}
+
+/// One item of [`Store::scan`]: concepts first, then entities, tags, relations.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScanItem {
+    Concept {
+        id: i64,
+        scheme: String,
+        notation: String,
+        broader: Option<i64>,
+        labels: territoria_model::Labels,
+    },
+    Entity {
+        id: i64,
+        kind: EntityKind,
+        key: String,
+        name: territoria_model::Labels,
+        description: territoria_model::Labels,
+        demo: bool,
+        /// Founding or start date (organisations, actions, events), ISO text.
+        date: Option<String>,
+        employees: Option<u32>,
+    },
+    Tag {
+        entity: i64,
+        concept: i64,
+    },
+    Relation {
+        subject: i64,
+        kind: String,
+        object: i64,
+    },
 }

@@ -1049,4 +1049,66 @@ impl Store for SqliteStore {
             Ok(problems)
         })
     }
+
+    fn scan(&self, visit: &mut dyn FnMut(crate::ScanItem) -> Result<()>) -> Result<()> {
+        use crate::ScanItem;
+        self.read(|c| {
+            let mut st = c.prepare(
+                "SELECT c.id, s.slug, c.notation, c.broader_id, c.labels FROM concepts c
+                 JOIN schemes s ON s.id = c.scheme_id ORDER BY c.id",
+            )?;
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                visit(ScanItem::Concept {
+                    id: r.get(0)?,
+                    scheme: r.get(1)?,
+                    notation: r.get(2)?,
+                    broader: r.get(3)?,
+                    labels: labels(r.get(4)?)?,
+                })?;
+            }
+            let mut st = c.prepare(
+                "SELECT e.id, e.kind, e.key, e.labels, e.description, e.demo,
+                        COALESCE(o.founded, a.start_date, ev.start_date), o.employees
+                 FROM entities e
+                 LEFT JOIN organisations o ON o.entity_id = e.id
+                 LEFT JOIN actions a ON a.entity_id = e.id
+                 LEFT JOIN events ev ON ev.entity_id = e.id
+                 ORDER BY e.id",
+            )?;
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                visit(ScanItem::Entity {
+                    id: r.get(0)?,
+                    kind: kind_of(&r.get::<_, String>(1)?),
+                    key: r.get(2)?,
+                    name: labels(r.get(3)?)?,
+                    description: labels(r.get(4)?)?,
+                    demo: r.get(5)?,
+                    date: r.get(6)?,
+                    employees: r.get(7)?,
+                })?;
+            }
+            let mut st =
+                c.prepare("SELECT entity_id, concept_id FROM entity_concepts ORDER BY entity_id")?;
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                visit(ScanItem::Tag {
+                    entity: r.get(0)?,
+                    concept: r.get(1)?,
+                })?;
+            }
+            let mut st =
+                c.prepare("SELECT subject_id, kind, object_id FROM relations ORDER BY id")?;
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                visit(ScanItem::Relation {
+                    subject: r.get(0)?,
+                    kind: r.get(1)?,
+                    object: r.get(2)?,
+                })?;
+            }
+            Ok(())
+        })
+    }
 }

@@ -90,6 +90,23 @@ enum Command {
     Check,
     /// Load (or reload) a strategy file such as data/strategy/digital-wallonia.toml.
     LoadStrategy { file: PathBuf },
+    /// Answer a smart magnet, e.g. 'nace-bel-2008:C AND rel:labelled' (see docs/magnets.md).
+    Query {
+        /// The magnet in the text form (or JSON with --json)
+        magnet: String,
+        /// The magnet is in the JSON form
+        #[arg(long)]
+        json: bool,
+        /// Entity kind to search (default organisation)
+        #[arg(long, default_value = "organisation")]
+        kind: String,
+        /// Schemes to count facets for, comma-separated
+        #[arg(long, value_delimiter = ',')]
+        facets: Vec<String>,
+        /// Members to list
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
 }
 
 #[derive(clap::Args, Clone)]
@@ -382,6 +399,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 )
             }
         }
+        Command::Query {
+            magnet,
+            json,
+            kind,
+            facets,
+            limit,
+        } => query(&config, &magnet, json, &kind, &facets, limit),
         Command::LoadStrategy { file } => {
             let store = open(&config)?;
             let text = std::fs::read_to_string(&file)
@@ -403,9 +427,52 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+fn query(
+    config: &Config,
+    magnet: &str,
+    json: bool,
+    kind: &str,
+    facets: &[String],
+    limit: usize,
+) -> anyhow::Result<()> {
+    use territoria_magnet::query::Query;
+    let q = if json {
+        Query::from_json(magnet)
+    } else {
+        territoria_magnet::query::parse(magnet)
+    }
+    .map_err(|e| anyhow::anyhow!("the magnet: {e}"))?;
+    let kind = territoria_model::EntityKind::parse(kind)
+        .with_context(|| format!("--kind `{kind}`: use organisation, action, place, …"))?;
+    let store = open(config)?;
+    let started = Instant::now();
+    let index = territoria_magnet::Index::build(&store)?;
+    let built = started.elapsed();
+    let started = Instant::now();
+    let result = index
+        .search(&q, kind, facets, limit, 0, 10)
+        .map_err(|e| anyhow::anyhow!("the magnet: {e}"))?;
+    let answered = started.elapsed();
+    println!("{}", serde_json::to_string_pretty(&result)?);
+    eprintln!(
+        "{} members (index built in {:.2} s, answered in {:.1} ms).",
+        result.total,
+        built.as_secs_f64(),
+        answered.as_secs_f64() * 1000.0
+    );
+    Ok(())
+}
+
 fn serve(store: SqliteStore, config: &Config) -> anyhow::Result<()> {
     let store: Arc<dyn Store> = Arc::new(store);
-    let app = territoria_server::router(territoria_server::AppState { store });
+    let started = Instant::now();
+    let state = territoria_server::AppState::new(store).context("building the magnet index")?;
+    eprintln!(
+        "Smart-magnet index built in {:.2} s ({} entities).",
+        started.elapsed().as_secs_f64(),
+        state.magnets.len()
+    );
+    let app = territoria_server::router(state);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -58,6 +58,11 @@ pub enum EvalError {
     UnknownEntity { kind: String, key: String },
     #[error("unknown kind `{0}`")]
     UnknownKind(String),
+    #[error("unknown scheme `{scheme}` for facets{}", did_you_mean(.suggestions))]
+    UnknownScheme {
+        scheme: String,
+        suggestions: Vec<String>,
+    },
 }
 
 fn did_you_mean(s: &[String]) -> String {
@@ -430,6 +435,15 @@ impl Index {
         offset: usize,
         facet_limit: usize,
     ) -> Result<SearchResult, EvalError> {
+        if let Some(bad) = schemes
+            .iter()
+            .find(|s| !self.roots.contains_key(s.as_str()))
+        {
+            return Err(EvalError::UnknownScheme {
+                scheme: bad.clone(),
+                suggestions: suggest::closest(bad, self.roots.keys().map(String::as_str), 3),
+            });
+        }
         let universe = self.universe(kind);
         let result = self.eval(q, &universe)?;
         let total = result.len();

@@ -432,6 +432,9 @@ pub async fn magnet_search(
         territoria_magnet::EvalError::UnknownConcept {
             ref suggestions, ..
         } => ApiError::bad_parameter_suggesting("q", e.to_string(), suggestions.clone()),
+        territoria_magnet::EvalError::UnknownScheme {
+            ref suggestions, ..
+        } => ApiError::bad_parameter_suggesting("facets", e.to_string(), suggestions.clone()),
         other => ApiError::bad_parameter("q", other.to_string()),
     })?;
     let demo = result.members.iter().any(|m| m.demo);

@@ -971,6 +971,10 @@ async fn the_manufacturing_magnet_answers_with_members_and_facets() {
     let bad = get("/api/magnets/search?q=nace-bel-2008:C%20AND%20(").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert_eq!(bad.json()["error"]["parameter"], "q");
+    let facet = get("/api/magnets/search?facets=nace-bel-2009").await;
+    assert_eq!(facet.status, StatusCode::BAD_REQUEST);
+    assert_eq!(facet.json()["error"]["parameter"], "facets");
+    assert!(facet.text().contains("nace-bel-2008"), "{}", facet.text());
     let unknown = get("/api/magnets/search?q=nace-bel-2008:62.011").await;
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
     assert!(unknown.text().contains("62.010"), "{}", unknown.text());

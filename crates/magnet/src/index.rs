@@ -450,7 +450,7 @@ impl Index {
         let members = self.page(&result, limit, offset);
         let facets = schemes
             .iter()
-            .map(|s| self.facet(q, &universe, s, facet_limit))
+            .map(|s| self.facet(q, &universe, &result, s, facet_limit))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(SearchResult {
             total,
@@ -469,8 +469,13 @@ impl Index {
                 demo: e.demo,
             }
         };
-        if (result.len() as usize) * 8 > self.entities.len() {
-            // Large result: walk the global name order.
+        // Walking the global name order costs about (offset + limit) × N / |result|
+        // membership tests; sorting the result costs |result| × log |result| string
+        // comparisons (each worth several tests). Take the cheaper.
+        let (r, n) = (result.len().max(1) as f64, self.entities.len() as f64);
+        let walk = offset.saturating_add(limit).saturating_add(1) as f64 * n / r;
+        let sort = r * (r.log2() + 1.0) * 8.0;
+        if walk < sort {
             self.by_name
                 .iter()
                 .filter(|n| result.contains(**n))
@@ -516,6 +521,7 @@ impl Index {
         &self,
         q: &Query,
         universe: &RoaringBitmap,
+        result: &RoaringBitmap,
         scheme: &str,
         limit: usize,
     ) -> Result<Facet, EvalError> {
@@ -534,7 +540,14 @@ impl Index {
                 others.push(c.clone());
             }
         }
-        let base = self.eval(&Query::And { terms: others }, universe)?;
+        // A scheme the query does not refine counts over the result itself.
+        let own_base;
+        let base = if own.is_empty() {
+            result
+        } else {
+            own_base = self.eval(&Query::And { terms: others }, universe)?;
+            &own_base
+        };
         // One level below the refinement: the children of the single selected value.
         let selected: Vec<&str> = own.iter().filter(|t| t.1).map(|t| t.0).collect();
         let (parent, candidates) = match selected.as_slice() {

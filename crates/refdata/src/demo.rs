@@ -463,6 +463,37 @@ fn split(rng: &mut Rng, total: f64, n: usize, integer: bool) -> Vec<f64> {
     shares
 }
 
+fn participation(mission: &Entity) -> Planned {
+    let year = mission.attributes["year"].as_i64().unwrap_or(2020) as i32;
+    Planned {
+        kind: RelationKind::ParticipatedIn,
+        object: mission.reference(),
+        since: NaiveDate::from_ymd_opt(year, 1, 15),
+        amount: None,
+    }
+}
+
+fn wing_investment(rng: &mut Rng) -> Planned {
+    Planned {
+        kind: RelationKind::FundedBy,
+        object: EntityRef::new(EntityKind::Fund, "fonds-wing"),
+        since: NaiveDate::from_ymd_opt(rng.range(2016, 2024) as i32, 6, 1),
+        amount: None,
+    }
+}
+
+fn dw4ai_laureate(rng: &mut Rng) -> Planned {
+    Planned {
+        kind: RelationKind::LaureateOf,
+        object: EntityRef::new(
+            EntityKind::Call,
+            *rng.pick(&["start-ia", "tremplin-ia", "cap-ia"]),
+        ),
+        since: NaiveDate::from_ymd_opt(rng.range(2019, 2024) as i32, 3, 1),
+        amount: None,
+    }
+}
+
 struct Plan {
     relations: HashMap<u32, Vec<Planned>>,
     missions: Vec<Entity>,
@@ -524,9 +555,6 @@ fn plan(world: &World, n: usize) -> Plan {
             missions.push(e);
         }
     }
-    let mission_ref = |e: &Entity| e.reference();
-    let year_of = |e: &Entity| e.attributes["year"].as_i64().unwrap_or(2020) as i32;
-    let dw4ai_calls = ["start-ia", "tremplin-ia", "cap-ia"];
 
     // A core of AI startups that did everything the first smart magnet asks for.
     let stars = sample(
@@ -539,33 +567,9 @@ fn plan(world: &World, n: usize) -> Plan {
     let mut participations_left: usize = 720;
     for &i in &stars {
         let m = &missions[rng.below(missions.len() as u64) as usize];
-        add(
-            i,
-            Planned {
-                kind: RelationKind::ParticipatedIn,
-                object: mission_ref(m),
-                since: NaiveDate::from_ymd_opt(year_of(m), 1, 15),
-                amount: None,
-            },
-        );
-        add(
-            i,
-            Planned {
-                kind: RelationKind::FundedBy,
-                object: EntityRef::new(EntityKind::Fund, "fonds-wing"),
-                since: NaiveDate::from_ymd_opt(rng.range(2016, 2024) as i32, 6, 1),
-                amount: None,
-            },
-        );
-        add(
-            i,
-            Planned {
-                kind: RelationKind::LaureateOf,
-                object: EntityRef::new(EntityKind::Call, *rng.pick(&dw4ai_calls)),
-                since: NaiveDate::from_ymd_opt(rng.range(2019, 2024) as i32, 3, 1),
-                amount: None,
-            },
-        );
+        add(i, participation(m));
+        add(i, wing_investment(&mut rng));
+        add(i, dw4ai_laureate(&mut rng));
         wing_left -= 1.min(wing_left);
         laureates_left -= 1.min(laureates_left);
         participations_left -= 1.min(participations_left);
@@ -583,15 +587,7 @@ fn plan(world: &World, n: usize) -> Plan {
             wing_left - ai_share.min(wing_left),
         ))
     {
-        add(
-            i,
-            Planned {
-                kind: RelationKind::FundedBy,
-                object: EntityRef::new(EntityKind::Fund, "fonds-wing"),
-                since: NaiveDate::from_ymd_opt(rng.range(2016, 2024) as i32, 6, 1),
-                amount: None,
-            },
-        );
+        add(i, wing_investment(&mut rng));
     }
     // DW4AI: ~400 companies carry AI projects (up to half of them AI startups).
     let ai_laureates = (laureates_left / 2).min(ai_pool / 2);
@@ -599,15 +595,7 @@ fn plan(world: &World, n: usize) -> Plan {
         .into_iter()
         .chain(sample(&mut rng, &companies, laureates_left - ai_laureates))
     {
-        add(
-            i,
-            Planned {
-                kind: RelationKind::LaureateOf,
-                object: EntityRef::new(EntityKind::Call, *rng.pick(&dw4ai_calls)),
-                since: NaiveDate::from_ymd_opt(rng.range(2019, 2024) as i32, 3, 1),
-                amount: None,
-            },
-        );
+        add(i, dw4ai_laureate(&mut rng));
     }
     // Other calls: Implement IT 4 Circularity (35 companies, stated), Last Mile operators.
     for i in sample(&mut rng, &companies, 35) {
@@ -628,15 +616,7 @@ fn plan(world: &World, n: usize) -> Plan {
         .chain(sample(&mut rng, &digital, participations_left - third))
     {
         let m = &missions[rng.below(missions.len() as u64) as usize];
-        add(
-            i,
-            Planned {
-                kind: RelationKind::ParticipatedIn,
-                object: mission_ref(m),
-                since: NaiveDate::from_ymd_opt(year_of(m), 1, 15),
-                amount: None,
-            },
-        );
+        add(i, participation(m));
     }
     // Labels on manufacturing companies: 17 Factory of the Future, 28 Made Different.
     let labelled = sample(&mut rng, &manufacturing, 45);

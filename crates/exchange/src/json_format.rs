@@ -26,6 +26,34 @@ struct OutRelation {
     provenance: Provenance,
 }
 
+impl From<Relation> for OutRelation {
+    fn from(r: Relation) -> Self {
+        OutRelation {
+            kind: r.kind,
+            object: r.object,
+            since: r.since,
+            until: r.until,
+            amount_eur: r.amount_eur,
+            provenance: r.provenance,
+        }
+    }
+}
+
+impl OutRelation {
+    /// The relation again, from `subject`.
+    fn with_subject(self, subject: &EntityRef) -> Relation {
+        Relation {
+            subject: subject.clone(),
+            kind: self.kind,
+            object: self.object,
+            since: self.since,
+            until: self.until,
+            amount_eur: self.amount_eur,
+            provenance: self.provenance,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 struct Item {
     #[serde(flatten)]
@@ -65,14 +93,7 @@ pub fn export(store: &dyn Store, c: Collection, out: &mut dyn Write) -> Result<u
                     relations: relations
                         .into_iter()
                         .filter(crate::travels_with_subject)
-                        .map(|r| OutRelation {
-                            kind: r.kind,
-                            object: r.object,
-                            since: r.since,
-                            until: r.until,
-                            amount_eur: r.amount_eur,
-                            provenance: r.provenance,
-                        })
+                        .map(OutRelation::from)
                         .collect(),
                     placements: vec![],
                     lead: vec![],
@@ -255,15 +276,7 @@ pub fn records(
                     })
                 };
                 for r in item.relations {
-                    deferred.push(at(Op::Relation(Relation {
-                        subject: subject.clone(),
-                        kind: r.kind,
-                        object: r.object,
-                        since: r.since,
-                        until: r.until,
-                        amount_eur: r.amount_eur,
-                        provenance: r.provenance,
-                    })));
+                    deferred.push(at(Op::Relation(r.with_subject(&subject))));
                 }
                 let (ops, errors) = crate::action_link_ops(
                     &subject,

@@ -40,7 +40,7 @@ pub struct Noticed<T> {
 }
 
 impl<T> Noticed<T> {
-    fn new(body: T, demo: bool) -> Self {
+    pub(crate) fn new(body: T, demo: bool) -> Self {
         Self {
             notice: demo.then_some(DEMO_NOTICE),
             body,

@@ -21,6 +21,7 @@
 pub mod api;
 mod error;
 mod landing;
+mod magnets;
 pub mod openapi;
 mod params;
 
@@ -64,11 +65,14 @@ pub mod routes {
     pub const ENTITY: &str = "/api/entities/{kind}/{id}";
     pub const OPENAPI: &str = "/api/openapi.json";
     pub const MAGNET_SEARCH: &str = "/api/magnets/search";
+    pub const MAGNETS: &str = "/api/magnets";
+    pub const MAGNET: &str = "/api/magnets/{id}";
+    pub const MAGNET_MEMBERS: &str = "/api/magnets/{id}/members";
 }
 
-/// Every route the router serves (all `GET`). The router is built from this list and
+/// Every route the router serves (all `GET`; `/api/magnets` also takes `POST`). The router is built from this list and
 /// the OpenAPI document must describe exactly these paths (tested).
-pub const ROUTES: [&str; 10] = [
+pub const ROUTES: [&str; 13] = [
     routes::LANDING,
     routes::HEALTH,
     routes::STRATEGIES,
@@ -79,6 +83,9 @@ pub const ROUTES: [&str; 10] = [
     routes::ENTITY,
     routes::OPENAPI,
     routes::MAGNET_SEARCH,
+    routes::MAGNETS,
+    routes::MAGNET,
+    routes::MAGNET_MEMBERS,
 ];
 
 fn endpoint(route: &str) -> MethodRouter<AppState> {
@@ -93,6 +100,9 @@ fn endpoint(route: &str) -> MethodRouter<AppState> {
         routes::ENTITY => get(api::entity),
         routes::OPENAPI => get(api::openapi),
         routes::MAGNET_SEARCH => get(api::magnet_search),
+        routes::MAGNETS => get(magnets::list).post(magnets::save),
+        routes::MAGNET => get(magnets::show),
+        routes::MAGNET_MEMBERS => get(magnets::members),
         other => unreachable!("route {other} is in ROUTES but has no handler"),
     }
 }

@@ -37,6 +37,7 @@ pub fn document() -> Value {
             {"name": "strategies", "description": "Strategy trees with indicators and observations."},
             {"name": "schemes", "description": "Concept schemes (taxonomies) and their concepts."},
             {"name": "entities", "description": "Organisations, actions, places and every other kind of entity."},
+            {"name": "magnets", "description": "Saved smart magnets: named, versioned, shareable."},
         ],
         "paths": paths(),
         "components": {
@@ -219,6 +220,69 @@ fn paths() -> Value {
         "responses": {
             "200": ok("The members and facets.", "MagnetResult"),
             "400": err("BadParameter"),
+            "500": err("Internal"),
+        },
+    }}));
+    p.insert(routes::MAGNETS.into(), json!({
+        "get": {
+            "tags": ["magnets"],
+            "operationId": "listMagnets",
+            "summary": "Saved smart magnets, with their versions and current member counts",
+            "responses": {
+                "200": {"description": "The saved magnets.", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/SavedMagnet"}}}}},
+                "400": err("BadParameter"),
+                "500": err("Internal"),
+            },
+        },
+        "post": {
+            "tags": ["magnets"],
+            "operationId": "saveMagnet",
+            "summary": "Save a smart magnet (a changed query becomes a new version)",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["id", "name"], "additionalProperties": false,
+                "properties": {
+                    "id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]*$"},
+                    "name": {"$ref": "#/components/schemas/Labels"},
+                    "q": {"type": "string", "description": "The magnet, text form."},
+                    "kind": {"type": "string", "default": "organisation"},
+                },
+            }}}},
+            "responses": {
+                "201": ok("The saved magnet.", "SavedMagnet"),
+                "400": err("BadParameter"),
+                "500": err("Internal"),
+            },
+        },
+    }));
+    p.insert(routes::MAGNET.into(), json!({"get": {
+        "tags": ["magnets"],
+        "operationId": "getMagnet",
+        "summary": "A saved smart magnet with its versions and current member count",
+        "parameters": [path_param("id", "The magnet's id.", "manufacturing-labelled-pole-members")],
+        "responses": {
+            "200": ok("The magnet.", "SavedMagnet"),
+            "400": err("BadParameter"),
+            "404": err("NotFound"),
+            "500": err("Internal"),
+        },
+    }}));
+    p.insert(routes::MAGNET_MEMBERS.into(), json!({"get": {
+        "tags": ["magnets"],
+        "operationId": "getMagnetMembers",
+        "summary": "Members of a saved magnet (latest version): JSON page, or every member as CSV (`;`, UTF-8 BOM)",
+        "parameters": [
+            path_param("id", "The magnet's id.", "manufacturing-labelled-pole-members"),
+            {"name": "format", "in": "query", "required": false, "schema": {"type": "string", "enum": ["json", "csv"], "default": "json"}},
+            {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0, "maximum": 10000, "default": 100}},
+            {"name": "offset", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0, "default": 0}},
+        ],
+        "responses": {
+            "200": {"description": "The members.", "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/MagnetResult"}},
+                "text/csv": {"schema": {"type": "string"}},
+            }},
+            "400": err("BadParameter"),
+            "404": err("NotFound"),
             "500": err("Internal"),
         },
     }}));
@@ -636,6 +700,28 @@ fn schemas() -> Value {
                 },
             }},
             "notice": notice,
+        },
+    }));
+    s.insert("SavedMagnet".into(), json!({
+        "type": "object",
+        "required": ["id", "name", "kind", "source", "created_at", "versions", "total"],
+        "properties": {
+            "id": {"type": "string"},
+            "name": {"$ref": "#/components/schemas/Labels"},
+            "kind": {"$ref": "#/components/schemas/EntityKind"},
+            "source": {"type": "string"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "total": {"type": "integer", "minimum": 0, "description": "Members now, with the latest version."},
+            "versions": {"type": "array", "items": {
+                "type": "object",
+                "required": ["version", "query", "actor", "created_at"],
+                "properties": {
+                    "version": {"type": "integer", "minimum": 1},
+                    "query": {"type": "string", "description": "Canonical text form."},
+                    "actor": {"type": "string"},
+                    "created_at": {"type": "string", "format": "date-time"},
+                },
+            }},
         },
     }));
     Value::Object(s)

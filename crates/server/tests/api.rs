@@ -979,3 +979,65 @@ async fn the_manufacturing_magnet_answers_with_members_and_facets() {
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
     assert!(unknown.text().contains("62.010"), "{}", unknown.text());
 }
+
+#[tokio::test]
+async fn a_saved_magnet_is_versioned_and_lists_its_members_as_json_and_csv() {
+    let save = |q: &str| {
+        let body = serde_json::json!({"id": "labelled-manufacturers", "name": {"fr": "Manufacturiers labellisés"}, "q": q}).to_string();
+        let req = axum::http::Request::builder()
+            .method(Method::POST)
+            .uri("/api/magnets")
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(body))
+            .unwrap();
+        async move {
+            let resp = app().oneshot(req).await.unwrap();
+            let status = resp.status();
+            let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+            (status, serde_json::from_slice::<Value>(&bytes).unwrap())
+        }
+    };
+    let (status, v) = save("nace-bel-2008:C AND rel:labelled").await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    assert_eq!(v["versions"].as_array().unwrap().len(), 1);
+    let first_total = v["total"].as_u64().unwrap();
+    assert!(first_total > 0);
+    // Same query: no new version. A changed query: version 2.
+    let (_, v) = save("nace-bel-2008:C rel:labelled").await;
+    assert_eq!(
+        v["versions"].as_array().unwrap().len(),
+        1,
+        "canonical form is the same"
+    );
+    let (_, v) = save("nace-bel-2008:C AND rel:labelled=label/made-different").await;
+    assert_eq!(v["versions"][1]["version"], 2);
+    assert_eq!(v["versions"][1]["actor"], "api");
+    assert!(v["total"].as_u64().unwrap() <= first_total);
+    let (status, v) = save("nace-bel-2008:ZZ").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+
+    let shown = get_json("/api/magnets/labelled-manufacturers", StatusCode::OK).await;
+    assert_eq!(shown["name"]["fr"], "Manufacturiers labellisés");
+    let members = get_json(
+        "/api/magnets/labelled-manufacturers/members?limit=1000",
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(members["total"], shown["total"]);
+    let csv = get("/api/magnets/labelled-manufacturers/members?format=csv").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let text = csv.text();
+    assert!(text.starts_with("\u{feff}id;name;demo"), "{text}");
+    assert_eq!(
+        text.lines().count() as u64,
+        1 + shown["total"].as_u64().unwrap()
+    );
+    let list = get_json("/api/magnets", StatusCode::OK).await;
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["id"] == "labelled-manufacturers")
+    );
+    assert_eq!(get("/api/magnets/nope").await.status, StatusCode::NOT_FOUND);
+}

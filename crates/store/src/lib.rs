@@ -25,7 +25,7 @@ use std::sync::Arc;
 pub use error::{Location, RecordError, StoreError};
 pub use read::*;
 pub use sqlite::SqliteStore;
-pub use write::{Op, StrategyVersion, WriteOptions, WriteReport};
+pub use write::{Op, SavedMagnet, StrategyVersion, WriteOptions, WriteReport};
 
 use territoria_model::{EntityKind, Observation, Relation};
 
@@ -90,6 +90,10 @@ pub trait Store: Send + Sync {
     fn backup(&self, destination: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<()>;
     /// Integrity and domain checks; an empty list means all is well.
     fn check(&self) -> Result<Vec<String>>;
+
+    /// Saved smart magnets with their versions (latest last).
+    fn magnets(&self) -> Result<Vec<MagnetRecord>>;
+    fn magnet(&self, id: &str) -> Result<Option<MagnetRecord>>;
 
     /// Bulk scans for derived in-memory indexes (the facet engine), in id order. The
     /// numeric ids are the store's internal ones: they never leave such indexes.

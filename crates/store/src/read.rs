@@ -229,3 +229,22 @@ pub struct AuditEntry {
     pub operation: String,
     pub summary: serde_json::Value,
 }
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MagnetVersion {
+    pub version: i64,
+    pub query: String,
+    pub actor: String,
+    pub created_at: String,
+}
+
+/// A saved smart magnet: name, kind searched, and every version of its query.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MagnetRecord {
+    pub id: String,
+    pub name: Labels,
+    pub kind: EntityKind,
+    pub source: String,
+    pub created_at: String,
+    pub versions: Vec<MagnetVersion>,
+}

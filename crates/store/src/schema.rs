@@ -20,10 +20,11 @@
 //! `inferred`, `demo`.
 
 /// `(version, description, SQL)`, applied in order, each in its own transaction.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial schema",
-    r#"
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial schema",
+        r#"
 CREATE TABLE schemes (
     id INTEGER PRIMARY KEY,
     slug TEXT NOT NULL UNIQUE,
@@ -218,4 +219,28 @@ CREATE TABLE audit (
     summary TEXT NOT NULL
 );
 "#,
-)];
+    ),
+    (
+        2,
+        "saved smart magnets",
+        r#"
+CREATE TABLE magnets (
+    id INTEGER PRIMARY KEY,
+    slug TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    source TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE magnet_versions (
+    magnet_id INTEGER NOT NULL REFERENCES magnets(id) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    query TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (magnet_id, version)
+);
+"#,
+    ),
+];

@@ -432,6 +432,45 @@ const DESCENDANTS: &str = "WITH RECURSIVE sub(id) AS (
         SELECT c.id FROM concepts c JOIN schemes s ON s.id = c.scheme_id WHERE s.slug = ? AND c.notation = ?
         UNION SELECT c.id FROM concepts c JOIN sub ON c.broader_id = sub.id)";
 
+fn magnet_record(c: &Connection, slug: &str) -> Result<Option<MagnetRecord>> {
+    let head = c
+        .prepare_cached("SELECT id, name, kind, source, created_at FROM magnets WHERE slug = ?1")?
+        .query_row([slug], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                labels(r.get(1)?)?,
+                kind_of(&r.get::<_, String>(2)?),
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })
+        .optional()?;
+    let Some((id, name, kind, source, created_at)) = head else {
+        return Ok(None);
+    };
+    let versions = c
+        .prepare_cached(
+            "SELECT version, query, actor, created_at FROM magnet_versions WHERE magnet_id = ?1 ORDER BY version",
+        )?
+        .query_map([id], |r| {
+            Ok(MagnetVersion {
+                version: r.get(0)?,
+                query: r.get(1)?,
+                actor: r.get(2)?,
+                created_at: r.get(3)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Some(MagnetRecord {
+        id: slug.to_owned(),
+        name,
+        kind,
+        source,
+        created_at,
+        versions,
+    }))
+}
+
 impl Store for SqliteStore {
     fn apply(
         &self,
@@ -1048,6 +1087,26 @@ impl Store for SqliteStore {
             }
             Ok(problems)
         })
+    }
+
+    fn magnets(&self) -> Result<Vec<MagnetRecord>> {
+        self.read(|c| {
+            let slugs: Vec<String> = c
+                .prepare("SELECT slug FROM magnets ORDER BY slug")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(slugs
+                .iter()
+                .map(|s| magnet_record(c, s))
+                .collect::<Result<Vec<_>>>()?
+                .into_iter()
+                .flatten()
+                .collect())
+        })
+    }
+
+    fn magnet(&self, id: &str) -> Result<Option<MagnetRecord>> {
+        self.read(|c| magnet_record(c, id))
     }
 
     fn scan(&self, visit: &mut dyn FnMut(crate::ScanItem) -> Result<()>) -> Result<()> {

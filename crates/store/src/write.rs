@@ -51,6 +51,19 @@ pub enum Op {
     },
     Observation(Observation),
     Target(Target),
+    /// Saves a smart magnet; a changed query becomes a new version.
+    Magnet(SavedMagnet),
+}
+
+/// A named, shareable smart magnet. `query` is its canonical text form (checked by the
+/// caller, which knows the query language).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavedMagnet {
+    pub id: String,
+    pub name: Labels,
+    pub kind: EntityKind,
+    pub query: String,
+    pub source: String,
 }
 
 /// A version of a strategy (Digital Wallonia V3, 2024-2029): each has its own tree.
@@ -105,6 +118,7 @@ pub(crate) struct Writer<'t> {
     /// Set after a refusal (without skip_invalid): records are still validated, to
     /// report more problems, but nothing more is written.
     validate_only: bool,
+    actor: String,
     report: WriteReport,
     changed_keys: Vec<String>,
 }
@@ -155,6 +169,7 @@ impl<'t> Writer<'t> {
                 |r| r.get(0),
             )?,
             validate_only: false,
+            actor: String::new(),
             report: WriteReport::default(),
             changed_keys: Vec::new(),
         })
@@ -170,6 +185,7 @@ impl<'t> Writer<'t> {
         skip_invalid: bool,
         progress: &mut dyn FnMut(u64),
     ) -> Result<WriteReport> {
+        self.actor = actor.to_owned();
         let mut refused: Vec<RecordError> = Vec::new();
         for record in records {
             self.report.records += 1;
@@ -523,6 +539,48 @@ impl<'t> Writer<'t> {
                             p.demo
                         ])?;
                     self.count("observation", !existed);
+                }
+                Ok(())
+            }
+            Op::Magnet(m) => {
+                territoria_model::entity::check_key("id", &m.id)?;
+                if m.name.is_empty() {
+                    return Err(Fail::field("name", "a saved magnet needs a name"));
+                }
+                if m.query.chars().count() > 65_536 {
+                    return Err(Fail::field("query", "the query is too long"));
+                }
+                if write {
+                    let mid: i64 = self
+                        .tx
+                        .prepare_cached(
+                            "INSERT INTO magnets(slug, name, kind, source, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                             ON CONFLICT (slug) DO UPDATE SET name = excluded.name, kind = excluded.kind,
+                               source = excluded.source
+                             RETURNING id",
+                        )?
+                        .query_row(
+                            params![m.id, json(&m.name)?, m.kind.as_str(), m.source, self.now],
+                            |r| r.get(0),
+                        )?;
+                    let last: Option<(i64, String)> = self
+                        .tx
+                        .prepare_cached(
+                            "SELECT version, query FROM magnet_versions WHERE magnet_id = ?1
+                             ORDER BY version DESC LIMIT 1",
+                        )?
+                        .query_row([mid], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()?;
+                    if last.as_ref().map(|l| l.1.as_str()) != Some(m.query.as_str()) {
+                        let version = last.map_or(1, |l| l.0 + 1);
+                        self.tx
+                            .prepare_cached(
+                                "INSERT INTO magnet_versions(magnet_id, version, query, actor, created_at)
+                                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                            )?
+                            .execute(params![mid, version, m.query, self.actor, self.now])?;
+                        self.count("magnet_version", true);
+                    }
                 }
                 Ok(())
             }
@@ -889,6 +947,7 @@ fn describe(op: &Op) -> String {
         Op::Edge { parent, child, .. } => format!("edge {parent} → {child}"),
         Op::Observation(o) => format!("observation of indicator/{} for {}", o.indicator, o.period),
         Op::Target(t) => format!("target of indicator/{} for {}", t.indicator, t.due),
+        Op::Magnet(m) => format!("magnet {}", m.id),
     }
 }
 

@@ -43,6 +43,8 @@ pub struct Index {
     /// Objects of each relation kind.
     objects: HashMap<String, RoaringBitmap>,
     parts: HashMap<u32, Vec<u32>>,
+    /// Start date of the relations that have one, for counts at a past date.
+    since: HashMap<(String, u32, u32), String>,
 }
 
 /// A query the index cannot answer: unknown codes, with the closest valid ones.
@@ -132,12 +134,13 @@ impl Index {
             related_any: HashMap::new(),
             objects: HashMap::new(),
             parts: HashMap::new(),
+            since: HashMap::new(),
         };
         let mut concept_num: HashMap<i64, u32> = HashMap::new();
         let mut broader_ids: Vec<Option<i64>> = Vec::new();
         let mut entity_num: HashMap<i64, u32> = HashMap::new();
         let mut raw_tags: Vec<(u32, u32)> = Vec::new();
-        let mut relations: Vec<(u32, String, u32)> = Vec::new();
+        let mut relations: Vec<(u32, String, u32, Option<String>)> = Vec::new();
         store.scan(&mut |item| {
             match item {
                 ScanItem::Concept {
@@ -198,10 +201,11 @@ impl Index {
                     subject,
                     kind,
                     object,
+                    since,
                 } => {
                     if let (Some(s), Some(o)) = (entity_num.get(&subject), entity_num.get(&object))
                     {
-                        relations.push((*s, kind, *o));
+                        relations.push((*s, kind, *o, since));
                     }
                 }
             }
@@ -243,9 +247,12 @@ impl Index {
                 RoaringBitmap::from_sorted_iter(v).expect("sorted")
             })
             .collect();
-        for (s, kind, o) in relations {
+        for (s, kind, o, since) in relations {
             if kind == "part_of" {
                 idx.parts.entry(o).or_default().push(s);
+            }
+            if let Some(d) = since {
+                idx.since.insert((kind.clone(), s, o), d);
             }
             idx.related.entry((kind.clone(), o)).or_default().insert(s);
             idx.related_any.entry(kind.clone()).or_default().insert(s);
@@ -258,6 +265,11 @@ impl Index {
         });
         idx.by_name = order;
         Ok(idx)
+    }
+
+    /// The key of entity number `n` (as returned in bitmaps).
+    pub fn key_of(&self, n: u32) -> &str {
+        &self.entities[n as usize].key
     }
 
     pub fn len(&self) -> usize {
@@ -329,6 +341,37 @@ impl Index {
 
     /// Evaluates `q` within `universe`.
     pub fn eval(&self, q: &Query, universe: &RoaringBitmap) -> Result<RoaringBitmap, EvalError> {
+        self.eval_at(q, universe, None)
+    }
+
+    /// The members `q` had on date `at` (ISO `YYYY-MM-DD`): entities that existed then
+    /// (founded or started on or before it, or undated) and relations that had started
+    /// (or carry no start date). Tags are taken as they are now.
+    pub fn members_at(
+        &self,
+        q: &Query,
+        kind: EntityKind,
+        at: &str,
+    ) -> Result<RoaringBitmap, EvalError> {
+        let universe: RoaringBitmap = self
+            .universe(kind)
+            .iter()
+            .filter(|n| {
+                self.entities[*n as usize]
+                    .date
+                    .as_deref()
+                    .is_none_or(|d| d <= at)
+            })
+            .collect();
+        self.eval_at(q, &universe, Some(at))
+    }
+
+    fn eval_at(
+        &self,
+        q: &Query,
+        universe: &RoaringBitmap,
+        at: Option<&str>,
+    ) -> Result<RoaringBitmap, EvalError> {
         Ok(match q {
             Query::All => universe.clone(),
             Query::Concept { scheme, notation } => {
@@ -359,7 +402,10 @@ impl Index {
                         self.subjects_of(kind, objects)
                     }
                 };
-                subjects & universe
+                match at {
+                    Some(date) => self.started_by(kind, subjects & universe, target, date),
+                    None => subjects & universe,
+                }
             }
             Query::Compare {
                 field,
@@ -382,7 +428,7 @@ impl Index {
             Query::And { terms: parts } => {
                 let mut acc = universe.clone();
                 for p in parts {
-                    acc &= self.eval(p, &acc)?;
+                    acc &= self.eval_at(p, &acc, at)?;
                     if acc.is_empty() {
                         break;
                     }
@@ -392,12 +438,56 @@ impl Index {
             Query::Or { terms: parts } => {
                 let mut acc = RoaringBitmap::new();
                 for p in parts {
-                    acc |= self.eval(p, universe)?;
+                    acc |= self.eval_at(p, universe, at)?;
                 }
                 acc
             }
-            Query::Not { term: inner } => universe - self.eval(inner, universe)?,
+            Query::Not { term: inner } => universe - self.eval_at(inner, universe, at)?,
         })
+    }
+
+    /// Keeps the subjects with at least one `kind` relation to a matching target that had
+    /// started by `date` (undated relations count as always there).
+    fn started_by(
+        &self,
+        kind: &str,
+        subjects: RoaringBitmap,
+        target: &Target,
+        date: &str,
+    ) -> RoaringBitmap {
+        let objects: Option<HashSet<u32>> = match target {
+            Target::Entity { kind: ek, key } => EntityKind::parse(ek)
+                .and_then(|k| self.by_key.get(&(k, key.clone())))
+                .map(|o| self.with_parts(*o).into_iter().collect()),
+            Target::Kind { kind: ek } => EntityKind::parse(ek).map(|k| {
+                self.by_kind
+                    .get(&k)
+                    .map(|b| b.iter().collect())
+                    .unwrap_or_default()
+            }),
+            Target::Concept { scheme, notation } => self
+                .concept(scheme, notation)
+                .ok()
+                .map(|c| self.tagged[c as usize].iter().collect()),
+            Target::Any => None,
+        };
+        let related = self.objects.get(kind).cloned().unwrap_or_default();
+        subjects
+            .iter()
+            .filter(|s| {
+                related.iter().any(|o| {
+                    objects.as_ref().is_none_or(|set| set.contains(&o))
+                        && self
+                            .related
+                            .get(&(kind.to_owned(), o))
+                            .is_some_and(|b| b.contains(*s))
+                        && self
+                            .since
+                            .get(&(kind.to_owned(), *s, o))
+                            .is_none_or(|d| d.as_str() <= date)
+                })
+            })
+            .collect()
     }
 
     fn compare(&self, n: u32, field: &Field, op: &CmpOp, value: &Value) -> bool {

@@ -31,10 +31,27 @@ struct Brute {
     keys: HashMap<(EntityKind, String), i64>,
     kind_of: HashMap<i64, EntityKind>,
     tags: HashMap<i64, HashSet<i64>>,
-    relations: Vec<(i64, String, i64)>,
+    relations: Vec<(i64, String, i64, Option<String>)>,
+    /// When set, membership on this date: entities dated after it and relations started
+    /// after it do not count.
+    at: Option<String>,
 }
 
 impl Brute {
+    /// The same model, sharing nothing mutable (cheap enough for tests).
+    fn shallow(&self) -> Brute {
+        Brute {
+            concepts: self.concepts.clone(),
+            broader: self.broader.clone(),
+            entities: self.entities.clone(),
+            keys: self.keys.clone(),
+            kind_of: self.kind_of.clone(),
+            tags: self.tags.clone(),
+            relations: self.relations.clone(),
+            at: None,
+        }
+    }
+
     fn ancestors(&self, c: i64) -> Vec<i64> {
         let mut v = vec![c];
         let mut cur = c;
@@ -53,7 +70,7 @@ impl Brute {
         let mut set = HashSet::from([o]);
         loop {
             let before = set.len();
-            for (s, k, obj) in &self.relations {
+            for (s, k, obj, _) in &self.relations {
                 if k == "part_of" && set.contains(obj) {
                     set.insert(*s);
                 }
@@ -70,9 +87,13 @@ impl Brute {
             Query::Concept { scheme, notation } => {
                 self.has_concept(*id, self.concepts[&(scheme.clone(), notation.clone())])
             }
-            Query::Relation { kind, target } => self.relations.iter().any(|(s, k, o)| {
+            Query::Relation { kind, target } => self.relations.iter().any(|(s, k, o, since)| {
                 s == id
                     && k == kind
+                    && self
+                        .at
+                        .as_ref()
+                        .is_none_or(|at| since.as_ref().is_none_or(|d| d <= at))
                     && match target {
                         Target::Any => true,
                         Target::Entity { kind: ek, key } => {
@@ -118,7 +139,13 @@ impl Brute {
     }
     fn members(&self, q: &Query) -> Vec<String> {
         let mut v: Vec<String> = (0..self.entities.len())
-            .filter(|e| self.entities[*e].1 == EntityKind::Organisation && self.matches(*e, q))
+            .filter(|e| self.entities[*e].1 == EntityKind::Organisation)
+            .filter(|e| {
+                self.at
+                    .as_ref()
+                    .is_none_or(|at| self.entities[*e].4.as_ref().is_none_or(|d| d <= at))
+            })
+            .filter(|e| self.matches(*e, q))
             .map(|e| self.entities[e].2.clone())
             .collect();
         v.sort();
@@ -184,7 +211,8 @@ static FIX: LazyLock<Fixture> = LazyLock::new(|| {
                     subject,
                     kind,
                     object,
-                } => b.relations.push((subject, kind, object)),
+                    since,
+                } => b.relations.push((subject, kind, object, since)),
             }
             Ok(())
         })
@@ -248,6 +276,18 @@ proptest! {
     fn members_and_facet_counts_equal_a_brute_force_scan(text in arb_query()) {
         let q = parse(&text).unwrap();
         prop_assert_eq!(members(&q), FIX.brute.members(&q));
+        // Membership on a past date, against the same naive model restricted to that date.
+        let at = "2020-06-30";
+        let mut then: Vec<String> = FIX
+            .index
+            .members_at(&q, EntityKind::Organisation, at)
+            .unwrap()
+            .iter()
+            .map(|n| FIX.index.key_of(n).to_owned())
+            .collect();
+        then.sort();
+        let past = Brute { at: Some(at.to_owned()), ..FIX.brute.shallow() };
+        prop_assert_eq!(then, past.members(&q));
         // Facets of schemes the query does not mention count the result itself.
         let schemes = vec!["size-class".to_owned()];
         let r = FIX.index.search(&q, EntityKind::Organisation, &schemes, 0, 0, 1000).unwrap();

@@ -36,6 +36,15 @@ pub struct MagnetView {
     record: MagnetRecord,
     /// Members now, with the latest version.
     total: u64,
+    /// Members on the date asked with `?at=` (how the cluster grew).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total_at: Option<TotalAt>,
+}
+
+#[derive(Debug, Serialize)]
+struct TotalAt {
+    date: String,
+    total: u64,
 }
 
 fn latest_query(record: &MagnetRecord) -> Result<Query, ApiError> {
@@ -68,7 +77,11 @@ fn view(state: &AppState, record: MagnetRecord) -> Result<MagnetView, ApiError> 
         .eval(&q, &state.magnets.universe(record.kind))
         .map_err(eval_error)?
         .len();
-    Ok(MagnetView { record, total })
+    Ok(MagnetView {
+        record,
+        total,
+        total_at: None,
+    })
 }
 
 pub async fn list(
@@ -140,10 +153,29 @@ pub async fn show(
     id: Result<Path<String>, PathRejection>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<MagnetView>, ApiError> {
-    Params::parse(raw.as_deref(), &[])?;
+    let params = Params::parse(raw.as_deref(), &["at"])?;
+    let at = params
+        .one("at")?
+        .map(|d| {
+            territoria_model::parse_date("at", d)
+                .map(|d| d.to_string())
+                .map_err(|e| ApiError::bad_parameter("at", e.message))
+        })
+        .transpose()?;
     let Path(id) = id.map_err(|e| ApiError::bad_parameter("path", e.body_text()))?;
     let record = load(&state, id).await?;
-    Ok(Json(view(&state, record)?))
+    let kind = record.kind;
+    let q = latest_query(&record)?;
+    let mut v = view(&state, record)?;
+    if let Some(date) = at {
+        let total = state
+            .magnets
+            .members_at(&q, kind, &date)
+            .map_err(eval_error)?
+            .len();
+        v.total_at = Some(TotalAt { date, total });
+    }
+    Ok(Json(v))
 }
 
 pub async fn members(

@@ -258,7 +258,11 @@ fn paths() -> Value {
         "tags": ["magnets"],
         "operationId": "getMagnet",
         "summary": "A saved smart magnet with its versions and current member count",
-        "parameters": [path_param("id", "The magnet's id.", "manufacturing-labelled-pole-members")],
+        "parameters": [
+            path_param("id", "The magnet's id.", "manufacturing-labelled-pole-members"),
+            {"name": "at", "in": "query", "required": false, "schema": {"type": "string", "format": "date"},
+             "description": "Also count the members on this date (entities founded by then, relations started by then): how the cluster grew."},
+        ],
         "responses": {
             "200": ok("The magnet.", "SavedMagnet"),
             "400": err("BadParameter"),
@@ -712,6 +716,10 @@ fn schemas() -> Value {
             "source": {"type": "string"},
             "created_at": {"type": "string", "format": "date-time"},
             "total": {"type": "integer", "minimum": 0, "description": "Members now, with the latest version."},
+            "total_at": {"type": "object", "required": ["date", "total"], "properties": {
+                "date": {"type": "string", "format": "date"},
+                "total": {"type": "integer", "minimum": 0},
+            }},
             "versions": {"type": "array", "items": {
                 "type": "object",
                 "required": ["version", "query", "actor", "created_at"],

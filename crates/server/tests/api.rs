@@ -1017,6 +1017,38 @@ async fn a_saved_magnet_is_versioned_and_lists_its_members_as_json_and_csv() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
 
     let shown = get_json("/api/magnets/labelled-manufacturers", StatusCode::OK).await;
+    // How the cluster grew: counts at past dates never exceed later ones.
+    let mut previous = 0;
+    for date in ["2010-01-01", "2018-06-30", "2021-12-31", "2099-01-01"] {
+        let v = get_json(
+            &format!("/api/magnets/labelled-manufacturers?at={date}"),
+            StatusCode::OK,
+        )
+        .await;
+        let n = v["total_at"]["total"].as_u64().unwrap();
+        assert!(n >= previous, "{date}: {n} < {previous}");
+        previous = n;
+    }
+    assert_eq!(
+        previous,
+        shown["total"].as_u64().unwrap(),
+        "far future = now"
+    );
+    let early = get_json(
+        "/api/magnets/labelled-manufacturers?at=2018-06-30",
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        early["total_at"]["total"].as_u64().unwrap() < shown["total"].as_u64().unwrap(),
+        "labels were given from 2017 to 2024"
+    );
+    assert_eq!(
+        get("/api/magnets/labelled-manufacturers?at=2023-02-30")
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
     assert_eq!(shown["name"]["fr"], "Manufacturiers labellisés");
     let members = get_json(
         "/api/magnets/labelled-manufacturers/members?limit=1000",

@@ -129,5 +129,7 @@ pub enum ScanItem {
         subject: i64,
         kind: String,
         object: i64,
+        /// ISO date the relation started, when known.
+        since: Option<String>,
     },
 }

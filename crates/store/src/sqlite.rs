@@ -1158,13 +1158,14 @@ impl Store for SqliteStore {
                 })?;
             }
             let mut st =
-                c.prepare("SELECT subject_id, kind, object_id FROM relations ORDER BY id")?;
+                c.prepare("SELECT subject_id, kind, object_id, since FROM relations ORDER BY id")?;
             let mut rows = st.query([])?;
             while let Some(r) = rows.next()? {
                 visit(ScanItem::Relation {
                     subject: r.get(0)?,
                     kind: r.get(1)?,
                     object: r.get(2)?,
+                    since: r.get(3)?,
                 })?;
             }
             Ok(())

@@ -494,6 +494,15 @@ fn dw4ai_laureate(rng: &mut Rng) -> Planned {
     }
 }
 
+fn pole_membership(pole: &str) -> Planned {
+    Planned {
+        kind: RelationKind::MemberOf,
+        object: EntityRef::new(EntityKind::Organisation, pole),
+        since: None,
+        amount: None,
+    }
+}
+
 struct Plan {
     relations: HashMap<u32, Vec<Planned>>,
     missions: Vec<Entity>,
@@ -637,15 +646,7 @@ fn plan(world: &World, n: usize) -> Plan {
         );
         if rng.chance(0.7) {
             let (pole, _) = *rng.pick(&POLES[..4]);
-            add(
-                i,
-                Planned {
-                    kind: RelationKind::MemberOf,
-                    object: EntityRef::new(EntityKind::Organisation, pole),
-                    since: None,
-                    amount: None,
-                },
-            );
+            add(i, pole_membership(pole));
         }
     }
     // Pole membership elsewhere: ~4 % of manufacturing and ~1 % of other companies.
@@ -654,15 +655,7 @@ fn plan(world: &World, n: usize) -> Plan {
         .chain(sample(&mut rng, &companies, companies.len() / 100))
     {
         let (pole, _) = *rng.pick(&POLES);
-        add(
-            i,
-            Planned {
-                kind: RelationKind::MemberOf,
-                object: EntityRef::new(EntityKind::Organisation, pole),
-                since: None,
-                amount: None,
-            },
-        );
+        add(i, pole_membership(pole));
     }
     // W.IN.G amounts: 29.8 M€ over all investments.
     let mut wing: Vec<(u32, usize)> = rel

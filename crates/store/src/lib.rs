@@ -95,9 +95,67 @@ pub trait Store: Send + Sync {
     fn magnets(&self) -> Result<Vec<MagnetRecord>>;
     fn magnet(&self, id: &str) -> Result<Option<MagnetRecord>>;
 
-    /// Bulk scans for derived in-memory indexes (the facet engine), in id order. The
+    /// Bulk scans for derived in-memory indexes (the facet engine): concepts and
+    /// entities in id order, then tags in (concept, entity) order, then relations. The
     /// numeric ids are the store's internal ones: they never leave such indexes.
-    fn scan(&self, visit: &mut dyn FnMut(ScanItem) -> Result<()>) -> Result<()>;
+    fn scan(&self, visit: &mut dyn FnMut(ScanItem) -> Result<()>) -> Result<()> {
+        self.scan_parts(ScanParts::ALL, visit)
+    }
+
+    /// [`Store::scan`] of some parts only, so that a caller can read the tags (by far
+    /// the largest part) on another thread, from another connection, at the same time.
+    fn scan_parts(
+        &self,
+        parts: ScanParts,
+        visit: &mut dyn FnMut(ScanItem) -> Result<()>,
+    ) -> Result<()>;
+
+    /// What the writes after audit entry `after` changed, up to the latest entry. A
+    /// derived index remembers [`Changes::upto`] and asks again from there.
+    fn changes_since(&self, after: i64) -> Result<Changes>;
+
+    /// [`Store::scan`] restricted to some entities: their `Entity` items, then their
+    /// tags, then their outgoing relations (no concepts), in id order.
+    fn scan_entities(
+        &self,
+        ids: &[i64],
+        visit: &mut dyn FnMut(ScanItem) -> Result<()>,
+    ) -> Result<()>;
+}
+
+/// Which parts a [`Store::scan_parts`] visits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScanParts {
+    /// Concepts, entities and relations.
+    pub items: bool,
+    /// Tags (in concept, then entity order).
+    pub tags: bool,
+}
+
+impl ScanParts {
+    pub const ALL: ScanParts = ScanParts {
+        items: true,
+        tags: true,
+    };
+    pub const TAGS: ScanParts = ScanParts {
+        items: false,
+        tags: true,
+    };
+    pub const ITEMS: ScanParts = ScanParts {
+        items: true,
+        tags: false,
+    };
+}
+
+/// The result of [`Store::changes_since`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Changes {
+    /// The latest audit entry covered.
+    pub upto: i64,
+    /// Entities whose row, tags or outgoing relations were written (sorted, unique).
+    pub entities: Vec<i64>,
+    /// Whether any concept was written (its hierarchy or labels may have changed).
+    pub concepts: bool,
 }
 
 /// One item of [`Store::scan`]: concepts first, then entities, tags, relations.

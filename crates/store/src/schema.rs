@@ -243,4 +243,13 @@ CREATE TABLE magnet_versions (
 );
 "#,
     ),
+    (
+        3,
+        "audit id on written rows, for derived indexes to catch up",
+        r#"
+ALTER TABLE entities ADD COLUMN audit_id INTEGER;
+ALTER TABLE relations ADD COLUMN audit_id INTEGER;
+ALTER TABLE concepts ADD COLUMN audit_id INTEGER;
+"#,
+    ),
 ];

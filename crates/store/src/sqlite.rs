@@ -481,7 +481,9 @@ impl Store for SqliteStore {
         progress: &mut dyn FnMut(u64),
     ) -> Result<WriteReport> {
         let mut conn = self.writer.lock().expect("writer poisoned");
-        let tx = conn.transaction()?;
+        // Immediate: take the write lock now, so the audit id the writer reserves
+        // cannot be taken by another process's write.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let report = {
             let writer = Writer::new(&tx)?;
             writer.run(actor, operation, records, options.skip_invalid, progress)?
@@ -1109,66 +1111,170 @@ impl Store for SqliteStore {
         self.read(|c| magnet_record(c, id))
     }
 
-    fn scan(&self, visit: &mut dyn FnMut(crate::ScanItem) -> Result<()>) -> Result<()> {
+    fn scan_parts(
+        &self,
+        parts: crate::ScanParts,
+        visit: &mut dyn FnMut(crate::ScanItem) -> Result<()>,
+    ) -> Result<()> {
         use crate::ScanItem;
         self.read(|c| {
-            let mut st = c.prepare(
-                "SELECT c.id, s.slug, c.notation, c.broader_id, c.labels FROM concepts c
-                 JOIN schemes s ON s.id = c.scheme_id ORDER BY c.id",
-            )?;
-            let mut rows = st.query([])?;
-            while let Some(r) = rows.next()? {
-                visit(ScanItem::Concept {
-                    id: r.get(0)?,
-                    scheme: r.get(1)?,
-                    notation: r.get(2)?,
-                    broader: r.get(3)?,
-                    labels: labels(r.get(4)?)?,
-                })?;
+            if parts.items {
+                let mut st = c.prepare(
+                    "SELECT c.id, s.slug, c.notation, c.broader_id, c.labels FROM concepts c
+                     JOIN schemes s ON s.id = c.scheme_id ORDER BY c.id",
+                )?;
+                let mut rows = st.query([])?;
+                while let Some(r) = rows.next()? {
+                    visit(ScanItem::Concept {
+                        id: r.get(0)?,
+                        scheme: r.get(1)?,
+                        notation: r.get(2)?,
+                        broader: r.get(3)?,
+                        labels: labels(r.get(4)?)?,
+                    })?;
+                }
+                let mut st = c.prepare(&format!("{SCAN_ENTITY} ORDER BY e.id"))?;
+                let mut rows = st.query([])?;
+                while let Some(r) = rows.next()? {
+                    visit(scan_entity(r)?)?;
+                }
             }
-            let mut st = c.prepare(
-                "SELECT e.id, e.kind, e.key, e.labels, e.description, e.demo,
-                        COALESCE(o.founded, a.start_date, ev.start_date), o.employees
-                 FROM entities e
-                 LEFT JOIN organisations o ON o.entity_id = e.id
-                 LEFT JOIN actions a ON a.entity_id = e.id
-                 LEFT JOIN events ev ON ev.entity_id = e.id
-                 ORDER BY e.id",
-            )?;
-            let mut rows = st.query([])?;
-            while let Some(r) = rows.next()? {
-                visit(ScanItem::Entity {
-                    id: r.get(0)?,
-                    kind: kind_of(&r.get::<_, String>(1)?),
-                    key: r.get(2)?,
-                    name: labels(r.get(3)?)?,
-                    description: labels(r.get(4)?)?,
-                    demo: r.get(5)?,
-                    date: r.get(6)?,
-                    employees: r.get(7)?,
-                })?;
+            if parts.tags {
+                // Concept by concept (the covering index `entity_concepts_by_concept`):
+                // a bitmap index builds each concept's set in one sequential pass.
+                let mut st = c.prepare(&format!("{SCAN_TAG} ORDER BY concept_id, entity_id"))?;
+                let mut rows = st.query([])?;
+                while let Some(r) = rows.next()? {
+                    visit(scan_tag(r)?)?;
+                }
             }
-            let mut st =
-                c.prepare("SELECT entity_id, concept_id FROM entity_concepts ORDER BY entity_id")?;
-            let mut rows = st.query([])?;
-            while let Some(r) = rows.next()? {
-                visit(ScanItem::Tag {
-                    entity: r.get(0)?,
-                    concept: r.get(1)?,
-                })?;
-            }
-            let mut st =
-                c.prepare("SELECT subject_id, kind, object_id, since FROM relations ORDER BY id")?;
-            let mut rows = st.query([])?;
-            while let Some(r) = rows.next()? {
-                visit(ScanItem::Relation {
-                    subject: r.get(0)?,
-                    kind: r.get(1)?,
-                    object: r.get(2)?,
-                    since: r.get(3)?,
-                })?;
+            if parts.items {
+                let mut st = c.prepare(&format!("{SCAN_RELATION} ORDER BY id"))?;
+                let mut rows = st.query([])?;
+                while let Some(r) = rows.next()? {
+                    visit(scan_relation(r)?)?;
+                }
             }
             Ok(())
         })
     }
+
+    fn changes_since(&self, after: i64) -> Result<crate::Changes> {
+        self.read(|c| {
+            // One read transaction: the three answers describe the same snapshot.
+            c.execute_batch("BEGIN")?;
+            let out = (|| {
+                let upto: i64 =
+                    c.query_row("SELECT COALESCE(MAX(id), 0) FROM audit", [], |r| r.get(0))?;
+                if upto <= after {
+                    return Ok(crate::Changes {
+                        upto,
+                        ..Default::default()
+                    });
+                }
+                let mut entities: Vec<i64> = Vec::new();
+                for sql in [
+                    "SELECT id FROM entities WHERE audit_id > ?1 AND audit_id <= ?2",
+                    "SELECT subject_id FROM relations WHERE audit_id > ?1 AND audit_id <= ?2",
+                ] {
+                    let mut st = c.prepare(sql)?;
+                    for id in st.query_map([after, upto], |r| r.get(0))? {
+                        entities.push(id?);
+                    }
+                }
+                entities.sort_unstable();
+                entities.dedup();
+                let concepts: bool = c.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM concepts WHERE audit_id > ?1 AND audit_id <= ?2)",
+                    [after, upto],
+                    |r| r.get(0),
+                )?;
+                Ok(crate::Changes {
+                    upto,
+                    entities,
+                    concepts,
+                })
+            })();
+            c.execute_batch("COMMIT")?;
+            out
+        })
+    }
+
+    fn scan_entities(
+        &self,
+        ids: &[i64],
+        visit: &mut dyn FnMut(crate::ScanItem) -> Result<()>,
+    ) -> Result<()> {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        self.read(|c| {
+            c.execute_batch("BEGIN")?;
+            let out = (|| {
+                let mut st = c.prepare(&format!("{SCAN_ENTITY} WHERE e.id = ?1"))?;
+                for id in &ids {
+                    if let Some(r) = st.query([id])?.next()? {
+                        visit(scan_entity(r)?)?;
+                    }
+                }
+                let mut st = c.prepare(&format!("{SCAN_TAG} WHERE entity_id = ?1"))?;
+                for id in &ids {
+                    let mut rows = st.query([id])?;
+                    while let Some(r) = rows.next()? {
+                        visit(scan_tag(r)?)?;
+                    }
+                }
+                let mut st = c.prepare(&format!(
+                    "{SCAN_RELATION} WHERE subject_id = ?1 ORDER BY id"
+                ))?;
+                for id in &ids {
+                    let mut rows = st.query([id])?;
+                    while let Some(r) = rows.next()? {
+                        visit(scan_relation(r)?)?;
+                    }
+                }
+                Ok(())
+            })();
+            c.execute_batch("COMMIT")?;
+            out
+        })
+    }
+}
+
+const SCAN_ENTITY: &str = "SELECT e.id, e.kind, e.key, e.labels, e.description, e.demo,
+        COALESCE(o.founded, a.start_date, ev.start_date), o.employees
+     FROM entities e
+     LEFT JOIN organisations o ON o.entity_id = e.id
+     LEFT JOIN actions a ON a.entity_id = e.id
+     LEFT JOIN events ev ON ev.entity_id = e.id";
+const SCAN_TAG: &str = "SELECT entity_id, concept_id FROM entity_concepts";
+const SCAN_RELATION: &str = "SELECT subject_id, kind, object_id, since FROM relations";
+
+fn scan_entity(r: &Row) -> rusqlite::Result<crate::ScanItem> {
+    Ok(crate::ScanItem::Entity {
+        id: r.get(0)?,
+        kind: kind_of(&r.get::<_, String>(1)?),
+        key: r.get(2)?,
+        name: labels(r.get(3)?)?,
+        description: labels(r.get(4)?)?,
+        demo: r.get(5)?,
+        date: r.get(6)?,
+        employees: r.get(7)?,
+    })
+}
+
+fn scan_tag(r: &Row) -> rusqlite::Result<crate::ScanItem> {
+    Ok(crate::ScanItem::Tag {
+        entity: r.get(0)?,
+        concept: r.get(1)?,
+    })
+}
+
+fn scan_relation(r: &Row) -> rusqlite::Result<crate::ScanItem> {
+    Ok(crate::ScanItem::Relation {
+        subject: r.get(0)?,
+        kind: r.get(1)?,
+        object: r.get(2)?,
+        since: r.get(3)?,
+    })
 }

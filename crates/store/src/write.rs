@@ -108,6 +108,10 @@ struct SchemeCache {
 pub(crate) struct Writer<'t> {
     tx: &'t Transaction<'t>,
     now: String,
+    /// The id this write's audit row will take (the transaction holds the write lock,
+    /// so it is `MAX(id) + 1`). Every entity, relation and concept written carries it,
+    /// which lets derived indexes find what changed since an audit entry they saw.
+    audit_id: i64,
     schemes: HashMap<String, SchemeCache>,
     seen_entities: HashSet<(EntityKind, String)>,
     seen_kbo: HashMap<String, String>,
@@ -159,6 +163,9 @@ impl<'t> Writer<'t> {
         Ok(Self {
             tx,
             now: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            audit_id: tx.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM audit", [], |r| {
+                r.get(0)
+            })?,
             schemes,
             seen_entities: HashSet::new(),
             seen_kbo: HashMap::new(),
@@ -239,10 +246,16 @@ impl<'t> Writer<'t> {
             "changed_total": self.report.changed_entities.len(),
         });
         self.tx.execute(
-            "INSERT INTO audit(at, actor, operation, summary) VALUES (?1, ?2, ?3, ?4)",
-            params![self.now, actor, operation, summary.to_string()],
+            "INSERT INTO audit(id, at, actor, operation, summary) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                self.audit_id,
+                self.now,
+                actor,
+                operation,
+                summary.to_string()
+            ],
         )?;
-        self.report.audit_id = Some(self.tx.last_insert_rowid());
+        self.report.audit_id = Some(self.audit_id);
         Ok(self.report)
     }
 
@@ -386,12 +399,12 @@ impl<'t> Writer<'t> {
                     let n = self
                         .tx
                         .prepare_cached(
-                            "INSERT INTO relations(subject_id, kind, object_id, since, until, amount_eur, source, source_date, inferred, demo)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                            "INSERT INTO relations(subject_id, kind, object_id, since, until, amount_eur, source, source_date, inferred, demo, audit_id)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                              ON CONFLICT (subject_id, kind, object_id) DO UPDATE SET
                                since = excluded.since, until = excluded.until, amount_eur = excluded.amount_eur,
                                source = excluded.source, source_date = excluded.source_date,
-                               inferred = excluded.inferred, demo = excluded.demo",
+                               inferred = excluded.inferred, demo = excluded.demo, audit_id = excluded.audit_id",
                         )?
                         .execute(params![
                             s,
@@ -403,7 +416,8 @@ impl<'t> Writer<'t> {
                             p.source,
                             p.date.map(|d| d.to_string()),
                             p.inferred,
-                            p.demo
+                            p.demo,
+                            self.audit_id
                         ])?;
                     debug_assert_eq!(n, 1);
                     self.count("relation", true);
@@ -693,11 +707,12 @@ impl<'t> Writer<'t> {
             let id: i64 = self
                 .tx
                 .prepare_cached(
-                    "INSERT INTO concepts(scheme_id, notation, broader_id, labels, attributes, source, source_date, inferred, demo)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                    "INSERT INTO concepts(scheme_id, notation, broader_id, labels, attributes, source, source_date, inferred, demo, audit_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
                      ON CONFLICT (scheme_id, notation) DO UPDATE SET broader_id = excluded.broader_id,
                        labels = excluded.labels, attributes = excluded.attributes, source = excluded.source,
-                       source_date = excluded.source_date, inferred = excluded.inferred, demo = excluded.demo
+                       source_date = excluded.source_date, inferred = excluded.inferred, demo = excluded.demo,
+                       audit_id = excluded.audit_id
                      RETURNING id",
                 )?
                 .query_row(
@@ -710,7 +725,8 @@ impl<'t> Writer<'t> {
                         p.source,
                         p.date.map(|d| d.to_string()),
                         p.inferred,
-                        p.demo
+                        p.demo,
+                        self.audit_id
                     ],
                     |r| r.get(0),
                 )?;
@@ -796,8 +812,8 @@ impl<'t> Writer<'t> {
         let insert = self
             .tx
             .prepare_cached(
-                "INSERT INTO entities(kind, key, name, labels, description, attributes, source, source_date, inferred, demo, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                "INSERT INTO entities(kind, key, name, labels, description, attributes, source, source_date, inferred, demo, updated_at, audit_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?
             .execute(params![
                 e.kind.as_str(),
@@ -810,7 +826,8 @@ impl<'t> Writer<'t> {
                 source_date,
                 p.inferred,
                 p.demo,
-                self.now
+                self.now,
+                self.audit_id
             ]);
         let inserted = match insert {
             Ok(_) => Some(self.tx.last_insert_rowid()),
@@ -828,11 +845,12 @@ impl<'t> Writer<'t> {
                     .tx
                     .prepare_cached(
                         "UPDATE entities SET name = ?3, labels = ?4, description = ?5, attributes = ?6,
-                           source = ?7, source_date = ?8, inferred = ?9, demo = ?10, updated_at = ?11
+                           source = ?7, source_date = ?8, inferred = ?9, demo = ?10, updated_at = ?11,
+                           audit_id = ?12
                          WHERE kind = ?1 AND key = ?2 RETURNING id",
                     )?
                     .query_row(
-                        params![e.kind.as_str(), e.key, name, labels, description, attrs, p.source, source_date, p.inferred, p.demo, self.now],
+                        params![e.kind.as_str(), e.key, name, labels, description, attrs, p.source, source_date, p.inferred, p.demo, self.now, self.audit_id],
                         |r| r.get(0),
                     )?;
                 self.tx

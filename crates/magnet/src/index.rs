@@ -4,7 +4,7 @@ use roaring::RoaringBitmap;
 use serde::Serialize;
 use territoria_magnet_query::{CmpOp, Field, Query, Target, Value};
 use territoria_model::{EntityKind, Labels, suggest};
-use territoria_store::{ScanItem, Store, StoreError};
+use territoria_store::{Changes, ScanItem, ScanParts, Store, StoreError};
 
 struct EntityInfo {
     kind: EntityKind,
@@ -45,6 +45,11 @@ pub struct Index {
     parts: HashMap<u32, Vec<u32>>,
     /// Start date of the relations that have one, for counts at a past date.
     since: HashMap<(String, u32, u32), String>,
+    /// Store ids → entity and concept numbers, to apply changes in place.
+    entity_num: HashMap<i64, u32>,
+    concept_num: HashMap<i64, u32>,
+    /// The store's audit entry this index reflects.
+    upto: i64,
 }
 
 /// A query the index cannot answer: unknown codes, with the closest valid ones.
@@ -118,9 +123,8 @@ fn kind_named(s: &str) -> Result<EntityKind, EvalError> {
 }
 
 impl Index {
-    /// Builds the index from the store's bulk scan.
-    pub fn build(store: &dyn Store) -> Result<Index, StoreError> {
-        let mut idx = Index {
+    fn empty() -> Index {
+        Index {
             entities: Vec::new(),
             by_key: HashMap::new(),
             by_kind: HashMap::new(),
@@ -135,66 +139,349 @@ impl Index {
             objects: HashMap::new(),
             parts: HashMap::new(),
             since: HashMap::new(),
-        };
-        let mut concept_num: HashMap<i64, u32> = HashMap::new();
+            entity_num: HashMap::new(),
+            concept_num: HashMap::new(),
+            upto: 0,
+        }
+    }
+
+    /// Builds the index from the store's bulk scan.
+    pub fn build(store: &dyn Store) -> Result<Index, StoreError> {
+        let mut idx = Index::empty();
+        // Read before the scan: a write that lands in between is in the scan and is
+        // applied again by the next catch-up, which is harmless (updates are idempotent).
+        idx.upto = store.changes_since(i64::MAX)?.upto;
         let mut broader_ids: Vec<Option<i64>> = Vec::new();
-        let mut entity_num: HashMap<i64, u32> = HashMap::new();
-        let mut raw_tags: Vec<(u32, u32)> = Vec::new();
         let mut relations: Vec<(u32, String, u32, Option<String>)> = Vec::new();
-        store.scan(&mut |item| {
-            match item {
-                ScanItem::Concept {
-                    id,
-                    scheme,
-                    notation,
-                    broader,
-                    labels,
-                } => {
-                    let n = idx.concepts.len() as u32;
-                    concept_num.insert(id, n);
-                    broader_ids.push(broader);
-                    idx.concept_by_code
-                        .insert((scheme.clone(), notation.clone()), n);
-                    idx.concepts.push(ConceptInfo {
+        // Store id → entity number as a flat table while ids are dense (they are: the
+        // store numbers rows in order), a hash map otherwise.
+        let mut dense: Vec<u32> = Vec::new();
+        let mut linked = false;
+        // Tags, by far the largest part, are read on a second thread from their own
+        // connection, concept by concept, as bitmaps of store ids; they are mapped to
+        // entity numbers once both scans are done. A write between the two scans is
+        // caught up by the next refresh (`upto` was read before both).
+        let (tag_sets, items) = std::thread::scope(|scope| {
+            let tags = scope.spawn(
+                || -> Result<Vec<(i64, RoaringBitmap, Vec<i64>)>, StoreError> {
+                    let mut sets: Vec<(i64, RoaringBitmap, Vec<i64>)> = Vec::new();
+                    store.scan_parts(ScanParts::TAGS, &mut |item| {
+                        if let ScanItem::Tag { entity, concept } = item {
+                            if sets.last().is_none_or(|s| s.0 != concept) {
+                                sets.push((concept, RoaringBitmap::new(), Vec::new()));
+                            }
+                            let set = sets.last_mut().expect("pushed");
+                            match u32::try_from(entity) {
+                                Ok(e) if set.1.try_push(e).is_ok() => {}
+                                Ok(e) => {
+                                    set.1.insert(e);
+                                }
+                                Err(_) => set.2.push(entity),
+                            }
+                        }
+                        Ok(())
+                    })?;
+                    Ok(sets)
+                },
+            );
+            let items = store.scan_parts(ScanParts::ITEMS, &mut |item| {
+                match item {
+                    ScanItem::Concept {
+                        id,
                         scheme,
                         notation,
+                        broader,
                         labels,
-                        broader: None,
-                    });
-                }
-                ScanItem::Entity {
-                    id,
-                    kind,
-                    key,
-                    name,
-                    description,
-                    demo,
-                    date,
-                    employees,
-                } => {
-                    let n = idx.entities.len() as u32;
-                    entity_num.insert(id, n);
-                    let mut text = String::new();
-                    for l in name.0.values().chain(description.0.values()) {
-                        text.push_str(&l.to_lowercase());
-                        text.push(' ');
+                    } => {
+                        let n = idx.concepts.len() as u32;
+                        idx.concept_num.insert(id, n);
+                        broader_ids.push(broader);
+                        idx.concept_by_code
+                            .insert((scheme.clone(), notation.clone()), n);
+                        idx.concepts.push(ConceptInfo {
+                            scheme,
+                            notation,
+                            labels,
+                            broader: None,
+                        });
                     }
-                    idx.by_key.insert((kind, key.clone()), n);
-                    idx.by_kind.entry(kind).or_default().insert(n);
-                    idx.entities.push(EntityInfo {
+                    entity @ ScanItem::Entity { .. } => {
+                        if !linked {
+                            idx.link_concepts(&broader_ids);
+                            linked = true;
+                        }
+                        let id = match &entity {
+                            ScanItem::Entity { id, .. } => *id,
+                            _ => unreachable!(),
+                        };
+                        if let Some((n, _)) = idx.put_entity(entity) {
+                            if let Ok(i) = usize::try_from(id) {
+                                if i < 16 * (n as usize + 1024) {
+                                    if dense.len() <= i {
+                                        dense.resize(i + 1, u32::MAX);
+                                    }
+                                    dense[i] = n;
+                                }
+                            }
+                        }
+                    }
+                    ScanItem::Tag { .. } => {}
+                    ScanItem::Relation {
+                        subject,
                         kind,
-                        key,
-                        name: name.main().to_owned(),
-                        text,
-                        demo,
-                        date,
-                        employees,
-                    });
+                        object,
+                        since,
+                    } => {
+                        if let Some((s, o)) = idx.resolve_pair(subject, object) {
+                            relations.push((s, kind, o, since));
+                        }
+                    }
                 }
+                Ok(())
+            });
+            (tags.join().expect("tag scan panicked"), items)
+        });
+        items?;
+        if !linked {
+            idx.link_concepts(&broader_ids);
+        }
+        let number = |idx: &Index, id: i64| -> Option<u32> {
+            usize::try_from(id)
+                .ok()
+                .and_then(|i| dense.get(i).copied())
+                .filter(|n| *n != u32::MAX)
+                .or_else(|| idx.entity_num.get(&id).copied())
+        };
+        for (concept, ids, large) in tag_sets? {
+            let Some(&c) = idx.concept_num.get(&concept) else {
+                continue;
+            };
+            // Numbers follow ids (both in store order): the mapped set stays sorted.
+            let mapped = RoaringBitmap::from_sorted_iter(
+                ids.iter().filter_map(|id| number(&idx, i64::from(id))),
+            )
+            .unwrap_or_else(|_| {
+                ids.iter()
+                    .filter_map(|id| number(&idx, i64::from(id)))
+                    .collect()
+            });
+            idx.tagged[c as usize] |= mapped;
+            for id in large {
+                if let Some(e) = number(&idx, id) {
+                    idx.tagged[c as usize].insert(e);
+                }
+            }
+        }
+        idx.fold_hierarchy();
+        for (s, kind, o, since) in relations {
+            idx.put_relation(s, kind, o, since);
+        }
+        let mut order: Vec<u32> = (0..idx.entities.len() as u32).collect();
+        order.sort_by(|a, b| idx.name_order(*a, *b));
+        idx.by_name = order;
+        Ok(idx)
+    }
+
+    /// The store's audit entry this index reflects.
+    pub fn upto(&self) -> i64 {
+        self.upto
+    }
+
+    /// Resolves the concepts' broader links (store ids) into numbers, children and roots.
+    fn link_concepts(&mut self, broader_ids: &[Option<i64>]) {
+        let n = self.concepts.len();
+        self.children = vec![Vec::new(); n];
+        self.tagged = vec![RoaringBitmap::new(); n];
+        for (i, b) in broader_ids.iter().enumerate() {
+            let b = b.and_then(|b| self.concept_num.get(&b).copied());
+            self.concepts[i].broader = b;
+            match b {
+                Some(p) => self.children[p as usize].push(i as u32),
+                None => self
+                    .roots
+                    .entry(self.concepts[i].scheme.clone())
+                    .or_default()
+                    .push(i as u32),
+            }
+        }
+    }
+
+    /// Folds the hierarchy into the bitmaps, deepest concepts first: a concept's set
+    /// becomes its own members plus all its narrower concepts' (NACE 62 ⊇ 62.010).
+    fn fold_hierarchy(&mut self) {
+        let depth = |mut c: u32| {
+            let mut d = 0u32;
+            while let Some(b) = self.concepts[c as usize].broader {
+                c = b;
+                d += 1;
+                if d > 32 {
+                    break;
+                }
+            }
+            d
+        };
+        let mut order: Vec<(u32, u32)> = (0..self.concepts.len() as u32)
+            .map(|c| (depth(c), c))
+            .collect();
+        order.sort_unstable_by(|a, b| b.cmp(a));
+        for (_, c) in order {
+            if let Some(p) = self.concepts[c as usize].broader {
+                let child = std::mem::take(&mut self.tagged[c as usize]);
+                self.tagged[p as usize] |= &child;
+                self.tagged[c as usize] = child;
+            }
+        }
+    }
+
+    /// Tags entity `e` with concept `c` and, the hierarchy folded in, every broader
+    /// one: an entity tagged 62.010 is in 62.01, 62.0, 62 and J. Appending in entity
+    /// order (the bulk build) is the cheap `push`; otherwise an insert.
+    fn tag(&mut self, e: u32, c: u32) {
+        let mut cur = Some(c);
+        let mut guard = 0;
+        while let Some(k) = cur {
+            let b = &mut self.tagged[k as usize];
+            if b.try_push(e).is_err() {
+                b.insert(e);
+            }
+            cur = self.concepts[k as usize].broader;
+            guard += 1;
+            if guard > 32 {
+                break;
+            }
+        }
+    }
+
+    fn name_order(&self, a: u32, b: u32) -> std::cmp::Ordering {
+        let (x, y) = (&self.entities[a as usize], &self.entities[b as usize]);
+        x.name.cmp(&y.name).then_with(|| x.key.cmp(&y.key))
+    }
+
+    fn resolve_tag(&self, entity: i64, concept: i64) -> Option<(u32, u32)> {
+        Some((
+            *self.entity_num.get(&entity)?,
+            *self.concept_num.get(&concept)?,
+        ))
+    }
+
+    fn resolve_pair(&self, subject: i64, object: i64) -> Option<(u32, u32)> {
+        Some((
+            *self.entity_num.get(&subject)?,
+            *self.entity_num.get(&object)?,
+        ))
+    }
+
+    /// Adds an entity, or replaces the facts of one already known (same store id).
+    /// Returns its number and whether it is new.
+    fn put_entity(&mut self, item: ScanItem) -> Option<(u32, bool)> {
+        let ScanItem::Entity {
+            id,
+            kind,
+            key,
+            name,
+            description,
+            demo,
+            date,
+            employees,
+        } = item
+        else {
+            return None;
+        };
+        let mut text = String::new();
+        for l in name.0.values().chain(description.0.values()) {
+            text.push_str(&l.to_lowercase());
+            text.push(' ');
+        }
+        let info = EntityInfo {
+            kind,
+            key,
+            name: name.main().to_owned(),
+            text,
+            demo,
+            date,
+            employees,
+        };
+        if let Some(&n) = self.entity_num.get(&id) {
+            self.entities[n as usize] = info;
+            return Some((n, false));
+        }
+        let n = self.entities.len() as u32;
+        self.entity_num.insert(id, n);
+        self.by_key.insert((kind, info.key.clone()), n);
+        self.by_kind.entry(kind).or_default().insert(n);
+        self.entities.push(info);
+        Some((n, true))
+    }
+
+    fn put_relation(&mut self, s: u32, kind: String, o: u32, since: Option<String>) {
+        if kind == "part_of" {
+            self.parts.entry(o).or_default().push(s);
+        }
+        if let Some(d) = since {
+            self.since.insert((kind.clone(), s, o), d);
+        }
+        self.related.entry((kind.clone(), o)).or_default().insert(s);
+        self.related_any.entry(kind.clone()).or_default().insert(s);
+        self.objects.entry(kind).or_default().insert(o);
+    }
+
+    /// Applies what `store` wrote after [`Index::upto`] to this index in place: the
+    /// changed entities' facts, tags and outgoing relations replace the ones held.
+    /// `items` is [`Store::scan_entities`] of `changes.entities`; see [`Live`] for the
+    /// caller that decides between this and a rebuild.
+    pub fn apply(&mut self, changes: &Changes, items: Vec<ScanItem>) {
+        let mut changed = RoaringBitmap::new();
+        let mut fresh = RoaringBitmap::new();
+        let mut rest = Vec::new();
+        for item in items {
+            match item {
+                entity @ ScanItem::Entity { .. } => {
+                    if let Some((n, new)) = self.put_entity(entity) {
+                        if new {
+                            fresh.insert(n);
+                        } else {
+                            changed.insert(n);
+                        }
+                    }
+                }
+                other => rest.push(other),
+            }
+        }
+        // Entities named only as relation subjects (their row is unchanged) lose their
+        // outgoing relations too: they come back below, complete.
+        for id in &changes.entities {
+            if let Some(&n) = self.entity_num.get(id) {
+                if !fresh.contains(n) {
+                    changed.insert(n);
+                }
+            }
+        }
+        if !changed.is_empty() {
+            for b in &mut self.tagged {
+                *b -= &changed;
+            }
+            for b in self.related.values_mut() {
+                *b -= &changed;
+            }
+            self.related.retain(|_, b| !b.is_empty());
+            for b in self.related_any.values_mut() {
+                *b -= &changed;
+            }
+            for p in self.parts.values_mut() {
+                p.retain(|s| !changed.contains(*s));
+            }
+            self.since.retain(|(_, s, _), _| !changed.contains(*s));
+        }
+        // Objects of each kind: recomputed, since a relation may have gone.
+        self.objects.clear();
+        for (kind, o) in self.related.keys() {
+            self.objects.entry(kind.clone()).or_default().insert(*o);
+        }
+        for item in rest {
+            match item {
                 ScanItem::Tag { entity, concept } => {
-                    if let (Some(e), Some(c)) = (entity_num.get(&entity), concept_num.get(&concept))
-                    {
-                        raw_tags.push((*e, *c));
+                    if let Some((e, c)) = self.resolve_tag(entity, concept) {
+                        self.tag(e, c);
                     }
                 }
                 ScanItem::Relation {
@@ -203,68 +490,41 @@ impl Index {
                     object,
                     since,
                 } => {
-                    if let (Some(s), Some(o)) = (entity_num.get(&subject), entity_num.get(&object))
-                    {
-                        relations.push((*s, kind, *o, since));
+                    if let Some((s, o)) = self.resolve_pair(subject, object) {
+                        self.put_relation(s, kind, o, since);
                     }
                 }
-            }
-            Ok(())
-        })?;
-        let n = idx.concepts.len();
-        idx.children = vec![Vec::new(); n];
-        for (i, b) in broader_ids.iter().enumerate() {
-            let b = b.and_then(|b| concept_num.get(&b).copied());
-            idx.concepts[i].broader = b;
-            match b {
-                Some(p) => idx.children[p as usize].push(i as u32),
-                None => idx
-                    .roots
-                    .entry(idx.concepts[i].scheme.clone())
-                    .or_default()
-                    .push(i as u32),
+                ScanItem::Concept { .. } | ScanItem::Entity { .. } => {}
             }
         }
-        // Fold the hierarchy in: an entity tagged 62.010 is in 62.01, 62.0, 62 and J.
-        let mut tagged: Vec<Vec<u32>> = vec![Vec::new(); n];
-        for (e, c) in raw_tags {
-            let mut cur = Some(c);
-            let mut guard = 0;
-            while let Some(k) = cur {
-                tagged[k as usize].push(e);
-                cur = idx.concepts[k as usize].broader;
-                guard += 1;
-                if guard > 32 {
-                    break;
+        // The name order: unchanged entities keep theirs; the changed and new ones are
+        // sorted and merged in.
+        let moved = &changed | &fresh;
+        if !moved.is_empty() {
+            let mut incoming: Vec<u32> = moved.iter().collect();
+            incoming.sort_by(|a, b| self.name_order(*a, *b));
+            let kept: Vec<u32> = self
+                .by_name
+                .iter()
+                .copied()
+                .filter(|n| !moved.contains(*n))
+                .collect();
+            let mut merged = Vec::with_capacity(kept.len() + incoming.len());
+            let (mut i, mut j) = (0, 0);
+            while i < kept.len() && j < incoming.len() {
+                if self.name_order(kept[i], incoming[j]).is_le() {
+                    merged.push(kept[i]);
+                    i += 1;
+                } else {
+                    merged.push(incoming[j]);
+                    j += 1;
                 }
             }
+            merged.extend_from_slice(&kept[i..]);
+            merged.extend_from_slice(&incoming[j..]);
+            self.by_name = merged;
         }
-        idx.tagged = tagged
-            .into_iter()
-            .map(|mut v| {
-                v.sort_unstable();
-                v.dedup();
-                RoaringBitmap::from_sorted_iter(v).expect("sorted")
-            })
-            .collect();
-        for (s, kind, o, since) in relations {
-            if kind == "part_of" {
-                idx.parts.entry(o).or_default().push(s);
-            }
-            if let Some(d) = since {
-                idx.since.insert((kind.clone(), s, o), d);
-            }
-            idx.related.entry((kind.clone(), o)).or_default().insert(s);
-            idx.related_any.entry(kind.clone()).or_default().insert(s);
-            idx.objects.entry(kind).or_default().insert(o);
-        }
-        let mut order: Vec<u32> = (0..idx.entities.len() as u32).collect();
-        order.sort_by(|a, b| {
-            let (x, y) = (&idx.entities[*a as usize], &idx.entities[*b as usize]);
-            x.name.cmp(&y.name).then_with(|| x.key.cmp(&y.key))
-        });
-        idx.by_name = order;
-        Ok(idx)
+        self.upto = self.upto.max(changes.upto);
     }
 
     /// The key of entity number `n` (as returned in bitmaps).
@@ -337,6 +597,11 @@ impl Index {
             }
         }
         out
+    }
+
+    /// Evaluates `q` within all entities of `kind`.
+    pub fn eval_in(&self, q: &Query, kind: EntityKind) -> Result<RoaringBitmap, EvalError> {
+        self.eval(q, &self.universe(kind))
     }
 
     /// Evaluates `q` within `universe`.

@@ -14,11 +14,19 @@
 //! parts[obj]             entities that are `part_of` obj (a call of a programme)
 //! ```
 //!
-//! It is built from the store's bulk scan ([`territoria_store::Store::scan`]).
+//! It is built from the store's bulk scan ([`territoria_store::Store::scan`]) and kept
+//! current without a rebuild: every row the store writes carries its audit entry's id,
+//! so [`Live::refresh`] asks the store what changed after the entry the index reflects
+//! ([`territoria_store::Store::changes_since`]), re-reads those entities
+//! ([`territoria_store::Store::scan_entities`]) and replaces their bits in place
+//! ([`Index::apply`]). Changed concepts (a new taxonomy) or a bulk change of more than
+//! a tenth of the entities rebuild instead, off the lock, and swap.
 //! Architecture invariant: no HTTP and no SQL here; the store is the source of truth and
-//! this index is rebuilt from it.
+//! this index is derived from it.
 
 mod index;
+mod live;
 
 pub use index::{EvalError, Facet, FacetValue, Index, SearchResult};
+pub use live::{Live, Refreshed};
 pub use territoria_magnet_query as query;

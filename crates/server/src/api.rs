@@ -424,7 +424,9 @@ pub async fn magnet_search(
     let facet_limit: usize = params.integer("facet_limit", 10, 0, 100)?;
     let index = state.magnets.clone();
     let result = tokio::task::spawn_blocking(move || {
-        index.search(&query, kind, &facets, limit, offset, facet_limit)
+        index
+            .read()
+            .search(&query, kind, &facets, limit, offset, facet_limit)
     })
     .await
     .map_err(ApiError::internal)?

@@ -74,7 +74,8 @@ fn view(state: &AppState, record: MagnetRecord) -> Result<MagnetView, ApiError> 
     let q = latest_query(&record)?;
     let total = state
         .magnets
-        .eval(&q, &state.magnets.universe(record.kind))
+        .read()
+        .eval_in(&q, record.kind)
         .map_err(eval_error)?
         .len();
     Ok(MagnetView {
@@ -114,7 +115,8 @@ pub async fn save(State(state): State<AppState>, body: Bytes) -> Result<Response
     // Unknown codes are refused before anything is saved.
     state
         .magnets
-        .eval(&query, &state.magnets.universe(kind))
+        .read()
+        .eval_in(&query, kind)
         .map_err(eval_error)?;
     let op = Op::Magnet(SavedMagnet {
         id: req.id.clone(),
@@ -170,6 +172,7 @@ pub async fn show(
     if let Some(date) = at {
         let total = state
             .magnets
+            .read()
             .members_at(&q, kind, &date)
             .map_err(eval_error)?
             .len();
@@ -198,6 +201,7 @@ pub async fn members(
         // Every member: CSV with `;` and a BOM, as Belgian spreadsheets expect.
         let result = state
             .magnets
+            .read()
             .search(&q, record.kind, &[], usize::MAX, 0, 0)
             .map_err(eval_error)?;
         let mut out = String::from("\u{feff}id;name;demo\r\n");
@@ -221,6 +225,7 @@ pub async fn members(
     let offset: usize = params.integer("offset", 0, 0, 10_000_000)?;
     let result = state
         .magnets
+        .read()
         .search(&q, record.kind, &[], limit, offset, 0)
         .map_err(eval_error)?;
     let demo = result.members.iter().any(|m| m.demo);

@@ -117,6 +117,11 @@ struct DemoArgs {
     /// Seed of the demo generator (same seed, same data).
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// For benchmarks: tag each demo organisation with about this many concepts
+    /// (secondary NACE activities and their NACE-BEL 2025 twins); the natural demo
+    /// carries about 5.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=200))]
+    tags_per_organisation: Option<u16>,
 }
 
 impl DemoArgs {
@@ -124,6 +129,21 @@ impl DemoArgs {
         DemoOptions {
             seed: self.seed,
             organisations: self.organisations,
+        }
+    }
+
+    /// The demo's ops, densified when asked.
+    fn with_density(
+        &self,
+        ops: impl Iterator<Item = territoria_store::Op> + 'static,
+    ) -> Box<dyn Iterator<Item = territoria_store::Op>> {
+        match self.tags_per_organisation {
+            Some(n) => Box::new(territoria_refdata::demo::densify(
+                ops,
+                self.seed,
+                usize::from(n),
+            )),
+            None => Box::new(ops),
         }
     }
 }
@@ -167,7 +187,8 @@ fn open(config: &Config) -> anyhow::Result<SqliteStore> {
 }
 
 /// Fills a fresh store (reference data, strategy, demo) in one transaction.
-fn bootstrap(store: &SqliteStore, demo: &DemoOptions) -> anyhow::Result<()> {
+fn bootstrap(store: &SqliteStore, args: &DemoArgs) -> anyhow::Result<()> {
+    let demo = &args.options();
     if territoria_refdata::is_bootstrapped(store)? {
         return Ok(());
     }
@@ -176,7 +197,7 @@ fn bootstrap(store: &SqliteStore, demo: &DemoOptions) -> anyhow::Result<()> {
     let report = territoria_refdata::load(
         store,
         "bootstrap: reference data, strategy file, demo",
-        territoria_refdata::bootstrap_ops(Some(demo)),
+        args.with_density(territoria_refdata::bootstrap_ops(Some(demo))),
         &mut |n| {
             pb.set_position(n);
             report_line("bootstrap", n);
@@ -235,14 +256,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { demo, .. } => {
             let store = open(&config)?;
-            bootstrap(&store, &demo.options())?;
+            bootstrap(&store, &demo)?;
             serve(store, &config)
         }
         Command::Demo { demo } => {
             let store = open(&config)?;
             let opts = demo.options();
             if !territoria_refdata::is_bootstrapped(&store)? {
-                return bootstrap(&store, &opts);
+                return bootstrap(&store, &demo);
             }
             let started = Instant::now();
             let pb = counter("Generating the demo ecosystem");
@@ -252,7 +273,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     "demo: {} organisations, seed {}",
                     opts.organisations, opts.seed
                 ),
-                territoria_refdata::demo::ops(&opts),
+                demo.with_density(territoria_refdata::demo::ops(&opts)),
                 &mut |n| {
                     pb.set_position(n);
                     report_line("demo", n);
@@ -470,9 +491,9 @@ fn serve(store: SqliteStore, config: &Config) -> anyhow::Result<()> {
     eprintln!(
         "Smart-magnet index built in {:.2} s ({} entities).",
         started.elapsed().as_secs_f64(),
-        state.magnets.len()
+        state.magnets.read().len()
     );
-    let app = territoria_server::router(state);
+    let app = territoria_server::router(state.clone());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -487,6 +508,9 @@ fn serve(store: SqliteStore, config: &Config) -> anyhow::Result<()> {
                 )
             })?;
         let addr = listener.local_addr()?;
+        // Writes by other processes (an import next to the server) reach the
+        // smart-magnet index within this period.
+        state.spawn_refresh(std::time::Duration::from_secs(2));
         println!("Territoria est prêt / is ready: http://{addr}/");
         std::io::stdout().flush().ok();
         axum::serve(listener, app)

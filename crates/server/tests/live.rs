@@ -1,0 +1,82 @@
+//! The smart-magnet index follows writes made after the server started, including
+//! writes by another process (here: a second store handle on the same file, as a
+//! `territoria import` next to a running server would be).
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use territoria_magnet::Refreshed;
+use territoria_model::{ConceptRef, Details, Entity, EntityKind, Labels, Organisation, Provenance};
+use territoria_refdata::demo::DemoOptions;
+use territoria_server::{AppState, router};
+use territoria_store::{Op, SqliteStore, Store, WriteOptions};
+use tower::ServiceExt;
+
+async fn total(state: &AppState, q: &str) -> u64 {
+    let uri = format!("/api/magnets/search?q={q}&limit=0");
+    let res = router(state.clone())
+        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    v["total"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn writes_by_another_process_reach_the_magnet_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("territoria.sqlite");
+    let store = SqliteStore::open(&path).unwrap();
+    territoria_refdata::load(
+        &store,
+        "test",
+        territoria_refdata::bootstrap_ops(Some(&DemoOptions {
+            seed: 5,
+            organisations: 200,
+        })),
+        &mut |_| {},
+    )
+    .unwrap();
+    let state = AppState::new(Arc::new(store)).unwrap();
+    let q = "organisation-kind:startup%20AND%20territory:62063%20AND%20%22Zorglub%22";
+    assert_eq!(total(&state, q).await, 0);
+
+    let other = SqliteStore::open(&path).unwrap();
+    let mut org = Entity::new(
+        EntityKind::Organisation,
+        "zorglub",
+        Labels::fr("Zorglub Robotique"),
+        Provenance::stated("live-update test"),
+    );
+    org.tags = vec![
+        ConceptRef::new("organisation-kind", "startup"),
+        ConceptRef::new("territory", "62063"),
+    ];
+    org.details = Details::Organisation(Organisation::default());
+    let mut records = std::iter::once(Ok(Op::Entity(Box::new(org)).into()));
+    other
+        .apply(
+            "test",
+            "import",
+            &mut records,
+            &WriteOptions::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+
+    // Not yet seen: the index changes only when it catches up.
+    assert_eq!(total(&state, q).await, 0);
+    assert_eq!(state.refresh().unwrap(), Refreshed::Updated { entities: 1 });
+    assert_eq!(total(&state, q).await, 1);
+    // Liège (62063) is in Wallonia (03000): the hierarchy holds for the new member.
+    assert_eq!(
+        total(&state, "territory:03000%20AND%20%22Zorglub%22").await,
+        1
+    );
+    assert_eq!(state.refresh().unwrap(), Refreshed::Unchanged);
+}

@@ -1285,6 +1285,75 @@ fn places(world: &World) -> Vec<Op> {
 
 /// The whole demo, as a stream of operations (reference data and the strategy file
 /// must be loaded first, or be earlier in the same stream).
+/// Densifies the demo organisations' tagging for benchmarks: each demo organisation
+/// gets secondary activities (as the KBO lists them: most in the main activity's
+/// division or section) and, for every NACE-BEL 2008 code it holds, its NACE-BEL 2025
+/// twin where the code exists in both — until it carries about `per_organisation`
+/// concepts (±20 %). Other ops pass through unchanged; the result is deterministic
+/// for a seed. `territoria demo --tags-per-organisation 25` uses it.
+pub fn densify(
+    ops: impl Iterator<Item = Op>,
+    seed: u64,
+    per_organisation: usize,
+) -> impl Iterator<Item = Op> {
+    let codes = reference::nace_codes(2008);
+    let nace5: Vec<String> = codes
+        .iter()
+        .filter(|(_, level)| *level == 5)
+        .map(|(n, _)| n.clone())
+        .collect();
+    let nace_2025: std::collections::HashSet<String> = reference::nace_codes(2025)
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    let mut by_division: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, n) in nace5.iter().enumerate() {
+        by_division.entry(n[..2].to_owned()).or_default().push(i);
+    }
+    let mut count = 0u64;
+    ops.map(move |op| {
+        let Op::Entity(mut e) = op else { return op };
+        if e.kind != EntityKind::Organisation || !e.provenance.demo {
+            return Op::Entity(e);
+        }
+        count += 1;
+        let mut rng = Rng::fork(seed ^ 0xD3_5E_7A_95, count);
+        let lo = per_organisation * 4 / 5;
+        let target = lo + rng.below((per_organisation * 2 / 5 + 1) as u64) as usize;
+        let main = e
+            .tags
+            .iter()
+            .find(|t| t.scheme == schemes::NACE_2008)
+            .map(|t| t.notation[..2].to_owned());
+        let twin = |code: &str| ConceptRef::new(schemes::NACE_2025, code.to_owned());
+        for t in e.tags.clone() {
+            if t.scheme == schemes::NACE_2008 && nace_2025.contains(&t.notation) {
+                let c = twin(&t.notation);
+                if !e.tags.contains(&c) {
+                    e.tags.push(c);
+                }
+            }
+        }
+        let mut attempts = 0;
+        while e.tags.len() < target && attempts < 4 * per_organisation {
+            attempts += 1;
+            let code = match main.as_ref().and_then(|d| by_division.get(d)) {
+                Some(same) if rng.chance(0.6) => &nace5[*rng.pick(same)],
+                _ => &nace5[rng.below(nace5.len() as u64) as usize],
+            };
+            let c = ConceptRef::new(schemes::NACE_2008, code.clone());
+            if e.tags.contains(&c) {
+                continue;
+            }
+            e.tags.push(c);
+            if nace_2025.contains(code) && e.tags.len() < target {
+                e.tags.push(twin(code));
+            }
+        }
+        Op::Entity(e)
+    })
+}
+
 pub fn ops(options: &DemoOptions) -> impl Iterator<Item = Op> + use<> {
     let world = World::new(options.seed);
     let n = options.organisations;

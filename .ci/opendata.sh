@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Open-data conformance against a running server: the DCAT-AP 3.0.1 SHACL shapes (pyshacl)
+# and the CKAN client `ckanapi`. Installs both (PyPI) only when they are not importable,
+# starts `territoria serve` on a free port with a temporary data dir, runs
+# tests/opendata/validate_dcat.py and tests/opendata/ckan_client.py, stops the server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$(cd .. && pwd)/territoria-target}"
+
+python3 -c 'import pyshacl, ckanapi' 2>/dev/null || python3 -m pip install --quiet pyshacl ckanapi
+
+cargo build --locked -p territoria
+bin="$CARGO_TARGET_DIR/debug/territoria"
+data="$(mktemp -d)"
+out="$data/serve.out"
+"$bin" --data-dir "$data/store" serve --listen 127.0.0.1:0 --organisations 2000 >"$out" 2>"$data/serve.err" &
+pid=$!
+cleanup() {
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  rm -rf "$data"
+}
+trap cleanup EXIT
+
+url=""
+for _ in $(seq 1 300); do
+  url="$(grep -o 'http://[0-9.:]*' "$out" | head -n1 || true)"
+  [ -n "$url" ] && break
+  kill -0 "$pid" 2>/dev/null || { cat "$data/serve.err" >&2; exit 1; }
+  sleep 1
+done
+[ -n "$url" ] || { echo "the server did not start" >&2; cat "$data/serve.err" >&2; exit 1; }
+
+echo "== DCAT-AP 3.0.1 (pyshacl) against $url"
+python3 tests/opendata/validate_dcat.py "$url"
+echo "== CKAN (ckanapi) against $url"
+python3 tests/opendata/ckan_client.py "$url"

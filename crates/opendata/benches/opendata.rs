@@ -1,0 +1,208 @@
+//! Open-data benchmark (issue #5): on a store of N organisations,
+//!
+//! 1. a `where` + `group_by` count by province through the Explore engine
+//!    (`select=count(*) as n&where=employees >= 10&group_by=province`) against the same
+//!    question asked of SQLite on the same store file (indexed joins), answers compared;
+//! 2. the CSV export of every organisation (`;`, BOM), rows per second and memory.
+//!
+//! ```text
+//! territoria --data-dir /tmp/od1m demo --organisations 1000000
+//! TERRITORIA_BENCH_STORE=/tmp/od1m/territoria.sqlite cargo bench -p territoria-opendata
+//! ```
+//! Without `TERRITORIA_BENCH_STORE`, a store of 20,000 demo organisations is generated in
+//! a temporary directory (a smoke run).
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::time::{Duration, Instant};
+
+use territoria_odsql::{Page, Value};
+use territoria_opendata::{Catalogue, ExportOptions, Format, Plan, Publisher, Request};
+use territoria_store::SqliteStore;
+
+fn rss_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Counts bytes, writes nothing.
+struct Counter(u64);
+
+impl Write for Counter {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        self.0 += b.len() as u64;
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+const SQL: &str = "
+SELECT json_extract(p.labels, '$.fr') AS province, count(*) AS n
+FROM organisations o
+JOIN entity_concepts ec ON ec.entity_id = o.entity_id
+JOIN concepts m ON m.id = ec.concept_id
+    AND m.scheme_id = (SELECT id FROM schemes WHERE slug = 'territory')
+LEFT JOIN concepts p ON p.id = m.broader_id
+LEFT JOIN concepts r ON r.id = p.broader_id
+WHERE o.employees >= 10 AND r.broader_id IS NOT NULL
+GROUP BY p.id
+UNION ALL
+SELECT NULL, count(*)
+FROM organisations o
+JOIN entity_concepts ec ON ec.entity_id = o.entity_id
+JOIN concepts m ON m.id = ec.concept_id
+    AND m.scheme_id = (SELECT id FROM schemes WHERE slug = 'territory')
+LEFT JOIN concepts p ON p.id = m.broader_id
+LEFT JOIN concepts r ON r.id = p.broader_id
+WHERE o.employees >= 10 AND r.broader_id IS NULL";
+
+fn main() {
+    let _tmp;
+    let path = match std::env::var("TERRITORIA_BENCH_STORE") {
+        Ok(p) => std::path::PathBuf::from(p),
+        Err(_) => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let path = dir.path().join("territoria.sqlite");
+            let store = SqliteStore::open(&path).expect("store");
+            let ops =
+                territoria_refdata::bootstrap_ops(Some(&territoria_refdata::demo::DemoOptions {
+                    seed: 42,
+                    organisations: 20_000,
+                }));
+            territoria_refdata::load(&store, "bench", ops, &mut |_| {}).expect("demo");
+            _tmp = dir;
+            path
+        }
+    };
+    let store = SqliteStore::open(&path).expect("open the store");
+    let rss0 = rss_kib("VmRSS:");
+    let t = Instant::now();
+    let cat = Catalogue::build(&store, Publisher::default()).expect("catalogue");
+    let built = t.elapsed();
+    let orgs = cat.dataset("organisations").expect("organisations");
+    let rss1 = rss_kib("VmRSS:");
+    println!(
+        "catalogue built in {:.1} s: {} organisations, table ≈ {:.0} MiB (RSS {:.0} → {:.0} MiB)",
+        built.as_secs_f64(),
+        orgs.table.len(),
+        orgs.table.heap_bytes() as f64 / 1_048_576.0,
+        rss0 as f64 / 1024.0,
+        rss1 as f64 / 1024.0,
+    );
+
+    // 1. where + group_by count by province.
+    let req = Request {
+        select: Some("count(*) as n"),
+        where_clause: Some("employees >= 10"),
+        group_by: Some("province"),
+        ..Request::default()
+    };
+    let mut ours = BTreeMap::new();
+    let mut times = Vec::new();
+    for _ in 0..11 {
+        let t = Instant::now();
+        let plan = Plan::new(orgs, &req).expect("plan");
+        let rs = plan.run(Page {
+            offset: 0,
+            limit: Some(20_000),
+        });
+        times.push(t.elapsed());
+        ours = rs
+            .rows
+            .iter()
+            .map(|r| {
+                let p = match &r[0] {
+                    Value::Text(s) => Some(s.clone()),
+                    _ => None,
+                };
+                let n = match r[1] {
+                    Value::Int(n) => n,
+                    _ => -1,
+                };
+                (p, n)
+            })
+            .collect::<BTreeMap<_, _>>();
+    }
+    let engine = median(times);
+
+    let conn = rusqlite::Connection::open_with_flags(
+        &path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .expect("sqlite");
+    let mut theirs = BTreeMap::new();
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        let mut st = conn.prepare_cached(SQL).expect("sql");
+        let rows = st
+            .query_map([], |r| {
+                Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?))
+            })
+            .expect("query")
+            .collect::<Result<Vec<_>, _>>()
+            .expect("rows");
+        times.push(t.elapsed());
+        theirs = rows.into_iter().filter(|(_, n)| *n > 0).collect();
+    }
+    let sqlite = median(times);
+    let same = ours == theirs;
+    println!(
+        "where employees >= 10, group_by province, count(*): Territoria {:.1} ms, SQLite {:.1} ms \
+         (×{:.1}), {} groups, answers {}",
+        ms(engine),
+        ms(sqlite),
+        sqlite.as_secs_f64() / engine.as_secs_f64(),
+        ours.len(),
+        if same { "identical" } else { "DIFFER" }
+    );
+    if !same {
+        println!("  Territoria: {ours:?}\n  SQLite:     {theirs:?}");
+    }
+
+    // 2. CSV export of every organisation.
+    let plan = Plan::new(orgs, &Request::default()).expect("plan");
+    let hwm0 = rss_kib("VmHWM:");
+    let rss_before = rss_kib("VmRSS:");
+    let mut out = Counter(0);
+    let t = Instant::now();
+    let n = territoria_opendata::export::export(
+        &plan,
+        Format::Csv,
+        ExportOptions::default(),
+        0,
+        None,
+        &mut io::BufWriter::with_capacity(64 * 1024, &mut out),
+    )
+    .expect("export");
+    let took = t.elapsed();
+    let hwm1 = rss_kib("VmHWM:");
+    println!(
+        "CSV export: {n} rows, {:.0} MiB in {:.2} s = {:.0} rows/s; RSS {:.0} MiB before, peak {:.0} MiB \
+         (peak grew by {:.1} MiB during the export)",
+        out.0 as f64 / 1_048_576.0,
+        took.as_secs_f64(),
+        n as f64 / took.as_secs_f64(),
+        rss_before as f64 / 1024.0,
+        hwm1 as f64 / 1024.0,
+        hwm1.saturating_sub(hwm0.max(rss_before)) as f64 / 1024.0,
+    );
+}

@@ -1,0 +1,62 @@
+//! Territoria's open data: what the Opendatasoft Explore API v2.1, CKAN and DCAT-AP 3
+//! endpoints publish, without any HTTP.
+//!
+//! ```text
+//!  Store ──(Catalogue::build: export_entities, export_observations, scan of concepts,
+//!  │        strategy trees, magnets)
+//!  ▼
+//!  Catalogue { datasets: [Dataset { meta: DatasetMeta, table: Table }] }
+//!        │                      │
+//!        │ dcat::catalogue_rdf  │ query::Plan::new(dataset, Request)   (refine, exclude,
+//!        ▼                      ▼                                      ODSQL, lang, timezone)
+//!  Turtle / RDF/XML /      Plan::run(page)      → odsql::ResultSet     (records, group_by)
+//!  JSON-LD                 Plan::facets(names)  → [FacetField]
+//!                          export::export(plan, format, options, out) → streamed rows
+//! ```
+//!
+//! * [`catalogue`]: the datasets and their metadata (bilingual titles and descriptions, EU
+//!   data themes, keywords, issued/modified, temporal coverage, demo records).
+//! * [`table`]: one in-memory columnar table per dataset, dictionary-encoding repeated text;
+//!   rows are read through [`territoria_odsql::Record`] without copying.
+//! * [`query`]: a request checked against a dataset; [`export`]: CSV/JSON/JSONL/GeoJSON
+//!   writers fed row by row; [`dcat`]: the DCAT-AP graph and its three serialisations.
+//!
+//! Architecture Invariant: no HTTP and no JSON wire shapes of the APIs here (the server
+//! crate builds the Opendatasoft and CKAN responses); the catalogue is derived from the
+//! store and never written back.
+
+pub mod catalogue;
+pub mod dcat;
+pub mod export;
+pub mod query;
+pub mod table;
+pub mod tz;
+
+pub use catalogue::{Bilingual, Catalogue, Dataset, DatasetMeta, Publisher};
+pub use export::{ExportOptions, Format};
+pub use query::{FacetField, FacetValue, OutColumn, Plan, Request};
+
+/// Why a request was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A mistake in an ODSQL clause (Opendatasoft `ODSQLError`).
+    #[error(transparent)]
+    Odsql(#[from] territoria_odsql::OdsqlError),
+    /// Any other bad parameter (Opendatasoft `InvalidRESTParameterError`).
+    #[error("{0}")]
+    Parameter(String),
+}
+
+impl Error {
+    pub fn parameter(message: impl Into<String>) -> Error {
+        Error::Parameter(message.into())
+    }
+
+    /// Opendatasoft's `error_code`.
+    pub fn error_code(&self) -> &'static str {
+        match self {
+            Error::Odsql(e) => e.error_code(),
+            Error::Parameter(_) => "InvalidRESTParameterError",
+        }
+    }
+}

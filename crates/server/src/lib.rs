@@ -19,10 +19,13 @@
 //!   gzip-compressed when the client accepts it, and requests are traced.
 
 pub mod api;
+mod ckan;
 mod error;
+pub mod explore;
 mod landing;
 mod magnets;
 pub mod openapi;
+mod pages;
 mod params;
 
 use std::sync::Arc;
@@ -41,14 +44,41 @@ pub use error::ApiError;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
-    pub magnets: Arc<territoria_magnet::Index>,
+    /// Kept current with the store by [`AppState::refresh`].
+    pub magnets: Arc<territoria_magnet::Live>,
 }
 
 impl AppState {
     /// Builds the magnet index from the store.
     pub fn new(store: Arc<dyn Store>) -> Result<Self, territoria_store::StoreError> {
-        let magnets = Arc::new(territoria_magnet::Index::build(store.as_ref())?);
+        let magnets = Arc::new(territoria_magnet::Live::build(store.as_ref())?);
         Ok(Self { store, magnets })
+    }
+
+    /// Brings the magnet index up to date with every write committed so far, by this
+    /// process or another (a `territoria import` next to the server).
+    pub fn refresh(&self) -> Result<territoria_magnet::Refreshed, territoria_store::StoreError> {
+        self.magnets.refresh(self.store.as_ref())
+    }
+
+    /// Refreshes the magnet index every `period`, on the blocking pool, for as long as
+    /// the runtime lives. A failed refresh is logged and tried again at the next tick.
+    pub fn spawn_refresh(&self, period: std::time::Duration) -> tokio::task::JoinHandle<()> {
+        let state = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(period);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let s = state.clone();
+                match tokio::task::spawn_blocking(move || s.refresh()).await {
+                    Ok(Ok(territoria_magnet::Refreshed::Unchanged)) => {}
+                    Ok(Ok(done)) => tracing::info!(?done, "magnet index caught up with the store"),
+                    Ok(Err(e)) => tracing::warn!(error = %e, "magnet index refresh failed"),
+                    Err(e) => tracing::warn!(error = %e, "magnet index refresh panicked"),
+                }
+            }
+        })
     }
 }
 
@@ -112,6 +142,8 @@ pub fn router(state: AppState) -> Router {
     ROUTES
         .into_iter()
         .fold(Router::new(), |r, route| r.route(route, endpoint(route)))
+        .merge(pages::router())
+        .merge(explore::router(&state))
         .fallback(api::no_route)
         .method_not_allowed_fallback(api::method_not_allowed)
         .with_state(state)

@@ -9,7 +9,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRequire } from "node:module";
@@ -23,6 +23,9 @@ const MEMORANDUM =
   "nace-bel-2008:C AND (rel:labelled=label/factory-of-the-future OR rel:labelled=label/made-different) AND rel:member_of=organisation-kind:pole-de-competitivite";
 
 let server, base, context, page, dataDir, profileDir;
+/** DOMContentLoaded of each page type, in ms from navigation start (a measurement,
+ * reported in $ARTIFACTS/timings.json and docs/benchmarks.md, not asserted). */
+const timings = {};
 
 before(async () => {
   assert.ok(BIN, "TERRITORIA_BIN names the territoria binary");
@@ -61,6 +64,10 @@ before(async () => {
 });
 
 after(async () => {
+  if (Object.keys(timings).length) {
+    writeFileSync(join(ARTIFACTS, "timings.json"), JSON.stringify(timings, null, 2));
+    console.log("DOMContentLoaded (ms):", JSON.stringify(timings));
+  }
   await context?.close();
   server?.kill("SIGTERM");
   rmSync(dataDir, { recursive: true, force: true });
@@ -75,6 +82,9 @@ async function accessible(name) {
     (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(" | ")}`,
   );
   assert.deepEqual(problems, [], `axe violations on ${name}`);
+  timings[name] = await page.evaluate(() =>
+    Math.round(performance.getEntriesByType("navigation")[0]?.domContentLoadedEventEnd ?? -1),
+  );
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 

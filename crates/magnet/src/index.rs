@@ -50,6 +50,20 @@ pub struct Index {
     concept_num: HashMap<i64, u32>,
     /// The store's audit entry this index reflects.
     upto: i64,
+    /// Each entity's own concepts (before the hierarchy), in compressed rows: facet
+    /// counts over a small result walk its members instead of intersecting every
+    /// value's bitmap. Entities written since the build are in `tag_overrides`.
+    tag_offsets: Vec<u32>,
+    tag_values: Vec<u16>,
+    tag_overrides: HashMap<u32, Vec<u16>>,
+    /// The top-level ancestor of each concept.
+    root_of: Vec<u32>,
+    /// Per scheme, what counting its top-level values by intersection costs (values in
+    /// sparse containers, plus a fixed cost per dense one).
+    root_weight: HashMap<String, u64>,
+    /// Top-level counts over all entities of a kind, computed once: a result larger
+    /// than half its universe is counted through its (smaller) complement.
+    universe_counts: std::sync::Mutex<HashMap<EntityKind, std::sync::Arc<Vec<u64>>>>,
 }
 
 /// A query the index cannot answer: unknown codes, with the closest valid ones.
@@ -142,6 +156,12 @@ impl Index {
             entity_num: HashMap::new(),
             concept_num: HashMap::new(),
             upto: 0,
+            tag_offsets: Vec::new(),
+            tag_values: Vec::new(),
+            tag_overrides: HashMap::new(),
+            root_of: Vec::new(),
+            root_weight: HashMap::new(),
+            universe_counts: Default::default(),
         }
     }
 
@@ -272,7 +292,9 @@ impl Index {
                 }
             }
         }
+        idx.build_tag_rows();
         idx.fold_hierarchy();
+        idx.weigh_roots();
         for (s, kind, o, since) in relations {
             idx.put_relation(s, kind, o, since);
         }
@@ -304,6 +326,140 @@ impl Index {
                     .push(i as u32),
             }
         }
+    }
+
+    /// Fills the per-entity rows of own concepts from the (not yet folded) bitmaps.
+    fn build_tag_rows(&mut self) {
+        self.tag_offsets = Vec::new();
+        self.tag_values = Vec::new();
+        if self.concepts.len() > usize::from(u16::MAX) {
+            return; // counting falls back to intersections
+        }
+        let n = self.entities.len();
+        let mut counts = vec![0u32; n + 1];
+        for b in &self.tagged {
+            for e in b {
+                counts[e as usize + 1] += 1;
+            }
+        }
+        for i in 1..=n {
+            counts[i] += counts[i - 1];
+        }
+        let mut fill = counts.clone();
+        let mut values = vec![0u16; counts[n] as usize];
+        for (c, b) in self.tagged.iter().enumerate() {
+            for e in b {
+                let slot = &mut fill[e as usize];
+                values[*slot as usize] = c as u16;
+                *slot += 1;
+            }
+        }
+        self.tag_offsets = counts;
+        self.tag_values = values;
+    }
+
+    /// The own concepts of entity `e`.
+    fn own_concepts(&self, e: u32) -> &[u16] {
+        if let Some(v) = self.tag_overrides.get(&e) {
+            return v;
+        }
+        let i = e as usize;
+        match (self.tag_offsets.get(i), self.tag_offsets.get(i + 1)) {
+            (Some(a), Some(b)) => &self.tag_values[*a as usize..*b as usize],
+            _ => &[],
+        }
+    }
+
+    /// Top-level ancestors and their bitmap sizes per scheme (after the fold).
+    fn weigh_roots(&mut self) {
+        self.root_of = (0..self.concepts.len() as u32)
+            .map(|mut c| {
+                let mut guard = 0;
+                while let Some(b) = self.concepts[c as usize].broader {
+                    c = b;
+                    guard += 1;
+                    if guard > 32 {
+                        break;
+                    }
+                }
+                c
+            })
+            .collect();
+        self.root_weight = self
+            .roots
+            .iter()
+            .map(|(s, rs)| {
+                (
+                    s.clone(),
+                    rs.iter()
+                        .map(|r| {
+                            let st = self.tagged[*r as usize].statistics();
+                            u64::from(st.n_values_array_containers)
+                                + u64::from(st.n_values_run_containers)
+                                + 256 * u64::from(st.n_bitset_containers)
+                        })
+                        .sum(),
+                )
+            })
+            .collect();
+    }
+
+    /// Counts, for every top-level concept, the members of `base` (a subset of
+    /// `universe`) under it, walking the members' own concepts — or, for a base larger
+    /// than half the universe, the complement's, subtracted from the universe's counts.
+    /// `None` when intersecting the top-level bitmaps of `schemes` is cheaper, or the
+    /// rows are not kept.
+    fn root_counts(
+        &self,
+        base: &RoaringBitmap,
+        universe: &RoaringBitmap,
+        kind: EntityKind,
+        schemes: &[&str],
+    ) -> Option<Vec<u64>> {
+        if self.root_of.is_empty() || (self.tag_offsets.is_empty() && !self.entities.is_empty()) {
+            return None;
+        }
+        let per_entity = (self.tag_values.len() as u64 / self.entities.len().max(1) as u64).max(1);
+        let intersect: u64 = schemes
+            .iter()
+            .map(|s| self.root_weight.get(*s).copied().unwrap_or(0))
+            .sum();
+        let (n, u) = (base.len(), universe.len());
+        let complement = n > u / 2;
+        let walk = if complement { u - n } else { n } * per_entity * 2;
+        if walk >= intersect {
+            return None;
+        }
+        if !complement {
+            return Some(self.walk_roots(base));
+        }
+        let all = {
+            let mut cache = self
+                .universe_counts
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            cache
+                .entry(kind)
+                .or_insert_with(|| std::sync::Arc::new(self.walk_roots(universe)))
+                .clone()
+        };
+        let rest = self.walk_roots(&(universe - base));
+        Some(all.iter().zip(rest).map(|(a, r)| a - r).collect())
+    }
+
+    fn walk_roots(&self, members: &RoaringBitmap) -> Vec<u64> {
+        let mut counts = vec![0u64; self.concepts.len()];
+        let mut seen = vec![u32::MAX; self.concepts.len()];
+        for e in members {
+            for &c in self.own_concepts(e) {
+                let r = self.root_of[c as usize] as usize;
+                if seen[r] != e {
+                    seen[r] = e;
+                    counts[r] += 1;
+                }
+            }
+        }
+        counts
     }
 
     /// Folds the hierarchy into the bitmaps, deepest concepts first: a concept's set
@@ -477,11 +633,23 @@ impl Index {
         for (kind, o) in self.related.keys() {
             self.objects.entry(kind.clone()).or_default().insert(*o);
         }
+        // Own-concept rows of the written entities: replaced, empty when untagged.
+        let keep_rows = self.concepts.len() <= usize::from(u16::MAX);
+        if keep_rows {
+            for e in changed.iter().chain(fresh.iter()) {
+                self.tag_overrides.insert(e, Vec::new());
+            }
+        }
         for item in rest {
             match item {
                 ScanItem::Tag { entity, concept } => {
                     if let Some((e, c)) = self.resolve_tag(entity, concept) {
                         self.tag(e, c);
+                        if keep_rows {
+                            if let Ok(c16) = u16::try_from(c) {
+                                self.tag_overrides.entry(e).or_default().push(c16);
+                            }
+                        }
                     }
                 }
                 ScanItem::Relation {
@@ -524,6 +692,11 @@ impl Index {
             merged.extend_from_slice(&incoming[j..]);
             self.by_name = merged;
         }
+        self.weigh_roots();
+        self.universe_counts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
         self.upto = self.upto.max(changes.upto);
     }
 
@@ -803,9 +976,16 @@ impl Index {
         let result = self.eval(q, &universe)?;
         let total = result.len();
         let members = self.page(&result, limit, offset);
+        // One walk over a small result counts the top level of every scheme at once.
+        let names: Vec<&str> = schemes.iter().map(String::as_str).collect();
+        let shared = if names.is_empty() {
+            None
+        } else {
+            self.root_counts(&result, &universe, kind, &names)
+        };
         let facets = schemes
             .iter()
-            .map(|s| self.facet(q, &universe, &result, s, facet_limit))
+            .map(|s| self.facet(q, &universe, &result, kind, s, facet_limit, shared.as_deref()))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(SearchResult {
             total,
@@ -877,8 +1057,10 @@ impl Index {
         q: &Query,
         universe: &RoaringBitmap,
         result: &RoaringBitmap,
+        kind: EntityKind,
         scheme: &str,
         limit: usize,
+        shared: Option<&[u64]>,
     ) -> Result<Facet, EvalError> {
         // Disjunctive: the top-level conjuncts about this scheme are left out of the base.
         let conjuncts: Vec<&Query> = match q {
@@ -916,11 +1098,25 @@ impl Index {
             }
             _ => (None, self.roots.get(scheme).cloned().unwrap_or_default()),
         };
+        // Top-level counts over the result come from the shared walk when it was made;
+        // a refined scheme's own base is walked alone when that is cheaper.
+        let own_counts;
+        let walked = match (parent.is_none(), own.is_empty()) {
+            (true, true) => shared,
+            (true, false) => {
+                own_counts = self.root_counts(base, universe, kind, &[scheme]);
+                own_counts.as_deref()
+            }
+            _ => None,
+        };
         let mut values: Vec<FacetValue> = candidates
             .into_iter()
             .filter_map(|c| {
                 let info = &self.concepts[c as usize];
-                let count = base.intersection_len(&self.tagged[c as usize]);
+                let count = match walked {
+                    Some(counts) => counts[c as usize],
+                    None => base.intersection_len(&self.tagged[c as usize]),
+                };
                 let state = own
                     .iter()
                     .find(|t| t.0 == info.notation)

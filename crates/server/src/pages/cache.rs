@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
 use territoria_model::{Entity, EntityKind, RelationKind};
-use territoria_store::{SchemeSummary, Store, StrategySummary, StrategyTree};
+use territoria_store::{Counts, SchemeSummary, Store, StrategySummary, StrategyTree};
 
 use crate::AppState;
 use crate::api::with_store;
@@ -29,6 +29,8 @@ pub struct Snapshot {
     places: Slot<Vec<Entity>>,
     /// Indicator key → the indicator it contributes to.
     contributions: Slot<HashMap<String, String>>,
+    /// What the store holds (the home page's "open data and API" table).
+    counts: Slot<Counts>,
 }
 
 static SNAPSHOTS: LazyLock<Mutex<HashMap<usize, Arc<Snapshot>>>> = LazyLock::new(Default::default);
@@ -122,6 +124,10 @@ impl Snapshot {
     }
 
     /// Every place (EPN, support actors' offices), sorted by key.
+    pub async fn counts(&self, state: &AppState) -> Result<Arc<Counts>, ApiError> {
+        get_or_load(state, &self.counts, |s| Ok(s.counts()?)).await
+    }
+
     pub async fn places(&self, state: &AppState) -> Result<Arc<Vec<Entity>>, ApiError> {
         get_or_load(state, &self.places, |s| all_of(s, EntityKind::Place)).await
     }

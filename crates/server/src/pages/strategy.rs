@@ -737,7 +737,8 @@ async fn home_page(
         ));
     }
     // The instance's contents, for the "open data and API" section.
-    let counts = crate::api::with_store(state, |s| Ok(s.counts()?))
+    let counts = snap
+        .counts(state)
         .await
         .lang(lang)?;
     let n = |k: &str| counts.entities.get(k).copied().unwrap_or(0);

@@ -440,7 +440,14 @@ impl Index {
                 .unwrap_or_else(|e| e.into_inner());
             cache
                 .entry(kind)
-                .or_insert_with(|| std::sync::Arc::new(self.walk_roots(universe)))
+                .or_insert_with(|| {
+                    // Only top-level values are read: intersect those (a few hundred).
+                    let mut all = vec![0u64; self.concepts.len()];
+                    for r in self.roots.values().flatten() {
+                        all[*r as usize] = universe.intersection_len(&self.tagged[*r as usize]);
+                    }
+                    std::sync::Arc::new(all)
+                })
                 .clone()
         };
         let rest = self.walk_roots(&(universe - base));

@@ -13,7 +13,7 @@ DURATION=${DURATION:-30s}
 BIN=${BIN:-${CARGO_TARGET_DIR:-target}/release/territoria}
 if [ -z "${BASE:-}" ]; then
   work=$(mktemp -d)
-  "$BIN" --data-dir "$work/data" --listen 127.0.0.1:0 serve >"$work/out" 2>"$work/err" &
+  "$BIN" --data-dir "$work/data" serve --listen 127.0.0.1:0 >"$work/out" 2>"$work/err" &
   pid=$!
   trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
   until BASE=$(grep -o 'http://[0-9.:]*' "$work/out" 2>/dev/null); do

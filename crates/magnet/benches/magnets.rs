@@ -223,14 +223,18 @@ fn load_postgres(pg: &mut postgres::Client, conn: &Connection) {
         }
         w.finish().unwrap();
     }
-    pg.batch_execute(
-        "CREATE INDEX ent_concepts ON ent USING gin (concepts);
-         CREATE INDEX ent_kind_key ON ent (kind, key);
-         CREATE INDEX rel_kind_object ON rel (kind, object, subject);
-         CREATE INDEX rel_subject ON rel (subject, kind);
-         VACUUM ANALYZE ent; VACUUM ANALYZE rel;",
-    )
-    .unwrap();
+    // One statement at a time: VACUUM cannot run inside the implicit transaction of a
+    // multi-statement batch.
+    for sql in [
+        "CREATE INDEX ent_concepts ON ent USING gin (concepts)",
+        "CREATE INDEX ent_kind_key ON ent (kind, key)",
+        "CREATE INDEX rel_kind_object ON rel (kind, object, subject)",
+        "CREATE INDEX rel_subject ON rel (subject, kind)",
+        "VACUUM ANALYZE ent",
+        "VACUUM ANALYZE rel",
+    ] {
+        pg.batch_execute(sql).unwrap();
+    }
     println!(
         "postgresql: loaded and indexed in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -477,13 +481,8 @@ fn main() {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    let mut engines = Vec::new();
-    engines.push(sqlite_run(
-        &conn,
-        &queries[..n_sql.min(n_queries)],
-        &results,
-        &ids,
-    ));
+    // Each engine reports as soon as it is done.
+    sqlite_run(&conn, &queries[..n_sql.min(n_queries)], &results, &ids).report(&times);
     if let Ok(dsn) = std::env::var("TERRITORIA_BENCH_PG") {
         let mut pg = postgres::Client::connect(&dsn, postgres::NoTls).unwrap();
         load_postgres(&mut pg, &conn);
@@ -535,12 +534,9 @@ fn main() {
                 eprintln!("MISMATCH postgresql `{text}`: {}", diff.join("; "));
             }
         }
-        engines.push(t);
+        t.report(&times);
     } else {
         println!("postgresql: skipped (set TERRITORIA_BENCH_PG, or run bench/magnets.sh)");
-    }
-    for e in &engines {
-        e.report(&times);
     }
 }
 

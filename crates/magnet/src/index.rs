@@ -426,7 +426,7 @@ impl Index {
             .sum();
         let (n, u) = (base.len(), universe.len());
         let complement = n > u / 2;
-        let walk = if complement { u - n } else { n } * per_entity * 2;
+        let walk = if complement { u - n } else { n } * per_entity * 4;
         if walk >= intersect {
             return None;
         }
@@ -992,7 +992,17 @@ impl Index {
         };
         let facets = schemes
             .iter()
-            .map(|s| self.facet(q, &universe, &result, kind, s, facet_limit, shared.as_deref()))
+            .map(|s| {
+                self.facet(
+                    q,
+                    &universe,
+                    &result,
+                    kind,
+                    s,
+                    facet_limit,
+                    shared.as_deref(),
+                )
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(SearchResult {
             total,

@@ -737,10 +737,7 @@ async fn home_page(
         ));
     }
     // The instance's contents, for the "open data and API" section.
-    let counts = snap
-        .counts(state)
-        .await
-        .lang(lang)?;
+    let counts = snap.counts(state).await.lang(lang)?;
     let n = |k: &str| counts.entities.get(k).copied().unwrap_or(0);
     let all: u64 = counts.entities.values().sum();
     let share = if all == 0 {

@@ -132,6 +132,16 @@ pub struct SearchResult {
     pub facets: Vec<Facet>,
 }
 
+/// What every facet of one search shares: the universe searched, the result, and the
+/// top-level counts over the result when they were walked once for all schemes.
+#[derive(Clone, Copy)]
+struct Answer<'a> {
+    universe: &'a RoaringBitmap,
+    result: &'a RoaringBitmap,
+    kind: EntityKind,
+    shared: Option<&'a [u64]>,
+}
+
 fn kind_named(s: &str) -> Result<EntityKind, EvalError> {
     EntityKind::parse(s).ok_or_else(|| EvalError::UnknownKind(s.to_owned()))
 }
@@ -993,15 +1003,13 @@ impl Index {
         let facets = schemes
             .iter()
             .map(|s| {
-                self.facet(
-                    q,
-                    &universe,
-                    &result,
+                let answer = Answer {
+                    universe: &universe,
+                    result: &result,
                     kind,
-                    s,
-                    facet_limit,
-                    shared.as_deref(),
-                )
+                    shared: shared.as_deref(),
+                };
+                self.facet(q, &answer, s, facet_limit)
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(SearchResult {
@@ -1072,13 +1080,16 @@ impl Index {
     fn facet(
         &self,
         q: &Query,
-        universe: &RoaringBitmap,
-        result: &RoaringBitmap,
-        kind: EntityKind,
+        answer: &Answer<'_>,
         scheme: &str,
         limit: usize,
-        shared: Option<&[u64]>,
     ) -> Result<Facet, EvalError> {
+        let Answer {
+            universe,
+            result,
+            kind,
+            shared,
+        } = *answer;
         // Disjunctive: the top-level conjuncts about this scheme are left out of the base.
         let conjuncts: Vec<&Query> = match q {
             Query::And { terms: parts } => parts.iter().collect(),

@@ -123,6 +123,9 @@ pub struct Member {
     pub id: String,
     pub name: String,
     pub demo: bool,
+    /// Founding or start date (ISO), when the entity has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -130,6 +133,34 @@ pub struct SearchResult {
     pub total: u64,
     pub members: Vec<Member>,
     pub facets: Vec<Facet>,
+}
+
+/// The order of a result page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Sort {
+    /// By name, then key (the default).
+    #[default]
+    Name,
+    /// Oldest first (founding or start date); undated entities last.
+    DateAscending,
+    /// Newest first; undated entities last.
+    DateDescending,
+    /// Most matched terms first: each positive term of the query an entity satisfies
+    /// counts one, a text term found in the name one more; ties by name.
+    Relevance,
+}
+
+impl Sort {
+    /// `name`, `date`, `-date` or `relevance`.
+    pub fn parse(s: &str) -> Option<Sort> {
+        match s {
+            "name" => Some(Sort::Name),
+            "date" => Some(Sort::DateAscending),
+            "-date" => Some(Sort::DateDescending),
+            "relevance" => Some(Sort::Relevance),
+            _ => None,
+        }
+    }
 }
 
 /// What every facet of one search shares: the universe searched, the result, and the
@@ -140,6 +171,19 @@ struct Answer<'a> {
     result: &'a RoaringBitmap,
     kind: EntityKind,
     shared: Option<&'a [u64]>,
+}
+
+/// The terms of `q` that count for relevance: leaves not under a NOT.
+fn positive_terms<'q>(q: &'q Query, out: &mut Vec<&'q Query>) {
+    match q {
+        Query::And { terms } | Query::Or { terms } => {
+            for t in terms {
+                positive_terms(t, out);
+            }
+        }
+        Query::Not { .. } | Query::All => {}
+        leaf => out.push(leaf),
+    }
 }
 
 fn kind_named(s: &str) -> Result<EntityKind, EvalError> {
@@ -980,6 +1024,21 @@ impl Index {
         offset: usize,
         facet_limit: usize,
     ) -> Result<SearchResult, EvalError> {
+        self.search_sorted(q, kind, schemes, Sort::Name, limit, offset, facet_limit)
+    }
+
+    /// [`Index::search`] with the page in another order.
+    #[allow(clippy::too_many_arguments)]
+    pub fn search_sorted(
+        &self,
+        q: &Query,
+        kind: EntityKind,
+        schemes: &[String],
+        sort: Sort,
+        limit: usize,
+        offset: usize,
+        facet_limit: usize,
+    ) -> Result<SearchResult, EvalError> {
         if let Some(bad) = schemes
             .iter()
             .find(|s| !self.roots.contains_key(s.as_str()))
@@ -992,7 +1051,10 @@ impl Index {
         let universe = self.universe(kind);
         let result = self.eval(q, &universe)?;
         let total = result.len();
-        let members = self.page(&result, limit, offset);
+        let members = match sort {
+            Sort::Name => self.page(&result, limit, offset),
+            other => self.page_by(q, &universe, &result, other, limit, offset)?,
+        };
         // One walk over a small result counts the top level of every scheme at once.
         let names: Vec<&str> = schemes.iter().map(String::as_str).collect();
         let shared = if names.is_empty() {
@@ -1019,16 +1081,88 @@ impl Index {
         })
     }
 
-    fn page(&self, result: &RoaringBitmap, limit: usize, offset: usize) -> Vec<Member> {
-        let member = |n: u32| {
-            let e = &self.entities[n as usize];
-            Member {
-                kind: e.kind,
-                id: e.key.clone(),
-                name: e.name.clone(),
-                demo: e.demo,
+    /// A page in date or relevance order: the first `offset + limit` are selected
+    /// (linear), then sorted.
+    fn page_by(
+        &self,
+        q: &Query,
+        universe: &RoaringBitmap,
+        result: &RoaringBitmap,
+        sort: Sort,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<Member>, EvalError> {
+        let want = offset.saturating_add(limit);
+        let mut members: Vec<u32> = result.iter().collect();
+        let scores: HashMap<u32, u32> = if sort == Sort::Relevance {
+            let mut terms = Vec::new();
+            positive_terms(q, &mut terms);
+            let mut scores: HashMap<u32, u32> = HashMap::new();
+            for t in terms {
+                let hits = self.eval(t, universe)?;
+                let in_name = match t {
+                    Query::Text { text } => Some(text.to_lowercase()),
+                    _ => None,
+                };
+                for n in result & &hits {
+                    let bonus = in_name.as_ref().is_some_and(|t| {
+                        self.entities[n as usize]
+                            .name
+                            .to_lowercase()
+                            .contains(t.as_str())
+                    });
+                    *scores.entry(n).or_default() += 1 + u32::from(bonus);
+                }
             }
+            scores
+        } else {
+            HashMap::new()
         };
+        let order = |a: &u32, b: &u32| -> std::cmp::Ordering {
+            let (x, y) = (&self.entities[*a as usize], &self.entities[*b as usize]);
+            let first = match sort {
+                Sort::DateAscending | Sort::DateDescending => match (&x.date, &y.date) {
+                    (Some(p), Some(q)) if sort == Sort::DateAscending => p.cmp(q),
+                    (Some(p), Some(q)) => q.cmp(p),
+                    (Some(_), None) => std::cmp::Ordering::Less,
+                    (None, Some(_)) => std::cmp::Ordering::Greater,
+                    (None, None) => std::cmp::Ordering::Equal,
+                },
+                Sort::Relevance => scores
+                    .get(b)
+                    .copied()
+                    .unwrap_or(0)
+                    .cmp(&scores.get(a).copied().unwrap_or(0)),
+                Sort::Name => std::cmp::Ordering::Equal,
+            };
+            first.then_with(|| self.name_order(*a, *b))
+        };
+        if want < members.len() {
+            members.select_nth_unstable_by(want, order);
+            members.truncate(want);
+        }
+        members.sort_by(order);
+        Ok(members
+            .into_iter()
+            .skip(offset)
+            .take(limit)
+            .map(|n| self.member(n))
+            .collect())
+    }
+
+    fn member(&self, n: u32) -> Member {
+        let e = &self.entities[n as usize];
+        Member {
+            kind: e.kind,
+            id: e.key.clone(),
+            name: e.name.clone(),
+            demo: e.demo,
+            date: e.date.clone(),
+        }
+    }
+
+    fn page(&self, result: &RoaringBitmap, limit: usize, offset: usize) -> Vec<Member> {
+        let member = |n: u32| self.member(n);
         // Walking the global name order costs about (offset + limit) × N / |result|
         // membership tests; sorting the result costs |result| × log |result| string
         // comparisons (each worth several tests). Take the cheaper.

@@ -27,6 +27,6 @@
 mod index;
 mod live;
 
-pub use index::{EvalError, Facet, FacetValue, Index, SearchResult};
+pub use index::{EvalError, Facet, FacetValue, Index, Member, SearchResult, Sort};
 pub use live::{Live, Refreshed};
 pub use territoria_magnet_query as query;

@@ -375,3 +375,73 @@ fn unknown_codes_get_suggestions() {
         .unwrap_err();
     assert!(e.to_string().contains("62.010"), "{e}");
 }
+
+#[test]
+fn pages_sort_by_date_and_relevance() {
+    use territoria_magnet::Sort;
+    let all = |text: &str, sort: Sort| {
+        FIX.index
+            .search_sorted(
+                &parse(text).unwrap(),
+                EntityKind::Organisation,
+                &[],
+                sort,
+                usize::MAX,
+                0,
+                0,
+            )
+            .unwrap()
+            .members
+    };
+    for text in [
+        "nace-bel-2008:J OR organisation-kind:startup",
+        "territory:03000",
+    ] {
+        let by_name = all(text, Sort::Name);
+        let keys = |m: &[territoria_magnet::Member]| {
+            let mut k: Vec<String> = m.iter().map(|m| m.id.clone()).collect();
+            k.sort();
+            k
+        };
+        for sort in [Sort::DateAscending, Sort::DateDescending, Sort::Relevance] {
+            let page = all(text, sort);
+            // The same members, in another order.
+            assert_eq!(keys(&page), keys(&by_name), "{text} {sort:?}");
+            // Each page of 7 is the matching slice of the whole order.
+            let q = parse(text).unwrap();
+            let second = FIX
+                .index
+                .search_sorted(&q, EntityKind::Organisation, &[], sort, 7, 7, 0)
+                .unwrap()
+                .members;
+            assert_eq!(second, page[7..14].to_vec(), "{text} {sort:?} page 2");
+        }
+        let dated = all(text, Sort::DateAscending);
+        let first_undated = dated
+            .iter()
+            .position(|m| m.date.is_none())
+            .unwrap_or(dated.len());
+        assert!(dated[first_undated..].iter().all(|m| m.date.is_none()));
+        assert!(
+            dated[..first_undated]
+                .windows(2)
+                .all(|w| w[0].date <= w[1].date)
+        );
+        let newest = all(text, Sort::DateDescending);
+        let cut = newest
+            .iter()
+            .position(|m| m.date.is_none())
+            .unwrap_or(newest.len());
+        assert!(newest[..cut].windows(2).all(|w| w[0].date >= w[1].date));
+    }
+    // Relevance: organisations matching both terms come before those matching one.
+    let text = "nace-bel-2008:J OR organisation-kind:startup";
+    let both: std::collections::HashSet<String> =
+        members(&parse("nace-bel-2008:J AND organisation-kind:startup").unwrap())
+            .into_iter()
+            .collect();
+    assert!(!both.is_empty());
+    let ranked = all(text, Sort::Relevance);
+    assert!(ranked[..both.len()].iter().all(|m| both.contains(&m.id)));
+    assert!(ranked[both.len()..].iter().all(|m| !both.contains(&m.id)));
+}

@@ -397,8 +397,31 @@ pub async fn magnet_search(
 ) -> ApiResult<Noticed<territoria_magnet::SearchResult>> {
     let params = Params::parse(
         raw.as_deref(),
-        &["q", "facets", "kind", "limit", "offset", "facet_limit"],
+        &[
+            "q",
+            "facets",
+            "kind",
+            "limit",
+            "offset",
+            "facet_limit",
+            "sort",
+        ],
     )?;
+    let sort = match params.one("sort")? {
+        None => territoria_magnet::Sort::Name,
+        Some(s) => territoria_magnet::Sort::parse(s).ok_or_else(|| {
+            ApiError::bad_parameter_suggesting(
+                "sort",
+                format!("unknown order `{s}`"),
+                vec![
+                    "name".into(),
+                    "date".into(),
+                    "-date".into(),
+                    "relevance".into(),
+                ],
+            )
+        })?,
+    };
     let text = params.one("q")?.unwrap_or("");
     let query = if text.trim_start().starts_with('{') {
         territoria_magnet::query::Query::from_json(text)
@@ -426,7 +449,7 @@ pub async fn magnet_search(
     let result = tokio::task::spawn_blocking(move || {
         index
             .read()
-            .search(&query, kind, &facets, limit, offset, facet_limit)
+            .search_sorted(&query, kind, &facets, sort, limit, offset, facet_limit)
     })
     .await
     .map_err(ApiError::internal)?

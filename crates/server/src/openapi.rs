@@ -216,6 +216,9 @@ fn paths() -> Value {
              "schema": {"type": "integer", "minimum": 0, "maximum": 10000, "default": 0}},
             {"name": "facet_limit", "in": "query", "required": false, "description": "Values per facet.",
              "schema": {"type": "integer", "minimum": 0, "maximum": 100, "default": 10}},
+            {"name": "sort", "in": "query", "required": false,
+             "description": "Order of the members: `name` (default), `date` (oldest founding or start date first, undated last), `-date` (newest first), `relevance` (most matched terms first; a text term found in the name counts double).",
+             "schema": {"type": "string", "enum": ["name", "date", "-date", "relevance"], "default": "name"}},
         ],
         "responses": {
             "200": ok("The members and facets.", "MagnetResult"),

@@ -981,6 +981,54 @@ async fn the_manufacturing_magnet_answers_with_members_and_facets() {
 }
 
 #[tokio::test]
+async fn magnet_members_sort_by_date_or_relevance() {
+    let newest = get("/api/magnets/search?q=territory:03000&sort=-date&limit=20&facets=").await;
+    assert_eq!(newest.status, StatusCode::OK, "{}", newest.text());
+    let dates: Vec<String> = newest.json()["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            m["date"]
+                .as_str()
+                .expect("organisations here are dated")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(dates.len(), 20);
+    assert!(dates.windows(2).all(|w| w[0] >= w[1]), "{dates:?}");
+    let relevant =
+        get("/api/magnets/search?q=nace-bel-2008:J%20OR%20organisation-kind:startup&sort=relevance&limit=1&facets=")
+            .await;
+    assert_eq!(relevant.status, StatusCode::OK);
+    let top = relevant.json()["members"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The first ranked matches both terms.
+    let both = get(
+        "/api/magnets/search?q=nace-bel-2008:J%20AND%20organisation-kind:startup&limit=100&facets=",
+    )
+    .await
+    .json();
+    assert!(
+        both["total"].as_u64().unwrap() <= 100,
+        "the whole list fits"
+    );
+    let ids: Vec<&str> = both["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&top.as_str()), "{top} not in {ids:?}");
+    let bad = get("/api/magnets/search?sort=newest").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.json()["error"]["parameter"], "sort");
+    assert!(bad.text().contains("-date"), "{}", bad.text());
+}
+
+#[tokio::test]
 async fn a_saved_magnet_is_versioned_and_lists_its_members_as_json_and_csv() {
     let save = |q: &str| {
         let body = serde_json::json!({"id": "labelled-manufacturers", "name": {"fr": "Manufacturiers labellisés"}, "q": q}).to_string();

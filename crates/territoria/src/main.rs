@@ -106,6 +106,9 @@ enum Command {
         /// Members to list
         #[arg(long, default_value_t = 20)]
         limit: usize,
+        /// Order of the members: name, date (oldest first), -date, relevance
+        #[arg(long, default_value = "name", allow_hyphen_values = true)]
+        sort: String,
     },
 }
 
@@ -426,7 +429,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             kind,
             facets,
             limit,
-        } => query(&config, &magnet, json, &kind, &facets, limit),
+            sort,
+        } => query(&config, &magnet, json, &kind, &facets, limit, &sort),
         Command::LoadStrategy { file } => {
             let store = open(&config)?;
             let text = std::fs::read_to_string(&file)
@@ -455,7 +459,11 @@ fn query(
     kind: &str,
     facets: &[String],
     limit: usize,
+    sort: &str,
 ) -> anyhow::Result<()> {
+    let sort = territoria_magnet::Sort::parse(sort).with_context(|| {
+        format!("--sort {sort}: use name, date (oldest first), -date (newest first) or relevance")
+    })?;
     use territoria_magnet::query::Query;
     let q = if json {
         Query::from_json(magnet)
@@ -471,7 +479,7 @@ fn query(
     let built = started.elapsed();
     let started = Instant::now();
     let result = index
-        .search(&q, kind, facets, limit, 0, 10)
+        .search_sorted(&q, kind, facets, sort, limit, 0, 10)
         .map_err(|e| anyhow::anyhow!("the magnet: {e}"))?;
     let answered = started.elapsed();
     println!("{}", serde_json::to_string_pretty(&result)?);

@@ -12,8 +12,9 @@ python3 -c 'import pyshacl, ckanapi' 2>/dev/null || python3 -m pip install --qui
 cargo build --locked -p territoria
 bin="$CARGO_TARGET_DIR/debug/territoria"
 data="$(mktemp -d)"
-out="$data/serve.out"
-"$bin" --data-dir "$data/store" serve --listen 127.0.0.1:0 --organisations 2000 >"$out" 2>"$data/serve.err" &
+# The server prints its URL on stdout once it listens: read it from the pipe (blocking
+# read with a deadline, no polling).
+exec 3< <(exec "$bin" --data-dir "$data/store" serve --listen 127.0.0.1:0 --organisations 2000 2>"$data/serve.err")
 pid=$!
 cleanup() {
   kill "$pid" 2>/dev/null || true
@@ -23,11 +24,10 @@ cleanup() {
 trap cleanup EXIT
 
 url=""
-for _ in $(seq 1 300); do
-  url="$(grep -o 'http://[0-9.:]*' "$out" | head -n1 || true)"
-  [ -n "$url" ] && break
-  kill -0 "$pid" 2>/dev/null || { cat "$data/serve.err" >&2; exit 1; }
-  sleep 1
+while IFS= read -r -t 300 line <&3; do
+  case "$line" in
+    *http://*) url="$(grep -o 'http://[0-9.:]*' <<<"$line")"; break ;;
+  esac
 done
 [ -n "$url" ] || { echo "the server did not start" >&2; cat "$data/serve.err" >&2; exit 1; }
 

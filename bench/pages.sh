@@ -13,13 +13,14 @@ DURATION=${DURATION:-30s}
 BIN=${BIN:-${CARGO_TARGET_DIR:-target}/release/territoria}
 if [ -z "${BASE:-}" ]; then
   work=$(mktemp -d)
-  "$BIN" --data-dir "$work/data" serve --listen 127.0.0.1:0 >"$work/out" 2>"$work/err" &
+  # The server prints its URL on stdout once it listens: a blocking read, no polling.
+  exec 3< <(exec "$BIN" --data-dir "$work/data" serve --listen 127.0.0.1:0 2>"$work/err")
   pid=$!
   trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
-  until BASE=$(grep -o 'http://[0-9.:]*' "$work/out" 2>/dev/null); do
-    kill -0 $pid 2>/dev/null || { cat "$work/err"; exit 1; }
-    sleep 0.2
+  while IFS= read -r -t 300 line <&3; do
+    case "$line" in *http://*) BASE=$(grep -o 'http://[0-9.:]*' <<<"$line"); break ;; esac
   done
+  [ -n "${BASE:-}" ] || { cat "$work/err"; exit 1; }
 fi
 BASE=${BASE%/}
 echo "server: $BASE, $N requests per page"

@@ -81,6 +81,9 @@ pub struct Arrondissement {
 pub struct Canton {
     pub id: String,
     pub arrondissement: String,
+    /// Cantons sharing a seat are numbered (Charleroi 1 to 4).
+    #[serde(default)]
+    pub number: Option<u32>,
     pub labels: Labels,
     pub municipalities: Vec<CantonMunicipality>,
 }
@@ -262,10 +265,18 @@ fn territory_ops() -> Vec<Op> {
         ));
     }
     for c in &t.cantons {
+        // A numbered canton is named with its number, as the courts name it
+        // ("Charleroi 1"): otherwise four cantons would read "Charleroi".
+        let mut labels = c.labels.clone();
+        if let Some(n) = c.number {
+            for l in labels.0.values_mut() {
+                *l = format!("{l} {n}");
+            }
+        }
         ops.push(unit_concept(
             j,
             &c.id,
-            c.labels.clone(),
+            labels,
             Some(&c.arrondissement),
             JUDICIAL_SOURCE,
         ));
@@ -332,6 +343,24 @@ pub fn ops() -> Vec<Op> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_judicial_canton_has_its_own_name() {
+        let cantons: std::collections::HashSet<String> =
+            territory().cantons.into_iter().map(|c| c.id).collect();
+        let mut seen = std::collections::HashMap::new();
+        for op in territory_ops() {
+            if let Op::Concept(c) = op {
+                if c.scheme == "judicial-territory" && cantons.contains(&c.notation) {
+                    let name = c.labels.main().to_owned();
+                    if let Some(other) = seen.insert(name.clone(), c.notation.clone()) {
+                        panic!("{} and {other} are both named {name}", c.notation);
+                    }
+                }
+            }
+        }
+        assert!(seen.contains_key("Charleroi 1") && seen.contains_key("Charleroi 4"));
+    }
 
     #[test]
     fn wallonia_has_261_municipalities_and_every_one_has_a_location() {

@@ -330,41 +330,6 @@ fn main() {
         .unwrap_or(1));
     let path = std::path::Path::new(&dir).join("territoria.sqlite");
     let store = SqliteStore::open(&path).unwrap();
-    if std::env::var("SCAN_ONLY").is_ok() {
-        use territoria_store::Store as _;
-        let cpu = || {
-            std::fs::read_to_string("/proc/thread-self/stat")
-                .unwrap()
-                .split_whitespace()
-                .skip(13)
-                .take(2)
-                .map(|v| v.parse::<f64>().unwrap())
-                .sum::<f64>()
-                / 100.0
-        };
-        let (t, c) = (Instant::now(), cpu());
-        let mut n = 0u64;
-        store
-            .scan(&mut |_| {
-                n += 1;
-                Ok(())
-            })
-            .unwrap();
-        println!(
-            "scan only: {n} items, {:.1} s wall, {:.1} s cpu",
-            t.elapsed().as_secs_f64(),
-            cpu() - c
-        );
-        let (t, c) = (Instant::now(), cpu());
-        let index = Index::build(&store).unwrap();
-        println!(
-            "build: {} entities, {:.1} s wall, {:.1} s cpu",
-            index.len(),
-            t.elapsed().as_secs_f64(),
-            cpu() - c
-        );
-        return;
-    }
     let started = Instant::now();
     let index = Index::build(&store).unwrap();
     let build = started.elapsed().as_secs_f64();

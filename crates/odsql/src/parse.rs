@@ -673,59 +673,41 @@ impl<'s> Parser<'s> {
     }
 
     fn additive(&mut self) -> Result<Expr> {
-        let mut left = self.multiplicative()?;
-        let base = self.depth;
-        loop {
-            let op = match self.peek().tok {
-                Tok::Plus => BinaryOp::Add,
-                Tok::Minus => BinaryOp::Sub,
-                _ => break,
-            };
-            let pos = self.bump().pos;
-            if let Err(e) = self.enter(pos) {
-                self.depth = base;
-                return Err(e);
-            }
-            let right = match self.multiplicative() {
-                Ok(r) => r,
-                Err(e) => {
-                    self.depth = base;
-                    return Err(e);
-                }
-            };
-            left = Expr::new(
-                pos,
-                ExprKind::Binary {
-                    op,
-                    left: Box::new(left),
-                    right: Box::new(right),
-                },
-            );
-        }
-        self.depth = base;
-        Ok(left)
+        self.left_associative(Self::multiplicative, |t| match t {
+            Tok::Plus => Some(BinaryOp::Add),
+            Tok::Minus => Some(BinaryOp::Sub),
+            _ => None,
+        })
     }
 
     fn multiplicative(&mut self) -> Result<Expr> {
-        let mut left = self.unary()?;
+        self.left_associative(Self::unary, |t| match t {
+            Tok::Star => Some(BinaryOp::Mul),
+            Tok::Slash => Some(BinaryOp::Div),
+            _ => None,
+        })
+    }
+
+    /// `operand (op operand)*`, folded to the left; each operator counts one level of
+    /// depth (restored on every exit) so long chains stay within the limit.
+    fn left_associative(
+        &mut self,
+        operand: fn(&mut Self) -> Result<Expr>,
+        op_of: fn(&Tok) -> Option<BinaryOp>,
+    ) -> Result<Expr> {
+        let mut left = operand(self)?;
         let base = self.depth;
-        loop {
-            let op = match self.peek().tok {
-                Tok::Star => BinaryOp::Mul,
-                Tok::Slash => BinaryOp::Div,
-                _ => break,
+        let out = loop {
+            let Some(op) = op_of(&self.peek().tok) else {
+                break Ok(left);
             };
             let pos = self.bump().pos;
             if let Err(e) = self.enter(pos) {
-                self.depth = base;
-                return Err(e);
+                break Err(e);
             }
-            let right = match self.unary() {
+            let right = match operand(self) {
                 Ok(r) => r,
-                Err(e) => {
-                    self.depth = base;
-                    return Err(e);
-                }
+                Err(e) => break Err(e),
             };
             left = Expr::new(
                 pos,
@@ -735,9 +717,9 @@ impl<'s> Parser<'s> {
                     right: Box::new(right),
                 },
             );
-        }
+        };
         self.depth = base;
-        Ok(left)
+        out
     }
 
     fn unary(&mut self) -> Result<Expr> {

@@ -2,38 +2,19 @@
 //! a seeded demo ecosystem (1,500 organisations), loaded once for the whole binary.
 
 use std::collections::BTreeSet;
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use serde_json::Value;
-use tempfile::TempDir;
-use territoria_refdata::demo::DemoOptions;
-use territoria_server::{AppState, ROUTES, router};
-use territoria_store::SqliteStore;
+use territoria_server::{ROUTES, router};
 use tower::ServiceExt;
 
-struct Fixture {
-    _dir: TempDir,
-    state: AppState,
-}
+mod common;
 
-static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = SqliteStore::open(&dir.path().join("territoria.sqlite")).expect("open store");
-    let ops = territoria_refdata::bootstrap_ops(Some(&DemoOptions {
-        seed: 42,
-        organisations: 1500,
-    }));
-    let report = territoria_refdata::load(&store, "test", ops, &mut |_| {}).expect("bootstrap");
-    assert!(report.rejected.is_empty(), "{:?}", report.rejected);
-    Fixture {
-        _dir: dir,
-        state: AppState::new(Arc::new(store)).expect("magnet index"),
-    }
-});
+static FIXTURE: LazyLock<common::Demo> = LazyLock::new(|| common::demo(42, 1500));
 
 fn app() -> Router {
     router(FIXTURE.state.clone())

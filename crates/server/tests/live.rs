@@ -2,18 +2,17 @@
 //! writes by another process (here: a second store handle on the same file, as a
 //! `territoria import` next to a running server would be).
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use territoria_magnet::Refreshed;
 use territoria_model::{ConceptRef, Details, Entity, EntityKind, Labels, Organisation, Provenance};
-use territoria_refdata::demo::DemoOptions;
 use territoria_server::{AppState, router};
 use territoria_store::{Op, SqliteStore, Store, WriteOptions};
 use tower::ServiceExt;
+
+mod common;
 
 async fn total(state: &AppState, q: &str) -> u64 {
     let uri = format!("/api/magnets/search?q={q}&limit=0");
@@ -29,24 +28,12 @@ async fn total(state: &AppState, q: &str) -> u64 {
 
 #[tokio::test]
 async fn writes_by_another_process_reach_the_magnet_index() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("territoria.sqlite");
-    let store = SqliteStore::open(&path).unwrap();
-    territoria_refdata::load(
-        &store,
-        "test",
-        territoria_refdata::bootstrap_ops(Some(&DemoOptions {
-            seed: 5,
-            organisations: 200,
-        })),
-        &mut |_| {},
-    )
-    .unwrap();
-    let state = AppState::new(Arc::new(store)).unwrap();
+    let demo = common::demo(5, 200);
+    let (path, state) = (&demo.path, &demo.state);
     let q = "organisation-kind:startup%20AND%20territory:62063%20AND%20%22Zorglub%22";
-    assert_eq!(total(&state, q).await, 0);
+    assert_eq!(total(state, q).await, 0);
 
-    let other = SqliteStore::open(&path).unwrap();
+    let other = SqliteStore::open(path).unwrap();
     let mut org = Entity::new(
         EntityKind::Organisation,
         "zorglub",
@@ -70,12 +57,12 @@ async fn writes_by_another_process_reach_the_magnet_index() {
         .unwrap();
 
     // Not yet seen: the index changes only when it catches up.
-    assert_eq!(total(&state, q).await, 0);
+    assert_eq!(total(state, q).await, 0);
     assert_eq!(state.refresh().unwrap(), Refreshed::Updated { entities: 1 });
-    assert_eq!(total(&state, q).await, 1);
+    assert_eq!(total(state, q).await, 1);
     // Liège (62063) is in Wallonia (03000): the hierarchy holds for the new member.
     assert_eq!(
-        total(&state, "territory:03000%20AND%20%22Zorglub%22").await,
+        total(state, "territory:03000%20AND%20%22Zorglub%22").await,
         1
     );
     assert_eq!(state.refresh().unwrap(), Refreshed::Unchanged);

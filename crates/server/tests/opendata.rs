@@ -2,38 +2,18 @@
 //! API v2.1), CKAN harvesters and DCAT-AP harvesters do, against a demo store
 //! (1,500 synthetic organisations) loaded once for the whole binary.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use tempfile::TempDir;
-use territoria_refdata::demo::DemoOptions;
-use territoria_server::{AppState, router};
-use territoria_store::SqliteStore;
+use territoria_server::router;
 use tower::ServiceExt;
 
-struct Fixture {
-    _dir: TempDir,
-    app: Router,
-}
+mod common;
 
-static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = SqliteStore::open(&dir.path().join("territoria.sqlite")).expect("open store");
-    let ops = territoria_refdata::bootstrap_ops(Some(&DemoOptions {
-        seed: 42,
-        organisations: 1500,
-    }));
-    territoria_refdata::load(&store, "test", ops, &mut |_| {}).expect("bootstrap");
-    let state = AppState::new(Arc::new(store)).expect("magnet index");
-    Fixture {
-        _dir: dir,
-        app: router(state),
-    }
-});
+static FIXTURE: LazyLock<common::Demo> = LazyLock::new(|| common::demo(42, 1500));
 
 struct Answer {
     status: StatusCode,
@@ -68,9 +48,7 @@ async fn call(method: Method, uri: &str, body: Option<Value>) -> Answer {
         }
         None => Body::empty(),
     };
-    let res = FIXTURE
-        .app
-        .clone()
+    let res = router(FIXTURE.state.clone())
         .oneshot(req.body(body).unwrap())
         .await
         .expect("infallible");

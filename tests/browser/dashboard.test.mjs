@@ -204,6 +204,16 @@ test("map and entity pages are accessible", async () => {
   assert.ok(await page.locator("svg.map path.area").count() > 40);
   assert.ok(await page.locator("#map-table tbody tr").count() > 40);
   await accessible("map");
+  // An indicator broken down by municipality: from the programme page to its map.
+  await go("/fr/programmes/dw4citizens");
+  await page.click("text=Voir par territoire sur la carte");
+  await page.waitForURL(/indicator=dw4citizens-espaces-publics-numeriques-epn-du-reseau/);
+  assert.match(await page.textContent("main"), /Total de la ventilation pour la Wallonie : 226 EPN/);
+  await page.click("nav[aria-label='Période'] >> text=2023-12-31");
+  await page.waitForURL(/period=2023-12-31/);
+  assert.match(await page.textContent("main"), /Total de la ventilation pour la Wallonie : 166 EPN/);
+  assert.equal(await page.locator("#map-table tbody tr").count(), 6);
+  await accessible("map-indicator");
   await go("/fr/entities/organisation/mecatech");
   await accessible("entity");
   const res = await page.goto(base + "/fr/actions?status=done");

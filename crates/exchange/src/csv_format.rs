@@ -38,6 +38,7 @@ pub fn header(c: Collection) -> Vec<String> {
             for s in [
                 "indicator",
                 "period",
+                "territory",
                 "value",
                 "qualifier",
                 "period_label",
@@ -129,6 +130,7 @@ pub fn export(
             let mut row = vec![
                 o.indicator.clone(),
                 o.period.to_string(),
+                o.territory.clone().unwrap_or_default(),
                 fmt_num(o.value),
                 o.qualifier.clone().unwrap_or_default(),
                 o.period_label.clone().unwrap_or_default(),
@@ -348,6 +350,7 @@ fn row_ops(c: Collection, row: &Row) -> Result<(Op, Vec<Op>), ValidationErrors> 
             Op::Observation(Observation {
                 indicator: row.get("indicator").to_owned(),
                 period,
+                territory: row.opt("territory"),
                 value,
                 qualifier: row.opt("qualifier"),
                 period_label: row.opt("period_label"),

@@ -376,7 +376,11 @@ proptest! {
         ops.push(Op::Edge { strategy: "s".into(), version: "v1".into(), parent: EntityRef::new(EntityKind::Programme, "p"), child: EntityRef::new(EntityKind::Action, "act-1"), position: 0, provenance: Provenance::demo("gen") });
         ops.push(Op::Relation(Relation { subject: EntityRef::new(EntityKind::Organisation, format!("{}-0", orgs[0].0)), kind: RelationKind::Operates, object: EntityRef::new(EntityKind::Action, "act-1"), since: None, until: None, amount_eur: None, provenance: Provenance::demo("gen") }));
         for (y, v) in values.iter().enumerate() {
-            ops.push(Op::Observation(Observation { indicator: "ind-a".into(), period: Period::year(2016 + y as i32).unwrap(), value: *v, qualifier: (y % 2 == 0).then(|| "plus de".into()), period_label: None, note: Some("n; \"q\"".into()), provenance: Provenance::demo("gen") }));
+            ops.push(Op::Observation(Observation { indicator: "ind-a".into(), period: Period::year(2016 + y as i32).unwrap(), territory: None, value: *v, qualifier: (y % 2 == 0).then(|| "plus de".into()), period_label: None, note: Some("n; \"q\"".into()), provenance: Provenance::demo("gen") }));
+            // A breakdown by territory of the same period lives beside the whole.
+            if y % 2 == 1 {
+                ops.push(Op::Observation(Observation { indicator: "ind-a".into(), period: Period::year(2016 + y as i32).unwrap(), territory: Some(MUNI[y % MUNI.len()].into()), value: *v / 2.0, qualifier: None, period_label: None, note: None, provenance: Provenance::demo("gen") }));
+            }
         }
         apply(&a, ops);
 

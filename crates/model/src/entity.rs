@@ -564,10 +564,17 @@ impl Event {
 
 /// One value of an indicator for a period, with the qualifier the source used
 /// ("plus de", "près de") and when it was recorded.
+///
+/// Without a `territory` the value is the indicator's figure as a whole (what the
+/// strategy pages chart and roll up). With one, it is that figure's share for a
+/// territory — a REFNIS code of the `territory` scheme, usually a municipality — and
+/// feeds the maps; a breakdown never counts towards the whole.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Observation {
     pub indicator: String,
     pub period: Period,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub territory: Option<String>,
     pub value: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub qualifier: Option<String>,
@@ -588,6 +595,14 @@ impl Observation {
         }
         if !self.value.is_finite() {
             errs.push(FieldError::new("value", "must be a finite number"));
+        }
+        if let Some(t) = &self.territory {
+            if t.is_empty() || !t.chars().all(|c| c.is_ascii_alphanumeric()) {
+                errs.push(FieldError::new(
+                    "territory",
+                    format!("`{t}` is not a territory code: use a REFNIS code such as 62063"),
+                ));
+            }
         }
         if let Some(q) = &self.qualifier {
             if !QUALIFIERS.contains(&q.as_str()) {

@@ -16,7 +16,11 @@
 //!   indicator contributing to a programme indicator: the contributions add up exactly to
 //!   the figure the memorandum states for that programme;
 //! * the 226 EPN of 2024 (166 at the end of 2023) and 120 other digital-inclusion support
-//!   actors as places in real Walloon municipalities, with the services they offer.
+//!   actors as places in real Walloon municipalities, with the services they offer;
+//! * breakdowns by municipality of four regional figures the memorandum states (EPN of
+//!   the network — counted from the demo EPN themselves —, Last Mile households,
+//!   accompanied merchants, "transformation numérique" cheques): synthetic shares that
+//!   add up exactly to the stated figure, for the maps.
 //!
 //! Organisations are generated from per-organisation random streams
 //! (`Rng::fork(seed, i)`), so the generator streams: a million organisations never sit
@@ -24,7 +28,7 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use territoria_model::entity::EntityRef;
 use territoria_model::{
     Action, ActionStatus, Aggregation, ConceptRef, Details, Entity, EntityKind, Indicator,
@@ -1152,6 +1156,7 @@ fn actions(world: &World, file: &StrategyFile, n_orgs: usize) -> Vec<Op> {
                     observations.push(Op::Observation(Observation {
                         indicator: ikey.clone(),
                         period: *yp,
+                        territory: None,
                         value: v,
                         qualifier: None,
                         period_label: None,
@@ -1207,10 +1212,12 @@ const SERVICES: [&str; 8] = [
     "enfants-parents",
 ];
 
-fn places(world: &World) -> Vec<Op> {
+/// The places, and for each EPN its municipality (index) and the year it joined.
+fn places(world: &World) -> (Vec<Op>, Vec<(usize, i64)>) {
     let seed = world.seed;
     let mut rng = Rng::fork(seed, u64::MAX - 2);
     let mut ops = Vec::new();
+    let mut epn = Vec::new();
     let mut per_muni: HashMap<usize, usize> = HashMap::new();
     let mut make = |rng: &mut Rng,
                     key: String,
@@ -1254,13 +1261,14 @@ fn places(world: &World) -> Vec<Op> {
             postal_code: muni.postal_codes.first().cloned(),
         });
         ops.push(Op::Entity(Box::new(e)));
+        m
     };
     // The EPN network: 166 at the end of 2023, 226 in 2024 (stated by the memorandum).
     for i in 0..226 {
         let since = if i < 166 { rng.range(2005, 2023) } else { 2024 };
         let n = 2 + rng.below(4) as usize;
         let services: Vec<&str> = (0..n).map(|_| *rng.pick(&SERVICES)).collect();
-        make(
+        let m = make(
             &mut rng,
             format!("demo-epn-{:03}", i + 1),
             "EPN",
@@ -1268,6 +1276,7 @@ fn places(world: &World) -> Vec<Op> {
             services,
             serde_json::json!({"network": "Espaces Publics Numériques de Wallonie", "member_since": since}),
         );
+        epn.push((m, since));
     }
     for i in 0..120 {
         let (label, services) = SUPPORT_KINDS[i % SUPPORT_KINDS.len()];
@@ -1280,7 +1289,129 @@ fn places(world: &World) -> Vec<Op> {
             serde_json::json!({}),
         );
     }
+    (ops, epn)
+}
+
+/// Regional indicators broken down by municipality.
+const EPN_INDICATOR: &str = "dw4citizens-espaces-publics-numeriques-epn-du-reseau";
+/// `(indicator, share of the Walloon municipalities involved)`: the others' shares are
+/// drawn in proportion to population.
+const BROKEN_DOWN: [(&str, f64); 3] = [
+    ("giga-region-foyers-avec-une-amelioration-significati", 0.45),
+    ("digital-commerce-commercants-accompagnes", 0.8),
+    ("dw4business-entreprises-beneficiaires-des-cheques-tr", 0.7),
+];
+
+/// Breakdowns by municipality of figures the strategy file states for all of Wallonia:
+/// the EPN network counted from the demo EPN (`epn`: municipality, year joined) for
+/// each stated period, and a population-weighted synthetic split of the latest stated
+/// value of the [`BROKEN_DOWN`] indicators. The shares of one period add up exactly to
+/// the stated value; all are demo data.
+fn breakdowns(world: &World, file: &StrategyFile, epn: &[(usize, i64)]) -> Vec<Op> {
+    let mut rng = Rng::fork(world.seed, u64::MAX - 3);
+    let indicators: HashMap<&str, &strategy::IndicatorDef> = file
+        .programmes
+        .iter()
+        .flat_map(|p| &p.indicators)
+        .map(|i| (i.id.as_str(), i))
+        .collect();
+    let mut ops = Vec::new();
+    let mut push = |indicator: &str, period: Period, refnis: &str, value: f64, note: &str| {
+        ops.push(Op::Observation(Observation {
+            indicator: indicator.to_owned(),
+            period,
+            territory: Some(refnis.to_owned()),
+            value,
+            qualifier: None,
+            period_label: None,
+            note: Some(note.to_owned()),
+            provenance: demo_prov(world.seed),
+        }));
+    };
+    if let Some(ind) = indicators.get(EPN_INDICATOR) {
+        for o in &ind.observations {
+            let Ok(period) = Period::parse("period", &o.period) else {
+                continue;
+            };
+            let year = i64::from(period.end.year());
+            let mut per_muni: std::collections::BTreeMap<usize, u32> = Default::default();
+            for (m, since) in epn {
+                if *since <= year {
+                    *per_muni.entry(*m).or_default() += 1;
+                }
+            }
+            for (m, n) in per_muni {
+                push(
+                    EPN_INDICATOR,
+                    period,
+                    &world.municipalities[m].refnis,
+                    f64::from(n),
+                    "EPN de démonstration situés dans la commune (données synthétiques)",
+                );
+            }
+        }
+    }
+    for (id, share) in BROKEN_DOWN {
+        let Some(obs) = indicators.get(id).and_then(|i| i.observations.last()) else {
+            continue;
+        };
+        let Ok(period) = Period::parse("period", &obs.period) else {
+            continue;
+        };
+        let chosen: Vec<usize> = world
+            .wallonia
+            .iter()
+            .copied()
+            .filter(|_| rng.unit() < share)
+            .collect();
+        let weights: Vec<f64> = chosen
+            .iter()
+            .map(|m| {
+                let pop = world.municipalities[*m].population.unwrap_or(4000) as f64;
+                pop * (0.5 + rng.unit())
+            })
+            .collect();
+        let integer = obs.value.fract() == 0.0;
+        for (m, v) in chosen
+            .iter()
+            .zip(split_weighted(obs.value, &weights, integer))
+        {
+            if v > 0.0 {
+                push(
+                    id,
+                    period,
+                    &world.municipalities[*m].refnis,
+                    v,
+                    "répartition synthétique du total régional (démo)",
+                );
+            }
+        }
+    }
     ops
+}
+
+/// Splits `total` in proportion to `weights`; integer shares when `integer`, by the
+/// largest-remainder rule, so the shares add up exactly.
+fn split_weighted(total: f64, weights: &[f64], integer: bool) -> Vec<f64> {
+    let sum: f64 = weights.iter().sum();
+    if weights.is_empty() || sum <= 0.0 {
+        return vec![0.0; weights.len()];
+    }
+    let exact: Vec<f64> = weights.iter().map(|w| total * w / sum).collect();
+    if !integer {
+        let mut shares: Vec<f64> = exact.iter().map(|x| (x * 100.0).round() / 100.0).collect();
+        let rest = total - shares.iter().sum::<f64>();
+        shares[0] = ((shares[0] + rest) * 100.0).round() / 100.0;
+        return shares;
+    }
+    let mut shares: Vec<f64> = exact.iter().map(|x| x.floor()).collect();
+    let missing = (total - shares.iter().sum::<f64>()).round() as usize;
+    let mut order: Vec<usize> = (0..weights.len()).collect();
+    order.sort_by(|a, b| (exact[*b] - shares[*b]).total_cmp(&(exact[*a] - shares[*a])));
+    for i in order.into_iter().cycle().take(missing) {
+        shares[i] += 1.0;
+    }
+    shares
 }
 
 /// The whole demo, as a stream of operations (reference data and the strategy file
@@ -1370,7 +1501,9 @@ pub fn ops(options: &DemoOptions) -> impl Iterator<Item = Op> + use<> {
         .chain((0..n).flat_map(move |i| organisation(&world, i, relations.get(&(i as u32)))))
         .chain(std::iter::once(()).flat_map(move |_| {
             let mut v = actions(&tail_world, &file, n);
-            v.extend(places(&tail_world));
+            let (places, epn) = places(&tail_world);
+            v.extend(places);
+            v.extend(breakdowns(&tail_world, &file, &epn));
             v
         }))
 }
@@ -1391,6 +1524,82 @@ mod tests {
             assert_eq!(s.len(), n);
             assert!((s.iter().sum::<f64>() - total).abs() < 1e-6, "{total}");
             assert!(s.iter().all(|x| *x >= 0.0));
+        }
+    }
+
+    #[test]
+    fn weighted_shares_add_up_exactly() {
+        let w = [3.0, 1.0, 1.0, 0.5];
+        let s = split_weighted(58414.0, &w, true);
+        assert_eq!(s.iter().sum::<f64>(), 58414.0);
+        assert!(s.iter().all(|x| x.fract() == 0.0));
+        assert!(s[0] > s[1] && s[1] > s[3], "{s:?}");
+        let s = split_weighted(10.0, &[1.0, 1.0, 1.0], false);
+        assert!((s.iter().sum::<f64>() - 10.0).abs() < 1e-9, "{s:?}");
+    }
+
+    #[test]
+    fn breakdowns_by_municipality_add_up_to_the_stated_figures() {
+        let file =
+            strategy::parse(strategy::DIGITAL_WALLONIA_PATH, strategy::DIGITAL_WALLONIA).unwrap();
+        let stated: HashMap<(String, String), f64> = file
+            .programmes
+            .iter()
+            .flat_map(|p| &p.indicators)
+            .flat_map(|i| {
+                i.observations.iter().map(move |o| {
+                    let p = Period::parse("period", &o.period).unwrap();
+                    ((i.id.clone(), p.to_string()), o.value)
+                })
+            })
+            .collect();
+        let mut sums: HashMap<(String, String), f64> = HashMap::new();
+        let mut epn_places: HashMap<String, f64> = HashMap::new();
+        for op in ops(&DemoOptions {
+            seed: 9,
+            organisations: 30,
+        }) {
+            match op {
+                Op::Observation(o) if o.territory.is_some() => {
+                    assert!(o.provenance.demo, "{o:?}");
+                    *sums
+                        .entry((o.indicator.clone(), o.period.to_string()))
+                        .or_default() += o.value;
+                    if o.indicator == EPN_INDICATOR && o.period.to_string() == "2024" {
+                        assert_eq!(epn_places.insert(o.territory.unwrap(), o.value), None);
+                    }
+                }
+                Op::Entity(e) if e.key.starts_with("demo-epn-") => {
+                    let t = e
+                        .tags
+                        .iter()
+                        .find(|t| t.scheme == schemes::TERRITORY)
+                        .unwrap();
+                    *epn_places
+                        .entry(format!("place {}", t.notation))
+                        .or_default() += 1.0;
+                }
+                _ => {}
+            }
+        }
+        // Four indicators broken down; EPN for both stated periods (166, then 226).
+        assert_eq!(sums.len(), 5, "{sums:?}");
+        for (key, sum) in &sums {
+            assert_eq!(Some(sum), stated.get(key), "{key:?}");
+        }
+        assert_eq!(sums[&(EPN_INDICATOR.to_owned(), "2024".to_owned())], 226.0);
+        // The EPN breakdown is the demo EPN counted by municipality.
+        let by_muni: Vec<(&String, &f64)> = epn_places
+            .iter()
+            .filter(|(k, _)| !k.starts_with("place "))
+            .collect();
+        assert!(!by_muni.is_empty());
+        for (refnis, n) in by_muni {
+            assert_eq!(
+                epn_places.get(&format!("place {refnis}")),
+                Some(n),
+                "{refnis}"
+            );
         }
     }
 

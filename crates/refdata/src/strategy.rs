@@ -510,6 +510,7 @@ impl StrategyFile {
                     observations.push(Op::Observation(Observation {
                         indicator: ind.id.clone(),
                         period,
+                        territory: None,
                         value: o.value,
                         qualifier: o.qualifier.clone(),
                         period_label: o.period_label.clone(),

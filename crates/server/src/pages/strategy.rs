@@ -283,6 +283,8 @@ pub struct Rolled {
     pub source: Source,
     pub chart: Option<String>,
     pub demo: bool,
+    /// The map of its breakdown by territory, when it has one.
+    pub map_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -497,6 +499,7 @@ pub fn rollup(
             source: source(&i.provenance),
             chart,
             demo,
+            map_url: None,
         });
     }
     out
@@ -966,7 +969,17 @@ pub async fn programme(
             ),
         ));
     };
-    let rolled = rollup(p, &contributions, lang, &q, format == Format::Html);
+    let mut rolled = rollup(p, &contributions, lang, &q, format == Format::Html);
+    let territorial = snap.territorial(&state).await.lang(lang)?;
+    for r in rolled.iter_mut() {
+        if territorial.iter().any(|t| t.id == r.id) {
+            r.map_url = Some(format!(
+                "/{}/map?{}",
+                lang.code(),
+                super::query_string([("indicator", r.id.as_str())])
+            ));
+        }
+    }
     let rows: Vec<ActionRow> = children_of(p, EntityKind::Action)
         .filter_map(|n| {
             let e = by_key.get(n.id.as_str())?;

@@ -5,6 +5,10 @@
 //!    question asked of SQLite on the same store file (indexed joins), answers compared;
 //! 2. the CSV export of every organisation (`;`, BOM), rows per second and memory.
 //!
+//! Memory is read from `/proc/self/status` (Linux): `VmRSS` (resident now) and `VmHWM`
+//! (the peak resident so far) after the catalogue build and after the export, with the
+//! organisations table's own estimate, column by column.
+//!
 //! ```text
 //! territoria --data-dir /tmp/od1m demo --organisations 1000000
 //! TERRITORIA_BENCH_STORE=/tmp/od1m/territoria.sqlite cargo bench -p territoria-opendata
@@ -20,7 +24,8 @@ use territoria_odsql::{Page, Value};
 use territoria_opendata::{Catalogue, ExportOptions, Format, Plan, Publisher, Request};
 use territoria_store::SqliteStore;
 
-fn rss_kib(field: &str) -> u64 {
+/// A `/proc/self/status` field in KiB (0 where there is none).
+fn status_kib(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -30,6 +35,19 @@ fn rss_kib(field: &str) -> u64 {
                 .and_then(|v| v.parse().ok())
         })
         .unwrap_or(0)
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+/// `VmRSS` and `VmHWM` (peak), in MiB.
+fn memory() -> String {
+    format!(
+        "VmRSS {:.0} MiB, VmHWM {:.0} MiB",
+        mib(status_kib("VmRSS:")),
+        mib(status_kib("VmHWM:"))
+    )
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -93,20 +111,39 @@ fn main() {
         }
     };
     let store = SqliteStore::open(&path).expect("open the store");
-    let rss0 = rss_kib("VmRSS:");
+    let rss0 = status_kib("VmRSS:");
     let t = Instant::now();
     let cat = Catalogue::build(&store, Publisher::default()).expect("catalogue");
     let built = t.elapsed();
     let orgs = cat.dataset("organisations").expect("organisations");
-    let rss1 = rss_kib("VmRSS:");
     println!(
-        "catalogue built in {:.1} s: {} organisations, table ≈ {:.0} MiB (RSS {:.0} → {:.0} MiB)",
+        "catalogue built in {:.1} s: {} organisations, table ≈ {:.1} MiB, whole catalogue ≈ \
+         {:.1} MiB; VmRSS {:.0} MiB before the build; after it: {}",
         built.as_secs_f64(),
         orgs.table.len(),
         orgs.table.heap_bytes() as f64 / 1_048_576.0,
-        rss0 as f64 / 1024.0,
-        rss1 as f64 / 1024.0,
+        cat.datasets
+            .iter()
+            .map(|d| d.table.heap_bytes())
+            .sum::<usize>() as f64
+            / 1_048_576.0,
+        mib(rss0),
+        memory(),
     );
+    let columns: Vec<String> = orgs
+        .table
+        .specs()
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            format!(
+                "{} {:.1}",
+                s.def.name,
+                orgs.table.column_heap_bytes(i) as f64 / 1_048_576.0
+            )
+        })
+        .collect();
+    println!("  organisations columns (MiB): {}", columns.join(", "));
 
     // 1. where + group_by count by province.
     let req = Request {
@@ -164,6 +201,7 @@ fn main() {
         theirs = rows.into_iter().filter(|(_, n)| *n > 0).collect();
     }
     let sqlite = median(times);
+    drop(conn);
     let same = ours == theirs;
     println!(
         "where employees >= 10, group_by province, count(*): Territoria {:.1} ms, SQLite {:.1} ms \
@@ -180,8 +218,7 @@ fn main() {
 
     // 2. CSV export of every organisation.
     let plan = Plan::new(orgs, &Request::default()).expect("plan");
-    let hwm0 = rss_kib("VmHWM:");
-    let rss_before = rss_kib("VmRSS:");
+    let before = memory();
     let mut out = Counter(0);
     let t = Instant::now();
     let n = territoria_opendata::export::export(
@@ -194,15 +231,12 @@ fn main() {
     )
     .expect("export");
     let took = t.elapsed();
-    let hwm1 = rss_kib("VmHWM:");
     println!(
-        "CSV export: {n} rows, {:.0} MiB in {:.2} s = {:.0} rows/s; RSS {:.0} MiB before, peak {:.0} MiB \
-         (peak grew by {:.1} MiB during the export)",
+        "CSV export: {n} rows, {:.0} MiB in {:.2} s = {:.0} rows/s; before it: {before}; \
+         after it: {}",
         out.0 as f64 / 1_048_576.0,
         took.as_secs_f64(),
         n as f64 / took.as_secs_f64(),
-        rss_before as f64 / 1024.0,
-        hwm1 as f64 / 1024.0,
-        hwm1.saturating_sub(hwm0.max(rss_before)) as f64 / 1024.0,
+        memory(),
     );
 }

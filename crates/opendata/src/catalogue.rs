@@ -161,7 +161,8 @@ impl Catalogue {
         }))
     }
 
-    /// Materialises every dataset from the store.
+    /// Materialises every dataset from the store, then returns the memory the build used
+    /// for scratch to the system ([`crate::release_free_memory`]).
     pub fn build(store: &dyn Store, publisher: Publisher) -> Result<Catalogue, StoreError> {
         let (upto, modified) = Catalogue::latest_write(store)?;
         let mut b = Builder::new(store, modified)?;
@@ -172,7 +173,8 @@ impl Catalogue {
         let taxonomies = b.taxonomies();
         let places = b.places()?;
         let magnets = b.magnets()?;
-        Ok(Catalogue {
+        drop(b);
+        let catalogue = Catalogue {
             publisher,
             datasets: vec![
                 organisations,
@@ -186,7 +188,9 @@ impl Catalogue {
             ],
             upto,
             modified,
-        })
+        };
+        crate::release_free_memory();
+        Ok(catalogue)
     }
 }
 
@@ -211,8 +215,6 @@ struct Builder<'s> {
     concepts: Vec<ConceptInfo>,
     by_ref: HashMap<(String, String), usize>,
     territory_cache: HashMap<usize, Territory>,
-    /// Organisation names by key (for operators and partners of actions).
-    org_names: HashMap<String, String>,
     /// action key → (operators, partners) names.
     action_orgs: HashMap<String, (Vec<String>, Vec<String>)>,
     /// Names of entities by `kind/key` (programmes, strategies, actions, …).
@@ -295,7 +297,6 @@ impl<'s> Builder<'s> {
             concepts,
             by_ref,
             territory_cache: HashMap::new(),
-            org_names: HashMap::new(),
             action_orgs: HashMap::new(),
             names: HashMap::new(),
             programme_parents: HashMap::new(),
@@ -478,7 +479,7 @@ impl<'s> Builder<'s> {
                 "Main activity",
             )
             .facet(),
-            FieldSpec::new("nace_codes", T::Text, "Codes NACE-BEL", "NACE-BEL codes"),
+            FieldSpec::new("nace_codes", T::Text, "Codes NACE-BEL", "NACE-BEL codes").dictionary(),
             FieldSpec::new("legal_form", T::Text, "Forme juridique", "Legal form").facet(),
             FieldSpec::new(
                 "refnis",
@@ -495,7 +496,8 @@ impl<'s> Builder<'s> {
                 T::Text,
                 "Offre numérique",
                 "Digital offer",
-            ),
+            )
+            .dictionary(),
             FieldSpec::new("website", T::Text, "Site web", "Website"),
             FieldSpec::new(
                 "demo",
@@ -575,7 +577,7 @@ impl<'s> Builder<'s> {
                 .map(|&c| self.concepts[c].notation.clone())
                 .collect();
             let main_nace = nace.first().copied();
-            let name = e.name.main().to_owned();
+            let name = e.name.main();
             for r in &rels {
                 let key = r.object.key.clone();
                 match r.kind {
@@ -584,20 +586,20 @@ impl<'s> Builder<'s> {
                         .entry(key)
                         .or_default()
                         .0
-                        .push(name.clone()),
+                        .push(name.to_owned()),
                     RelationKind::PartnerOf => self
                         .action_orgs
                         .entry(key)
                         .or_default()
                         .1
-                        .push(name.clone()),
+                        .push(name.to_owned()),
                     _ => {}
                 }
             }
             let municipality = t.municipality.or(terr);
             table.push(&[
                 Cell::Text(&e.key),
-                Cell::Text(&name),
+                Cell::Text(name),
                 Cell::text(kbo.as_deref()),
                 self.labels(kind).map_or(Cell::Null, Cell::Labels),
                 self.labels(size).map_or(Cell::Null, Cell::Labels),
@@ -616,7 +618,6 @@ impl<'s> Builder<'s> {
                 Cell::Bool(e.provenance.demo),
                 Cell::Text(&e.provenance.source),
             ]);
-            self.org_names.insert(e.key, name);
             Ok(())
         })?;
         Ok(Self::finish(meta, table, span, issued))
@@ -872,6 +873,19 @@ impl<'s> Builder<'s> {
             FieldSpec::new("period_start", T::Date, "Début de période", "Period start"),
             FieldSpec::new("period_end", T::Date, "Fin de période", "Period end"),
             FieldSpec::new("year", T::Int, "Année", "Year"),
+            FieldSpec::new(
+                "refnis",
+                T::Text,
+                "Code INS du territoire (ventilation)",
+                "Territory REFNIS code (breakdown)",
+            )
+            .facet()
+            .describe(
+                "Empty for the indicator's figure as a whole; a REFNIS code for that figure's \
+                 share in a territory (a breakdown, which never adds to the whole).",
+            ),
+            FieldSpec::new("territory", T::Text, "Territoire", "Territory").facet(),
+            FieldSpec::new("province", T::Text, "Province", "Province").facet(),
             FieldSpec::new("value", T::Double, "Valeur", "Value"),
             FieldSpec::new("qualifier", T::Text, "Qualificatif", "Qualifier").facet(),
             FieldSpec::new("note", T::Text, "Note", "Note"),
@@ -889,8 +903,10 @@ impl<'s> Builder<'s> {
             "indicator-observations",
             Bilingual::new("Observations des indicateurs", "Indicator observations"),
             Bilingual::new(
-                "Valeurs des indicateurs de la stratégie numérique par période, avec leur source.",
-                "Values of the digital strategy's indicators by period, with their source.",
+                "Valeurs des indicateurs de la stratégie numérique par période, avec leur source ; \
+                 certaines sont ventilées par commune (champ refnis), à ne pas additionner au total.",
+                "Values of the digital strategy's indicators by period, with their source; some \
+                 are broken down by municipality (field refnis), not to be added to the whole.",
             ),
             vec!["ECON", "GOVE"],
             &[
@@ -916,13 +932,23 @@ impl<'s> Builder<'s> {
                     format!("{}/{}", o.period.start, o.period.end)
                 }
             });
-            let id = format!("{}/{}/{}", o.indicator, o.period.start, o.period.end);
-            let entry = latest
-                .entry(o.indicator.clone())
-                .or_insert((0.0, String::new(), 0));
-            entry.0 = o.value;
-            entry.1 = period.clone();
-            entry.2 += 1;
+            let mut id = format!("{}/{}/{}", o.indicator, o.period.start, o.period.end);
+            let place = o.territory.as_deref().and_then(|t| {
+                let c = self.concept(schemes::TERRITORY, t)?;
+                Some((c, self.territory(c)))
+            });
+            if let Some(t) = &o.territory {
+                id.push('/');
+                id.push_str(t);
+            } else {
+                // The indicator's own figures; a breakdown is not its latest value.
+                let entry = latest
+                    .entry(o.indicator.clone())
+                    .or_insert((0.0, String::new(), 0));
+                entry.0 = o.value;
+                entry.1 = period.clone();
+                entry.2 += 1;
+            }
             obs_table.push(&[
                 Cell::Text(&id),
                 Cell::Text(&o.indicator),
@@ -932,6 +958,11 @@ impl<'s> Builder<'s> {
                 s.map_or(Cell::Null, Cell::Date),
                 e.map_or(Cell::Null, Cell::Date),
                 Cell::Int(i64::from(chrono::Datelike::year(&o.period.end))),
+                Cell::text(o.territory.as_deref()),
+                self.labels(place.map(|(c, _)| c))
+                    .map_or(Cell::Null, Cell::Labels),
+                self.labels(place.and_then(|(_, t)| t.province))
+                    .map_or(Cell::Null, Cell::Labels),
                 Cell::Float(o.value),
                 Cell::text(o.qualifier.as_deref()),
                 Cell::text(o.note.as_deref()),

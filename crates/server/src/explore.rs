@@ -94,7 +94,10 @@ impl OpenData {
                     ),
                     Err(e) => tracing::error!(error = %e, "open-data catalogue build failed"),
                 }
-                tx.send_replace(Some(built));
+                // The catalogue this one replaces is freed here unless a request still
+                // holds it; either way, what the build freed goes back to the system.
+                drop(tx.send_replace(Some(built)));
+                territoria_opendata::release_free_memory();
             });
         if let Err(e) = spawned {
             self.tx.send_replace(Some(Err(e.to_string())));

@@ -264,6 +264,48 @@ async fn records_with_where_select_group_by_order_by_refine() {
     .await
     .json();
     assert!(j["total_count"].as_u64().unwrap() > 0, "{j}");
+    // A breakdown by municipality sits beside the whole (refnis is null for the whole),
+    // and adds up to it; grouped by province it is a regional table.
+    let last_mile = "giga-region-foyers-avec-une-amelioration-significati";
+    let sum = |w: String| {
+        format!(
+            "{ODS}/indicator-observations/records?select={}&where={}",
+            enc("sum(value) AS total"),
+            enc(&w)
+        )
+    };
+    let whole = get(&sum(format!(
+        "indicator = '{last_mile}' AND refnis IS NULL"
+    )))
+    .await
+    .json();
+    let parts = get(&sum(format!(
+        "indicator = '{last_mile}' AND refnis IS NOT NULL"
+    )))
+    .await
+    .json();
+    assert_eq!(
+        whole["results"][0]["total"].as_f64(),
+        Some(58414.0),
+        "{whole}"
+    );
+    assert_eq!(
+        parts["results"][0]["total"].as_f64(),
+        Some(58414.0),
+        "{parts}"
+    );
+    let j = get(&format!(
+        "{ODS}/indicator-observations/records?select={}&where={}&group_by=province",
+        enc("sum(value) AS total"),
+        enc(&format!("indicator = '{last_mile}' AND refnis IS NOT NULL"))
+    ))
+    .await
+    .json();
+    assert_eq!(
+        j["results"].as_array().unwrap().len(),
+        5,
+        "five Walloon provinces: {j}"
+    );
 }
 
 #[tokio::test]

@@ -28,7 +28,8 @@ pages=(
   "/fr/" "/fr/ambitions/innovation-numerique" "/fr/programmes/dw4ai" "/fr/actions"
   "/fr/actions?audience=pme&relance=yes" "/fr/actions/demo-action-001" "/fr/explorer"
   "/fr/explorer?f=nace-bel-2008%3AC&f=rel%3Alabelled%3Dlabel%2Ffactory-of-the-future&f=rel%3Alabelled%3Dlabel%2Fmade-different&f=rel%3Amember_of%3Dorganisation-kind%3Apole-de-competitivite"
-  "/fr/map?by=canton" "/fr/near?postcode=5000" "/fr/actions?format=csv"
+  "/fr/map?by=canton" "/fr/map?indicator=dw4citizens-espaces-publics-numeriques-epn-du-reseau&by=canton"
+  "/fr/near?postcode=5000" "/fr/actions?format=csv"
 )
 for u in "${pages[@]}"; do
   for _ in 1 2 3 4 5; do curl -s -o /dev/null "$BASE$u"; done

@@ -89,31 +89,35 @@ impl SqliteStore {
         let out = f(&conn);
         // A read that went through many pages (a bulk scan: the open-data catalogue, the
         // magnet index) leaves up to `cache_size` of them in the connection's cache. A
-        // pooled connection keeps at most `KEEP` between reads, so a long-lived pool does
+        // pooled connection keeps at most 8 MiB between reads, so a long-lived pool does
         // not hold 64 MiB per connection for a scan that is over; small reads keep their
         // warm pages.
-        const KEEP: i32 = 8 << 20;
-        let (mut used, mut highwater) = (0, 0);
-        // SAFETY: the handle is valid while `conn` lives and is used by this thread only;
-        // sqlite3_db_status reads the connection's counters.
-        let rc = unsafe {
-            rusqlite::ffi::sqlite3_db_status(
-                conn.handle(),
-                rusqlite::ffi::SQLITE_DBSTATUS_CACHE_USED,
-                &mut used,
-                &mut highwater,
-                0,
-            )
-        };
-        if rc == rusqlite::ffi::SQLITE_OK && used > KEEP {
-            // Frees the unused pages (sqlite3_db_release_memory); best effort.
-            let _ = conn.release_memory();
-        }
+        shrink_cache(&conn, 8 << 20);
         let mut pool = self.readers.lock().expect("reader pool poisoned");
         if pool.len() < READ_POOL {
             pool.push(conn);
         }
         out
+    }
+}
+
+/// Frees the connection's unused cached pages (`sqlite3_db_release_memory`) when they
+/// weigh more than `keep` bytes; best effort.
+fn shrink_cache(conn: &Connection, keep: i32) {
+    let (mut used, mut highwater) = (0, 0);
+    // SAFETY: the handle is valid while `conn` lives and is used by this thread only;
+    // sqlite3_db_status reads the connection's counters.
+    let rc = unsafe {
+        rusqlite::ffi::sqlite3_db_status(
+            conn.handle(),
+            rusqlite::ffi::SQLITE_DBSTATUS_CACHE_USED,
+            &mut used,
+            &mut highwater,
+            0,
+        )
+    };
+    if rc == rusqlite::ffi::SQLITE_OK && used > keep {
+        let _ = conn.release_memory();
     }
 }
 
@@ -521,6 +525,10 @@ impl Store for SqliteStore {
             writer.run(actor, operation, records, options.skip_invalid, progress)?
         };
         tx.commit()?;
+        // A bulk write fills the writer's cache (up to 1 GiB, which the write needs);
+        // once committed those pages are clean, and a serving process need not keep
+        // them resident until the next write.
+        shrink_cache(&conn, 64 << 20);
         Ok(report)
     }
 

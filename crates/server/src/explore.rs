@@ -451,6 +451,42 @@ fn paging(p: &Params, grouped: bool) -> Result<Page, OdsError> {
     })
 }
 
+/// Opendatasoft's `include_links=true`: the page's own link and those of the first,
+/// last and next pages (`_links: [{href, rel}]`), the same query with another `offset`.
+fn page_links(
+    base: &str,
+    path: &str,
+    p: &Params,
+    page: &Page,
+    total: u64,
+) -> Result<Option<Json>, OdsError> {
+    if !p.bool("include_links", false)? {
+        return Ok(None);
+    }
+    let limit = page.limit.unwrap_or(10).max(1) as u64;
+    let offset = page.offset as u64;
+    let url = |offset: u64| {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &p.0 {
+            if k != "offset" {
+                q.append_pair(k, v);
+            }
+        }
+        q.append_pair("offset", &offset.to_string());
+        format!("{base}{path}?{}", q.finish())
+    };
+    let last = total.saturating_sub(1) / limit * limit;
+    let mut links = vec![
+        json!({"href": url(offset), "rel": "self"}),
+        json!({"href": url(0), "rel": "first"}),
+        json!({"href": url(last), "rel": "last"}),
+    ];
+    if offset + limit < total {
+        links.push(json!({"href": url(offset + limit), "rel": "next"}));
+    }
+    Ok(Some(Json::Array(links)))
+}
+
 fn find<'s>(snap: &'s Snapshot, id: &str) -> Result<&'s Dataset, OdsError> {
     snap.catalogue.dataset(id).ok_or_else(|| {
         let ids: Vec<&str> = snap.catalogue.ids().collect();
@@ -601,7 +637,19 @@ async fn datasets(
             .map(|d| dataset_json(&snap, d, plan.lang, &base))
             .collect()
     };
-    axum::Json(json!({"total_count": rs.total_count, "results": results})).into_response()
+    let mut body = json!({"total_count": rs.total_count, "results": results});
+    match page_links(
+        &base,
+        &format!("{BASE}/catalog/datasets"),
+        &p,
+        &page,
+        rs.total_count as u64,
+    ) {
+        Ok(Some(links)) => body["_links"] = links,
+        Ok(None) => {}
+        Err(r) => return r.into_response(),
+    }
+    axum::Json(body).into_response()
 }
 
 async fn catalog_facets(State(od): State<OpenData>, RawQuery(raw): RawQuery) -> Response {
@@ -662,6 +710,7 @@ async fn dataset(
 async fn records(
     State(od): State<OpenData>,
     Path(id): Path<String>,
+    headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
     let snap = match od.get().await {
@@ -697,7 +746,14 @@ async fn records(
                 )
             })
             .collect();
-        axum::Json(json!({"total_count": rs.total_count, "results": results})).into_response()
+        let mut body = json!({"total_count": rs.total_count, "results": results});
+        let path = format!("{BASE}/catalog/datasets/{id}/records");
+        match page_links(&base_url(&headers), &path, &p, &page, rs.total_count as u64) {
+            Ok(Some(links)) => body["_links"] = links,
+            Ok(None) => {}
+            Err(r) => return r.into_response(),
+        }
+        axum::Json(body).into_response()
     })
     .await
     .unwrap_or_else(|_| internal().into_response())

@@ -171,6 +171,48 @@ async fn records_with_where_select_group_by_order_by_refine() {
     assert_eq!(j["results"].as_array().unwrap().len(), 10);
     let total = j["total_count"].as_u64().unwrap();
     assert!(total >= 1500);
+    assert!(j.get("_links").is_none(), "links only when asked");
+    // include_links: self, first, last and next pages, the query kept.
+    let j = get(&format!(
+        "{ODS}/organisations/records?limit=20&offset=40&include_links=true&where={}",
+        enc("employees >= 0")
+    ))
+    .await
+    .json();
+    let links: Vec<(String, String)> = j["_links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["rel"].as_str().unwrap().into(),
+                l["href"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let rels: Vec<&str> = links.iter().map(|(r, _)| r.as_str()).collect();
+    assert_eq!(rels, ["self", "first", "last", "next"]);
+    assert!(
+        links[0].1.starts_with("http://") && links[0].1.ends_with("offset=40"),
+        "{links:?}"
+    );
+    assert!(
+        links[3].1.ends_with("offset=60") && links[3].1.contains("where=employees"),
+        "{links:?}"
+    );
+    let n = j["total_count"].as_u64().unwrap();
+    assert!(
+        links[2]
+            .1
+            .ends_with(&format!("offset={}", (n - 1) / 20 * 20)),
+        "{links:?}"
+    );
+    assert_eq!(
+        get(&format!("{ODS}/organisations/records?include_links=maybe"))
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
     let r = &j["results"][0];
     for k in [
         "id",

@@ -22,6 +22,12 @@ pub enum ApiError {
     /// 404: nothing at this address.
     #[error("{0}")]
     NotFound(String),
+    /// 401: a write without the instance's write token.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: a write this instance reserves (the dashboard's save, with a write token).
+    #[error("{0}")]
+    Forbidden(String),
     /// 405: the address exists, the method does not (the API is read-only).
     #[error("{0}")]
     MethodNotAllowed(String),
@@ -67,6 +73,8 @@ impl ApiError {
         match self {
             ApiError::BadParameter { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -108,6 +116,8 @@ impl IntoResponse for ApiError {
                 error
             }
             ApiError::NotFound(message) => json!({"code": "not_found", "message": message}),
+            ApiError::Unauthorized(message) => json!({"code": "unauthorized", "message": message}),
+            ApiError::Forbidden(message) => json!({"code": "forbidden", "message": message}),
             ApiError::MethodNotAllowed(message) => {
                 json!({"code": "method_not_allowed", "message": message})
             }
@@ -116,6 +126,13 @@ impl IntoResponse for ApiError {
                 json!({"code": "internal", "message": "internal error"})
             }
         };
-        (status, Json(json!({ "error": body }))).into_response()
+        let mut response = (status, Json(json!({ "error": body }))).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"territoria\""),
+            );
+        }
+        response
     }
 }

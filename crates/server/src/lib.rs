@@ -46,13 +46,40 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Kept current with the store by [`AppState::refresh`].
     pub magnets: Arc<territoria_magnet::Live>,
+    /// When set, saving a magnet takes this token (`Authorization: Bearer …` on the
+    /// API) and the dashboard does not offer to save; when not, anyone who reaches the
+    /// server may save (a local or demo instance).
+    pub write_token: Option<Arc<str>>,
 }
 
 impl AppState {
     /// Builds the magnet index from the store.
     pub fn new(store: Arc<dyn Store>) -> Result<Self, territoria_store::StoreError> {
         let magnets = Arc::new(territoria_magnet::Live::build(store.as_ref())?);
-        Ok(Self { store, magnets })
+        Ok(Self {
+            store,
+            magnets,
+            write_token: None,
+        })
+    }
+
+    /// Requires `token` for writes (see [`AppState::write_token`]).
+    pub fn with_write_token(mut self, token: Option<String>) -> Self {
+        self.write_token = token.filter(|t| !t.is_empty()).map(Arc::from);
+        self
+    }
+
+    /// Whether a request with these headers may write: always without a write token;
+    /// with one, when it carries `Authorization: Bearer <token>`.
+    pub fn may_write(&self, headers: &axum::http::HeaderMap) -> bool {
+        let Some(token) = &self.write_token else {
+            return true;
+        };
+        headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|given| constant_time_eq(given.trim().as_bytes(), token.as_bytes()))
     }
 
     /// Brings the magnet index up to date with every write committed so far, by this
@@ -166,4 +193,9 @@ async fn common_headers(mut response: Response) -> Response {
             .or_insert(HeaderValue::from_static("GET,HEAD"));
     }
     response
+}
+
+/// Compares secrets in a time that does not depend on where they differ.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -99,7 +99,16 @@ pub async fn list(
     ))
 }
 
-pub async fn save(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+pub async fn save(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    if !state.may_write(&headers) {
+        return Err(ApiError::Unauthorized(
+            "saving a magnet on this instance takes its write token: send `Authorization: Bearer <token>` (the `write_token` of the server's configuration)".into(),
+        ));
+    }
     let req: SaveRequest = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_parameter(
             "body",

@@ -44,6 +44,10 @@ pub fn document() -> Value {
             "schemas": schemas(),
             "parameters": parameters(),
             "responses": responses(),
+            "securitySchemes": {
+                "writeToken": {"type": "http", "scheme": "bearer",
+                    "description": "The server's `write_token`, for writes (saving a magnet)."},
+            },
         },
     })
 }
@@ -241,6 +245,8 @@ fn paths() -> Value {
             "tags": ["magnets"],
             "operationId": "saveMagnet",
             "summary": "Save a smart magnet (a changed query becomes a new version)",
+            "description": "When the server has a write token (`write_token` in its configuration), this takes `Authorization: Bearer <token>`; without one, anyone who reaches the server may save.",
+            "security": [{}, {"writeToken": []}],
             "requestBody": {"required": true, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["id", "name"], "additionalProperties": false,
                 "properties": {
@@ -253,6 +259,7 @@ fn paths() -> Value {
             "responses": {
                 "201": ok("The saved magnet.", "SavedMagnet"),
                 "400": err("BadParameter"),
+                "401": err("Unauthorized"),
                 "500": err("Internal"),
             },
         },
@@ -326,6 +333,7 @@ fn responses() -> Value {
             "content": json_content("Error"),
         },
         "NotFound": {"description": "Nothing at this address.", "content": json_content("Error")},
+        "Unauthorized": {"description": "A write without the server's write token (`WWW-Authenticate: Bearer`).", "content": json_content("Error")},
         "Internal": {"description": "An internal error; the cause is logged, not shown.", "content": json_content("Error")},
     })
 }
@@ -662,7 +670,7 @@ fn schemas() -> Value {
                 "type": "object",
                 "required": ["code", "message"],
                 "properties": {
-                    "code": {"type": "string", "enum": ["bad_parameter", "not_found", "method_not_allowed", "internal"]},
+                    "code": {"type": "string", "enum": ["bad_parameter", "not_found", "unauthorized", "forbidden", "method_not_allowed", "internal"]},
                     "parameter": {"type": "string", "description": "The bad parameter (`bad_parameter` only)."},
                     "message": {"type": "string"},
                     "suggestions": {"type": "array", "items": {"type": "string"}, "description": "Close valid values, when known."},

@@ -1102,3 +1102,82 @@ async fn a_saved_magnet_is_versioned_and_lists_its_members_as_json_and_csv() {
     );
     assert_eq!(get("/api/magnets/nope").await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn with_a_write_token_saving_takes_it_and_the_dashboard_does_not_offer_to_save() {
+    let state = FIXTURE
+        .state
+        .clone()
+        .with_write_token(Some("s3cret-token".into()));
+    let save = |auth: Option<&str>| {
+        let body =
+            serde_json::json!({"id": "guarded", "name": {"fr": "Gardé"}, "q": "nace-bel-2008:C"})
+                .to_string();
+        let mut req = axum::http::Request::builder()
+            .method(Method::POST)
+            .uri("/api/magnets")
+            .header("content-type", "application/json");
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        let req = req.body(axum::body::Body::from(body)).unwrap();
+        let app = router(state.clone());
+        async move {
+            let resp = app.oneshot(req).await.unwrap();
+            let status = resp.status();
+            let challenge = resp
+                .headers()
+                .get("www-authenticate")
+                .map(|v| v.to_str().unwrap().to_owned());
+            let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+            (
+                status,
+                challenge,
+                serde_json::from_slice::<Value>(&bytes).unwrap(),
+            )
+        }
+    };
+    for auth in [None, Some("Bearer wrong"), Some("Basic s3cret-token")] {
+        let (status, challenge, v) = save(auth).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{auth:?}: {v}");
+        assert_eq!(v["error"]["code"], "unauthorized");
+        assert!(challenge.unwrap().starts_with("Bearer"));
+    }
+    // Nothing was saved by the refused attempts.
+    assert_eq!(
+        get("/api/magnets/guarded").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let (status, _, v) = save(Some("Bearer s3cret-token")).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+
+    // The dashboard keeps sharing by link but neither shows nor accepts "save".
+    let page = router(state.clone())
+        .oneshot(
+            axum::http::Request::get("/fr/explorer")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let html = String::from_utf8(
+        page.into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    assert!(html.contains("share-url") && !html.contains("/fr/explorer/save"));
+    let posted = router(state)
+        .oneshot(
+            axum::http::Request::post("/fr/explorer/save")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from("name=x&q=*&kind=organisation"))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), StatusCode::FORBIDDEN);
+}

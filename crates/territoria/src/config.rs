@@ -16,12 +16,15 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     pub listen: Option<String>,
+    pub write_token: Option<String>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Config {
     pub data_dir: PathBuf,
     pub listen: SocketAddr,
+    /// The token saving a magnet takes (`None`: anyone who reaches the server may save).
+    pub write_token: Option<String>,
 }
 
 impl Config {
@@ -35,6 +38,7 @@ impl Config {
         file: Option<&Path>,
         data_dir: Option<PathBuf>,
         listen: Option<String>,
+        write_token: Option<String>,
     ) -> anyhow::Result<Config> {
         let from_file = match file {
             Some(p) => Self::read(p)?,
@@ -54,6 +58,10 @@ impl Config {
                 .or(from_file.data_dir)
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
             listen,
+            write_token: write_token
+                .or(from_file.write_token)
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty()),
         })
     }
 
@@ -74,7 +82,7 @@ impl Config {
                     )
                 });
                 bail!(
-                    "{}:{line}:{col}: {} (allowed keys: data_dir, listen)",
+                    "{}:{line}:{col}: {} (allowed keys: data_dir, listen, write_token)",
                     path.display(),
                     e.message().trim()
                 )
@@ -91,13 +99,27 @@ mod tests {
     fn flags_override_file_which_overrides_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("t.toml");
-        std::fs::write(&f, "data_dir = \"/srv/t\"\nlisten = \"0.0.0.0:9000\"\n").unwrap();
-        let c = Config::resolve(Some(&f), None, None).unwrap();
+        std::fs::write(
+            &f,
+            "data_dir = \"/srv/t\"\nlisten = \"0.0.0.0:9000\"\nwrite_token = \"s3cret\"\n",
+        )
+        .unwrap();
+        let c = Config::resolve(Some(&f), None, None, None).unwrap();
         assert_eq!(c.data_dir, PathBuf::from("/srv/t"));
         assert_eq!(c.listen.port(), 9000);
-        let c = Config::resolve(Some(&f), Some("/x".into()), Some("127.0.0.1:1".into())).unwrap();
+        assert_eq!(c.write_token.as_deref(), Some("s3cret"));
+        let c = Config::resolve(
+            Some(&f),
+            Some("/x".into()),
+            Some("127.0.0.1:1".into()),
+            Some("other".into()),
+        )
+        .unwrap();
         assert_eq!(c.data_dir, PathBuf::from("/x"));
         assert_eq!(c.listen.port(), 1);
+        assert_eq!(c.write_token.as_deref(), Some("other"));
+        let c = Config::resolve(None, None, None, Some(" ".into())).unwrap();
+        assert_eq!(c.write_token, None, "a blank token is no token");
     }
 
     #[test]
@@ -105,11 +127,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("t.toml");
         std::fs::write(&f, "listen = \"x\"\ndata_dri = 1\n").unwrap();
-        let e = Config::resolve(Some(&f), None, None)
+        let e = Config::resolve(Some(&f), None, None, None)
             .unwrap_err()
             .to_string();
         assert!(e.contains("t.toml:2:1"), "{e}");
-        let e = Config::resolve(None, None, Some("nowhere".into()))
+        let e = Config::resolve(None, None, Some("nowhere".into()), None)
             .unwrap_err()
             .to_string();
         assert!(e.contains("--listen"), "{e}");

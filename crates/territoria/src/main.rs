@@ -26,7 +26,7 @@ use crate::config::Config;
     long_about = "Territoria — territorial intelligence platform.\n\nOne binary with embedded storage: `territoria serve` creates the store on first run (real reference data, the Digital Wallonia strategy and a synthetic demo ecosystem) and serves the API and pages."
 )]
 struct Cli {
-    /// Configuration file (TOML: data_dir, listen). Default: ./territoria.toml if present.
+    /// Configuration file (TOML: data_dir, listen, write_token). Default: ./territoria.toml if present.
     #[arg(long, global = true, env = "TERRITORIA_CONFIG")]
     config: Option<PathBuf>,
     /// Where the store lives (created if needed). Default: ./territoria-data
@@ -43,6 +43,12 @@ enum Command {
         /// Address and port to listen on. Default: 127.0.0.1:8080
         #[arg(long, env = "TERRITORIA_LISTEN")]
         listen: Option<String>,
+        /// Token that saving a magnet takes (`Authorization: Bearer TOKEN` on
+        /// POST /api/magnets; the dashboard then does not offer to save). Without one,
+        /// anyone who reaches the server may save: set one before listening beyond
+        /// 127.0.0.1.
+        #[arg(long, env = "TERRITORIA_WRITE_TOKEN", hide_env_values = true)]
+        write_token: Option<String>,
         #[command(flatten)]
         demo: DemoArgs,
     },
@@ -251,11 +257,20 @@ fn format_of(explicit: Option<&str>, path: Option<&Path>) -> anyhow::Result<Form
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    let listen = match &cli.command {
-        Command::Serve { listen, .. } => listen.clone(),
-        _ => None,
+    let (listen, write_token) = match &cli.command {
+        Command::Serve {
+            listen,
+            write_token,
+            ..
+        } => (listen.clone(), write_token.clone()),
+        _ => (None, None),
     };
-    let config = Config::resolve(cli.config.as_deref(), cli.data_dir.clone(), listen)?;
+    let config = Config::resolve(
+        cli.config.as_deref(),
+        cli.data_dir.clone(),
+        listen,
+        write_token,
+    )?;
     match cli.command {
         Command::Serve { demo, .. } => {
             let store = open(&config)?;
@@ -495,7 +510,15 @@ fn query(
 fn serve(store: SqliteStore, config: &Config) -> anyhow::Result<()> {
     let store: Arc<dyn Store> = Arc::new(store);
     let started = Instant::now();
-    let state = territoria_server::AppState::new(store).context("building the magnet index")?;
+    let state = territoria_server::AppState::new(store)
+        .context("building the magnet index")?
+        .with_write_token(config.write_token.clone());
+    if state.write_token.is_none() && !config.listen.ip().is_loopback() {
+        eprintln!(
+            "Warning: listening on {} without a write token: anyone who reaches the server can save magnets. Set write_token (or --write-token / TERRITORIA_WRITE_TOKEN).",
+            config.listen
+        );
+    }
     eprintln!(
         "Smart-magnet index built in {:.2} s ({} entities).",
         started.elapsed().as_secs_f64(),

@@ -814,6 +814,7 @@ pub async fn page(
             "exports": exports,
             "saved": saved,
             "just_saved": just_saved,
+            "can_save": state.write_token.is_none(),
             "hidden": sel.pairs(|_| {}).into_iter().filter(|(k, _)| k != "text").collect::<Vec<_>>(),
         }),
     ))
@@ -925,6 +926,15 @@ pub async fn save(
     lang: Lang,
     body: Bytes,
 ) -> Result<Response, PageError> {
+    if state.write_token.is_some() {
+        return Err(PageError::new(
+            lang,
+            crate::error::ApiError::Forbidden(match lang {
+                Lang::Fr => "l'enregistrement d'aimants est réservé sur cette instance : partagez plutôt le lien de la recherche".into(),
+                Lang::En => "saving magnets is reserved on this instance: share the search's link instead".into(),
+            }),
+        ));
+    }
     let fields: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
     let name = fields.get("name").map(|s| s.trim()).unwrap_or("");
     if name.is_empty() || name.chars().count() > 200 {

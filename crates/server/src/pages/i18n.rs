@@ -306,6 +306,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Voir par territoire sur la carte",
         "See by territory on the map",
     ),
+    (
+        "save_reserved",
+        "L'enregistrement d'aimants est réservé sur cette instance ; le lien ci-dessus garde votre recherche.",
+        "Saving magnets is reserved on this instance; the link above keeps your search.",
+    ),
     ("layer", "Couche", "Layer"),
     ("by", "Découpage", "Areas"),
     ("by_canton", "cantons judiciaires", "judicial cantons"),

@@ -209,7 +209,7 @@ test("map and entity pages are accessible", async () => {
   await page.click("text=Voir par territoire sur la carte");
   await page.waitForURL(/indicator=dw4citizens-espaces-publics-numeriques-epn-du-reseau/);
   assert.match(await page.textContent("main"), /Total de la ventilation pour la Wallonie : 226 EPN/);
-  await page.click("nav[aria-label='Période'] >> text=2023-12-31");
+  await page.click("nav[aria-label='Période'] >> text=31/12/2023");
   await page.waitForURL(/period=2023-12-31/);
   assert.match(await page.textContent("main"), /Total de la ventilation pour la Wallonie : 166 EPN/);
   assert.equal(await page.locator("#map-table tbody tr").count(), 6);

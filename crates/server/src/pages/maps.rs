@@ -491,6 +491,7 @@ pub async fn map(
             .map(|p| {
                 json!({
                     "period": p.period.period,
+                    "label": fmt::period(&p.period.start, &p.period.end),
                     "current": p.period == period.period,
                     "url": map_url(lang, [
                         ("indicator", ind.id.as_str()),
@@ -510,11 +511,13 @@ pub async fn map(
             Combine::Max => values.values().copied().fold(0.0, f64::max),
         };
         let decimals = if integer { 0 } else { 2 };
+        let period_label = fmt::period(&period.period.start, &period.period.end);
         current_period = Some(json!({
             "indicator": ind.id,
             "name": name,
             "unit": ind.unit,
             "period": period.period.period,
+            "period_label": period_label,
             "combine": t(lang, match combine {
                 Combine::Sum => "combine_sum",
                 Combine::Mean => "combine_mean",
@@ -535,7 +538,7 @@ pub async fn map(
             decimals,
             demo,
             source: format!("{}; {BOUNDARIES_SOURCE}", sources.join("; ")),
-            what: format!("{name} ({}, {})", ind.unit, period.period.period),
+            what: format!("{name} ({}, {period_label})", ind.unit),
             value_header: format!("{} ({})", t(lang, "value"), ind.unit),
             value_field: "value",
             extra: vec![

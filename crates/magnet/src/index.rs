@@ -770,6 +770,12 @@ impl Index {
         self.entities.len()
     }
 
+    /// How many entities' own concepts live in the overrides (written since the build)
+    /// rather than in the compact rows.
+    pub fn overridden(&self) -> usize {
+        self.tag_overrides.len()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.entities.is_empty()
     }

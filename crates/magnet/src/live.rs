@@ -6,11 +6,20 @@ use territoria_store::{ScanItem, Store, StoreError};
 
 use crate::Index;
 
-/// Above this share of the entities changed at once, a rebuild is cheaper than
-/// applying the changes one by one.
+/// Above this share of the entities changed (in one go, or in place since the last
+/// build), a rebuild is cheaper than applying the changes one by one, and keeps the
+/// map of changed entities' concepts small.
 const REBUILD_SHARE: usize = 10;
-/// Changes of up to this many entities are always applied in place.
+/// Up to this many entities changed since the build are always applied in place.
 const ALWAYS_IN_PLACE: usize = 10_000;
+
+/// Whether a refresh rebuilds the index rather than updating it in place: new concepts
+/// (their numbering is fixed at build time), or too many entities changed since the
+/// build — `overridden` already, `changed` now — out of `len`.
+fn rebuilds(concepts: bool, changed: usize, overridden: usize, len: usize) -> bool {
+    let grown = overridden + changed;
+    concepts || (grown > ALWAYS_IN_PLACE && grown > len / REBUILD_SHARE)
+}
 
 /// An [`Index`] behind a read–write lock, caught up with the store's writes by
 /// [`Live::refresh`] — which any writer may call, and the server calls periodically
@@ -55,16 +64,16 @@ impl Live {
     /// (or the swap of a rebuilt index) excludes readers.
     pub fn refresh(&self, store: &dyn Store) -> Result<Refreshed, StoreError> {
         let _one = self.refreshing.lock().unwrap_or_else(|e| e.into_inner());
-        let (upto, len) = {
+        let (upto, len, overridden) = {
             let idx = self.read();
-            (idx.upto(), idx.len())
+            (idx.upto(), idx.len(), idx.overridden())
         };
         let changes = store.changes_since(upto)?;
         if changes.upto <= upto {
             return Ok(Refreshed::Unchanged);
         }
         let n = changes.entities.len();
-        if changes.concepts || (n > ALWAYS_IN_PLACE && n > len / REBUILD_SHARE) {
+        if rebuilds(changes.concepts, n, overridden, len) {
             let fresh = Index::build(store)?;
             *self.index.write().unwrap_or_else(|e| e.into_inner()) = fresh;
             return Ok(Refreshed::Rebuilt);
@@ -79,5 +88,29 @@ impl Live {
             .unwrap_or_else(|e| e.into_inner())
             .apply(&changes, items);
         Ok(Refreshed::Updated { entities: n })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rebuilds;
+
+    #[test]
+    fn many_small_writes_end_in_a_rebuild_like_one_big_one() {
+        let len = 1_000_000;
+        assert!(
+            !rebuilds(false, 500, 0, len),
+            "a small write is applied in place"
+        );
+        assert!(rebuilds(false, 150_000, 0, len), "a big write rebuilds");
+        assert!(
+            rebuilds(false, 500, 99_800, len),
+            "small writes add up: the overrides stay under a tenth"
+        );
+        assert!(
+            !rebuilds(false, 500, 9_000, 20_000),
+            "small stores stay in place"
+        );
+        assert!(rebuilds(true, 1, 0, len), "new concepts always rebuild");
     }
 }

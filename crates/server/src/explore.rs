@@ -451,17 +451,36 @@ fn paging(p: &Params, grouped: bool) -> Result<Page, OdsError> {
     })
 }
 
-/// Opendatasoft's `include_links=true`: the page's own link and those of the first,
-/// last and next pages (`_links: [{href, rel}]`), the same query with another `offset`.
-fn page_links(
+/// Result rows as JSON objects keyed by the plan's output columns.
+fn row_objects(plan: &Plan, rows: &[Vec<territoria_odsql::Value>]) -> Vec<Json> {
+    let columns = plan.columns();
+    rows.iter()
+        .map(|r| {
+            Json::Object(
+                columns
+                    .iter()
+                    .zip(r)
+                    .map(|(c, v)| (c.name.clone(), json_value(v.as_ref(), plan.tz)))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// A page of results, `{"total_count", "results"}`, with Opendatasoft's `_links` when
+/// the query asks `include_links=true`: the page's own link and those of the first, last
+/// and next pages, the same query with another `offset`.
+fn page_body(
     base: &str,
     path: &str,
     p: &Params,
     page: &Page,
     total: u64,
-) -> Result<Option<Json>, OdsError> {
+    results: Vec<Json>,
+) -> Result<Json, OdsError> {
+    let mut body = json!({"total_count": total, "results": results});
     if !p.bool("include_links", false)? {
-        return Ok(None);
+        return Ok(body);
     }
     let limit = page.limit.unwrap_or(10).max(1) as u64;
     let offset = page.offset as u64;
@@ -484,7 +503,8 @@ fn page_links(
     if offset + limit < total {
         links.push(json!({"href": url(offset + limit), "rel": "next"}));
     }
-    Ok(Some(Json::Array(links)))
+    body["_links"] = Json::Array(links);
+    Ok(body)
 }
 
 fn find<'s>(snap: &'s Snapshot, id: &str) -> Result<&'s Dataset, OdsError> {
@@ -614,19 +634,7 @@ async fn datasets(
     let custom = req.select.is_some_and(|s| s.trim() != "*") || plan.is_aggregation();
     let rs = plan.run(page);
     let results: Vec<Json> = if custom {
-        let columns = plan.columns();
-        rs.rows
-            .iter()
-            .map(|r| {
-                Json::Object(
-                    columns
-                        .iter()
-                        .zip(r)
-                        .map(|(c, v)| (c.name.clone(), json_value(v.as_ref(), plan.tz)))
-                        .collect(),
-                )
-            })
-            .collect()
+        row_objects(&plan, &rs.rows)
     } else {
         rs.rows
             .iter()
@@ -637,19 +645,11 @@ async fn datasets(
             .map(|d| dataset_json(&snap, d, plan.lang, &base))
             .collect()
     };
-    let mut body = json!({"total_count": rs.total_count, "results": results});
-    match page_links(
-        &base,
-        &format!("{BASE}/catalog/datasets"),
-        &p,
-        &page,
-        rs.total_count as u64,
-    ) {
-        Ok(Some(links)) => body["_links"] = links,
-        Ok(None) => {}
-        Err(r) => return r.into_response(),
+    let path = format!("{BASE}/catalog/datasets");
+    match page_body(&base, &path, &p, &page, rs.total_count as u64, results) {
+        Ok(body) => axum::Json(body).into_response(),
+        Err(r) => r.into_response(),
     }
-    axum::Json(body).into_response()
 }
 
 async fn catalog_facets(State(od): State<OpenData>, RawQuery(raw): RawQuery) -> Response {
@@ -732,28 +732,13 @@ async fn records(
             Err(r) => return r.into_response(),
         };
         let rs = plan.run(page);
-        let columns = plan.columns();
-        let results: Vec<Json> = rs
-            .rows
-            .iter()
-            .map(|r| {
-                Json::Object(
-                    columns
-                        .iter()
-                        .zip(r)
-                        .map(|(c, v)| (c.name.clone(), json_value(v.as_ref(), plan.tz)))
-                        .collect(),
-                )
-            })
-            .collect();
-        let mut body = json!({"total_count": rs.total_count, "results": results});
+        let results = row_objects(&plan, &rs.rows);
         let path = format!("{BASE}/catalog/datasets/{id}/records");
-        match page_links(&base_url(&headers), &path, &p, &page, rs.total_count as u64) {
-            Ok(Some(links)) => body["_links"] = links,
-            Ok(None) => {}
-            Err(r) => return r.into_response(),
+        let total = rs.total_count as u64;
+        match page_body(&base_url(&headers), &path, &p, &page, total, results) {
+            Ok(body) => axum::Json(body).into_response(),
+            Err(r) => r.into_response(),
         }
-        axum::Json(body).into_response()
     })
     .await
     .unwrap_or_else(|_| internal().into_response())

@@ -378,12 +378,7 @@ fn indicators_of(c: &Connection, ids: &[i64]) -> Result<HashMap<i64, Vec<Indicat
         );
         let mut st = c.prepare(&sql)?;
         let rows = st.query_map(params_from_iter(chunk.iter()), |r| {
-            let start: String = r.get(1)?;
-            let end: String = r.get(2)?;
-            let period = match (date(Some(start.clone())), date(Some(end.clone()))) {
-                (Some(s), Some(e)) => Period { start: s, end: e }.to_string(),
-                _ => format!("{start}/{end}"),
-            };
+            let PeriodView { start, end, period } = period_view(r.get(1)?, r.get(2)?);
             Ok((
                 r.get::<_, i64>(0)?,
                 ObservationView {

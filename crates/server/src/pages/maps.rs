@@ -66,6 +66,16 @@ impl Combine {
             _ => Combine::Sum,
         }
     }
+
+    /// `values` combined; a sum of nothing is 0, a mean or maximum of nothing is `None`.
+    pub fn of(self, values: &[f64]) -> Option<f64> {
+        match self {
+            Combine::Sum => Some(values.iter().sum()),
+            _ if values.is_empty() => None,
+            Combine::Mean => Some(values.iter().sum::<f64>() / values.len() as f64),
+            Combine::Max => Some(values.iter().copied().fold(f64::MIN, f64::max)),
+        }
+    }
 }
 
 /// One area of a choropleth with its figures.
@@ -106,13 +116,9 @@ pub fn figures(
                 .iter()
                 .filter_map(|(m, _)| values.get(m).copied())
                 .collect();
-            let has_value = combine == Combine::Sum || !present.is_empty();
-            let value = match combine {
-                Combine::Sum => present.iter().sum(),
-                Combine::Mean if has_value => present.iter().sum::<f64>() / present.len() as f64,
-                Combine::Max => present.iter().copied().fold(0.0, f64::max),
-                Combine::Mean => 0.0,
-            };
+            let combined = combine.of(&present);
+            let has_value = combined.is_some();
+            let value = combined.unwrap_or(0.0);
             let population: f64 = a
                 .municipalities
                 .iter()
@@ -352,7 +358,10 @@ fn number(v: f64, decimals: usize) -> serde_json::Value {
 }
 
 /// A link to the map page with these parameters.
-fn map_url<'a>(lang: Lang, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+pub(super) fn map_url<'a>(
+    lang: Lang,
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> String {
     format!("/{}/map?{}", lang.code(), super::query_string(pairs))
 }
 
@@ -502,14 +511,8 @@ pub async fn map(
                 })
             })
             .collect();
-        let total = match combine {
-            Combine::Sum => values.values().sum::<f64>(),
-            Combine::Mean if !values.is_empty() => {
-                values.values().sum::<f64>() / values.len() as f64
-            }
-            Combine::Mean => 0.0,
-            Combine::Max => values.values().copied().fold(0.0, f64::max),
-        };
+        let all: Vec<f64> = values.values().copied().collect();
+        let total = combine.of(&all).unwrap_or(0.0);
         let decimals = if integer { 0 } else { 2 };
         let period_label = fmt::period(&period.period.start, &period.period.end);
         current_period = Some(json!({

@@ -316,11 +316,9 @@ fn observed(o: &territoria_store::ObservationView, unit: &str, lang: Lang) -> Ob
 /// Combines values of several contributors for one period by the indicator's rule:
 /// flows and stocks add up across contributors, `max` and `mean` are what they say.
 fn combine(rule: &str, values: &[f64]) -> f64 {
-    match rule {
-        "max" => values.iter().copied().fold(f64::MIN, f64::max),
-        "mean" => values.iter().sum::<f64>() / values.len().max(1) as f64,
-        _ => values.iter().sum(),
-    }
+    super::maps::Combine::of_aggregation(rule)
+        .of(values)
+        .unwrap_or(0.0)
 }
 
 /// The value of a whole series by the rule over time: `sum` adds the periods, `last`
@@ -973,11 +971,7 @@ pub async fn programme(
     let territorial = snap.territorial(&state).await.lang(lang)?;
     for r in rolled.iter_mut() {
         if territorial.iter().any(|t| t.id == r.id) {
-            r.map_url = Some(format!(
-                "/{}/map?{}",
-                lang.code(),
-                super::query_string([("indicator", r.id.as_str())])
-            ));
+            r.map_url = Some(super::maps::map_url(lang, [("indicator", r.id.as_str())]));
         }
     }
     let rows: Vec<ActionRow> = children_of(p, EntityKind::Action)

@@ -1,6 +1,9 @@
 //! CSV reading and writing.
 
 use std::collections::HashMap;
+
+/// Column name → position. Looked up for every cell of every row: a fast hash.
+type ColumnIndex = HashMap<String, usize, foldhash::fast::RandomState>;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::sync::Arc;
 
@@ -284,7 +287,7 @@ fn parse_relation(subject: &EntityRef, s: &str, prov: &Provenance) -> Result<Rel
 
 struct Row<'a> {
     cells: &'a csv::StringRecord,
-    index: &'a HashMap<String, usize>,
+    index: &'a ColumnIndex,
 }
 
 impl Row<'_> {
@@ -319,10 +322,27 @@ fn provenance(row: &Row, errs: &mut ValidationErrors) -> Provenance {
     p
 }
 
+/// The label columns of a prefix (`name`, `description`), in [`LANG_COLS`] order.
+fn label_columns(prefix: &str) -> [&'static str; 4] {
+    match prefix {
+        "name" => ["name_fr", "name_nl", "name_de", "name_en"],
+        "description" => [
+            "description_fr",
+            "description_nl",
+            "description_de",
+            "description_en",
+        ],
+        other => unreachable!("no label columns named {other}"),
+    }
+}
+
 fn labels(row: &Row, prefix: &str) -> Labels {
     let mut l = Labels::new();
-    for lang in LANG_COLS {
-        l.set(lang, row.get(&format!("{prefix}_{lang}")));
+    for (lang, col) in LANG_COLS.into_iter().zip(label_columns(prefix)) {
+        let text = row.get(col);
+        if !text.is_empty() {
+            l.set(lang, text);
+        }
     }
     l
 }
@@ -510,7 +530,7 @@ pub fn records<'a>(
         .iter()
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_owned())
         .collect();
-    let index: HashMap<String, usize> = names
+    let index: ColumnIndex = names
         .iter()
         .enumerate()
         .map(|(i, n)| (n.clone(), i))
@@ -667,4 +687,17 @@ pub fn records<'a>(
             });
         }
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_columns_follow_the_header_names() {
+        for prefix in ["name", "description"] {
+            let expected: Vec<String> = LANG_COLS.iter().map(|l| format!("{prefix}_{l}")).collect();
+            assert_eq!(label_columns(prefix).to_vec(), expected);
+        }
+    }
 }

@@ -66,3 +66,9 @@ impl From<serde_json::Error> for StoreError {
         StoreError::Internal(format!("JSON column: {e}"))
     }
 }
+
+impl From<rusqlite::types::FromSqlError> for StoreError {
+    fn from(e: rusqlite::types::FromSqlError) -> Self {
+        StoreError::Internal(format!("unexpected column type: {e}"))
+    }
+}

@@ -14,6 +14,7 @@
 //! never leave this crate.
 
 mod error;
+mod members;
 pub mod read;
 pub mod schema;
 mod sqlite;

@@ -2,11 +2,13 @@
 //!
 //! SQL here is kept portable (standard types, `ON CONFLICT`, `RETURNING`, no
 //! `WITHOUT ROWID`, JSON stored as TEXT) so that the PostgreSQL backend can reuse
-//! it; SQLite-only settings (pragmas) live in `sqlite.rs`.
+//! it; SQLite-only settings (pragmas) live in `sqlite.rs`. (Migration 5 copies old tags
+//! with SQLite's `json_group_array`; a new PostgreSQL store starts from the last shape.)
 //!
 //! ```text
 //! schemes ─< concepts ─< concepts (broader)      entities ─┬─ organisations | actions | indicators | places | events
-//!               │  └─< concept_links (canton covers municipality)  ├─< entity_concepts >─ concepts
+//!               │  ├─< concept_links (canton covers municipality)  ├─ concepts: its tags, a JSON array of concept ids
+//!               │  └─< concept_members: bitmaps of the entities tagged, per block of 65,536 ids
 //!               ├─< geometries                                       ├─< relations (subject, kind, object)
 //!               └─< postal_codes                                     ├─< strategy_versions ─< strategy_edges
 //!                                                                    └─ indicators ─< observations (>─ concepts: territory), targets
@@ -19,9 +21,41 @@
 //! Every fact table carries provenance columns: `source`, `source_date`,
 //! `inferred`, `demo`.
 
-/// `(version, description, SQL)`, applied in order, each in its own transaction.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (
+/// One schema change. Each is applied in its own transaction, in order.
+pub struct Migration {
+    pub version: i64,
+    pub description: &'static str,
+    pub sql: &'static str,
+    /// The migration rebuilds tables that others reference (SQLite's "create, copy,
+    /// drop, rename"), so it runs with foreign-key enforcement off — dropping the old
+    /// table would otherwise cascade its deletes — and checks every key before it
+    /// commits.
+    pub rebuilds_tables: bool,
+    /// Work done in code after the SQL, in the same transaction.
+    pub then: Then,
+}
+
+/// The code step of a [`Migration`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Then {
+    Nothing,
+    /// Fill `concept_members` from `entities.concepts` (see `members.rs`).
+    DeriveConceptMembers,
+}
+
+const fn sql(version: i64, description: &'static str, sql: &'static str) -> Migration {
+    Migration {
+        version,
+        description,
+        sql,
+        rebuilds_tables: false,
+        then: Then::Nothing,
+    }
+}
+
+/// Applied in order, each in its own transaction.
+pub const MIGRATIONS: &[Migration] = &[
+    sql(
         1,
         "initial schema",
         r#"
@@ -220,7 +254,7 @@ CREATE TABLE audit (
 );
 "#,
     ),
-    (
+    sql(
         2,
         "saved smart magnets",
         r#"
@@ -243,7 +277,7 @@ CREATE TABLE magnet_versions (
 );
 "#,
     ),
-    (
+    sql(
         3,
         "audit id on written rows, for derived indexes to catch up",
         r#"
@@ -252,7 +286,7 @@ ALTER TABLE relations ADD COLUMN audit_id INTEGER;
 ALTER TABLE concepts ADD COLUMN audit_id INTEGER;
 "#,
     ),
-    (
+    sql(
         4,
         "observations broken down by territory",
         r#"
@@ -285,18 +319,78 @@ CREATE INDEX observations_by_territory
     ON observations(territory_id, indicator_id) WHERE territory_id IS NOT NULL;
 "#,
     ),
+    Migration {
+        version: 5,
+        description: "concepts inline in entities, concept membership as bitmaps, unique keys as named indexes",
+        rebuilds_tables: true,
+        then: Then::DeriveConceptMembers,
+        sql: r#"
+CREATE TABLE entities_v5 (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    name TEXT NOT NULL,
+    labels TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '{}',
+    attributes TEXT NOT NULL DEFAULT '{}',
+    concepts TEXT NOT NULL DEFAULT '[]',
+    source TEXT NOT NULL,
+    source_date TEXT,
+    inferred INTEGER NOT NULL DEFAULT 0,
+    demo INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL,
+    audit_id INTEGER
+);
+INSERT INTO entities_v5(id, kind, key, name, labels, description, attributes, concepts,
+    source, source_date, inferred, demo, updated_at, audit_id)
+SELECT e.id, e.kind, e.key, e.name, e.labels, e.description, e.attributes,
+    COALESCE((SELECT json_group_array(t.concept_id) FROM (SELECT concept_id FROM entity_concepts
+              WHERE entity_id = e.id ORDER BY concept_id) t), '[]'),
+    e.source, e.source_date, e.inferred, e.demo, e.updated_at, e.audit_id
+FROM entities e;
+DROP TABLE entities;
+ALTER TABLE entities_v5 RENAME TO entities;
+CREATE UNIQUE INDEX entities_key ON entities(kind, key);
+CREATE INDEX entities_by_name ON entities(kind, name);
+
+CREATE TABLE organisations_v5 (
+    entity_id INTEGER PRIMARY KEY REFERENCES entities(id) ON DELETE CASCADE,
+    kbo TEXT,
+    founded TEXT,
+    employees INTEGER,
+    website TEXT
+);
+INSERT INTO organisations_v5 SELECT entity_id, kbo, founded, employees, website FROM organisations;
+DROP TABLE organisations;
+ALTER TABLE organisations_v5 RENAME TO organisations;
+CREATE UNIQUE INDEX organisations_kbo ON organisations(kbo);
+
+DROP TABLE entity_concepts;
+CREATE TABLE concept_members (
+    concept_id INTEGER NOT NULL REFERENCES concepts(id),
+    block INTEGER NOT NULL,
+    members BLOB NOT NULL,
+    PRIMARY KEY (concept_id, block)
+) /*CLUSTERED*/;
+"#,
+    },
 ];
 
-/// Secondary indexes a bulk write may drop and build again at its end, inside its
-/// transaction (see `write.rs`): `(name, CREATE statement)`. None of them backs a
-/// constraint or a look-up of the write path; all are in the migrations above.
+/// Indexes a bulk write drops and builds again at its end, inside its transaction
+/// (see `write.rs`): `(name, CREATE statement)`. The unique ones back the entity key and
+/// the enterprise number: while they are gone the write path checks both against keys
+/// it loaded, and building them again would refuse any duplicate that slipped through.
 pub const DEFERRABLE_INDEXES: &[(&str, &str)] = &[
+    (
+        "entities_key",
+        "CREATE UNIQUE INDEX entities_key ON entities(kind, key)",
+    ),
     (
         "entities_by_name",
         "CREATE INDEX entities_by_name ON entities(kind, name)",
     ),
     (
-        "entity_concepts_by_concept",
-        "CREATE INDEX entity_concepts_by_concept ON entity_concepts(concept_id, entity_id)",
+        "organisations_kbo",
+        "CREATE UNIQUE INDEX organisations_kbo ON organisations(kbo)",
     ),
 ];

@@ -7,9 +7,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::Mutex;
 
 use chrono::NaiveDate;
+use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params, params_from_iter};
 use territoria_model::entity::{Details, EntityRef};
 use territoria_model::{
@@ -18,8 +20,9 @@ use territoria_model::{
     RelationKind,
 };
 
+use crate::members;
 use crate::read::*;
-use crate::schema::MIGRATIONS;
+use crate::schema::{MIGRATIONS, Migration, Then};
 use crate::write::Writer;
 use crate::{Record, Result, Store, StoreError, WriteOptions, WriteReport};
 
@@ -50,6 +53,10 @@ impl SqliteStore {
              PRAGMA cache_size = -1048576;
              PRAGMA temp_store = MEMORY;",
         )?;
+        // Index builds (a bulk write builds its deferred indexes before committing) may
+        // sort on helper threads.
+        let helpers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        conn.pragma_update(None, "threads", helpers as i64)?;
         migrate(&mut conn)?;
         Ok(Self {
             path: path.to_owned(),
@@ -83,6 +90,7 @@ impl SqliteStore {
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
                 )?;
                 c.execute_batch("PRAGMA busy_timeout = 10000; PRAGMA cache_size = -65536;")?;
+                rusqlite::vtab::array::load_module(&c)?;
                 c
             }
         };
@@ -131,22 +139,52 @@ fn migrate(conn: &mut Connection) -> Result<()> {
         [],
         |r| r.get(0),
     )?;
-    let latest = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
+    let latest = MIGRATIONS.last().map(|m| m.version).unwrap_or(0);
     if current > latest {
         return Err(StoreError::Unusable(format!(
             "this store is at schema version {current}, newer than this program knows ({latest}): upgrade Territoria"
         )));
     }
-    for (version, description, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(&sql.replace("/*CLUSTERED*/", "WITHOUT ROWID"))?;
-        tx.execute(
-            "INSERT INTO schema_migrations(version, description, applied_at) VALUES (?1, ?2, ?3)",
-            params![version, description, chrono::Utc::now().to_rfc3339()],
-        )?;
-        tx.commit()?;
+    for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+        // The pragma is a no-op inside a transaction: it is set around it.
+        if m.rebuilds_tables {
+            conn.execute_batch("PRAGMA foreign_keys = OFF")?;
+        }
+        let applied = apply_migration(conn, m);
+        if m.rebuilds_tables {
+            conn.execute_batch("PRAGMA foreign_keys = ON")?;
+        }
+        applied?;
+        let (version, description) = (m.version, m.description);
         tracing::info!(version, description, "applied migration");
     }
+    Ok(())
+}
+
+fn apply_migration(conn: &mut Connection, m: &Migration) -> Result<()> {
+    let tx = conn.transaction()?;
+    tx.execute_batch(&m.sql.replace("/*CLUSTERED*/", "WITHOUT ROWID"))?;
+    match m.then {
+        Then::Nothing => {}
+        Then::DeriveConceptMembers => crate::members::rebuild(&tx)?,
+    }
+    if m.rebuilds_tables {
+        let broken: i64 =
+            tx.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })?;
+        if broken > 0 {
+            return Err(StoreError::Unusable(format!(
+                "migration {} would leave {broken} rows pointing to nothing; the store was left as it was",
+                m.version
+            )));
+        }
+    }
+    tx.execute(
+        "INSERT INTO schema_migrations(version, description, applied_at) VALUES (?1, ?2, ?3)",
+        params![m.version, m.description, chrono::Utc::now().to_rfc3339()],
+    )?;
+    tx.commit()?;
     Ok(())
 }
 
@@ -215,9 +253,9 @@ fn brief(r: &Row, i: usize) -> rusqlite::Result<EntityBrief> {
 /// Loads tags and typed details of an entity.
 fn complete(c: &Connection, id: i64, e: &mut Entity) -> Result<()> {
     let mut st = c.prepare_cached(
-        "SELECT s.slug, c.notation FROM entity_concepts ec
-         JOIN concepts c ON c.id = ec.concept_id JOIN schemes s ON s.id = c.scheme_id
-         WHERE ec.entity_id = ?1 ORDER BY s.slug, c.notation",
+        "SELECT s.slug, c.notation FROM entities e, json_each(e.concepts) t
+         JOIN concepts c ON c.id = t.value JOIN schemes s ON s.id = c.scheme_id
+         WHERE e.id = ?1 ORDER BY s.slug, c.notation",
     )?;
     e.tags = st
         .query_map([id], |r| {
@@ -458,6 +496,15 @@ fn concept_brief(r: &Row, i: usize) -> rusqlite::Result<ConceptBrief> {
     })
 }
 
+/// The ids of a concept and all its narrower concepts (none when it does not exist).
+fn descendants(c: &Connection, scheme: &str, notation: &str) -> Result<Vec<i64>> {
+    let mut st = c.prepare_cached(&format!("{DESCENDANTS} SELECT id FROM sub"))?;
+    let ids = st
+        .query_map([scheme, notation], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<i64>>>()?;
+    Ok(ids)
+}
+
 /// The SQL that selects the ids of a concept and all its narrower concepts.
 const DESCENDANTS: &str = "WITH RECURSIVE sub(id) AS (
         SELECT c.id FROM concepts c JOIN schemes s ON s.id = c.scheme_id WHERE s.slug = ? AND c.notation = ?
@@ -519,7 +566,9 @@ impl Store for SqliteStore {
             let writer = Writer::new(&tx)?;
             writer.run(actor, operation, records, options.skip_invalid, progress)?
         };
+        let t = std::time::Instant::now();
         tx.commit()?;
+        tracing::debug!(elapsed = ?t.elapsed(), "write committed");
         // A bulk write fills the writer's cache (up to 1 GiB, which the write needs);
         // once committed those pages are clean, and a serving process need not keep
         // them resident until the next write.
@@ -799,13 +848,7 @@ impl Store for SqliteStore {
                 .prepare_cached("SELECT geojson FROM geometries WHERE concept_id = ?1")?
                 .query_row([id], |r| r.get(0))
                 .optional()?;
-            let tagged_entities: u64 = c.query_row(
-                &format!(
-                    "{DESCENDANTS} SELECT COUNT(DISTINCT ec.entity_id) FROM entity_concepts ec WHERE ec.concept_id IN (SELECT id FROM sub)"
-                ),
-                [scheme, notation],
-                |r| r.get(0),
-            )?;
+            let tagged_entities = members::of(c, &descendants(c, scheme, notation)?)?.len();
             Ok(Some(ConceptDetail {
                 scheme: scheme.to_owned(),
                 notation: notation.to_owned(),
@@ -824,45 +867,52 @@ impl Store for SqliteStore {
 
     fn entities(&self, q: &EntityQuery) -> Result<Page<EntitySummary>> {
         self.read(|c| {
-            let mut ctes = Vec::new();
             let mut wheres = vec!["e.kind = ?".to_owned()];
-            let mut args: Vec<String> = Vec::new();
-            for (i, concept) in q.concepts.iter().enumerate() {
-                ctes.push(format!(
-                    "sub{i}(id) AS (
-                        SELECT c.id FROM concepts c JOIN schemes s ON s.id = c.scheme_id WHERE s.slug = ? AND c.notation = ?
-                        UNION SELECT c.id FROM concepts c JOIN sub{i} ON c.broader_id = sub{i}.id)"
-                ));
-                args.push(concept.scheme.clone());
-                args.push(concept.notation.clone());
-                // Driven from the by-concept index: each filter is a set of entity ids.
-                wheres.push(format!(
-                    "e.id IN (SELECT ec.entity_id FROM entity_concepts ec WHERE ec.concept_id IN (SELECT id FROM sub{i}))"
-                ));
+            let mut args: Vec<Box<dyn rusqlite::ToSql>> = vec![Box::new(q.kind.as_str())];
+            // Each concept filter (with its narrower concepts) is a bitmap of entity
+            // ids; the query gets their intersection as an array.
+            let mut tagged: Option<roaring::RoaringBitmap> = None;
+            for concept in &q.concepts {
+                let set = members::of(c, &descendants(c, &concept.scheme, &concept.notation)?)?;
+                tagged = Some(match tagged {
+                    Some(t) => t & set,
+                    None => set,
+                });
             }
-            args.push(q.kind.as_str().to_owned());
+            if let Some(t) = &tagged {
+                if t.is_empty() {
+                    return Ok(Page {
+                        total: 0,
+                        limit: q.limit,
+                        offset: q.offset,
+                        items: Vec::new(),
+                    });
+                }
+                wheres.push("e.id IN rarray(?)".into());
+                let ids: Vec<Value> = t.iter().map(|id| Value::Integer(i64::from(id))).collect();
+                args.push(Box::new(Rc::new(ids)));
+            }
             if let Some(text) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
                 wheres.push("(e.labels LIKE ? ESCAPE '\\' OR e.key LIKE ? ESCAPE '\\')".into());
-                let escaped = text.trim().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-                args.push(format!("%{escaped}%"));
-                args.push(format!("%{escaped}%"));
+                let escaped = text
+                    .trim()
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
+                args.push(Box::new(format!("%{escaped}%")));
+                args.push(Box::new(format!("%{escaped}%")));
             }
             if let Some(d) = q.demo {
                 wheres.push(format!("e.demo = {}", i32::from(d)));
             }
-            let with = if ctes.is_empty() {
-                String::new()
-            } else {
-                format!("WITH RECURSIVE {} ", ctes.join(", "))
-            };
             let filter = wheres.join(" AND ");
             let total: u64 = c.query_row(
-                &format!("{with}SELECT COUNT(*) FROM entities e WHERE {filter}"),
+                &format!("SELECT COUNT(*) FROM entities e WHERE {filter}"),
                 params_from_iter(args.iter()),
                 |r| r.get(0),
             )?;
             let mut st = c.prepare(&format!(
-                "{with}SELECT e.kind, e.key, e.labels, e.demo FROM entities e WHERE {filter}
+                "SELECT e.kind, e.key, e.labels, e.demo FROM entities e WHERE {filter}
                  ORDER BY e.name, e.key LIMIT {} OFFSET {}",
                 q.limit, q.offset
             ))?;
@@ -897,9 +947,9 @@ impl Store for SqliteStore {
             complete(c, id, &mut e)?;
             let concepts = c
                 .prepare_cached(
-                    "SELECT s.slug, c.notation, c.labels FROM entity_concepts ec
-                     JOIN concepts c ON c.id = ec.concept_id JOIN schemes s ON s.id = c.scheme_id
-                     WHERE ec.entity_id = ?1 ORDER BY s.slug, c.notation",
+                    "SELECT s.slug, c.notation, c.labels FROM entities e, json_each(e.concepts) t
+                     JOIN concepts c ON c.id = t.value JOIN schemes s ON s.id = c.scheme_id
+                     WHERE e.id = ?1 ORDER BY s.slug, c.notation",
                 )?
                 .query_map([id], |r| concept_brief(r, 0))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -1150,16 +1200,7 @@ impl Store for SqliteStore {
                 let (table, rowid) = row?;
                 problems.push(format!("foreign key: row {rowid} of {table} points to nothing"));
             }
-            let dangling: u64 = c.query_row(
-                "SELECT COUNT(*) FROM entity_concepts ec
-                 WHERE NOT EXISTS (SELECT 1 FROM concepts c WHERE c.id = ec.concept_id)
-                    OR NOT EXISTS (SELECT 1 FROM entities e WHERE e.id = ec.entity_id)",
-                [],
-                |r| r.get(0),
-            )?;
-            if dangling > 0 {
-                problems.push(format!("{dangling} tags point to no concept or no entity"));
-            }
+            problems.extend(members::verify(c)?);
             let mut st = c.prepare(
                 "SELECT e.key, o.kbo FROM organisations o JOIN entities e ON e.id = o.entity_id WHERE o.kbo IS NOT NULL",
             )?;
@@ -1255,13 +1296,11 @@ impl Store for SqliteStore {
                 }
             }
             if parts.tags {
-                // Concept by concept (the covering index `entity_concepts_by_concept`):
-                // a bitmap index builds each concept's set in one sequential pass.
-                let mut st = c.prepare(&format!("{SCAN_TAG} ORDER BY concept_id, entity_id"))?;
-                let mut rows = st.query([])?;
-                while let Some(r) = rows.next()? {
-                    visit(scan_tag(r)?)?;
-                }
+                // Concept by concept, from the stored bitmaps: a bitmap index builds
+                // each concept's set in one sequential pass.
+                members::scan(c, &mut |concept, entity| {
+                    visit(ScanItem::Tag { entity, concept })
+                })?;
             }
             if parts.items {
                 let mut st = c.prepare(&format!("{SCAN_RELATION} ORDER BY id"))?;
@@ -1332,11 +1371,11 @@ impl Store for SqliteStore {
                         visit(scan_entity(r)?)?;
                     }
                 }
-                let mut st = c.prepare(&format!("{SCAN_TAG} WHERE entity_id = ?1"))?;
-                for id in &ids {
-                    let mut rows = st.query([id])?;
-                    while let Some(r) = rows.next()? {
-                        visit(scan_tag(r)?)?;
+                let mut st = c.prepare("SELECT concepts FROM entities WHERE id = ?1")?;
+                for &entity in &ids {
+                    let tags: Option<String> = st.query_row([entity], |r| r.get(0)).optional()?;
+                    for concept in members::decode(tags.as_deref().unwrap_or("[]"))? {
+                        visit(crate::ScanItem::Tag { entity, concept })?;
                     }
                 }
                 let mut st = c.prepare(&format!(
@@ -1362,7 +1401,6 @@ const SCAN_ENTITY: &str = "SELECT e.id, e.kind, e.key, e.labels, e.description, 
      LEFT JOIN organisations o ON o.entity_id = e.id
      LEFT JOIN actions a ON a.entity_id = e.id
      LEFT JOIN events ev ON ev.entity_id = e.id";
-const SCAN_TAG: &str = "SELECT entity_id, concept_id FROM entity_concepts";
 const SCAN_RELATION: &str = "SELECT subject_id, kind, object_id, since FROM relations";
 
 fn scan_entity(r: &Row) -> rusqlite::Result<crate::ScanItem> {
@@ -1375,13 +1413,6 @@ fn scan_entity(r: &Row) -> rusqlite::Result<crate::ScanItem> {
         demo: r.get(5)?,
         date: r.get(6)?,
         employees: r.get(7)?,
-    })
-}
-
-fn scan_tag(r: &Row) -> rusqlite::Result<crate::ScanItem> {
-    Ok(crate::ScanItem::Tag {
-        entity: r.get(0)?,
-        concept: r.get(1)?,
     })
 }
 

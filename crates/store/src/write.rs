@@ -1,16 +1,24 @@
 //! The single write path: validate, write in one transaction, append the audit row.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+use std::rc::Rc;
 
-use chrono::Utc;
-use rusqlite::{OptionalExtension, Transaction, params};
+use chrono::{Datelike, NaiveDate, Utc};
+use rusqlite::{OptionalExtension, Statement, Transaction, params};
 use serde::Serialize;
 use territoria_model::entity::{Details, EntityRef};
 use territoria_model::{
-    Concept, ConceptRef, Entity, EntityKind, FieldError, Labels, Observation, Provenance, Relation,
-    Scheme, Target, ValidationErrors, suggest,
+    Concept, ConceptRef, Entity, EntityKind, FieldError, Kbo, Labels, Observation, Provenance,
+    Relation, Scheme, Target, ValidationErrors, suggest,
 };
 
+use crate::members::{self, Deltas};
+
+// The writer's look-ups (concept codes, keys, enterprise numbers) run several times per
+// record: a fast hash rather than the default SipHash (a third of a bulk import's
+// look-up time).
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 use crate::{Record, RecordError, Result, StoreError, schema};
 
 /// One change to the store.
@@ -113,8 +121,9 @@ pub(crate) struct Writer<'t> {
     /// which lets derived indexes find what changed since an audit entry they saw.
     audit_id: i64,
     schemes: HashMap<String, SchemeCache>,
-    seen_entities: HashSet<(EntityKind, String)>,
-    seen_kbo: HashMap<String, String>,
+    /// Keys given in this input (one shared copy of each key serves the maps below).
+    seen_entities: HashMap<EntityKind, HashSet<Rc<str>>>,
+    seen_kbo: HashMap<Kbo, Rc<str>>,
     versions: HashMap<(String, String), i64>,
     /// False while the store holds no enterprise number at all (a fresh store): then
     /// only duplicates inside the batch are possible and the per-row probe is skipped.
@@ -131,17 +140,28 @@ pub(crate) struct Writer<'t> {
     entities_inserted: i64,
     /// Whether [`schema::DEFERRABLE_INDEXES`] are dropped, to be built at the end.
     indexes_deferred: bool,
+    /// While the unique indexes are dropped: every entity key of the store (and of this
+    /// write) with its id, and every enterprise number with its holder's key.
+    keys: Option<HashMap<EntityKind, HashMap<Rc<str>, i64>>>,
+    store_kbo: HashMap<Kbo, String>,
+    /// Concept membership changes, applied before the commit.
+    members: Deltas,
+    /// The bulk path's statements, prepared once (the statement cache would hash their
+    /// text on every use).
+    insert_entity: Option<Statement<'t>>,
+    insert_organisation: Option<Statement<'t>>,
 }
 
 /// A write that inserts this many entities, and at least a quarter of what the store
-/// held, drops the deferrable secondary indexes and builds them again at its end: one
-/// sort instead of a random B-tree insert per row (and per tag).
+/// held, drops the deferrable indexes and builds them again at its end: one sort
+/// instead of a B-tree insert per row. Its key checks then use keys loaded in memory,
+/// whose size this ratio bounds.
 const BULK_ENTITIES: i64 = 20_000;
 
 impl<'t> Writer<'t> {
     pub(crate) fn new(tx: &'t Transaction<'t>) -> Result<Self> {
-        let mut schemes: HashMap<String, SchemeCache> = HashMap::new();
-        let mut by_id: HashMap<i64, String> = HashMap::new();
+        let mut schemes: HashMap<String, SchemeCache> = HashMap::default();
+        let mut by_id: HashMap<i64, String> = HashMap::default();
         {
             let mut st = tx.prepare("SELECT id, slug FROM schemes")?;
             let rows = st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
@@ -152,7 +172,7 @@ impl<'t> Writer<'t> {
                     slug,
                     SchemeCache {
                         id,
-                        concepts: HashMap::new(),
+                        concepts: HashMap::default(),
                     },
                 );
             }
@@ -178,9 +198,9 @@ impl<'t> Writer<'t> {
                 r.get(0)
             })?,
             schemes,
-            seen_entities: HashSet::new(),
-            seen_kbo: HashMap::new(),
-            versions: HashMap::new(),
+            seen_entities: HashMap::default(),
+            seen_kbo: HashMap::default(),
+            versions: HashMap::default(),
             kbo_in_store: tx.query_row(
                 "SELECT EXISTS (SELECT 1 FROM organisations WHERE kbo IS NOT NULL)",
                 [],
@@ -197,6 +217,11 @@ impl<'t> Writer<'t> {
             )?,
             entities_inserted: 0,
             indexes_deferred: false,
+            keys: None,
+            store_kbo: HashMap::default(),
+            members: Deltas::default(),
+            insert_entity: None,
+            insert_organisation: None,
         })
     }
 
@@ -212,6 +237,7 @@ impl<'t> Writer<'t> {
     ) -> Result<WriteReport> {
         self.actor = actor.to_owned();
         let mut refused: Vec<RecordError> = Vec::new();
+        let started = std::time::Instant::now();
         for record in records {
             self.report.records += 1;
             if self.report.records % 10_000 == 0 {
@@ -251,13 +277,19 @@ impl<'t> Writer<'t> {
             }
         }
         progress(self.report.records);
+        tracing::debug!(records = self.report.records, elapsed = ?started.elapsed(), "records validated and written");
         if !refused.is_empty() && !skip_invalid {
             return Err(StoreError::Invalid(refused));
         }
         self.report.rejected = refused;
+        let t = std::time::Instant::now();
+        std::mem::take(&mut self.members).apply(self.tx)?;
+        tracing::debug!(elapsed = ?t.elapsed(), "concept membership written");
         if self.indexes_deferred {
-            for (_, create) in schema::DEFERRABLE_INDEXES {
+            for (name, create) in schema::DEFERRABLE_INDEXES {
+                let t = std::time::Instant::now();
                 self.tx.execute_batch(create)?;
+                tracing::debug!(index = name, elapsed = ?t.elapsed(), "deferred index built");
             }
         }
         let summary = serde_json::json!({
@@ -324,17 +356,29 @@ impl<'t> Writer<'t> {
         })
     }
 
-    fn entity_id(&self, field: &str, r: &EntityRef) -> Result<i64, Fail> {
-        let id: Option<i64> = self
+    /// The id of an entity of the store (or written earlier in this write).
+    fn lookup(&self, kind: EntityKind, key: &str) -> Result<Option<i64>> {
+        if let Some(keys) = &self.keys {
+            return Ok(keys.get(&kind).and_then(|m| m.get(key)).copied());
+        }
+        Ok(self
             .tx
             .prepare_cached("SELECT id FROM entities WHERE kind = ?1 AND key = ?2")?
-            .query_row(params![r.kind.as_str(), r.key], |row| row.get(0))
-            .optional()?;
-        match id {
+            .query_row(params![kind.as_str(), key], |row| row.get(0))
+            .optional()?)
+    }
+
+    fn entity_id(&self, field: &str, r: &EntityRef) -> Result<i64, Fail> {
+        match self.lookup(r.kind, &r.key)? {
             Some(id) => Ok(id),
             // While only validating, an entity given earlier in this input counts as
             // known: it was not written, but it would have been.
-            None if self.validate_only && self.seen_entities.contains(&(r.kind, r.key.clone())) => {
+            None if self.validate_only
+                && self
+                    .seen_entities
+                    .get(&r.kind)
+                    .is_some_and(|s| s.contains(r.key.as_str())) =>
+            {
                 Ok(0)
             }
             None => Err(Fail::field(field, format!("unknown {r}: create it first"))),
@@ -433,11 +477,11 @@ impl<'t> Writer<'t> {
                             s,
                             r.kind.as_str(),
                             o,
-                            r.since.map(|d| d.to_string()),
-                            r.until.map(|d| d.to_string()),
+                            r.since.map(iso),
+                            r.until.map(iso),
                             r.amount_eur,
                             p.source,
-                            p.date.map(|d| d.to_string()),
+                            p.date.map(iso),
                             p.inferred,
                             p.demo,
                             self.audit_id
@@ -492,14 +536,16 @@ impl<'t> Writer<'t> {
                 let vid = match self.versions.get(&(strategy.clone(), version.clone())) {
                     Some(v) => *v,
                     None => {
-                        let v: Option<i64> = self
-                            .tx
-                            .prepare_cached(
-                                "SELECT v.id FROM strategy_versions v JOIN entities e ON e.id = v.strategy_id
-                                 WHERE e.kind = 'strategy' AND e.key = ?1 AND v.slug = ?2",
-                            )?
-                            .query_row(params![strategy, version], |r| r.get(0))
-                            .optional()?;
+                        let v: Option<i64> = match self.lookup(EntityKind::Strategy, strategy)? {
+                            None => None,
+                            Some(sid) => self
+                                .tx
+                                .prepare_cached(
+                                    "SELECT id FROM strategy_versions WHERE strategy_id = ?1 AND slug = ?2",
+                                )?
+                                .query_row(params![sid, version], |r| r.get(0))
+                                .optional()?,
+                        };
                         let v = v.ok_or_else(|| {
                             Fail::field(
                                 "version",
@@ -530,7 +576,7 @@ impl<'t> Writer<'t> {
                             c,
                             position,
                             provenance.source,
-                            provenance.date.map(|d| d.to_string()),
+                            provenance.date.map(iso),
                             provenance.inferred,
                             provenance.demo
                         ])?;
@@ -569,7 +615,7 @@ impl<'t> Writer<'t> {
                         )?
                         .query_row(params![id, start, end, territory], |r| r.get(0))
                         .optional()?;
-                    let source_date = p.date.map(|d| d.to_string());
+                    let source_date = p.date.map(iso);
                     if let Some(row) = existing {
                         self.tx
                             .prepare_cached(
@@ -680,10 +726,10 @@ impl<'t> Writer<'t> {
                         )?
                         .execute(params![
                             id,
-                            t.due.to_string(),
+                            iso(t.due),
                             t.value,
                             p.source,
-                            p.date.map(|d| d.to_string()),
+                            p.date.map(iso),
                             p.inferred,
                             p.demo
                         ])?;
@@ -717,7 +763,7 @@ impl<'t> Writer<'t> {
                         json(&s.title)?,
                         json(&s.description)?,
                         p.source,
-                        p.date.map(|d| d.to_string()),
+                        p.date.map(iso),
                         p.inferred,
                         p.demo
                     ],
@@ -726,7 +772,7 @@ impl<'t> Writer<'t> {
             let inserted = !self.schemes.contains_key(&s.id);
             self.schemes.entry(s.id.clone()).or_insert(SchemeCache {
                 id,
-                concepts: HashMap::new(),
+                concepts: HashMap::default(),
             });
             self.count("scheme", inserted);
         }
@@ -785,7 +831,7 @@ impl<'t> Writer<'t> {
                         json(&c.labels)?,
                         serde_json::Value::Object(c.attributes.clone()).to_string(),
                         p.source,
-                        p.date.map(|d| d.to_string()),
+                        p.date.map(iso),
                         p.inferred,
                         p.demo,
                         self.audit_id
@@ -796,6 +842,41 @@ impl<'t> Writer<'t> {
             let inserted = cache.concepts.insert(c.notation.clone(), id).is_none();
             self.count("concept", inserted);
         }
+        Ok(())
+    }
+
+    /// Turns this write into a bulk one: loads every entity key (and enterprise number)
+    /// of the store, then drops [`schema::DEFERRABLE_INDEXES`]; `run` builds them again.
+    fn defer_indexes(&mut self) -> Result<()> {
+        let tx = self.tx;
+        let mut keys: HashMap<EntityKind, HashMap<Rc<str>, i64>> = HashMap::default();
+        let mut st = tx.prepare("SELECT kind, key, id FROM entities")?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            if let Some(kind) = EntityKind::parse(r.get_ref(0)?.as_str()?) {
+                keys.entry(kind)
+                    .or_default()
+                    .insert(Rc::from(r.get_ref(1)?.as_str()?), r.get(2)?);
+            }
+        }
+        if self.kbo_in_store {
+            let mut st = tx.prepare(
+                "SELECT o.kbo, e.key FROM organisations o JOIN entities e ON e.id = o.entity_id
+                 WHERE o.kbo IS NOT NULL",
+            )?;
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                // An unreadable number cannot collide with a valid one; `check` reports it.
+                if let Ok(k) = Kbo::parse(r.get_ref(0)?.as_str()?) {
+                    self.store_kbo.insert(k, r.get(1)?);
+                }
+            }
+        }
+        for (name, _) in schema::DEFERRABLE_INDEXES {
+            tx.execute_batch(&format!("DROP INDEX {name}"))?;
+        }
+        self.keys = Some(keys);
+        self.indexes_deferred = true;
         Ok(())
     }
 
@@ -811,7 +892,13 @@ impl<'t> Writer<'t> {
         }
         tag_ids.sort_unstable();
         tag_ids.dedup();
-        if !self.seen_entities.insert((e.kind, e.key.clone())) {
+        let key: Rc<str> = Rc::from(e.key.as_str());
+        if !self
+            .seen_entities
+            .entry(e.kind)
+            .or_default()
+            .insert(Rc::clone(&key))
+        {
             errs.push(FieldError::new(
                 "key",
                 format!(
@@ -823,10 +910,9 @@ impl<'t> Writer<'t> {
         let mut measures = None;
         match &e.details {
             Details::Organisation(o) => {
-                if let Some(kbo) = o.kbo {
-                    let k = kbo.to_string();
-                    if let Some(other) = self.seen_kbo.insert(k.clone(), e.key.clone()) {
-                        if other != e.key {
+                if let Some(k) = o.kbo {
+                    if let Some(other) = self.seen_kbo.insert(k, Rc::clone(&key)) {
+                        if other != key {
                             errs.push(FieldError::new(
                                 "kbo",
                                 format!("duplicate identifier: enterprise number {k} is also given to organisation/{other} in this input"),
@@ -835,12 +921,14 @@ impl<'t> Writer<'t> {
                     }
                     let holder: Option<String> = if !self.kbo_in_store {
                         None
+                    } else if self.keys.is_some() {
+                        self.store_kbo.get(&k).cloned()
                     } else {
                         self.tx
                         .prepare_cached(
                             "SELECT e.key FROM organisations o JOIN entities e ON e.id = o.entity_id WHERE o.kbo = ?1",
                         )?
-                        .query_row(params![k], |r| r.get(0))
+                        .query_row(params![k.to_string()], |r| r.get(0))
                         .optional()?
                     };
                     if let Some(h) = holder.filter(|h| h != &e.key) {
@@ -867,23 +955,38 @@ impl<'t> Writer<'t> {
         let p = &e.provenance;
         let attrs = json(&e.attributes)?;
         let (name, labels, description) = (e.name.main(), json(&e.name)?, json(&e.description)?);
-        let source_date = p.date.map(|d| d.to_string());
-        // New entities take one plain INSERT; an existing key fails its UNIQUE constraint
-        // (which undoes nothing: the row is refused before it is written) and falls
-        // through to the update. Plain single-row statements need no statement journal.
-        let insert = self
-            .tx
-            .prepare_cached(
-                "INSERT INTO entities(kind, key, name, labels, description, attributes, source, source_date, inferred, demo, updated_at, audit_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            )?
-            .execute(params![
+        let concepts = members::encode(&tag_ids);
+        let source_date = p.date.map(iso);
+        // While the unique indexes stand, a new entity takes one plain INSERT and an
+        // existing key fails its UNIQUE constraint (which undoes nothing: the row is
+        // refused before it is written) and falls through to the update. Plain
+        // single-row statements need no statement journal. In a bulk write the keys
+        // are in memory instead.
+        let known = match &self.keys {
+            Some(keys) => keys
+                .get(&e.kind)
+                .and_then(|m| m.get(e.key.as_str()))
+                .copied(),
+            None => None,
+        };
+        let inserted = if known.is_some() {
+            None
+        } else {
+            let st = match &mut self.insert_entity {
+                Some(st) => st,
+                None => self.insert_entity.insert(self.tx.prepare(
+                    "INSERT INTO entities(kind, key, name, labels, description, attributes, concepts, source, source_date, inferred, demo, updated_at, audit_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                )?),
+            };
+            let insert = st.execute(params![
                 e.kind.as_str(),
                 e.key,
                 name,
                 labels,
                 description,
                 attrs,
+                concepts,
                 p.source,
                 source_date,
                 p.inferred,
@@ -891,45 +994,80 @@ impl<'t> Writer<'t> {
                 self.now,
                 self.audit_id
             ]);
-        let inserted = match insert {
-            Ok(_) => Some(self.tx.last_insert_rowid()),
-            Err(rusqlite::Error::SqliteFailure(f, _))
-                if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
-            {
-                None
+            match insert {
+                Ok(_) => Some(self.tx.last_insert_rowid()),
+                Err(rusqlite::Error::SqliteFailure(f, _))
+                    if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
+                {
+                    None
+                }
+                Err(other) => return Err(other.into()),
             }
-            Err(other) => return Err(other.into()),
         };
-        if inserted.is_some() {
+        if let Some(id) = inserted {
+            if let Some(keys) = &mut self.keys {
+                keys.entry(e.kind).or_default().insert(key, id);
+            }
             self.entities_inserted += 1;
             if !self.indexes_deferred
                 && self.entities_inserted >= BULK_ENTITIES
                 && self.entities_inserted * 4 >= self.entities_before
             {
-                for (name, _) in schema::DEFERRABLE_INDEXES {
-                    self.tx.execute_batch(&format!("DROP INDEX {name}"))?;
-                }
-                self.indexes_deferred = true;
+                self.defer_indexes()?;
             }
         }
         let id = match inserted {
             Some(id) => id,
             None => {
-                let id: i64 = self
-                    .tx
-                    .prepare_cached(
-                        "UPDATE entities SET name = ?3, labels = ?4, description = ?5, attributes = ?6,
-                           source = ?7, source_date = ?8, inferred = ?9, demo = ?10, updated_at = ?11,
-                           audit_id = ?12
-                         WHERE kind = ?1 AND key = ?2 RETURNING id",
-                    )?
-                    .query_row(
-                        params![e.kind.as_str(), e.key, name, labels, description, attrs, p.source, source_date, p.inferred, p.demo, self.now, self.audit_id],
-                        |r| r.get(0),
-                    )?;
+                let (id, old): (i64, String) = match known {
+                    Some(id) => self
+                        .tx
+                        .prepare_cached("SELECT id, concepts FROM entities WHERE id = ?1")?
+                        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?,
+                    None => self
+                        .tx
+                        .prepare_cached(
+                            "SELECT id, concepts FROM entities WHERE kind = ?1 AND key = ?2",
+                        )?
+                        .query_row(params![e.kind.as_str(), e.key], |r| {
+                            Ok((r.get(0)?, r.get(1)?))
+                        })?,
+                };
+                self.members.remove(id, &members::decode(&old)?)?;
+                if self.keys.is_some() && self.kbo_in_store {
+                    // Its enterprise number may change: forget the one it held.
+                    let held: Option<Option<String>> = self
+                        .tx
+                        .prepare_cached("SELECT kbo FROM organisations WHERE entity_id = ?1")?
+                        .query_row([id], |r| r.get(0))
+                        .optional()?;
+                    if let Some(k) = held.flatten().and_then(|k| Kbo::parse(&k).ok()) {
+                        if self.store_kbo.get(&k) == Some(&e.key) {
+                            self.store_kbo.remove(&k);
+                        }
+                    }
+                }
                 self.tx
-                    .prepare_cached("DELETE FROM entity_concepts WHERE entity_id = ?1")?
-                    .execute([id])?;
+                    .prepare_cached(
+                        "UPDATE entities SET name = ?2, labels = ?3, description = ?4, attributes = ?5,
+                           concepts = ?6, source = ?7, source_date = ?8, inferred = ?9, demo = ?10,
+                           updated_at = ?11, audit_id = ?12
+                         WHERE id = ?1",
+                    )?
+                    .execute(params![
+                        id,
+                        name,
+                        labels,
+                        description,
+                        attrs,
+                        concepts,
+                        p.source,
+                        source_date,
+                        p.inferred,
+                        p.demo,
+                        self.now,
+                        self.audit_id
+                    ])?;
                 for table in ["organisations", "actions", "indicators", "places", "events"] {
                     self.tx
                         .prepare_cached(&format!("DELETE FROM {table} WHERE entity_id = ?1"))?
@@ -938,16 +1076,7 @@ impl<'t> Writer<'t> {
                 id
             }
         };
-        // One single-row statement per tag: a multi-row INSERT would need a statement
-        // journal (it could fail half-way), which costs more than it saves.
-        {
-            let mut st = self.tx.prepare_cached(
-                "INSERT INTO entity_concepts(entity_id, concept_id) VALUES (?1, ?2)",
-            )?;
-            for t in tag_ids {
-                st.execute([id, t])?;
-            }
-        }
+        self.members.add(id, &tag_ids)?;
         let default_org = Details::Organisation(Default::default());
         let details = match (&e.details, e.kind) {
             (Details::None, EntityKind::Organisation) => &default_org,
@@ -956,17 +1085,19 @@ impl<'t> Writer<'t> {
         match details {
             Details::None => {}
             Details::Organisation(o) => {
-                self.tx
-                    .prepare_cached(
+                let st = match &mut self.insert_organisation {
+                    Some(st) => st,
+                    None => self.insert_organisation.insert(self.tx.prepare(
                         "INSERT INTO organisations(entity_id, kbo, founded, employees, website) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    )?
-                    .execute(params![
-                        id,
-                        o.kbo.map(|k| k.to_string()),
-                        o.founded.map(|d| d.to_string()),
-                        o.employees,
-                        o.website
-                    ])?;
+                    )?),
+                };
+                st.execute(params![
+                    id,
+                    o.kbo.map(|k| k.to_string()),
+                    o.founded.map(iso),
+                    o.employees,
+                    o.website
+                ])?;
             }
             Details::Action(a) => {
                 self.tx
@@ -976,8 +1107,8 @@ impl<'t> Writer<'t> {
                     .execute(params![
                         id,
                         a.status.as_str(),
-                        a.start.map(|d| d.to_string()),
-                        a.end.map(|d| d.to_string()),
+                        a.start.map(iso),
+                        a.end.map(iso),
                         a.budget_eur
                     ])?;
             }
@@ -1006,11 +1137,7 @@ impl<'t> Writer<'t> {
                     .prepare_cached(
                         "INSERT INTO events(entity_id, start_date, end_date) VALUES (?1, ?2, ?3)",
                     )?
-                    .execute(params![
-                        id,
-                        ev.start.to_string(),
-                        ev.end.map(|d| d.to_string())
-                    ])?;
+                    .execute(params![id, iso(ev.start), ev.end.map(iso)])?;
             }
         }
         self.count(e.kind.as_str(), inserted.is_some());
@@ -1020,6 +1147,38 @@ impl<'t> Writer<'t> {
         }
         Ok(())
     }
+}
+
+/// `YYYY-MM-DD`, as chrono prints it, without the formatting machinery (several
+/// dates per record of a bulk import).
+fn iso(d: NaiveDate) -> String {
+    let y = d.year();
+    if !(0..=9999).contains(&y) {
+        return d.to_string();
+    }
+    let (m, day) = (d.month(), d.day());
+    let digits = [
+        y / 1000,
+        y / 100 % 10,
+        y / 10 % 10,
+        y % 10,
+        -1,
+        (m / 10) as i32,
+        (m % 10) as i32,
+        -1,
+        (day / 10) as i32,
+        (day % 10) as i32,
+    ];
+    digits
+        .iter()
+        .map(|&x| {
+            if x < 0 {
+                '-'
+            } else {
+                char::from(b'0' + x as u8)
+            }
+        })
+        .collect()
 }
 
 fn json<T: Serialize>(v: &T) -> Result<String, StoreError> {
@@ -1076,5 +1235,24 @@ impl From<rusqlite::Error> for Fail {
 impl From<StoreError> for Fail {
     fn from(e: StoreError) -> Self {
         Fail::Internal(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_written_as_chrono_prints_them() {
+        for d in [
+            NaiveDate::from_ymd_opt(2024, 1, 1),
+            NaiveDate::from_ymd_opt(1999, 12, 31),
+            NaiveDate::from_ymd_opt(5, 2, 9),
+            NaiveDate::from_ymd_opt(12345, 6, 7),
+            NaiveDate::from_ymd_opt(-44, 3, 15),
+        ] {
+            let d = d.unwrap();
+            assert_eq!(iso(d), d.to_string());
+        }
     }
 }

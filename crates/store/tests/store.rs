@@ -291,33 +291,102 @@ fn a_breakdown_by_territory_lives_beside_the_whole_and_never_adds_to_it() {
 }
 
 #[test]
-fn observations_survive_the_migration_to_territorial_breakdowns() {
+fn a_schema_3_store_migrates_with_its_observations_tags_and_keys() {
+    use territoria_model::ConceptRef;
+    use territoria_store::EntityQuery;
+    use territoria_store::schema::MIGRATIONS;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.sqlite");
-    let store = SqliteStore::open(&path).unwrap();
-    apply(&store, indicator_world(), false).unwrap();
-    // Put the observations table back in its version-3 shape, then open again.
-    apply(&store, vec![obs(None, 7.0)], false).unwrap();
-    drop(store);
+    // A store as version 3 wrote it: tags in the `entity_concepts` table, observations
+    // without territory, the entity key and the enterprise number as table constraints.
     {
         let c = rusqlite::Connection::open(&path).unwrap();
         c.execute_batch(
-            "DROP INDEX observations_key; DROP INDEX observations_by_territory;
-             ALTER TABLE observations RENAME TO observations_v4;
-             CREATE TABLE observations AS SELECT id, indicator_id, period_start, period_end, value,
-               qualifier, period_label, note, recorded_at, source, source_date, inferred, demo
-               FROM observations_v4;
-             DROP TABLE observations_v4;
-             DELETE FROM schema_migrations WHERE version = 4;",
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL,
+               applied_at TEXT NOT NULL)",
+        )
+        .unwrap();
+        for m in MIGRATIONS.iter().filter(|m| m.version <= 3) {
+            c.execute_batch(&m.sql.replace("/*CLUSTERED*/", "WITHOUT ROWID"))
+                .unwrap();
+            c.execute(
+                "INSERT INTO schema_migrations VALUES (?1, ?2, '2026-01-01')",
+                rusqlite::params![m.version, m.description],
+            )
+            .unwrap();
+        }
+        c.execute_batch(
+            r#"INSERT INTO schemes(id, slug, title, source) VALUES (1, 'size-class', '{"fr":"Taille"}', 't');
+               INSERT INTO concepts(id, scheme_id, notation, labels, source) VALUES
+                 (1, 1, 'small', '{"fr":"petite"}', 't'), (2, 1, 'micro', '{"fr":"micro"}', 't');
+               INSERT INTO entities(id, kind, key, name, labels, source, updated_at) VALUES
+                 (1, 'organisation', 'org', 'Org', '{"fr":"Org"}', 't', '2026-01-01'),
+                 (2, 'action', 'act', 'Action', '{"fr":"Action"}', 't', '2026-01-01'),
+                 (3, 'indicator', 'ind', 'EPN', '{"fr":"EPN"}', 't', '2026-01-01');
+               INSERT INTO organisations(entity_id, kbo) VALUES (1, '0123.456.749');
+               INSERT INTO actions(entity_id, status) VALUES (2, 'ongoing');
+               INSERT INTO indicators(entity_id, unit, kind, aggregation, measures_id)
+                 VALUES (3, 'EPN', 'output', 'last', 2);
+               INSERT INTO entity_concepts VALUES (1, 2), (1, 1), (2, 1);
+               INSERT INTO observations(indicator_id, period_start, period_end, value, recorded_at, source)
+                 VALUES (3, '2024-01-01', '2024-12-31', 7, '2026-01-01', 't');"#,
         )
         .unwrap();
     }
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 4);
+    assert_eq!(
+        store.schema_version().unwrap(),
+        MIGRATIONS.last().unwrap().version
+    );
+    assert_eq!(store.check().unwrap(), Vec::<String>::new());
+    let tags = |kind, key| {
+        store
+            .entity(kind, key)
+            .unwrap()
+            .unwrap()
+            .entity
+            .tags
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        tags(EntityKind::Organisation, "org"),
+        ["size-class:micro", "size-class:small"]
+    );
+    assert_eq!(tags(EntityKind::Action, "act"), ["size-class:small"]);
+    let small = |kind| {
+        store
+            .entities(&EntityQuery {
+                kind,
+                concepts: vec![ConceptRef::new("size-class", "small")],
+                text: None,
+                demo: None,
+                limit: 10,
+                offset: 0,
+            })
+            .unwrap()
+            .total
+    };
+    assert_eq!(
+        (small(EntityKind::Organisation), small(EntityKind::Action)),
+        (1, 1)
+    );
     let action = store.entity(EntityKind::Action, "act").unwrap().unwrap();
     assert_eq!(action.indicators[0].observations[0].value, 7.0);
+    // The keys still hold: the enterprise number is taken, a territorial observation fits.
+    let err = apply(&store, vec![org("other", Some("0123.456.749"))], false)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("already belongs to organisation/org"), "{err}");
+    apply(&store, indicator_world(), false).unwrap();
     apply(&store, vec![obs(Some("62063"), 4.0)], false).unwrap();
     assert_eq!(store.counts().unwrap().observations, 2);
+    // Rewriting the organisation without tags takes it out of the concept's members.
+    apply(&store, vec![org("org", Some("0123.456.749"))], false).unwrap();
+    assert_eq!(small(EntityKind::Organisation), 0);
+    assert_eq!(store.check().unwrap(), Vec::<String>::new());
 }
 
 /// The indexes named in `DEFERRABLE_INDEXES` that the file holds.
@@ -344,7 +413,7 @@ fn a_bulk_write_builds_its_deferred_indexes_again_or_leaves_them_untouched() {
     let store = open(&dir);
     let path = dir.path().join("s.sqlite");
     let all = deferrable_indexes(&path);
-    assert_eq!(all.len(), 2);
+    assert_eq!(all.len(), 3);
     let many = |prefix: &str| -> Vec<Op> {
         (0..20_001)
             .map(|i| org(&format!("{prefix}-{i:05}"), None))
@@ -373,4 +442,106 @@ fn a_bulk_write_builds_its_deferred_indexes_again_or_leaves_them_untouched() {
             .unwrap(),
         "ok"
     );
+}
+
+#[test]
+fn a_bulk_write_checks_keys_and_enterprise_numbers_against_the_store_without_its_indexes() {
+    use territoria_model::ConceptRef;
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let scheme = |id: &str| {
+        Op::Scheme(territoria_model::Scheme {
+            id: id.into(),
+            title: Labels::fr(id),
+            description: Labels::new(),
+            provenance: Provenance::stated("test"),
+        })
+    };
+    let concept = |n: &str| {
+        Op::Concept(territoria_model::Concept {
+            scheme: "size-class".into(),
+            notation: n.into(),
+            labels: Labels::fr(n),
+            broader: None,
+            attributes: Default::default(),
+            provenance: Provenance::stated("test"),
+        })
+    };
+    let tagged = |key: &str, kbo: Option<&str>, size: &str| {
+        let Op::Entity(mut e) = org(key, kbo) else {
+            unreachable!()
+        };
+        e.tags = vec![ConceptRef::new("size-class", size)];
+        Op::Entity(e)
+    };
+    apply(
+        &store,
+        vec![
+            scheme("size-class"),
+            concept("micro"),
+            concept("small"),
+            tagged("x", Some("0123.456.749"), "micro"),
+            tagged("w", Some("0100.000.070"), "micro"),
+        ],
+        false,
+    )
+    .unwrap();
+    // 20,001 new organisations make the write a bulk one; what follows is checked
+    // against keys in memory.
+    let mut ops: Vec<Op> = (0..20_001)
+        .map(|i| tagged(&format!("b-{i:05}"), None, "micro"))
+        .collect();
+    ops.push(tagged("x", Some("0123.456.749"), "small")); // an update of a stored one
+    ops.push(tagged("z", Some("0100.000.070"), "small")); // a number already held
+    ops.push(tagged("b-00005", None, "small")); // a duplicate in this input
+    ops.push(Op::Relation(Relation {
+        subject: EntityRef::new(EntityKind::Organisation, "b-00010"),
+        kind: RelationKind::MemberOf,
+        object: EntityRef::new(EntityKind::Organisation, "x"),
+        since: None,
+        until: None,
+        amount_eur: None,
+        provenance: Provenance::stated("test"),
+    }));
+    let report = apply(&store, ops, true).unwrap();
+    let rejected: Vec<String> = report.rejected.iter().map(ToString::to_string).collect();
+    assert_eq!(rejected.len(), 2, "{rejected:?}");
+    assert!(
+        rejected[0].contains("already belongs to organisation/w"),
+        "{rejected:?}"
+    );
+    assert!(rejected[1].contains("appears twice"), "{rejected:?}");
+    assert_eq!(report.updated.get("organisation"), Some(&1));
+    assert_eq!(report.inserted.get("relation"), Some(&1));
+    assert_eq!(
+        store.counts().unwrap().entities.get("organisation"),
+        Some(&20_003)
+    );
+    let x = store
+        .entity(EntityKind::Organisation, "x")
+        .unwrap()
+        .unwrap();
+    assert_eq!(x.entity.tags, [ConceptRef::new("size-class", "small")]);
+    let count = |size: &str| {
+        store
+            .entities(&territoria_store::EntityQuery {
+                kind: EntityKind::Organisation,
+                concepts: vec![ConceptRef::new("size-class", size)],
+                text: None,
+                demo: None,
+                limit: 1,
+                offset: 0,
+            })
+            .unwrap()
+            .total
+    };
+    assert_eq!((count("micro"), count("small")), (20_002, 1));
+    // The unique indexes are back and hold: the number cannot be given twice.
+    assert_eq!(store.check().unwrap(), Vec::<String>::new());
+    let c = rusqlite::Connection::open(dir.path().join("s.sqlite")).unwrap();
+    let twice = c.execute(
+        "UPDATE organisations SET kbo = '0123.456.749' WHERE entity_id = (SELECT id FROM entities WHERE key = 'b-00001')",
+        [],
+    );
+    assert!(twice.is_err());
 }

@@ -18,6 +18,13 @@ use territoria_store::{SqliteStore, Store, StoreError};
 
 use crate::config::Config;
 
+// mimalloc rather than glibc's allocator: a CSV import parses on one thread and writes
+// on another, so most blocks are freed by a thread other than the one that allocated
+// them, which glibc serialises on its arena locks (measured: the 100,000-row import's
+// write loop took 1.0–1.5 s with glibc, 0.65–0.75 s with mimalloc).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "territoria",

@@ -41,7 +41,8 @@ pub use query::{FacetField, FacetValue, OutColumn, Plan, Request};
 /// glibc keeps freed memory for reuse; after a catalogue build — scratch maps, rows read
 /// from the store, the store's released page caches — that is tens of MiB resident for
 /// nothing. [`Catalogue::build`] calls this when it is done; call it again after dropping
-/// a replaced catalogue. Takes a few milliseconds; does nothing off glibc.
+/// a replaced catalogue. Takes a few milliseconds; does nothing off glibc (the
+/// `territoria` binary allocates with mimalloc, which returns freed pages by itself).
 pub fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only walks the allocator's own free lists, under its locks.

@@ -156,7 +156,7 @@ pub(crate) struct Writer<'t> {
 /// held, drops the deferrable indexes and builds them again at its end: one sort
 /// instead of a B-tree insert per row. Its key checks then use keys loaded in memory,
 /// whose size this ratio bounds.
-const BULK_ENTITIES: i64 = 20_000;
+const BULK_ENTITIES: i64 = 5_000;
 
 impl<'t> Writer<'t> {
     pub(crate) fn new(tx: &'t Transaction<'t>) -> Result<Self> {

@@ -11,6 +11,7 @@ use std::rc::Rc;
 use std::sync::Mutex;
 
 use chrono::NaiveDate;
+use rusqlite::functions::FunctionFlags;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params, params_from_iter};
 use territoria_model::entity::{Details, EntityRef};
@@ -496,6 +497,26 @@ fn concept_brief(r: &Row, i: usize) -> rusqlite::Result<ConceptBrief> {
     })
 }
 
+/// Runs a `SELECT e.kind, e.key, e.labels, e.demo …` into summaries.
+fn summaries(
+    c: &Connection,
+    sql: &str,
+    args: &[Box<dyn rusqlite::ToSql>],
+) -> Result<Vec<EntitySummary>> {
+    let mut st = c.prepare(sql)?;
+    let items = st
+        .query_map(params_from_iter(args.iter()), |r| {
+            Ok(EntitySummary {
+                kind: kind_of(&r.get::<_, String>(0)?),
+                id: r.get(1)?,
+                name: labels(r.get(2)?)?,
+                demo: r.get(3)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(items)
+}
+
 /// The ids of a concept and all its narrower concepts (none when it does not exist).
 fn descendants(c: &Connection, scheme: &str, notation: &str) -> Result<Vec<i64>> {
     let mut st = c.prepare_cached(&format!("{DESCENDANTS} SELECT id FROM sub"))?;
@@ -869,29 +890,6 @@ impl Store for SqliteStore {
         self.read(|c| {
             let mut wheres = vec!["e.kind = ?".to_owned()];
             let mut args: Vec<Box<dyn rusqlite::ToSql>> = vec![Box::new(q.kind.as_str())];
-            // Each concept filter (with its narrower concepts) is a bitmap of entity
-            // ids; the query gets their intersection as an array.
-            let mut tagged: Option<roaring::RoaringBitmap> = None;
-            for concept in &q.concepts {
-                let set = members::of(c, &descendants(c, &concept.scheme, &concept.notation)?)?;
-                tagged = Some(match tagged {
-                    Some(t) => t & set,
-                    None => set,
-                });
-            }
-            if let Some(t) = &tagged {
-                if t.is_empty() {
-                    return Ok(Page {
-                        total: 0,
-                        limit: q.limit,
-                        offset: q.offset,
-                        items: Vec::new(),
-                    });
-                }
-                wheres.push("e.id IN rarray(?)".into());
-                let ids: Vec<Value> = t.iter().map(|id| Value::Integer(i64::from(id))).collect();
-                args.push(Box::new(Rc::new(ids)));
-            }
             if let Some(text) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
                 wheres.push("(e.labels LIKE ? ESCAPE '\\' OR e.key LIKE ? ESCAPE '\\')".into());
                 let escaped = text
@@ -906,32 +904,71 @@ impl Store for SqliteStore {
                 wheres.push(format!("e.demo = {}", i32::from(d)));
             }
             let filter = wheres.join(" AND ");
-            let total: u64 = c.query_row(
-                &format!("SELECT COUNT(*) FROM entities e WHERE {filter}"),
-                params_from_iter(args.iter()),
-                |r| r.get(0),
-            )?;
-            let mut st = c.prepare(&format!(
-                "SELECT e.kind, e.key, e.labels, e.demo FROM entities e WHERE {filter}
-                 ORDER BY e.name, e.key LIMIT {} OFFSET {}",
-                q.limit, q.offset
-            ))?;
-            let items = st
-                .query_map(params_from_iter(args.iter()), |r| {
-                    Ok(EntitySummary {
-                        kind: kind_of(&r.get::<_, String>(0)?),
-                        id: r.get(1)?,
-                        name: labels(r.get(2)?)?,
-                        demo: r.get(3)?,
-                    })
-                })?
-                .collect::<rusqlite::Result<_>>()?;
-            Ok(Page {
+            let page = |total: u64, items: Vec<EntitySummary>| Page {
                 total,
                 limit: q.limit,
                 offset: q.offset,
                 items,
-            })
+            };
+            let select = "SELECT e.kind, e.key, e.labels, e.demo";
+            let order = format!("ORDER BY e.name, e.key LIMIT {} OFFSET {}", q.limit, q.offset);
+            // Each concept filter (with its narrower concepts) is a bitmap of entity ids;
+            // the entities must be in all of them.
+            let mut tagged: Option<roaring::RoaringBitmap> = None;
+            for concept in &q.concepts {
+                let set = members::of(c, &descendants(c, &concept.scheme, &concept.notation)?)?;
+                tagged = Some(match tagged {
+                    Some(t) => t & set,
+                    None => set,
+                });
+            }
+            let Some(tagged) = tagged else {
+                let total: u64 = c.query_row(
+                    &format!("SELECT COUNT(*) FROM entities e WHERE {filter}"),
+                    params_from_iter(args.iter()),
+                    |r| r.get(0),
+                )?;
+                let items = summaries(c, &format!("{select} FROM entities e WHERE {filter} {order}"), &args)?;
+                return Ok(page(total, items));
+            };
+            if tagged.is_empty() {
+                return Ok(page(0, Vec::new()));
+            }
+            // The total looks each member up by id. The page either sorts the members
+            // (when they are few) or walks the entities by name, testing each against the
+            // bitmap, until the page is full: a few rows per result when most entities
+            // match, never a sort of a million.
+            let ids: Vec<Value> = tagged.iter().map(|id| Value::Integer(i64::from(id))).collect();
+            let mut with_ids: Vec<Box<dyn rusqlite::ToSql>> = vec![Box::new(Rc::new(ids))];
+            with_ids.append(&mut args);
+            let members = "FROM rarray(?) AS m CROSS JOIN entities e ON e.id = m.value";
+            let total: u64 = c.query_row(
+                &format!("SELECT COUNT(*) {members} WHERE {filter}"),
+                params_from_iter(with_ids.iter()),
+                |r| r.get(0),
+            )?;
+            let items = if tagged.len() <= 20_000 {
+                summaries(c, &format!("{select} {members} WHERE {filter} {order}"), &with_ids)?
+            } else {
+                let set = std::sync::Arc::new(tagged);
+                c.create_scalar_function(
+                    "territoria_member",
+                    1,
+                    FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+                    move |ctx| {
+                        let id: i64 = ctx.get(0)?;
+                        Ok(u32::try_from(id).is_ok_and(|id| set.contains(id)))
+                    },
+                )?;
+                let items = summaries(
+                    c,
+                    &format!("{select} FROM entities e WHERE {filter} AND territoria_member(e.id) {order}"),
+                    &with_ids[1..],
+                );
+                c.remove_function("territoria_member", 1)?;
+                items?
+            };
+            Ok(page(total, items))
         })
     }
 

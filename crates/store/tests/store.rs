@@ -536,6 +536,33 @@ fn a_bulk_write_checks_keys_and_enterprise_numbers_against_the_store_without_its
             .total
     };
     assert_eq!((count("micro"), count("small")), (20_002, 1));
+    // Pages by name, from many members (walked by name) and from few (sorted).
+    let page = |size: &str, text: Option<&str>, offset: u64| {
+        let p = store
+            .entities(&territoria_store::EntityQuery {
+                kind: EntityKind::Organisation,
+                concepts: vec![ConceptRef::new("size-class", size)],
+                text: text.map(Into::into),
+                demo: None,
+                limit: 2,
+                offset,
+            })
+            .unwrap();
+        (
+            p.total,
+            p.items.into_iter().map(|i| i.id).collect::<Vec<_>>(),
+        )
+    };
+    assert_eq!(
+        page("micro", None, 1),
+        (20_002, vec!["b-00001".into(), "b-00002".into()])
+    );
+    assert_eq!(page("micro", None, 20_001), (20_002, vec!["w".into()]));
+    assert_eq!(
+        page("micro", Some("b-1999"), 0),
+        (10, vec!["b-19990".into(), "b-19991".into()])
+    );
+    assert_eq!(page("small", None, 0), (1, vec!["x".into()]));
     // The unique indexes are back and hold: the number cannot be given twice.
     assert_eq!(store.check().unwrap(), Vec::<String>::new());
     let c = rusqlite::Connection::open(dir.path().join("s.sqlite")).unwrap();

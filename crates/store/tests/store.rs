@@ -572,3 +572,45 @@ fn a_bulk_write_checks_keys_and_enterprise_numbers_against_the_store_without_its
     );
     assert!(twice.is_err());
 }
+
+#[test]
+fn check_finds_concept_members_that_disagree_with_the_tags() {
+    use territoria_model::ConceptRef;
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let Op::Entity(mut e) = org("a", None) else {
+        unreachable!()
+    };
+    e.tags = vec![ConceptRef::new("size-class", "micro")];
+    apply(
+        &store,
+        vec![
+            Op::Scheme(territoria_model::Scheme {
+                id: "size-class".into(),
+                title: Labels::fr("Taille"),
+                description: Labels::new(),
+                provenance: Provenance::stated("test"),
+            }),
+            Op::Concept(territoria_model::Concept {
+                scheme: "size-class".into(),
+                notation: "micro".into(),
+                labels: Labels::fr("micro"),
+                broader: None,
+                attributes: Default::default(),
+                provenance: Provenance::stated("test"),
+            }),
+            Op::Entity(e),
+        ],
+        false,
+    )
+    .unwrap();
+    assert_eq!(store.check().unwrap(), Vec::<String>::new());
+    // Lose the bitmap behind the store's back: check says so.
+    let c = rusqlite::Connection::open(dir.path().join("s.sqlite")).unwrap();
+    c.execute("DELETE FROM concept_members", []).unwrap();
+    let problems = store.check().unwrap();
+    assert!(
+        problems.iter().any(|p| p.contains("1 are missing")),
+        "{problems:?}"
+    );
+}

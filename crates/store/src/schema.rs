@@ -344,8 +344,9 @@ CREATE TABLE entities_v5 (
 INSERT INTO entities_v5(id, kind, key, name, labels, description, attributes, concepts,
     source, source_date, inferred, demo, updated_at, audit_id)
 SELECT e.id, e.kind, e.key, e.name, e.labels, e.description, e.attributes,
-    COALESCE((SELECT json_group_array(t.concept_id) FROM (SELECT concept_id FROM entity_concepts
-              WHERE entity_id = e.id ORDER BY concept_id) t), '[]'),
+    -- Tags that name no concept (the old table declared no foreign key) are not carried.
+    (SELECT json_group_array(t.concept_id) FROM (SELECT concept_id FROM entity_concepts
+       WHERE entity_id = e.id AND concept_id IN (SELECT id FROM concepts) ORDER BY concept_id) t),
     e.source, e.source_date, e.inferred, e.demo, e.updated_at, e.audit_id
 FROM entities e;
 DROP TABLE entities;

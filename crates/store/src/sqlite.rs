@@ -170,14 +170,19 @@ fn apply_migration(conn: &mut Connection, m: &Migration) -> Result<()> {
         Then::DeriveConceptMembers => crate::members::rebuild(&tx)?,
     }
     if m.rebuilds_tables {
-        let broken: i64 =
-            tx.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| {
-                r.get(0)
-            })?;
-        if broken > 0 {
+        let broken: Vec<String> = tx
+            .prepare(
+                "SELECT \"table\" || ' (' || COUNT(*) || ' rows)' FROM pragma_foreign_key_check
+                 GROUP BY \"table\" ORDER BY \"table\"",
+            )?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        if !broken.is_empty() {
             return Err(StoreError::Unusable(format!(
-                "migration {} would leave {broken} rows pointing to nothing; the store was left as it was",
-                m.version
+                "migration {} would leave rows pointing to nothing in {}; the store was left as it was \
+                 (an older Territoria can still open it: export its data, then import into a new store)",
+                m.version,
+                broken.join(", ")
             )));
         }
     }
@@ -495,6 +500,17 @@ fn concept_brief(r: &Row, i: usize) -> rusqlite::Result<ConceptBrief> {
         notation: r.get(i + 1)?,
         labels: labels(r.get(i + 2)?)?,
     })
+}
+
+/// Runs `f` in one read transaction, so that its queries see the same state of the
+/// store (ended whether `f` succeeds or not).
+fn in_snapshot<T>(c: &Connection, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    c.execute_batch("BEGIN")?;
+    let out = f();
+    let end = c.execute_batch("COMMIT");
+    let out = out?;
+    end?;
+    Ok(out)
 }
 
 /// Runs a `SELECT e.kind, e.key, e.labels, e.demo …` into summaries.
@@ -887,7 +903,8 @@ impl Store for SqliteStore {
     }
 
     fn entities(&self, q: &EntityQuery) -> Result<Page<EntitySummary>> {
-        self.read(|c| {
+        // One snapshot: the bitmaps and the rows they point to.
+        self.read(|c| in_snapshot(c, || {
             let mut wheres = vec!["e.kind = ?".to_owned()];
             let mut args: Vec<Box<dyn rusqlite::ToSql>> = vec![Box::new(q.kind.as_str())];
             if let Some(text) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
@@ -969,7 +986,7 @@ impl Store for SqliteStore {
                 items?
             };
             Ok(page(total, items))
-        })
+        }))
     }
 
     fn entity(&self, kind: EntityKind, key: &str) -> Result<Option<EntityDetail>> {
@@ -1223,7 +1240,8 @@ impl Store for SqliteStore {
     }
 
     fn check(&self) -> Result<Vec<String>> {
-        self.read(|c| {
+        // One snapshot: the tags and the bitmaps compared must come from the same state.
+        self.read(|c| in_snapshot(c, || {
             let mut problems = Vec::new();
             let mut st = c.prepare("PRAGMA integrity_check")?;
             for row in st.query_map([], |r| r.get::<_, String>(0))? {
@@ -1281,7 +1299,7 @@ impl Store for SqliteStore {
                 problems.push(format!("{unsourced} facts have no source"));
             }
             Ok(problems)
-        })
+        }))
     }
 
     fn magnets(&self) -> Result<Vec<MagnetRecord>> {
@@ -1353,8 +1371,7 @@ impl Store for SqliteStore {
     fn changes_since(&self, after: i64) -> Result<crate::Changes> {
         self.read(|c| {
             // One read transaction: the three answers describe the same snapshot.
-            c.execute_batch("BEGIN")?;
-            let out = (|| {
+            in_snapshot(c, || {
                 let upto: i64 =
                     c.query_row("SELECT COALESCE(MAX(id), 0) FROM audit", [], |r| r.get(0))?;
                 if upto <= after {
@@ -1385,9 +1402,7 @@ impl Store for SqliteStore {
                     entities,
                     concepts,
                 })
-            })();
-            c.execute_batch("COMMIT")?;
-            out
+            })
         })
     }
 
@@ -1400,8 +1415,7 @@ impl Store for SqliteStore {
         ids.sort_unstable();
         ids.dedup();
         self.read(|c| {
-            c.execute_batch("BEGIN")?;
-            let out = (|| {
+            in_snapshot(c, || {
                 let mut st = c.prepare(&format!("{SCAN_ENTITY} WHERE e.id = ?1"))?;
                 for id in &ids {
                     if let Some(r) = st.query([id])?.next()? {
@@ -1425,9 +1439,7 @@ impl Store for SqliteStore {
                     }
                 }
                 Ok(())
-            })();
-            c.execute_batch("COMMIT")?;
-            out
+            })
         })
     }
 }

@@ -873,7 +873,7 @@ impl<'t> Writer<'t> {
             }
         }
         for (name, _) in schema::DEFERRABLE_INDEXES {
-            tx.execute_batch(&format!("DROP INDEX {name}"))?;
+            tx.execute_batch(&format!("DROP INDEX IF EXISTS {name}"))?;
         }
         self.keys = Some(keys);
         self.indexes_deferred = true;
@@ -892,6 +892,8 @@ impl<'t> Writer<'t> {
         }
         tag_ids.sort_unstable();
         tag_ids.dedup();
+        // This check also guarantees what `members::Deltas` relies on: an entity is
+        // written at most once per write (a second record with its key is refused).
         let key: Rc<str> = Rc::from(e.key.as_str());
         if !self
             .seen_entities

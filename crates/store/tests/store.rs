@@ -327,7 +327,8 @@ fn a_schema_3_store_migrates_with_its_observations_tags_and_keys() {
                INSERT INTO actions(entity_id, status) VALUES (2, 'ongoing');
                INSERT INTO indicators(entity_id, unit, kind, aggregation, measures_id)
                  VALUES (3, 'EPN', 'output', 'last', 2);
-               INSERT INTO entity_concepts VALUES (1, 2), (1, 1), (2, 1);
+               -- The old table declared no foreign key: a tag may name no concept.
+               INSERT INTO entity_concepts VALUES (1, 2), (1, 1), (2, 1), (1, 999);
                INSERT INTO observations(indicator_id, period_start, period_end, value, recorded_at, source)
                  VALUES (3, '2024-01-01', '2024-12-31', 7, '2026-01-01', 't');"#,
         )

@@ -19,7 +19,8 @@
 //! the comment.
 //!
 //! Every fact table carries provenance columns: `source`, `source_date`,
-//! `inferred`, `demo`.
+//! `inferred`, `demo` — entities as `source_id`, a row of `sources`, since most of a
+//! bulk import's entities share one source text.
 
 /// One schema change. Each is applied in its own transaction, in order.
 pub struct Migration {
@@ -321,10 +322,17 @@ CREATE INDEX observations_by_territory
     ),
     Migration {
         version: 5,
-        description: "concepts inline in entities, concept membership as bitmaps, unique keys as named indexes",
+        description: "concepts inline in entities, concept membership as bitmaps, unique keys as named indexes, entity sources shared",
         rebuilds_tables: true,
         then: Then::DeriveConceptMembers,
         sql: r#"
+-- An import's entities nearly all share one source text: each is stored once.
+CREATE TABLE sources (
+    id INTEGER PRIMARY KEY,
+    text TEXT NOT NULL UNIQUE
+);
+INSERT INTO sources(text) SELECT DISTINCT source FROM entities ORDER BY source;
+
 CREATE TABLE entities_v5 (
     id INTEGER PRIMARY KEY,
     kind TEXT NOT NULL,
@@ -334,20 +342,22 @@ CREATE TABLE entities_v5 (
     description TEXT NOT NULL DEFAULT '{}',
     attributes TEXT NOT NULL DEFAULT '{}',
     concepts TEXT NOT NULL DEFAULT '[]',
-    source TEXT NOT NULL,
+    source_id INTEGER NOT NULL REFERENCES sources(id),
     source_date TEXT,
     inferred INTEGER NOT NULL DEFAULT 0,
     demo INTEGER NOT NULL DEFAULT 0,
-    updated_at TEXT NOT NULL,
+    -- When and by whom the row was last written: the audit entry (`updated_at` was a copy
+    -- of its time).
     audit_id INTEGER
 );
 INSERT INTO entities_v5(id, kind, key, name, labels, description, attributes, concepts,
-    source, source_date, inferred, demo, updated_at, audit_id)
+    source_id, source_date, inferred, demo, audit_id)
 SELECT e.id, e.kind, e.key, e.name, e.labels, e.description, e.attributes,
     -- Tags that name no concept (the old table declared no foreign key) are not carried.
     (SELECT json_group_array(t.concept_id) FROM (SELECT concept_id FROM entity_concepts
        WHERE entity_id = e.id AND concept_id IN (SELECT id FROM concepts) ORDER BY concept_id) t),
-    e.source, e.source_date, e.inferred, e.demo, e.updated_at, e.audit_id
+    (SELECT s.id FROM sources s WHERE s.text = e.source), e.source_date, e.inferred, e.demo,
+    e.audit_id
 FROM entities e;
 DROP TABLE entities;
 ALTER TABLE entities_v5 RENAME TO entities;

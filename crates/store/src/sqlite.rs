@@ -233,7 +233,8 @@ fn kind_of(s: &str) -> EntityKind {
     EntityKind::parse(s).unwrap_or(EntityKind::Organisation)
 }
 
-const ENTITY_COLS: &str = "e.id, e.kind, e.key, e.labels, e.description, e.attributes, e.source, e.source_date, e.inferred, e.demo";
+const ENTITY_COLS: &str = "e.id, e.kind, e.key, e.labels, e.description, e.attributes,
+    (SELECT text FROM sources WHERE id = e.source_id), e.source_date, e.inferred, e.demo";
 
 fn entity_row(r: &Row) -> rusqlite::Result<(i64, Entity)> {
     let kind = kind_of(&r.get::<_, String>(1)?);
@@ -384,7 +385,8 @@ fn indicators_of(c: &Connection, ids: &[i64]) -> Result<HashMap<i64, Vec<Indicat
     for chunk in ids.chunks(500) {
         let marks = vec!["?"; chunk.len()].join(",");
         let sql = format!(
-            "SELECT e.id, i.measures_id, e.key, e.labels, i.unit, i.kind, i.aggregation, e.source, e.source_date, e.inferred, e.demo
+            "SELECT e.id, i.measures_id, e.key, e.labels, i.unit, i.kind, i.aggregation,
+               (SELECT text FROM sources WHERE id = e.source_id), e.source_date, e.inferred, e.demo
              FROM indicators i JOIN entities e ON e.id = i.entity_id
              WHERE i.measures_id IN ({marks}) ORDER BY e.id"
         );
@@ -1289,7 +1291,8 @@ impl Store for SqliteStore {
                 problems.push(format!("{cycles} concepts are in a broader/narrower cycle"));
             }
             let unsourced: u64 = c.query_row(
-                "SELECT (SELECT COUNT(*) FROM entities WHERE TRIM(source) = '')
+                "SELECT (SELECT COUNT(*) FROM entities e JOIN sources s ON s.id = e.source_id
+                         WHERE TRIM(s.text) = '')
                       + (SELECT COUNT(*) FROM relations WHERE TRIM(source) = '')
                       + (SELECT COUNT(*) FROM observations WHERE TRIM(source) = '')",
                 [],

@@ -146,6 +146,8 @@ pub(crate) struct Writer<'t> {
     store_kbo: HashMap<Kbo, String>,
     /// Concept membership changes, applied before the commit.
     members: Deltas,
+    /// Source texts seen in this write, with their ids in `sources`.
+    sources: HashMap<String, i64>,
     /// The bulk path's statements, prepared once (the statement cache would hash their
     /// text on every use).
     insert_entity: Option<Statement<'t>>,
@@ -220,6 +222,7 @@ impl<'t> Writer<'t> {
             keys: None,
             store_kbo: HashMap::default(),
             members: Deltas::default(),
+            sources: HashMap::default(),
             insert_entity: None,
             insert_organisation: None,
         })
@@ -845,6 +848,29 @@ impl<'t> Writer<'t> {
         Ok(())
     }
 
+    /// The id of a source text in `sources`, added if new.
+    fn source_id(&mut self, text: &str) -> Result<i64> {
+        if let Some(id) = self.sources.get(text) {
+            return Ok(*id);
+        }
+        let found: Option<i64> = self
+            .tx
+            .prepare_cached("SELECT id FROM sources WHERE text = ?1")?
+            .query_row([text], |r| r.get(0))
+            .optional()?;
+        let id = match found {
+            Some(id) => id,
+            None => {
+                self.tx
+                    .prepare_cached("INSERT INTO sources(text) VALUES (?1)")?
+                    .execute([text])?;
+                self.tx.last_insert_rowid()
+            }
+        };
+        self.sources.insert(text.to_owned(), id);
+        Ok(id)
+    }
+
     /// Turns this write into a bulk one: loads every entity key (and enterprise number)
     /// of the store, then drops [`schema::DEFERRABLE_INDEXES`]; `run` builds them again.
     fn defer_indexes(&mut self) -> Result<()> {
@@ -958,6 +984,7 @@ impl<'t> Writer<'t> {
         let attrs = json(&e.attributes)?;
         let (name, labels, description) = (e.name.main(), json(&e.name)?, json(&e.description)?);
         let concepts = members::encode(&tag_ids);
+        let source_id = self.source_id(&p.source)?;
         let source_date = p.date.map(iso);
         // While the unique indexes stand, a new entity takes one plain INSERT and an
         // existing key fails its UNIQUE constraint (which undoes nothing: the row is
@@ -977,8 +1004,8 @@ impl<'t> Writer<'t> {
             let st = match &mut self.insert_entity {
                 Some(st) => st,
                 None => self.insert_entity.insert(self.tx.prepare(
-                    "INSERT INTO entities(kind, key, name, labels, description, attributes, concepts, source, source_date, inferred, demo, updated_at, audit_id)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                    "INSERT INTO entities(kind, key, name, labels, description, attributes, concepts, source_id, source_date, inferred, demo, audit_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 )?),
             };
             let insert = st.execute(params![
@@ -989,11 +1016,10 @@ impl<'t> Writer<'t> {
                 description,
                 attrs,
                 concepts,
-                p.source,
+                source_id,
                 source_date,
                 p.inferred,
                 p.demo,
-                self.now,
                 self.audit_id
             ]);
             match insert {
@@ -1052,8 +1078,8 @@ impl<'t> Writer<'t> {
                 self.tx
                     .prepare_cached(
                         "UPDATE entities SET name = ?2, labels = ?3, description = ?4, attributes = ?5,
-                           concepts = ?6, source = ?7, source_date = ?8, inferred = ?9, demo = ?10,
-                           updated_at = ?11, audit_id = ?12
+                           concepts = ?6, source_id = ?7, source_date = ?8, inferred = ?9, demo = ?10,
+                           audit_id = ?11
                          WHERE id = ?1",
                     )?
                     .execute(params![
@@ -1063,11 +1089,10 @@ impl<'t> Writer<'t> {
                         description,
                         attrs,
                         concepts,
-                        p.source,
+                        source_id,
                         source_date,
                         p.inferred,
                         p.demo,
-                        self.now,
                         self.audit_id
                     ])?;
                 for table in ["organisations", "actions", "indicators", "places", "events"] {

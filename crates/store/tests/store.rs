@@ -356,6 +356,11 @@ fn a_schema_3_store_migrates_with_its_observations_tags_and_keys() {
         ["size-class:micro", "size-class:small"]
     );
     assert_eq!(tags(EntityKind::Action, "act"), ["size-class:small"]);
+    let org_row = store
+        .entity(EntityKind::Organisation, "org")
+        .unwrap()
+        .unwrap();
+    assert_eq!(org_row.entity.provenance.source, "t");
     let small = |kind| {
         store
             .entities(&EntityQuery {

@@ -354,8 +354,10 @@ INSERT INTO entities_v5(id, kind, key, name, labels, description, attributes, co
     source_id, source_date, inferred, demo, audit_id)
 SELECT e.id, e.kind, e.key, e.name, e.labels, e.description, e.attributes,
     -- Tags that name no concept (the old table declared no foreign key) are not carried.
-    (SELECT json_group_array(t.concept_id) FROM (SELECT concept_id FROM entity_concepts
-       WHERE entity_id = e.id AND concept_id IN (SELECT id FROM concepts) ORDER BY concept_id) t),
+    -- (EXISTS, not IN: with IN, SQLite probes every concept for every entity.)
+    (SELECT json_group_array(t.concept_id) FROM (SELECT ec.concept_id FROM entity_concepts ec
+       WHERE ec.entity_id = e.id AND EXISTS (SELECT 1 FROM concepts c WHERE c.id = ec.concept_id)
+       ORDER BY ec.concept_id) t),
     (SELECT s.id FROM sources s WHERE s.text = e.source), e.source_date, e.inferred, e.demo,
     e.audit_id
 FROM entities e;

@@ -156,14 +156,19 @@ impl Deltas {
             if set.is_empty() {
                 delete.execute(params![concept, block])?;
             } else {
-                buf.clear();
-                set.serialize_into(&mut buf)
-                    .map_err(|e| StoreError::Internal(format!("membership bitmap: {e}")))?;
+                serialize(&set, &mut buf)?;
                 write.execute(params![concept, block, buf])?;
             }
         }
         Ok(())
     }
+}
+
+/// `set` in the portable Roaring format, into `buf` (cleared first).
+fn serialize(set: &RoaringBitmap, buf: &mut Vec<u8>) -> Result<()> {
+    buf.clear();
+    set.serialize_into(buf)
+        .map_err(|e| StoreError::Internal(format!("membership bitmap: {e}")))
 }
 
 fn deserialize(bytes: &[u8]) -> Result<RoaringBitmap> {
@@ -223,9 +228,7 @@ pub(crate) fn rebuild(c: &Connection) -> Result<()> {
         c.prepare("INSERT INTO concept_members(concept_id, block, members) VALUES (?1, ?2, ?3)")?;
     let mut buf = Vec::new();
     for ((concept, block), set) in sets {
-        buf.clear();
-        set.serialize_into(&mut buf)
-            .map_err(|e| StoreError::Internal(format!("membership bitmap: {e}")))?;
+        serialize(&set, &mut buf)?;
         st.execute(params![concept, block, buf])?;
     }
     Ok(())

@@ -1,0 +1,3 @@
+//! Every detector against the outputs of R's `surveillance` 1.20.3 (tests/data/README.md).
+
+mod reference;

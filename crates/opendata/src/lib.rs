@@ -26,9 +26,11 @@
 //! store and never written back.
 
 pub mod catalogue;
+pub mod datastore;
 pub mod dcat;
 pub mod export;
 pub mod query;
+pub mod solr;
 pub mod table;
 pub mod tz;
 

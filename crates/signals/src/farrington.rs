@@ -233,8 +233,12 @@ fn fit_model(d: &Design<'_>, p: &FarringtonParams) -> Option<(Model, bool)> {
             .collect();
         let gamma = raw.len() as f64 / raw.iter().sum::<f64>();
         let w: Vec<f64> = raw.iter().map(|r| gamma * r).collect();
-        fit = glm::fit(&d, Some(&w));
-        phi = fit.dispersion.max(1.0);
+        // No residual over the threshold: all weights are exactly 1 and R's refit gives
+        // the same fit again, which is skipped.
+        if w.iter().any(|&v| v != 1.0) {
+            fit = glm::fit(&d, Some(&w));
+            phi = fit.dispersion.max(1.0);
+        }
         omega = Some(w);
     }
     Some((Model { fit, phi, omega }, d.trend))

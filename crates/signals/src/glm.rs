@@ -15,6 +15,9 @@
 //! weighted least-squares step closed-form (group means, then the slope on times centred
 //! within groups), so an iteration costs O(n) instead of a QR decomposition.
 
+// Numeric loops here walk several arrays in lockstep by index.
+#![allow(clippy::needless_range_loop)]
+
 /// Inputs of one fit. `group[i] < n_groups`; every group must have an observation.
 #[derive(Debug, Clone, Copy)]
 pub struct Design<'a> {
@@ -44,6 +47,8 @@ pub struct Fit {
     group_tbar: Vec<f64>,
     /// Per group: the linear predictor at the group's weighted mean time.
     group_eta: Vec<f64>,
+    /// Times are centred on this value inside the fit (`group_tbar` is centred too).
+    t_ref: f64,
     /// Slope, and Σ w (t − t̄_g)² (the slope's information); 0 and ∞ without trend.
     slope: f64,
     sxx: f64,
@@ -54,14 +59,8 @@ pub struct Fit {
 
 const MAXIT: usize = 25;
 const EPSILON: f64 = 1e-8;
-
-fn dev_resid(y: f64, mu: f64, w: f64) -> f64 {
-    if y > 0.0 {
-        2.0 * w * (y * (y / mu).ln() - (y - mu))
-    } else {
-        2.0 * w * mu
-    }
-}
+/// ln of machine epsilon, the floor of μ.
+const LN_EPS: f64 = -36.043_653_389_117_15;
 
 fn linkinv(eta: f64) -> f64 {
     eta.exp().max(f64::EPSILON)
@@ -69,104 +68,315 @@ fn linkinv(eta: f64) -> f64 {
 
 /// Fits the model with prior weights `prior` (all ones when `None`).
 pub fn fit(d: &Design<'_>, prior: Option<&[f64]>) -> Fit {
+    debug_assert_eq!(d.t.len(), d.y.len());
+    debug_assert_eq!(d.group.len(), d.y.len());
+    if d.trend {
+        fit_trend(d, prior)
+    } else {
+        fit_groups(d, prior)
+    }
+}
+
+/// Per-group sums of one least-squares step with working weights wᵢ = πᵢ μᵢ (π the prior
+/// weight) and working response zᵢ = ηᵢ + (yᵢ − μᵢ)/μᵢ, so wᵢ zᵢ = πᵢ (μᵢ ηᵢ + yᵢ − μᵢ):
+/// Σ w, Σ w t, Σ w z, Σ w t², Σ w t z (t centred on the mean time of the fit).
+#[derive(Clone)]
+struct Sums {
+    w: Vec<f64>,
+    t: Vec<f64>,
+    z: Vec<f64>,
+    tt: Vec<f64>,
+    tz: Vec<f64>,
+}
+
+impl Sums {
+    fn new(g: usize) -> Self {
+        Sums {
+            w: vec![0.0; g],
+            t: vec![0.0; g],
+            z: vec![0.0; g],
+            tt: vec![0.0; g],
+            tz: vec![0.0; g],
+        }
+    }
+
+    fn clear(&mut self) {
+        for v in [
+            &mut self.w,
+            &mut self.t,
+            &mut self.z,
+            &mut self.tt,
+            &mut self.tz,
+        ] {
+            v.iter_mut().for_each(|x| *x = 0.0);
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, k: usize, prior: f64, y: f64, mu: f64, eta: f64, t: f64) {
+        let w = prior * mu;
+        let wz = prior * (mu * eta + y - mu);
+        self.w[k] += w;
+        self.t[k] += w * t;
+        self.z[k] += wz;
+        self.tt[k] += w * t * t;
+        self.tz[k] += wz * t;
+    }
+}
+
+/// The model with trend. Each iteration is one pass: the new η and μ (one exp per run of
+/// consecutive weeks of a group, then multiplications by exp(slope)), the deviance, and the
+/// sums of the next least-squares step.
+fn fit_trend(d: &Design<'_>, prior: Option<&[f64]>) -> Fit {
     let n = d.y.len();
-    debug_assert_eq!(d.t.len(), n);
-    debug_assert_eq!(d.group.len(), n);
     let g = d.n_groups;
     let pw = |i: usize| prior.map_or(1.0, |p| p[i]);
+    let t_ref = d.t.iter().sum::<f64>() / n as f64;
+    let tc: Vec<f64> = d.t.iter().map(|t| t - t_ref).collect();
+    let ylny: Vec<f64> = d.y.iter().map(|&y| y_ln_y(y)).collect();
 
-    let mut eta: Vec<f64> = d.y.iter().map(|&y| (y + 0.1).ln()).collect();
-    let mut mu: Vec<f64> = eta.iter().map(|&e| linkinv(e)).collect();
-    let mut devold: f64 = (0..n).map(|i| dev_resid(d.y[i], mu[i], pw(i))).sum();
-    let mut w = vec![0.0; n];
-    let mut z = vec![0.0; n];
-    let mut gw = vec![0.0; g];
-    let mut gt = vec![0.0; g];
-    let mut gz = vec![0.0; g];
-    let mut slope = 0.0;
-    let mut sxx = f64::INFINITY;
+    // start: μ = y + 0.1, η = log μ
+    let mut mu: Vec<f64> = d.y.iter().map(|&y| y + 0.1).collect();
+    let mut mu_prev = vec![0.0; n];
+    let mut sums = Sums::new(g);
+    let mut next = Sums::new(g);
+    let mut devold = 0.0;
+    for i in 0..n {
+        let (y, eta) = (d.y[i], ln_start(d.y[i]));
+        devold += pw(i) * (ylny[i] - y * eta - y + mu[i]);
+        sums.add(d.group[i], pw(i), y, mu[i], eta, tc[i]);
+    }
+    devold *= 2.0;
+    let mut tbar = vec![0.0; g];
+    let mut zbar = vec![0.0; g];
+    let (mut slope, mut sxx) = (0.0, 0.0);
     let mut converged = false;
     let mut iterations = 0;
-
     for iter in 1..=MAXIT {
         iterations = iter;
-        // working response and weights from the current μ (mu.eta = μ for the log link,
-        // both floored at machine epsilon as R's poisson()$linkinv and mu.eta are)
-        for i in 0..n {
-            let me = linkinv(eta[i]);
-            z[i] = eta[i] + (d.y[i] - mu[i]) / me;
-            w[i] = pw(i) * me * me / mu[i];
-        }
         // weighted least squares of z on (group dummies, t)
-        gw.iter_mut().for_each(|v| *v = 0.0);
-        gt.iter_mut().for_each(|v| *v = 0.0);
-        gz.iter_mut().for_each(|v| *v = 0.0);
-        for i in 0..n {
-            let k = d.group[i];
-            gw[k] += w[i];
-            gt[k] += w[i] * d.t[i];
-            gz[k] += w[i] * z[i];
-        }
+        let mut sxy = 0.0;
+        sxx = 0.0;
         for k in 0..g {
-            gt[k] /= gw[k];
-            gz[k] /= gw[k];
+            tbar[k] = sums.t[k] / sums.w[k];
+            zbar[k] = sums.z[k] / sums.w[k];
+            sxx += sums.tt[k] - tbar[k] * sums.t[k];
+            sxy += sums.tz[k] - tbar[k] * sums.z[k];
         }
-        if d.trend {
-            let (mut sxy, mut sx) = (0.0, 0.0);
-            for i in 0..n {
-                let k = d.group[i];
-                let dt = d.t[i] - gt[k];
-                sx += w[i] * dt * dt;
-                sxy += w[i] * dt * (z[i] - gz[k]);
-            }
-            sxx = sx;
-            slope = sxy / sx;
-        }
+        slope = sxy / sxx;
+        let step = slope.exp();
+        std::mem::swap(&mut mu, &mut mu_prev);
+        next.clear();
+        let mut dev = 0.0;
+        let mut e = 0.0;
         for i in 0..n {
             let k = d.group[i];
-            eta[i] = if d.trend {
-                gz[k] + slope * (d.t[i] - gt[k])
-            } else {
-                gz[k]
-            };
-            mu[i] = linkinv(eta[i]);
+            let eta = zbar[k] + slope * (tc[i] - tbar[k]);
+            let run = i > 0 && d.group[i - 1] == k && d.t[i] == d.t[i - 1] + 1.0;
+            e = if run { e * step } else { eta.exp() };
+            let m = e.max(f64::EPSILON);
+            mu[i] = m;
+            let y = d.y[i];
+            dev += pw(i) * (ylny[i] - y * eta.max(LN_EPS) - y + m);
+            next.add(k, pw(i), y, m, eta, tc[i]);
         }
-        let dev: f64 = (0..n).map(|i| dev_resid(d.y[i], mu[i], pw(i))).sum();
+        dev *= 2.0;
+        std::mem::swap(&mut sums, &mut next);
         if (dev - devold).abs() / (dev.abs() + 0.1) < EPSILON {
             converged = true;
             break;
         }
         devold = dev;
     }
-
-    // summary.glm's dispersion: Σ w_work · ((y − μ)/mu.eta)² / df over positive weights
-    let p = g + usize::from(d.trend);
+    // what R keeps: the working weights of the last step (from the μ before it)
+    let w: Vec<f64> = (0..n).map(|i| pw(i) * mu_prev[i]).collect();
     let n_ok = (0..n).filter(|&i| pw(i) != 0.0).count();
-    let df_residual = n_ok as f64 - p as f64;
+    let df_residual = n_ok as f64 - (g + 1) as f64;
     let mut pearson = 0.0;
     for i in 0..n {
         if w[i] > 0.0 {
-            let r = (d.y[i] - mu[i]) / linkinv(eta[i]);
+            let r = (d.y[i] - mu[i]) / mu[i];
             pearson += w[i] * r * r;
         }
     }
-    let dispersion = if df_residual > 0.0 {
-        pearson / df_residual
-    } else {
-        f64::NAN
-    };
+    // the last step's Σ w per group (its sums are in `next` after the swap)
+    let group_w = next.w;
     Fit {
         converged,
         iterations,
-        trend: d.trend,
+        trend: true,
+        mu,
+        working_weights: w,
+        group_w,
+        group_tbar: tbar,
+        group_eta: zbar,
+        t_ref,
+        slope,
+        sxx,
+        dispersion: if df_residual > 0.0 {
+            pearson / df_residual
+        } else {
+            f64::NAN
+        },
+        df_residual,
+    }
+}
+
+/// Small counts get their logarithms from a table (the same values, computed once).
+const TABLE: usize = 256;
+
+struct LnTable {
+    start: [f64; TABLE],
+    y_ln_y: [f64; TABLE],
+    two_thirds: [f64; TABLE],
+}
+
+fn ln_table() -> &'static LnTable {
+    static T: std::sync::OnceLock<LnTable> = std::sync::OnceLock::new();
+    T.get_or_init(|| {
+        let mut t = LnTable {
+            start: [0.0; TABLE],
+            y_ln_y: [0.0; TABLE],
+            two_thirds: [0.0; TABLE],
+        };
+        for i in 0..TABLE {
+            let y = i as f64;
+            t.start[i] = (y + 0.1).ln();
+            t.y_ln_y[i] = if y > 0.0 { y * y.ln() } else { 0.0 };
+            t.two_thirds[i] = y.powf(2.0 / 3.0);
+        }
+        t
+    })
+}
+
+fn small_count(y: f64) -> Option<usize> {
+    (y >= 0.0 && y < TABLE as f64 && y.fract() == 0.0).then_some(y as usize)
+}
+
+/// log(y + 0.1), the linear predictor glm.fit starts from.
+fn ln_start(y: f64) -> f64 {
+    small_count(y).map_or_else(|| (y + 0.1).ln(), |i| ln_table().start[i])
+}
+
+/// y^(2/3).
+fn y_two_thirds(y: f64) -> f64 {
+    small_count(y).map_or_else(|| y.powf(2.0 / 3.0), |i| ln_table().two_thirds[i])
+}
+
+/// y ln y (0 at 0).
+fn y_ln_y(y: f64) -> f64 {
+    match small_count(y) {
+        Some(i) => ln_table().y_ln_y[i],
+        None if y > 0.0 => y * y.ln(),
+        None => 0.0,
+    }
+}
+
+/// The model without trend: after the first step every observation of a group has the
+/// group's μ, so later steps work on per-group sums (Σ w y, Σ w, Σ w y ln y) — the same
+/// iterates as the general loop, in O(groups) per step.
+fn fit_groups(d: &Design<'_>, prior: Option<&[f64]>) -> Fit {
+    let n = d.y.len();
+    let g = d.n_groups;
+    let pw = |i: usize| prior.map_or(1.0, |p| p[i]);
+    let mut s_w = vec![0.0; g];
+    let mut s_y = vec![0.0; g];
+    let mut s_ylny = vec![0.0; g];
+    let mut s_t = vec![0.0; g];
+    let mut gw = vec![0.0; g];
+    let mut gz = vec![0.0; g];
+    let mut gwt = vec![0.0; g];
+    let mut devold = 0.0;
+    for i in 0..n {
+        let k = d.group[i];
+        let (y, w) = (d.y[i], pw(i));
+        s_w[k] += w;
+        s_y[k] += w * y;
+        s_ylny[k] += w * y_ln_y(y);
+        s_t[k] += w * d.t[i];
+        // first step, from μ = y + 0.1
+        let mu = y + 0.1;
+        let eta = ln_start(y);
+        let ww = w * mu;
+        gw[k] += ww;
+        gz[k] += ww * (eta + (y - mu) / mu);
+        gwt[k] += ww * d.t[i];
+        devold += w * (y_ln_y(y) - y * eta - y + mu);
+    }
+    devold *= 2.0;
+    let mut eta_g: Vec<f64> = (0..g).map(|k| gz[k] / gw[k]).collect();
+    let mut mu_g: Vec<f64> = eta_g.iter().map(|&e| linkinv(e)).collect();
+    let deviance = |eta_g: &[f64], mu_g: &[f64]| -> f64 {
+        2.0 * (0..g)
+            .map(|k| s_ylny[k] - eta_g[k].max(LN_EPS) * s_y[k] - s_y[k] + mu_g[k] * s_w[k])
+            .sum::<f64>()
+    };
+    // working weights of the last step: w·(y + 0.1) after the first, w·μ_g(previous) after
+    let mut last_mu: Option<Vec<f64>> = None;
+    let mut converged = false;
+    let mut iterations = 1;
+    let mut dev = deviance(&eta_g, &mu_g);
+    if (dev - devold).abs() / (dev.abs() + 0.1) < EPSILON {
+        converged = true;
+    } else {
+        for iter in 2..=MAXIT {
+            iterations = iter;
+            devold = dev;
+            let prev = mu_g.clone();
+            for k in 0..g {
+                // Σ w μ (η + (y − μ)/μ) / Σ w μ with one μ per group
+                let m = prev[k];
+                gw[k] = m * s_w[k];
+                eta_g[k] += (s_y[k] - m * s_w[k]) / gw[k];
+                mu_g[k] = linkinv(eta_g[k]);
+            }
+            last_mu = Some(prev);
+            dev = deviance(&eta_g, &mu_g);
+            if (dev - devold).abs() / (dev.abs() + 0.1) < EPSILON {
+                converged = true;
+                break;
+            }
+        }
+    }
+    let mut w = vec![0.0; n];
+    for i in 0..n {
+        let k = d.group[i];
+        w[i] = match &last_mu {
+            Some(m) => pw(i) * m[k],
+            None => pw(i) * (d.y[i] + 0.1),
+        };
+    }
+    let tbar: Vec<f64> = match &last_mu {
+        Some(_) => (0..g).map(|k| s_t[k] / s_w[k]).collect(),
+        None => (0..g).map(|k| gwt[k] / gw[k]).collect(),
+    };
+    let mu: Vec<f64> = d.group.iter().map(|&k| mu_g[k]).collect();
+    let n_ok = (0..n).filter(|&i| pw(i) != 0.0).count();
+    let df_residual = n_ok as f64 - g as f64;
+    let mut pearson = 0.0;
+    for i in 0..n {
+        if w[i] > 0.0 {
+            let r = (d.y[i] - mu[i]) / mu[i];
+            pearson += w[i] * r * r;
+        }
+    }
+    Fit {
+        converged,
+        iterations,
+        trend: false,
         mu,
         working_weights: w,
         group_w: gw,
-        group_tbar: gt,
-        group_eta: gz,
-        slope,
-        sxx,
-        dispersion,
+        group_tbar: tbar,
+        group_eta: eta_g,
+        t_ref: 0.0,
+        slope: 0.0,
+        sxx: f64::INFINITY,
+        dispersion: if df_residual > 0.0 {
+            pearson / df_residual
+        } else {
+            f64::NAN
+        },
         df_residual,
     }
 }
@@ -174,7 +384,7 @@ pub fn fit(d: &Design<'_>, prior: Option<&[f64]>) -> Fit {
 impl Fit {
     /// x' (X'WX)⁻¹ x for an observation of group `g` at time `t`.
     fn unscaled_variance(&self, g: usize, t: f64) -> f64 {
-        let dt = t - self.group_tbar[g];
+        let dt = t - self.t_ref - self.group_tbar[g];
         let v = 1.0 / self.group_w[g];
         if self.trend {
             v + dt * dt / self.sxx
@@ -200,7 +410,7 @@ impl Fit {
     /// Linear predictor for group `g` at time `t`.
     pub fn eta(&self, g: usize, t: f64) -> f64 {
         if self.trend {
-            self.group_eta[g] + self.slope * (t - self.group_tbar[g])
+            self.group_eta[g] + self.slope * (t - self.t_ref - self.group_tbar[g])
         } else {
             self.group_eta[g]
         }
@@ -259,7 +469,9 @@ pub fn anscombe_residuals(d: &Design<'_>, fit: &Fit, phi: f64) -> Vec<f64> {
     (0..d.y.len())
         .map(|i| {
             let (y, mu) = (d.y[i], fit.mu[i]);
-            1.5 * (y.powf(2.0 / 3.0) * mu.powf(-1.0 / 6.0) - mu.sqrt())
+            // y^(2/3) from a table for small counts, μ^(-1/6) as exp(−ln μ / 6)
+            // (powf and cbrt are several times slower)
+            1.5 * (y_two_thirds(y) * (-mu.ln() / 6.0).exp() - mu.sqrt())
                 / (phi * (1.0 - hat[i])).sqrt()
         })
         .collect()

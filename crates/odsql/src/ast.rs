@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use crate::value::{GeoPoint, Temporal};
+use crate::value::{GeoPoint, Shape, Temporal};
 
 /// An expression, with the byte offset in its clause where it starts (for binary operators,
 /// `LIKE`, `IN` and `IS`: where the operator is).
@@ -23,10 +23,15 @@ pub enum ExprKind {
     Field(String),
     /// `*`, only as the argument of `count(*)`.
     Star,
-    /// `10km`, only as the third argument of `within_distance`.
+    /// `10km`, only as the third argument of `within_distance` and `distance`.
     Distance {
         value: f64,
         unit: DistanceUnit,
+    },
+    /// `1 day`, only as the step of a `range()` of `group_by`.
+    Interval {
+        value: i64,
+        unit: IntervalUnit,
     },
     /// `-x`
     Neg(Box<Expr>),
@@ -86,6 +91,9 @@ pub enum Literal {
     Date(Temporal),
     /// `geom'POINT(4.35 50.85)'` (or a GeoJSON point)
     Geom(GeoPoint),
+    /// `geom'POLYGON((…))'`, `geom'MULTIPOLYGON(…)'` (or GeoJSON): only as the area of
+    /// `intersects()` and `polygon()`.
+    Shape(Shape),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -132,12 +140,34 @@ impl BinaryOp {
 /// The functions of the dialect (names are case-insensitive).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Function {
-    /// `search("text")`, `search(field, "text")`: full-text search.
+    /// `search("text")`, `search(*, "text")`, `search(field, …, "text")`: full-text search.
     Search,
-    /// `startswith(field, "prefix")`
+    /// `suggest("te")`, `suggest(field, …, "te")`: full-text search where every word of the
+    /// text is the beginning of a word (search as you type).
+    Suggest,
+    /// `startswith(field, …, "prefix")` (no field: any text field)
     StartsWith,
     /// `within_distance(field, geom'POINT(lon lat)', 10km)`
     WithinDistance,
+    /// `distance(field, geom'POINT(lon lat)', 10km)`: the older name of `within_distance`.
+    Distance,
+    /// `in_bbox(field, lat1, lon1, lat2, lon2)`: a point inside the box of two corners.
+    InBbox,
+    /// `intersects(field, geom'POLYGON((…))')`: a point inside the area.
+    Intersects,
+    /// `polygon(field, geom'POLYGON((…))')`: the same as `intersects`.
+    Polygon,
+    /// `lower(text)`
+    Lower,
+    /// `upper(text)`
+    Upper,
+    /// `length(text)`: its number of characters.
+    Length,
+    /// `now()`; `now(days=-7)`, `now(years=-1, month=1)`: shifted by plural units, set by
+    /// singular ones (`year`, `month`, `day`, `hour`, `minute`, `second`).
+    Now,
+    /// `date_format(date, "yyyy-MM")`: a date as text, in a Java/ICU-style pattern.
+    DateFormat,
     Year,
     Month,
     Day,
@@ -153,10 +183,20 @@ pub enum Function {
 }
 
 impl Function {
-    pub const ALL: [Function; 13] = [
+    pub const ALL: [Function; 23] = [
         Function::Search,
+        Function::Suggest,
         Function::StartsWith,
         Function::WithinDistance,
+        Function::Distance,
+        Function::InBbox,
+        Function::Intersects,
+        Function::Polygon,
+        Function::Lower,
+        Function::Upper,
+        Function::Length,
+        Function::Now,
+        Function::DateFormat,
         Function::Year,
         Function::Month,
         Function::Day,
@@ -172,8 +212,18 @@ impl Function {
     pub fn name(self) -> &'static str {
         match self {
             Function::Search => "search",
+            Function::Suggest => "suggest",
             Function::StartsWith => "startswith",
             Function::WithinDistance => "within_distance",
+            Function::Distance => "distance",
+            Function::InBbox => "in_bbox",
+            Function::Intersects => "intersects",
+            Function::Polygon => "polygon",
+            Function::Lower => "lower",
+            Function::Upper => "upper",
+            Function::Length => "length",
+            Function::Now => "now",
+            Function::DateFormat => "date_format",
             Function::Year => "year",
             Function::Month => "month",
             Function::Day => "day",
@@ -210,11 +260,81 @@ impl Function {
     /// Accepted argument counts (inclusive).
     pub(crate) fn arity(self) -> (usize, usize) {
         match self {
-            Function::Search => (1, 2),
-            Function::StartsWith | Function::Percentile => (2, 2),
-            Function::WithinDistance => (3, 3),
+            Function::Search | Function::Suggest | Function::StartsWith => (1, MAX_FIELDS + 1),
+            Function::Percentile
+            | Function::Intersects
+            | Function::Polygon
+            | Function::DateFormat => (2, 2),
+            Function::WithinDistance | Function::Distance => (3, 3),
+            Function::InBbox => (5, 5),
+            Function::Now => (0, 12),
             _ => (1, 1),
         }
+    }
+
+    /// Whether the function takes a distance (`10km`) as its third argument.
+    pub(crate) fn takes_distance(self) -> bool {
+        matches!(self, Function::WithinDistance | Function::Distance)
+    }
+
+    /// Whether the function may take `*` (every text field) before its text.
+    pub(crate) fn takes_star(self) -> bool {
+        matches!(
+            self,
+            Function::Search | Function::Suggest | Function::StartsWith
+        )
+    }
+}
+
+/// The most fields a `search()`, `suggest()` or `startswith()` may name.
+pub const MAX_FIELDS: usize = 64;
+
+/// The unit of a `range()` step over dates (`range(date, 1 month)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IntervalUnit {
+    Millisecond,
+    Second,
+    Minute,
+    Hour,
+    Day,
+    Week,
+    Month,
+    Quarter,
+    Year,
+}
+
+impl IntervalUnit {
+    pub const ALL: [IntervalUnit; 9] = [
+        IntervalUnit::Millisecond,
+        IntervalUnit::Second,
+        IntervalUnit::Minute,
+        IntervalUnit::Hour,
+        IntervalUnit::Day,
+        IntervalUnit::Week,
+        IntervalUnit::Month,
+        IntervalUnit::Quarter,
+        IntervalUnit::Year,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            IntervalUnit::Millisecond => "millisecond",
+            IntervalUnit::Second => "second",
+            IntervalUnit::Minute => "minute",
+            IntervalUnit::Hour => "hour",
+            IntervalUnit::Day => "day",
+            IntervalUnit::Week => "week",
+            IntervalUnit::Month => "month",
+            IntervalUnit::Quarter => "quarter",
+            IntervalUnit::Year => "year",
+        }
+    }
+
+    /// The unit called `name` (singular or plural, any case).
+    pub fn from_name(name: &str) -> Option<IntervalUnit> {
+        let lower = name.to_ascii_lowercase();
+        let singular = lower.strip_suffix('s').unwrap_or(&lower);
+        IntervalUnit::ALL.into_iter().find(|u| u.name() == singular)
     }
 }
 
@@ -278,6 +398,27 @@ pub enum SelectItem {
     All { pos: usize },
     /// `expr [AS alias]`
     Expr { expr: Expr, alias: Option<String> },
+    /// `include(pattern)`: the fields whose names match (`*` for any run of characters).
+    Include { pos: usize, pattern: String },
+    /// `exclude(pattern)`: leaves out the fields whose names match (alone: every other).
+    Exclude { pos: usize, pattern: String },
+}
+
+/// A field pattern of `include()`/`exclude()`, backquoted unless it is a plain name.
+struct Pattern<'a>(&'a str);
+
+impl fmt::Display for Pattern<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let plain = self
+            .0
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '*' | '-' | '.'));
+        if plain {
+            f.write_str(self.0)
+        } else {
+            write!(f, "`{}`", self.0)
+        }
+    }
 }
 
 /// One item of `group_by`.
@@ -327,7 +468,8 @@ impl Expr {
             ExprKind::Literal(_)
             | ExprKind::Field(_)
             | ExprKind::Star
-            | ExprKind::Distance { .. } => Vec::new(),
+            | ExprKind::Distance { .. }
+            | ExprKind::Interval { .. } => Vec::new(),
             ExprKind::Neg(e) | ExprKind::Not(e) => vec![e],
             ExprKind::And(v) | ExprKind::Or(v) => v.iter().collect(),
             ExprKind::Binary { left, right, .. } => vec![left, right],
@@ -345,7 +487,8 @@ impl Expr {
             ExprKind::Literal(_)
             | ExprKind::Field(_)
             | ExprKind::Star
-            | ExprKind::Distance { .. } => Vec::new(),
+            | ExprKind::Distance { .. }
+            | ExprKind::Interval { .. } => Vec::new(),
             ExprKind::Neg(e) | ExprKind::Not(e) => vec![e],
             ExprKind::And(v) | ExprKind::Or(v) => v.iter_mut().collect(),
             ExprKind::Binary { left, right, .. } => vec![left, right],
@@ -411,6 +554,7 @@ impl Expr {
             ExprKind::Field(name) => write_ident(f, name)?,
             ExprKind::Star => f.write_str("*")?,
             ExprKind::Distance { value, unit } => write!(f, "{value}{}", unit.symbol())?,
+            ExprKind::Interval { value, unit } => write!(f, "{value} {}", unit.name())?,
             ExprKind::Neg(e) => {
                 f.write_str("-")?;
                 e.write(f, 7)?;
@@ -516,6 +660,7 @@ impl fmt::Display for Literal {
             Literal::Bool(b) => write!(f, "{b}"),
             Literal::Date(t) => write!(f, "date'{t}'"),
             Literal::Geom(p) => write!(f, "geom'POINT({} {})'", p.lon, p.lat),
+            Literal::Shape(s) => write!(f, "geom'{s}'"),
         }
     }
 }
@@ -528,6 +673,8 @@ impl fmt::Display for SelectItem {
                 expr.fmt(f)?;
                 write_alias(f, alias.as_deref())
             }
+            SelectItem::Include { pattern, .. } => write!(f, "include({})", Pattern(pattern)),
+            SelectItem::Exclude { pattern, .. } => write!(f, "exclude({})", Pattern(pattern)),
         }
     }
 }

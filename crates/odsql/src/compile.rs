@@ -6,7 +6,10 @@ use crate::ast::{BinaryOp, Expr, ExprKind, Function, Literal};
 use crate::error::{Clause, ErrorKind, OdsqlError, quoted};
 use crate::suggest::closest;
 use crate::text::Words;
-use crate::value::{GeoPoint, Schema, Temporal, Value, ValueType, parse_temporal};
+use crate::value::{
+    DateTime, GeoPoint, MS_PER_DAY, Schema, Shape, Temporal, Value, ValueType, civil_from_days,
+    days_from_civil, days_in_month, parse_temporal,
+};
 
 type Result<T> = std::result::Result<T, OdsqlError>;
 
@@ -61,7 +64,81 @@ pub(crate) enum Node {
     },
     IsNull(Box<Node>, bool),
     Within(Box<Node>, GeoPoint, f64),
+    /// A point inside `[min lat, min lon, max lat, max lon]`.
+    InBbox(Box<Node>, [f64; 4]),
+    /// A point inside an area.
+    InShape(Box<Node>, Box<Shape>),
     DatePart(DatePart, Box<Node>),
+    /// `upper` (true) or `lower` (false) case.
+    Case(bool, Box<Node>),
+    Length(Box<Node>),
+    DateFormat(Box<Node>, Box<[FmtPart]>),
+}
+
+/// A piece of a `date_format` pattern: a field with its width, or literal text.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum FmtPart {
+    Literal(String),
+    Year(u8),
+    Month(u8),
+    Day(u8),
+    Hour(u8),
+    Minute(u8),
+    Second(u8),
+    Millis,
+}
+
+/// A Java/ICU-style date pattern (`yyyy-MM-dd HH:mm:ss.SSS`, `MMMM yyyy`, `'week' …`):
+/// `y`, `M` (1–2 digits, 3 a short month name, 4 the name), `d`, `H`, `m`, `s`, `S`; text
+/// between single quotes and any character that is not a letter are copied.
+fn date_pattern(pattern: &str) -> std::result::Result<Vec<FmtPart>, String> {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut literal = String::new();
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\'' {
+            let close = chars[i + 1..].iter().position(|&x| x == '\'');
+            match close {
+                Some(0) => literal.push('\''),
+                Some(n) => literal.extend(&chars[i + 1..i + 1 + n]),
+                None => return Err("unterminated quote in the date pattern".into()),
+            }
+            i += close.unwrap_or(0) + 2;
+            continue;
+        }
+        if !c.is_ascii_alphabetic() {
+            literal.push(c);
+            i += 1;
+            continue;
+        }
+        let run = chars[i..].iter().take_while(|&&x| x == c).count();
+        let n = run.min(4) as u8;
+        let part = match c {
+            'y' | 'Y' | 'u' => FmtPart::Year(if run == 2 { 2 } else { 4 }),
+            'M' | 'L' => FmtPart::Month(n),
+            'd' => FmtPart::Day(n.min(2)),
+            'H' | 'k' => FmtPart::Hour(n.min(2)),
+            'm' => FmtPart::Minute(n.min(2)),
+            's' => FmtPart::Second(n.min(2)),
+            'S' => FmtPart::Millis,
+            _ => {
+                return Err(format!(
+                    "unsupported letter '{c}' in the date pattern (y, M, d, H, m, s, S; quote text with ')"
+                ));
+            }
+        };
+        if !literal.is_empty() {
+            out.push(FmtPart::Literal(std::mem::take(&mut literal)));
+        }
+        out.push(part);
+        i += run;
+    }
+    if !literal.is_empty() {
+        out.push(FmtPart::Literal(literal));
+    }
+    Ok(out)
 }
 
 /// An aggregate found in `select` or `order_by` of an aggregating query.
@@ -174,12 +251,20 @@ impl<'a> Scope<'a> {
             }
         }
         match &e.kind {
+            ExprKind::Literal(Literal::Shape(_)) => Err(self.invalid(
+                e.pos,
+                "a polygon is only allowed in intersects() and polygon()",
+            )),
             ExprKind::Literal(l) => Ok(literal(l)),
             ExprKind::Field(name) => self.field(e.pos, name),
             ExprKind::Star => Err(self.invalid(e.pos, "'*' is only allowed in count(*)")),
             ExprKind::Distance { .. } => {
                 Err(self.invalid(e.pos, "a distance is only allowed in within_distance()"))
             }
+            ExprKind::Interval { .. } => Err(self.invalid(
+                e.pos,
+                "an interval such as 1 day is only allowed as the step of range() in group_by",
+            )),
             ExprKind::Neg(inner) => {
                 let (n, ty) = self.expr(inner)?;
                 if !ty.is_numeric() {
@@ -535,50 +620,157 @@ impl<'a> Scope<'a> {
             }
         };
         match func {
-            Function::Search => {
-                self.no_grouping(pos, "search()")?;
+            Function::Search | Function::Suggest => {
+                self.no_grouping(pos, &format!("{name}()"))?;
                 let query = text_arg(self, &args[args.len() - 1])?;
-                let fields = if args.len() == 2 {
-                    match self.expr(&args[0])? {
-                        (Node::Field(i), ValueType::Text) => Box::from([i]),
+                let mut fields: Vec<usize> = Vec::new();
+                for a in &args[..args.len() - 1] {
+                    if a.kind == ExprKind::Star {
+                        fields.extend(self.text_fields().iter());
+                        continue;
+                    }
+                    match self.expr(a)? {
+                        (Node::Field(i), ValueType::Text) => fields.push(i),
                         (_, ty) => {
                             return Err(self.invalid(
-                                args[0].pos,
-                                format!("search() needs a text field, not {}", ty.name()),
+                                a.pos,
+                                format!("{name}() needs text fields or *, not {}", ty.name()),
                             ));
                         }
                     }
+                }
+                if args.len() == 1 {
+                    fields.extend(self.text_fields().iter());
+                }
+                fields.sort_unstable();
+                fields.dedup();
+                let words = if func == Function::Suggest {
+                    // Every word is the beginning of a word.
+                    Words::new(&query).prefixes()
                 } else {
-                    self.text_fields()
+                    Words::new(&query)
                 };
-                Ok((Node::Search(fields, Words::new(&query)), ValueType::Bool))
+                Ok((Node::Search(fields.into(), words), ValueType::Bool))
             }
             Function::StartsWith => {
+                let prefix = text_arg(self, &args[args.len() - 1])?;
+                let mut nodes = Vec::new();
+                for a in &args[..args.len() - 1] {
+                    if a.kind == ExprKind::Star {
+                        nodes.extend(self.text_fields().iter().map(|&i| Node::Field(i)));
+                        continue;
+                    }
+                    let (n, ty) = self.expr(a)?;
+                    if ty != ValueType::Text {
+                        return Err(self.invalid(
+                            a.pos,
+                            format!("startswith() needs a text expression, not {}", ty.name()),
+                        ));
+                    }
+                    nodes.push(n);
+                }
+                if args.len() == 1 {
+                    nodes.extend(self.text_fields().iter().map(|&i| Node::Field(i)));
+                }
+                let mut tests: Vec<Node> = nodes
+                    .into_iter()
+                    .map(|n| Node::StartsWith(Box::new(n), prefix.clone()))
+                    .collect();
+                let node = match tests.len() {
+                    0 => Node::Const(Value::Bool(false)),
+                    1 => tests.remove(0),
+                    _ => Node::Or(tests),
+                };
+                Ok((node, ValueType::Bool))
+            }
+            Function::InBbox => {
+                let n = self.geo_arg(name, &args[0])?;
+                let mut c = [0.0; 4];
+                for (k, a) in args[1..].iter().enumerate() {
+                    let v = self.constant_of(a, ValueType::Float, a.pos)?;
+                    c[k] = v.as_ref().as_f64().ok_or_else(|| {
+                        self.invalid(a.pos, "in_bbox() takes numbers: lat1, lon1, lat2, lon2")
+                    })?;
+                }
+                let [lat1, lon1, lat2, lon2] = c;
+                Ok((
+                    Node::InBbox(
+                        Box::new(n),
+                        [
+                            lat1.min(lat2),
+                            lon1.min(lon2),
+                            lat1.max(lat2),
+                            lon1.max(lon2),
+                        ],
+                    ),
+                    ValueType::Bool,
+                ))
+            }
+            Function::Intersects | Function::Polygon => {
+                let n = self.geo_arg(name, &args[0])?;
+                match &args[1].kind {
+                    ExprKind::Literal(Literal::Shape(shape)) => Ok((
+                        Node::InShape(Box::new(n), Box::new(shape.clone())),
+                        ValueType::Bool,
+                    )),
+                    // A point intersects only itself.
+                    ExprKind::Literal(Literal::Geom(p)) => Ok((
+                        Node::Within(Box::new(n), *p, 0.0),
+                        ValueType::Bool,
+                    )),
+                    _ => Err(self.invalid(
+                        args[1].pos,
+                        format!("{name}() expects an area such as geom'POLYGON((4 50, 5 50, 5 51, 4 50))'"),
+                    )),
+                }
+            }
+            Function::Lower | Function::Upper | Function::Length => {
                 let (n, ty) = self.expr(&args[0])?;
                 if ty != ValueType::Text {
                     return Err(self.invalid(
                         args[0].pos,
-                        format!("startswith() needs a text expression, not {}", ty.name()),
+                        format!("{name}() needs a text expression, not {}", ty.name()),
                     ));
                 }
-                let prefix = text_arg(self, &args[1])?;
-                Ok((Node::StartsWith(Box::new(n), prefix), ValueType::Bool))
+                Ok(match func {
+                    Function::Length => (Node::Length(Box::new(n)), ValueType::Int),
+                    _ => (
+                        Node::Case(func == Function::Upper, Box::new(n)),
+                        ValueType::Text,
+                    ),
+                })
             }
-            Function::WithinDistance => {
+            Function::Now => {
+                let t = self.now(args)?;
+                Ok((Node::Const(Value::DateTime(t)), ValueType::DateTime))
+            }
+            Function::DateFormat => {
+                let (n, ty) = self.expr(&args[0])?;
+                if !ty.is_temporal() {
+                    return Err(self.invalid(
+                        args[0].pos,
+                        format!("date_format() needs a date or datetime, not {}", ty.name()),
+                    ));
+                }
+                let pattern = text_arg(self, &args[1])?;
+                let parts = date_pattern(&pattern).map_err(|m| self.invalid(args[1].pos, m))?;
+                Ok((
+                    Node::DateFormat(Box::new(n), parts.into_boxed_slice()),
+                    ValueType::Text,
+                ))
+            }
+            Function::WithinDistance | Function::Distance => {
                 let (n, ty) = self.expr(&args[0])?;
                 if ty != ValueType::Geo {
                     return Err(self.invalid(
                         args[0].pos,
-                        format!(
-                            "within_distance() needs a geo_point_2d field, not {}",
-                            ty.name()
-                        ),
+                        format!("{name}() needs a geo_point_2d field, not {}", ty.name()),
                     ));
                 }
                 let ExprKind::Literal(Literal::Geom(center)) = args[1].kind else {
                     return Err(self.invalid(
                         args[1].pos,
-                        "within_distance() expects a point such as geom'POINT(4.35 50.85)'",
+                        format!("{name}() expects a point such as geom'POINT(4.35 50.85)'"),
                     ));
                 };
                 let ExprKind::Distance { value, unit } = args[2].kind else {
@@ -609,6 +801,94 @@ impl<'a> Scope<'a> {
     }
 }
 
+impl Scope<'_> {
+    /// A geo_point_2d argument.
+    fn geo_arg(&mut self, name: &str, e: &Expr) -> Result<Node> {
+        let (n, ty) = self.expr(e)?;
+        if ty != ValueType::Geo {
+            return Err(self.invalid(
+                e.pos,
+                format!("{name}() needs a geo_point_2d field, not {}", ty.name()),
+            ));
+        }
+        Ok(n)
+    }
+
+    /// `now()`, shifted (`days=-7`: plural units) or set (`year=2024`: singular units).
+    fn now(&mut self, args: &[Expr]) -> Result<DateTime> {
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let mut days = ms.div_euclid(MS_PER_DAY);
+        let mut in_day = ms.rem_euclid(MS_PER_DAY);
+        let (mut y, mut m, mut d) = civil_from_days(days);
+        for a in args {
+            let bad = || {
+                self.invalid(
+                    a.pos,
+                    "now() takes unit=number arguments: years, months, weeks, days, hours, \
+                     minutes, seconds to shift, year, month, day, hour, minute, second to set",
+                )
+            };
+            let ExprKind::Binary {
+                op: BinaryOp::Eq,
+                left,
+                right,
+            } = &a.kind
+            else {
+                return Err(bad());
+            };
+            let ExprKind::Field(unit) = &left.kind else {
+                return Err(bad());
+            };
+            let n = match Scope::new(self.schema, self.clause).expr(right)? {
+                (Node::Const(Value::Int(n)), _) if n.abs() <= 100_000 => n,
+                _ => return Err(bad()),
+            };
+            let unit = unit.to_ascii_lowercase();
+            let hms = |k: i64| (in_day / k) % if k == 3_600_000 { 24 } else { 60 };
+            match unit.as_str() {
+                "years" => y += n,
+                "months" => {
+                    let total = y * 12 + i64::from(m) - 1 + n;
+                    y = total.div_euclid(12);
+                    m = total.rem_euclid(12) as u32 + 1;
+                }
+                "weeks" | "days" | "hours" | "minutes" | "seconds" => {
+                    // Shift the instant: fold the calendar day back in first.
+                    let day = days_from_civil(y, m, d.min(days_in_month(y, m)));
+                    let unit_ms = match unit.as_str() {
+                        "weeks" => 7 * MS_PER_DAY,
+                        "days" => MS_PER_DAY,
+                        "hours" => 3_600_000,
+                        "minutes" => 60_000,
+                        _ => 1000,
+                    };
+                    let t = day * MS_PER_DAY + in_day + n * unit_ms;
+                    days = t.div_euclid(MS_PER_DAY);
+                    in_day = t.rem_euclid(MS_PER_DAY);
+                    (y, m, d) = civil_from_days(days);
+                }
+                "year" => y = n,
+                "month" if (1..=12).contains(&n) => m = n as u32,
+                "day" if (1..=31).contains(&n) => d = n as u32,
+                "hour" if (0..24).contains(&n) => in_day += (n - hms(3_600_000)) * 3_600_000,
+                "minute" if (0..60).contains(&n) => in_day += (n - hms(60_000)) * 60_000,
+                "second" if (0..60).contains(&n) => in_day += (n - hms(1000)) * 1000,
+                _ => return Err(bad()),
+            }
+        }
+        if !(0..=9999).contains(&y) {
+            return Err(self.invalid(
+                args.first().map_or(0, |a| a.pos),
+                "now() shifted outside years 0 to 9999",
+            ));
+        }
+        let day = days_from_civil(y, m, d.min(days_in_month(y, m)));
+        Ok(DateTime::from_millis(day * MS_PER_DAY + in_day))
+    }
+}
+
 fn literal(l: &Literal) -> (Node, ValueType) {
     let (v, ty) = match l {
         Literal::Text(s) => (Value::Text(s.clone()), ValueType::Text),
@@ -618,6 +898,8 @@ fn literal(l: &Literal) -> (Node, ValueType) {
         Literal::Date(Temporal::Date(d)) => (Value::Date(*d), ValueType::Date),
         Literal::Date(Temporal::DateTime(t)) => (Value::DateTime(*t), ValueType::DateTime),
         Literal::Geom(p) => (Value::Geo(*p), ValueType::Geo),
+        // Refused before (only intersects() and polygon() take an area).
+        Literal::Shape(_) => (Value::Null, ValueType::Null),
     };
     (Node::Const(v), ty)
 }
@@ -638,7 +920,7 @@ fn fold_arith(a: Arith, l: Node, r: Node) -> Node {
     match &node {
         Node::Arith(_, l, r) if matches!(**l, Node::Const(_)) && matches!(**r, Node::Const(_)) => {
             let empty: &[Value] = &[];
-            Node::Const(crate::eval::eval(&node, empty).to_owned())
+            Node::Const(crate::eval::eval(&node, empty).into_owned())
         }
         _ => node,
     }

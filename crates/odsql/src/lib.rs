@@ -22,14 +22,24 @@
 //! - `where`: `AND` (binds tighter) / `OR` / `NOT`, parentheses, `= != <> < <= > >=`,
 //!   `field:value` (words of the value in a text field; `=` otherwise), a bare string
 //!   (`"action movie*"`: full-text search over the text fields), `search(text)`,
-//!   `search(field, text)`, `startswith(field, text)`, `field LIKE "word* %ville"`,
-//!   `field IN (a, b)`, `field IN [a..b]` (`]a..b[` excludes the bounds), `IS [NOT] NULL`,
-//!   `within_distance(field, geom'POINT(4.35 50.85)', 10km)` (mm, cm, m, km, ft, yd, mi);
-//! - expressions: `+ - * /`, `year(d)`, `month(d)`, `day(d)`;
-//! - `select`: `*`, expressions with `AS alias`, aggregates `count(*)`, `count(e)`, `sum`,
-//!   `avg`, `min`, `max`, `median`, `percentile(e, p)`;
+//!   `search(*, text)`, `search(field, …, text)`, `suggest(…)` (the same, each word a
+//!   prefix), `startswith([field, …,] text)`, `field LIKE "word* %ville"`,
+//!   `field IN (a, b)`, `field IN [a..b]` or `field:[a TO b]` (`]a..b[` excludes the bounds;
+//!   bounds may be unquoted dates `2024-01-31`), `IS [NOT] NULL`, `IS [NOT] TRUE|FALSE`,
+//!   `within_distance(field, geom'POINT(4.35 50.85)', 10km)` (mm, cm, m, km, ft, yd, mi; also
+//!   `distance(…)`), `in_bbox(field, lat1, lon1, lat2, lon2)`,
+//!   `intersects(field, geom'POLYGON((…))')` (or `polygon(…)`; WKT or GeoJSON polygons and
+//!   multipolygons, holes left out: point-in-polygon for point fields);
+//! - expressions: `+ - * /`, `year(d)`, `month(d)`, `day(d)`, `lower(t)`, `upper(t)`,
+//!   `length(t)`, `now()` (`now(days=-7)` shifts, `now(month=1)` sets), `date_format(d,
+//!   "yyyy-MM-dd")`;
+//! - `select`: `*`, expressions with `AS alias`, `include(pattern*)`, `exclude(pattern*)`,
+//!   aggregates `count(*)`, `count(e)`, `sum`, `avg`, `min`, `max`, `median`,
+//!   `percentile(e, p)`;
 //! - `group_by`: expressions and aliases, `range(f, 10)` (equal-width buckets labelled by their
-//!   lower bound), `range(f, *, 10, 20, *)` (buckets `[*, 10[`, `[10, 20[`, `[20, *[`);
+//!   lower bound), `range(f, *, 10, 20, *)` (buckets `[*, 10[`, `[10, 20[`, `[20, *[`),
+//!   `range(date, 1 month)` (calendar buckets: millisecond … day, week from Monday, month,
+//!   quarter, year; labelled by their start);
 //! - `order_by`: expressions or aliases, `ASC`/`DESC`; nulls last.
 //!
 //! Keywords and function names are case-insensitive. Text matching (search, `:`, `LIKE`) works
@@ -84,8 +94,8 @@ mod value;
 mod tests;
 
 pub use ast::{
-    BinaryOp, DistanceUnit, Expr, ExprKind, Function, GroupItem, GroupKey, Literal, OrderItem,
-    SelectItem, print_list,
+    BinaryOp, DistanceUnit, Expr, ExprKind, Function, GroupItem, GroupKey, IntervalUnit, Literal,
+    MAX_FIELDS, OrderItem, SelectItem, print_list,
 };
 pub use error::{Clause, ErrorKind, OdsqlError};
 pub use parse::{parse_group_by, parse_order_by, parse_select, parse_where};
@@ -93,8 +103,8 @@ pub use query::{
     Column, CompiledQuery, Filter, Page, Query, QueryText, ResultSet, canonical_text, compile_where,
 };
 pub use value::{
-    Date, DateTime, FieldDef, FieldType, GeoPoint, Record, Schema, Temporal, Value, ValueRef,
-    ValueType, compare, parse_temporal,
+    Date, DateTime, FieldDef, FieldType, GeoPoint, Record, Schema, Shape, Temporal, Value,
+    ValueRef, ValueType, compare, parse_temporal,
 };
 
 /// Longest accepted clause, in bytes.

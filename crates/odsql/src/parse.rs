@@ -5,12 +5,12 @@
 //! `IN`, `IS [NOT] NULL`), `+ -`, `* /`, unary `-`.
 
 use crate::ast::{
-    BinaryOp, DistanceUnit, Expr, ExprKind, Function, GroupItem, GroupKey, Literal, OrderItem,
-    SelectItem, is_keyword,
+    BinaryOp, DistanceUnit, Expr, ExprKind, Function, GroupItem, GroupKey, IntervalUnit, Literal,
+    OrderItem, SelectItem, is_keyword,
 };
 use crate::error::{Clause, ErrorKind, OdsqlError, quoted};
 use crate::suggest::closest;
-use crate::value::{GeoPoint, parse_temporal};
+use crate::value::{GeoPoint, Shape, parse_temporal};
 use crate::{MAX_DEPTH, MAX_LENGTH};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -22,6 +22,7 @@ enum Tok<'s> {
     Float(f64),
     Date(crate::value::Temporal),
     Geom(GeoPoint),
+    Shape(Shape),
     LParen,
     RParen,
     LBracket,
@@ -237,6 +238,11 @@ impl<'s> Lexer<'s> {
                     ));
                 }
             }
+        } else if is_area(&content) {
+            match parse_shape(&content) {
+                Ok(s) => Tok::Shape(s),
+                Err(m) => return Err(self.err(end, m)),
+            }
         } else {
             match parse_point(&content) {
                 Ok(p) => Tok::Geom(p),
@@ -264,7 +270,7 @@ fn parse_point(text: &str) -> std::result::Result<GeoPoint, String> {
             .is_some_and(|s| s.eq_ignore_ascii_case("point"));
         if !is_point {
             return Err(format!(
-                "unsupported geometry {}, only points are supported",
+                "unsupported geometry {}, only points and polygons are supported",
                 quoted(t)
             ));
         }
@@ -280,7 +286,7 @@ fn parse_point(text: &str) -> std::result::Result<GeoPoint, String> {
         let upper = t.get(..5).map(str::to_ascii_uppercase);
         if upper.as_deref() != Some("POINT") {
             return Err(format!(
-                "unsupported geometry {}, only points are supported",
+                "unsupported geometry {}, only points and polygons are supported",
                 quoted(t)
             ));
         }
@@ -304,6 +310,160 @@ fn parse_point(text: &str) -> std::result::Result<GeoPoint, String> {
             "invalid point {}, expected POINT(lon lat) with -180 <= lon <= 180 and -90 <= lat <= 90",
             quoted(t)
         )),
+    }
+}
+
+/// Whether a geometry literal is an area (a polygon or a multipolygon, WKT or GeoJSON).
+fn is_area(text: &str) -> bool {
+    let t = text.trim_start();
+    if t.starts_with('{') {
+        let v: Option<serde_json::Value> = serde_json::from_str(t).ok();
+        return v
+            .as_ref()
+            .and_then(|v| v.get("type"))
+            .and_then(|x| x.as_str())
+            .is_some_and(|s| {
+                s.eq_ignore_ascii_case("polygon") || s.eq_ignore_ascii_case("multipolygon")
+            });
+    }
+    let upper = t.get(..7).map(str::to_ascii_uppercase);
+    upper.as_deref() == Some("POLYGON") || upper.as_deref() == Some("MULTIPO")
+}
+
+/// The most points an area literal may have, all rings together.
+const MAX_POINTS: usize = 4096;
+
+/// An area in WKT (`POLYGON((lon lat, …), (hole…))`, `MULTIPOLYGON(((…)), ((…)))`) or
+/// GeoJSON (`{"type": "Polygon", "coordinates": [[[lon, lat], …]]}`, `MultiPolygon`).
+fn parse_shape(text: &str) -> std::result::Result<Shape, String> {
+    let t = text.trim();
+    let bad = || {
+        format!(
+            "invalid area {}, expected POLYGON((lon lat, …)) or MULTIPOLYGON(((lon lat, …)), …) \
+             with rings of at least three points",
+            quoted(t)
+        )
+    };
+    let polygons: Vec<Vec<Vec<[f64; 2]>>> = if t.starts_with('{') {
+        let v: serde_json::Value = serde_json::from_str(t).map_err(|_| bad())?;
+        let multi = v
+            .get("type")
+            .and_then(|x| x.as_str())
+            .is_some_and(|s| s.eq_ignore_ascii_case("multipolygon"));
+        let coords = v.get("coordinates").ok_or_else(bad)?;
+        let ring = |r: &serde_json::Value| -> Option<Vec<[f64; 2]>> {
+            r.as_array()?
+                .iter()
+                .map(|p| match p.as_array().map(Vec::as_slice) {
+                    Some([x, y]) => Some([x.as_f64()?, y.as_f64()?]),
+                    _ => None,
+                })
+                .collect()
+        };
+        let polygon = |p: &serde_json::Value| -> Option<Vec<Vec<[f64; 2]>>> {
+            p.as_array()?.iter().map(ring).collect()
+        };
+        let out = if multi {
+            coords
+                .as_array()
+                .and_then(|ps| ps.iter().map(polygon).collect::<Option<Vec<_>>>())
+        } else {
+            polygon(coords).map(|p| vec![p])
+        };
+        out.ok_or_else(bad)?
+    } else {
+        let upper = t.to_ascii_uppercase();
+        let (multi, rest) = if upper.starts_with("MULTIPOLYGON") {
+            (true, &t[12..])
+        } else if upper.starts_with("POLYGON") {
+            (false, &t[7..])
+        } else {
+            return Err(bad());
+        };
+        let mut c = Wkt {
+            s: rest.as_bytes(),
+            at: 0,
+        };
+        let out = if multi {
+            c.list(|c| c.list(|c| c.list(Wkt::pair)))
+        } else {
+            c.list(|c| c.list(Wkt::pair)).map(|p| vec![p])
+        };
+        match out {
+            Some(p) if c.end() => p,
+            _ => return Err(bad()),
+        }
+    };
+    let points: usize = polygons.iter().flatten().map(Vec::len).sum();
+    let valid =
+        !polygons.is_empty()
+            && points <= MAX_POINTS
+            && polygons.iter().all(|p| !p.is_empty())
+            && polygons.iter().flatten().all(|r| r.len() >= 3)
+            && polygons.iter().flatten().flatten().all(|[x, y]| {
+                x.is_finite() && y.is_finite() && x.abs() <= 180.0 && y.abs() <= 90.0
+            });
+    if !valid {
+        return Err(bad());
+    }
+    Ok(Shape { polygons })
+}
+
+/// A cursor over WKT coordinates: `(` items `,` … `)`, items being lists or `x y` pairs.
+struct Wkt<'a> {
+    s: &'a [u8],
+    at: usize,
+}
+
+impl Wkt<'_> {
+    fn skip(&mut self) {
+        while self.s.get(self.at).is_some_and(u8::is_ascii_whitespace) {
+            self.at += 1;
+        }
+    }
+    fn eat(&mut self, b: u8) -> bool {
+        self.skip();
+        if self.s.get(self.at) == Some(&b) {
+            self.at += 1;
+            true
+        } else {
+            false
+        }
+    }
+    fn end(&mut self) -> bool {
+        self.skip();
+        self.at == self.s.len()
+    }
+    fn list<T>(&mut self, mut item: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>> {
+        if !self.eat(b'(') {
+            return None;
+        }
+        let mut out = vec![item(self)?];
+        while self.eat(b',') {
+            if out.len() >= MAX_POINTS {
+                return None;
+            }
+            out.push(item(self)?);
+        }
+        self.eat(b')').then_some(out)
+    }
+    fn number(&mut self) -> Option<f64> {
+        self.skip();
+        let start = self.at;
+        while self
+            .s
+            .get(self.at)
+            .is_some_and(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'))
+        {
+            self.at += 1;
+        }
+        std::str::from_utf8(&self.s[start..self.at])
+            .ok()?
+            .parse()
+            .ok()
+    }
+    fn pair(&mut self) -> Option<[f64; 2]> {
+        Some([self.number()?, self.number()?])
     }
 }
 
@@ -351,6 +511,17 @@ pub fn parse_select(text: &str) -> Result<Vec<SelectItem>> {
             p.i += 1;
             return Ok(SelectItem::All { pos });
         }
+        if let Tok::Ident(w) = p.peek().tok {
+            let include = w.eq_ignore_ascii_case("include");
+            if (include || w.eq_ignore_ascii_case("exclude")) && p.peek_at(1).tok == Tok::LParen {
+                let pattern = p.field_pattern()?;
+                return Ok(if include {
+                    SelectItem::Include { pos, pattern }
+                } else {
+                    SelectItem::Exclude { pos, pattern }
+                });
+            }
+        }
         let expr = p.expr()?;
         let alias = p.alias()?;
         Ok(SelectItem::Expr { expr, alias })
@@ -373,6 +544,8 @@ pub fn parse_group_by(text: &str) -> Result<Vec<GroupItem>> {
                     if p.peek().tok == Tok::Star {
                         p.i += 1;
                         bounds.push(None);
+                    } else if let Some(interval) = p.interval() {
+                        bounds.push(Some(interval));
                     } else {
                         bounds.push(Some(p.expr()?));
                     }
@@ -505,6 +678,115 @@ impl<'s> Parser<'s> {
         Ok(Some(alias))
     }
 
+    /// `include(pattern)` or `exclude(pattern)`, at the function name: the pattern as
+    /// written (a field name, with `*` wildcards, backquotes removed).
+    fn field_pattern(&mut self) -> Result<String> {
+        let name_pos = self.peek().pos;
+        self.i += 1;
+        let open = self.bump();
+        let mut close = None;
+        while !matches!(self.peek().tok, Tok::Eof | Tok::Comma) {
+            let t = self.bump();
+            if t.tok == Tok::RParen {
+                close = Some(t);
+                break;
+            }
+        }
+        let Some(close) = close else {
+            return Err(self.unexpected("')' after the field pattern"));
+        };
+        let raw = self.src[open.end..close.pos].trim();
+        let (pattern, quoted) = match raw.strip_prefix('`').and_then(|r| r.strip_suffix('`')) {
+            Some(inner) => (inner.to_owned(), true),
+            None => (raw.to_owned(), false),
+        };
+        let valid = !pattern.is_empty()
+            && !pattern.contains('`')
+            && (quoted
+                || pattern
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '_' | '*' | '-' | '.')));
+        if !valid {
+            return Err(self.err_at(
+                name_pos,
+                "include() and exclude() take one field name, with * for any characters",
+            ));
+        }
+        Ok(pattern)
+    }
+
+    /// `1 day`, `3 months` (a range step over dates), when that comes next.
+    fn interval(&mut self) -> Option<Expr> {
+        let t = self.peek().clone();
+        let Tok::Int(value) = t.tok else {
+            return None;
+        };
+        let Tok::Ident(w) = self.peek_at(1).tok else {
+            return None;
+        };
+        let unit = IntervalUnit::from_name(w)?;
+        self.i += 2;
+        Some(Expr::new(t.pos, ExprKind::Interval { value, unit }))
+    }
+
+    /// A bound of a range: an expression, or an unquoted date (`2024-01-31`, `2024-01`), as
+    /// Opendatasoft's `field:[2024-01-01 TO 2024-12-31]` writes it.
+    fn bound(&mut self) -> Result<Expr> {
+        let first = self.peek().clone();
+        if let Tok::Int(_) = first.tok {
+            if first.end - first.pos == 4 {
+                let mut end = first.end;
+                let mut n = 0;
+                while n < 4 {
+                    let (sep, part) = (self.peek_at(n + 1), self.peek_at(n + 2));
+                    let adjacent = sep.pos == end && part.pos == sep.end;
+                    if !(adjacent
+                        && matches!(sep.tok, Tok::Minus | Tok::Slash)
+                        && matches!(part.tok, Tok::Int(_)))
+                    {
+                        break;
+                    }
+                    end = part.end;
+                    n += 2;
+                }
+                if n > 0 {
+                    if let Some(t) = parse_temporal(&self.src[first.pos..end]) {
+                        self.i += n + 1;
+                        return Ok(Expr::new(first.pos, ExprKind::Literal(Literal::Date(t))));
+                    }
+                }
+            }
+        }
+        self.expr()
+    }
+
+    /// `[a..b]`, `[a TO b]` (`]` on the left, `[` on the right exclude the bound) after
+    /// `left IN` or `left:`.
+    fn range(&mut self, pos: usize, left: Box<Expr>) -> Result<Expr> {
+        let low_inclusive = self.bump().tok == Tok::LBracket;
+        let low = self.bound()?;
+        if !self.eat(&Tok::DotDot) && !self.keyword("to") {
+            return Err(self.unexpected("'..' or TO"));
+        }
+        let high = self.bound()?;
+        let high_inclusive = match self.peek().tok {
+            Tok::RBracket => true,
+            Tok::LBracket => false,
+            _ => return Err(self.unexpected("']' or '['")),
+        };
+        self.i += 1;
+        Ok(Expr::new(
+            pos,
+            ExprKind::InRange {
+                expr: left,
+                low: Box::new(low),
+                high: Box::new(high),
+                low_inclusive,
+                high_inclusive,
+            },
+        ))
+    }
+
     /// One more level of nesting, refused past [`MAX_DEPTH`].
     fn enter(&mut self, pos: usize) -> Result<()> {
         self.depth += 1;
@@ -569,6 +851,10 @@ impl<'s> Parser<'s> {
         match t.tok {
             Tok::Op(op) => {
                 self.i += 1;
+                if op == BinaryOp::Colon && matches!(self.peek().tok, Tok::LBracket | Tok::RBracket)
+                {
+                    return self.range(t.pos, Box::new(left));
+                }
                 let right = self.additive()?;
                 Ok(Expr::new(
                     t.pos,
@@ -624,8 +910,34 @@ impl<'s> Parser<'s> {
         }
         if w.eq_ignore_ascii_case("is") {
             let negated = self.keyword("not");
+            // `x IS TRUE` is `x = true`; `x IS NOT FALSE` is `NOT x = false` (true for null).
+            for value in [true, false] {
+                if self.keyword(if value { "true" } else { "false" }) {
+                    let literal = Expr::new(
+                        self.toks[self.i - 1].pos,
+                        ExprKind::Literal(Literal::Bool(value)),
+                    );
+                    let eq = Expr::new(
+                        pos,
+                        ExprKind::Binary {
+                            op: BinaryOp::Eq,
+                            left,
+                            right: Box::new(literal),
+                        },
+                    );
+                    return Ok(if negated {
+                        Expr::new(pos, ExprKind::Not(Box::new(eq)))
+                    } else {
+                        eq
+                    });
+                }
+            }
             if !self.keyword("null") {
-                return Err(self.unexpected(if negated { "NULL" } else { "NULL or NOT NULL" }));
+                return Err(self.unexpected(if negated {
+                    "NULL, TRUE or FALSE"
+                } else {
+                    "NULL, NOT NULL, TRUE or FALSE"
+                }));
             }
             return Ok(Expr::new(
                 pos,
@@ -646,28 +958,7 @@ impl<'s> Parser<'s> {
                 self.expect(&Tok::RParen, "',' or ')'")?;
                 Ok(Expr::new(pos, ExprKind::InList { expr: left, items }))
             }
-            Tok::LBracket | Tok::RBracket => {
-                let low_inclusive = self.bump().tok == Tok::LBracket;
-                let low = self.expr()?;
-                self.expect(&Tok::DotDot, "'..'")?;
-                let high = self.expr()?;
-                let high_inclusive = match self.peek().tok {
-                    Tok::RBracket => true,
-                    Tok::LBracket => false,
-                    _ => return Err(self.unexpected("']' or '['")),
-                };
-                self.i += 1;
-                Ok(Expr::new(
-                    pos,
-                    ExprKind::InRange {
-                        expr: left,
-                        low: Box::new(low),
-                        high: Box::new(high),
-                        low_inclusive,
-                        high_inclusive,
-                    },
-                ))
-            }
+            Tok::LBracket | Tok::RBracket => self.range(pos, left),
             _ => Err(self.unexpected("'(' (a list) or '[' or ']' (a range) after IN")),
         }
     }
@@ -744,6 +1035,7 @@ impl<'s> Parser<'s> {
             Tok::Str(s) => lit(Literal::Text(s)),
             Tok::Date(d) => lit(Literal::Date(d)),
             Tok::Geom(g) => lit(Literal::Geom(g)),
+            Tok::Shape(s) => lit(Literal::Shape(s)),
             Tok::QuotedIdent(name) => Ok(Expr::new(pos, ExprKind::Field(name))),
             Tok::LParen => {
                 self.i += 1;
@@ -783,14 +1075,15 @@ impl<'s> Parser<'s> {
         let mut args = Vec::new();
         if self.peek().tok != Tok::RParen {
             loop {
-                let arg = if func == Function::Count
-                    && args.is_empty()
-                    && self.peek().tok == Tok::Star
-                    && self.peek_at(1).tok == Tok::RParen
-                {
+                // `count(*)`; `search(*, "text")` (every text field).
+                let after = &self.peek_at(1).tok;
+                let star = self.peek().tok == Tok::Star
+                    && ((func == Function::Count && args.is_empty() && *after == Tok::RParen)
+                        || (func.takes_star() && *after == Tok::Comma));
+                let arg = if star {
                     let p = self.bump().pos;
                     Expr::new(p, ExprKind::Star)
-                } else if func == Function::WithinDistance && args.len() == 2 {
+                } else if func.takes_distance() && args.len() == 2 {
                     self.distance()?
                 } else {
                     self.expr()?

@@ -6,13 +6,16 @@ use std::collections::{BinaryHeap, HashMap};
 use std::hash::{BuildHasher, Hasher, RandomState};
 
 use crate::ast::{
-    Expr, ExprKind, Function, GroupItem, GroupKey, OrderItem, SelectItem, print_list,
+    Expr, ExprKind, Function, GroupItem, GroupKey, IntervalUnit, OrderItem, SelectItem, print_list,
 };
 use crate::compile::{AggSpec, Grouping, Node, Scope, coerce};
 use crate::error::{Clause, ErrorKind, OdsqlError};
-use crate::eval::{eval, test};
+use crate::eval::{Ev, eval, test};
 use crate::parse::{parse_group_by, parse_order_by, parse_select, parse_where};
-use crate::value::{Record, Schema, Value, ValueRef, ValueType, compare, equal, hash_value};
+use crate::value::{
+    DateTime, MS_PER_DAY, Record, Schema, Value, ValueRef, ValueType, civil_from_days, compare,
+    days_from_civil, equal, hash_value,
+};
 
 type Result<T> = std::result::Result<T, OdsqlError>;
 
@@ -65,7 +68,7 @@ impl Query {
         !self.group_by.is_empty()
             || self.select.iter().any(|s| match s {
                 SelectItem::Expr { expr, .. } => expr.has_aggregate(),
-                SelectItem::All { .. } => false,
+                _ => false,
             })
             || self.order_by.iter().any(|o| o.expr.has_aggregate())
     }
@@ -116,12 +119,32 @@ impl Query {
                 });
             }
         };
-        if self.select.is_empty() {
+        // Only `exclude(…)`: every field but those.
+        let only_excludes = !self.select.is_empty()
+            && self
+                .select
+                .iter()
+                .all(|s| matches!(s, SelectItem::Exclude { .. }));
+        if self.select.is_empty() || only_excludes {
             all(&mut outputs, &mut columns);
         }
         for item in &self.select {
             match item {
                 SelectItem::All { .. } => all(&mut outputs, &mut columns),
+                SelectItem::Include { pattern, .. } => {
+                    for (i, f) in schema.fields().iter().enumerate() {
+                        if name_matches(pattern, &f.name)
+                            && !columns.iter().any(|c| c.name == f.name)
+                        {
+                            outputs.push(Node::Field(i));
+                            columns.push(Column {
+                                name: f.name.clone(),
+                                value_type: f.field_type.value_type(),
+                            });
+                        }
+                    }
+                }
+                SelectItem::Exclude { .. } => {}
                 SelectItem::Expr { expr, alias } => {
                     let (node, ty) = Scope::new(schema, Clause::Select).expr(expr)?;
                     outputs.push(node);
@@ -130,6 +153,18 @@ impl Query {
                         value_type: ty,
                     });
                 }
+            }
+        }
+        for item in &self.select {
+            if let SelectItem::Exclude { pattern, .. } = item {
+                let keep: Vec<bool> = columns
+                    .iter()
+                    .map(|c| !name_matches(pattern, &c.name))
+                    .collect();
+                let mut k = keep.iter();
+                outputs.retain(|_| *k.next().unwrap_or(&true));
+                let mut k = keep.iter();
+                columns.retain(|_| *k.next().unwrap_or(&true));
             }
         }
         let mut order = Vec::new();
@@ -169,6 +204,14 @@ impl Query {
                         Clause::Select,
                         *pos,
                         "select * cannot be combined with group_by or aggregate functions",
+                    ));
+                }
+                SelectItem::Include { pos, .. } | SelectItem::Exclude { pos, .. } => {
+                    return Err(OdsqlError::new(
+                        ErrorKind::Invalid,
+                        Clause::Select,
+                        *pos,
+                        "include() and exclude() cannot be combined with group_by or aggregate functions",
                     ));
                 }
                 SelectItem::Expr { expr, alias } => {
@@ -257,6 +300,41 @@ impl Query {
                         _ => Err(invalid(e.pos, "expected a literal value here".to_owned())),
                     }
                 };
+                if let [
+                    Some(Expr {
+                        kind: ExprKind::Interval { value, unit },
+                        pos: step_pos,
+                    }),
+                ] = bounds.as_slice()
+                {
+                    if !ty.is_temporal() {
+                        return Err(invalid(
+                            *step_pos,
+                            format!(
+                                "a range of {} needs a date or datetime field, not {}",
+                                unit.name(),
+                                ty.name()
+                            ),
+                        ));
+                    }
+                    if *value <= 0 || *value > 1_000_000 {
+                        return Err(invalid(
+                            *step_pos,
+                            "a range step must be positive".to_owned(),
+                        ));
+                    }
+                    return Ok((
+                        KeyPlan::Interval {
+                            node,
+                            n: *value,
+                            unit: *unit,
+                            date: ty == ValueType::Date,
+                        },
+                        ty,
+                        None,
+                        name,
+                    ));
+                }
                 if let [Some(step)] = bounds.as_slice() {
                     if !ty.is_numeric() {
                         return Err(invalid(
@@ -403,6 +481,15 @@ enum KeyPlan {
         node: Node,
         step: Value,
     },
+    /// `range(date, 3 months)`: the start of the bucket (buckets of whole units, counted from
+    /// 1970-01-01, a Thursday — weeks start on Mondays).
+    Interval {
+        node: Node,
+        n: i64,
+        unit: IntervalUnit,
+        /// A date field (the key is a date), not a datetime.
+        date: bool,
+    },
     /// `range(f, b0, b1, …)`: the index of the bucket `[b(i), b(i+1)[`, shown as its label.
     Bounds {
         node: Node,
@@ -519,7 +606,10 @@ impl CompiledQuery {
             if keep == Some(0) {
                 continue;
             }
-            let keys: Vec<Value> = order.iter().map(|(n, _)| eval(n, &r).to_owned()).collect();
+            let keys: Vec<Value> = order
+                .iter()
+                .map(|(n, _)| eval(n, &r).into_owned())
+                .collect();
             let entry = Entry {
                 keys,
                 seq: total,
@@ -576,7 +666,7 @@ impl CompiledQuery {
             let mut h = hasher.build_hasher();
             for k in keys {
                 match key_value(k, &r) {
-                    Some(v) => hash_value(v, &mut h),
+                    Some(v) => hash_value(v.get(), &mut h),
                     None => continue 'records,
                 }
             }
@@ -584,7 +674,8 @@ impl CompiledQuery {
             let mut g = first.get(&hash).copied();
             while let Some(gi) = g {
                 let same = keys.iter().enumerate().all(|(i, k)| {
-                    key_value(k, &r).is_some_and(|v| equal(v, group_keys[gi * nk + i].as_ref()))
+                    key_value(k, &r)
+                        .is_some_and(|v| equal(v.get(), group_keys[gi * nk + i].as_ref()))
                 });
                 if same {
                     break;
@@ -597,7 +688,7 @@ impl CompiledQuery {
                     let gi = next.len();
                     group_keys.extend(
                         keys.iter()
-                            .map(|k| key_value(k, &r).map_or(Value::Null, ValueRef::to_owned)),
+                            .map(|k| key_value(k, &r).map_or(Value::Null, Ev::into_owned)),
                     );
                     states.extend(aggs.iter().map(AggState::new));
                     next.push(first.insert(hash, gi).unwrap_or(usize::MAX));
@@ -605,8 +696,11 @@ impl CompiledQuery {
                 }
             };
             for (j, a) in aggs.iter().enumerate() {
-                let v = a.arg.as_ref().map_or(ValueRef::Null, |n| eval(n, &r));
-                states[gi * aggs.len() + j].add(a, v);
+                let v = a
+                    .arg
+                    .as_ref()
+                    .map_or(Ev::Ref(ValueRef::Null), |n| eval(n, &r));
+                states[gi * aggs.len() + j].add(a, v.get());
             }
         }
         let mut n_groups = next.len();
@@ -645,7 +739,7 @@ impl CompiledQuery {
             }
             let mut sort: Vec<Value> = order
                 .iter()
-                .map(|(n, _)| eval(n, slots.as_slice()).to_owned())
+                .map(|(n, _)| eval(n, slots.as_slice()).into_owned())
                 .collect();
             sort.extend(raw_keys);
             rows.push((sort, project(outputs, slots.as_slice())));
@@ -665,23 +759,42 @@ impl CompiledQuery {
 }
 
 fn project<R: Record + ?Sized>(outputs: &[Node], r: &R) -> Vec<Value> {
-    outputs.iter().map(|n| eval(n, r).to_owned()).collect()
+    outputs.iter().map(|n| eval(n, r).into_owned()).collect()
 }
 
 /// A group key's value for a record; `None` when a `range()` has no bucket for it.
-fn key_value<'a, R: Record + ?Sized>(k: &'a KeyPlan, r: &'a R) -> Option<ValueRef<'a>> {
+fn key_value<'a, R: Record + ?Sized>(k: &'a KeyPlan, r: &'a R) -> Option<Ev<'a>> {
     match k {
         KeyPlan::Expr(n) => Some(eval(n, r)),
-        KeyPlan::Step { node, step } => Some(match (eval(node, r), step) {
+        KeyPlan::Interval {
+            node,
+            n,
+            unit,
+            date,
+        } => {
+            let ms = match eval(node, r).get() {
+                ValueRef::Date(d) => d.to_datetime().millis(),
+                ValueRef::DateTime(t) => t.millis(),
+                _ => return Some(Ev::Ref(ValueRef::Null)),
+            };
+            let start = bucket_start(ms, *n, *unit);
+            Some(Ev::Ref(if *date {
+                ValueRef::Date(DateTime::from_millis(start).date())
+            } else {
+                ValueRef::DateTime(DateTime::from_millis(start))
+            }))
+        }
+        KeyPlan::Step { node, step } => Some(Ev::Ref(match (eval(node, r).get(), step) {
             (ValueRef::Int(v), Value::Int(s)) => ValueRef::Int(v.div_euclid(*s).saturating_mul(*s)),
             (ValueRef::Null, _) => ValueRef::Null,
             (v, s) => {
                 let (v, s) = (v.as_f64()?, s.as_ref().as_f64()?);
                 ValueRef::Float((v / s).floor() * s)
             }
-        }),
+        })),
         KeyPlan::Bounds { node, bounds, .. } => {
             let v = eval(node, r);
+            let v = v.get();
             if v.is_null() {
                 return None;
             }
@@ -696,9 +809,59 @@ fn key_value<'a, R: Record + ?Sized>(k: &'a KeyPlan, r: &'a R) -> Option<ValueRe
             bounds
                 .windows(2)
                 .position(|w| above(&w[0]) && below(&w[1]))
-                .map(|i| ValueRef::Int(i as i64))
+                .map(|i| Ev::Ref(ValueRef::Int(i as i64)))
         }
     }
+}
+
+/// The start (ms since the epoch, UTC) of the bucket of `n` `unit`s holding instant `ms`.
+fn bucket_start(ms: i64, n: i64, unit: IntervalUnit) -> i64 {
+    let fixed = |len: i64| {
+        let w = len.saturating_mul(n).max(1);
+        ms.div_euclid(w).saturating_mul(w)
+    };
+    match unit {
+        IntervalUnit::Millisecond => fixed(1),
+        IntervalUnit::Second => fixed(1000),
+        IntervalUnit::Minute => fixed(60_000),
+        IntervalUnit::Hour => fixed(3_600_000),
+        IntervalUnit::Day => fixed(MS_PER_DAY),
+        IntervalUnit::Week => {
+            // 1970-01-05 was a Monday.
+            let monday = 4 * MS_PER_DAY;
+            let w = (7 * MS_PER_DAY).saturating_mul(n);
+            (ms - monday).div_euclid(w).saturating_mul(w) + monday
+        }
+        IntervalUnit::Month | IntervalUnit::Quarter | IntervalUnit::Year => {
+            let months = n.saturating_mul(match unit {
+                IntervalUnit::Month => 1,
+                IntervalUnit::Quarter => 3,
+                _ => 12,
+            });
+            let (y, m, _) = civil_from_days(ms.div_euclid(MS_PER_DAY));
+            let index = (y * 12 + i64::from(m) - 1).div_euclid(months) * months;
+            let (y, m) = (index.div_euclid(12), index.rem_euclid(12) as u32 + 1);
+            days_from_civil(y, m, 1) * MS_PER_DAY
+        }
+    }
+}
+
+/// Whether a field name matches an `include()`/`exclude()` pattern (`*`: any characters).
+fn name_matches(pattern: &str, name: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    let [first, middle @ .., last] = parts.as_slice() else {
+        return pattern == name;
+    };
+    let Some(mut rest) = name.strip_prefix(first) else {
+        return false;
+    };
+    for m in middle {
+        match rest.find(m) {
+            Some(i) => rest = &rest[i + m.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
 }
 
 /// Sort keys, nulls last in both directions.

@@ -369,15 +369,18 @@ fn syntax_errors_are_located() {
     );
     assert_eq!(
         syntax("a IN [1,3]"),
-        (7, "unexpected ',', expected '..'".into())
+        (7, "unexpected ',', expected '..' or TO".into())
     );
     assert_eq!(
         syntax("a IS 3"),
-        (5, "unexpected '3', expected NULL or NOT NULL".into())
+        (
+            5,
+            "unexpected '3', expected NULL, NOT NULL, TRUE or FALSE".into()
+        )
     );
     assert_eq!(
         syntax("a IS NOT 3"),
-        (9, "unexpected '3', expected NULL".into())
+        (9, "unexpected '3', expected NULL, TRUE or FALSE".into())
     );
     assert_eq!(syntax("`` = 1"), (0, "empty backquoted name".into()));
     assert_eq!(
@@ -392,10 +395,11 @@ fn syntax_errors_are_located() {
         )
     );
     assert_eq!(
-        syntax("within_distance(l, geom'POLYGON((0 0,1 1,1 0,0 0))', 1km)"),
+        syntax("within_distance(l, geom'LINESTRING(0 0,1 1)', 1km)"),
         (
             23,
-            "unsupported geometry 'POLYGON((0 0,1 1,1 0,0 0))', only points are supported".into()
+            "unsupported geometry 'LINESTRING(0 0,1 1)', only points and polygons are supported"
+                .into()
         )
     );
     assert_eq!(
@@ -417,12 +421,12 @@ fn syntax_errors_are_located() {
         (0, "year() takes 1 argument, not 0".into())
     );
     assert_eq!(
-        syntax("x = startswith(a)"),
-        (4, "startswith() takes 2 arguments, not 1".into())
+        syntax("x = startswith()"),
+        (4, "startswith() takes 1 to 65 arguments, not 0".into())
     );
     assert_eq!(
-        syntax("search(a, b, c)"),
-        (0, "search() takes 1 to 2 arguments, not 3".into())
+        syntax("in_bbox(a, 1, 2, 3)"),
+        (0, "in_bbox() takes 5 arguments, not 4".into())
     );
     assert_eq!(
         syntax("count(*, a)"),
@@ -630,7 +634,7 @@ fn type_errors() {
     check(
         "search(population, 'x')",
         7,
-        "search() needs a text field, not int",
+        "search() needs text fields or *, not int",
     );
     check(
         "search(commune, population)",
@@ -1224,7 +1228,9 @@ fn column_backed_records() {
 fn zero_select(items: &mut [SelectItem]) {
     for i in items {
         match i {
-            SelectItem::All { pos } => *pos = 0,
+            SelectItem::All { pos }
+            | SelectItem::Include { pos, .. }
+            | SelectItem::Exclude { pos, .. } => *pos = 0,
             SelectItem::Expr { expr, .. } => *expr = expr.without_positions(),
         }
     }
@@ -1346,7 +1352,7 @@ fn expr() -> impl Strategy<Value = Expr> {
                         args.push(args[0].clone());
                     }
                     args.truncate(max);
-                    if func == Function::WithinDistance {
+                    if func == Function::WithinDistance || func == Function::Distance {
                         args[2] = e(ExprKind::Distance { value: dist, unit });
                     }
                     if func == Function::Count && dist < 3e5 {
@@ -1675,5 +1681,306 @@ proptest! {
         }
         prop_assert_eq!(got.total_count as usize, want.len());
         prop_assert_eq!(got.rows, want);
+    }
+}
+
+// ---------------------------------------------------------------- forms clients send (issue #11)
+
+#[test]
+fn search_suggest_and_startswith_over_fields_or_star() {
+    assert_eq!(filter(r#"search(*, "louvain")"#), vec!["Louvain-la-Neuve"]);
+    assert_eq!(filter(r#"search(commune, "liege")"#), vec!["Liège"]);
+    assert_eq!(
+        filter(r#"search(`commune`, `code postal`, "1000")"#),
+        vec!["Bruxelles"]
+    );
+    // suggest: every word begins a word.
+    assert_eq!(
+        filter(r#"suggest("louv")"#),
+        vec!["La Louvière", "Louvain-la-Neuve"]
+    );
+    assert_eq!(filter(r#"suggest(*, "brux")"#), vec!["Bruxelles"]);
+    assert_eq!(
+        filter(r#"suggest(commune, "lou neu")"#),
+        vec!["Louvain-la-Neuve"]
+    );
+    assert!(filter(r#"search("louv")"#).is_empty());
+    // startswith over several fields, or any text field.
+    assert_eq!(
+        filter(r#"startswith(commune, `code postal`, "53")"#),
+        vec!["Andenne"]
+    );
+    assert_eq!(filter(r#"startswith("Nam")"#), vec!["Namur"]);
+    assert_eq!(canon(r#"search(*, "x")"#), r#"search(*, "x")"#);
+    assert_eq!(canon(r#"SUGGEST(a, b, 'x')"#), r#"suggest(a, b, "x")"#);
+}
+
+#[test]
+fn text_and_date_functions() {
+    assert_eq!(filter(r#"lower(commune) = "liège""#), vec!["Liège"]);
+    assert_eq!(filter(r#"upper(commune) = "NAMUR""#), vec!["Namur"]);
+    assert_eq!(filter("length(commune) = 5"), vec!["Namur", "Liège"]);
+    assert_eq!(
+        filter(r#"date_format(founded, "yyyy-MM") = "1972-05""#),
+        vec!["Louvain-la-Neuve"]
+    );
+    assert_eq!(filter("founded < now()").len(), 6);
+    assert_eq!(filter("founded > now(years=-10)").len(), 0);
+    assert_eq!(filter("updated < now(days=-1, hour=0)").len(), 6);
+    let (_, r) = run(
+        r#"upper(commune) AS c, date_format(updated, "d MMMM yyyy 'at' HH:mm") AS d"#,
+        "commune = 'Bruxelles'",
+        "",
+        "",
+        ALL,
+    );
+    assert_eq!(
+        r.rows,
+        vec![vec![text("BRUXELLES"), text("4 October 1830 at 12:00")]]
+    );
+    let (_, r) = run(
+        "lower(commune) AS c, count(*) AS n",
+        "",
+        "c",
+        "c",
+        Page {
+            offset: 0,
+            limit: Some(1),
+        },
+    );
+    assert_eq!(r.rows, vec![vec![text("andenne"), Value::Int(1)]]);
+    assert!(
+        where_err("lower(population) = 'x'")
+            .message
+            .contains("text")
+    );
+    assert!(
+        where_err(r#"date_format(founded, "yyyy-QQ") = 'x'"#)
+            .message
+            .contains("unsupported letter 'Q'")
+    );
+    assert!(
+        where_err("now(fortnights=1) > founded")
+            .message
+            .contains("now()")
+    );
+}
+
+#[test]
+fn colon_and_to_ranges_and_unquoted_dates() {
+    assert_eq!(filter("population:[100000..150000]"), vec!["Namur"]);
+    assert_eq!(
+        filter("population: [100000 TO 190000]"),
+        vec!["Namur", "Bruxelles"]
+    );
+    assert_eq!(
+        filter("population IN ]113000 TO 197000["),
+        vec!["Bruxelles"]
+    );
+    assert_eq!(
+        filter("founded:[1970-01-01 TO 1975-12-31]"),
+        vec!["Louvain-la-Neuve"]
+    );
+    assert_eq!(
+        filter("founded:[1972-05 TO 1972-05-10]"),
+        vec!["Louvain-la-Neuve"]
+    );
+    assert_eq!(canon("a:[1 TO 2]"), "a IN [1..2]");
+    assert_eq!(
+        canon("d:[2024-01-01 TO 2024/12]"),
+        "d IN [date'2024-01-01'..date'2024-12-01']"
+    );
+    // Arithmetic with spaces stays arithmetic.
+    assert_eq!(canon("a IN [2024 - 1..2]"), "a IN [2024 - 1..2]");
+}
+
+#[test]
+fn is_true_and_is_false() {
+    assert_eq!(filter("active IS TRUE").len(), 4);
+    assert_eq!(
+        filter("active is false"),
+        vec!["Andenne", "Louvain-la-Neuve"]
+    );
+    assert_eq!(
+        filter("active IS NOT TRUE"),
+        vec!["Andenne", "Louvain-la-Neuve"]
+    );
+    assert_eq!(canon("x IS TRUE"), "x = true");
+    assert_eq!(canon("x IS NOT FALSE"), "NOT x = false");
+}
+
+#[test]
+fn geo_functions() {
+    // distance() is within_distance().
+    assert_eq!(
+        filter("distance(location, geom'POINT(4.35 50.85)', 5km)"),
+        vec!["Bruxelles"]
+    );
+    // in_bbox(field, lat1, lon1, lat2, lon2): Namur and Andenne.
+    assert_eq!(
+        filter("in_bbox(location, 50.4, 4.8, 50.5, 5.2)"),
+        vec!["Namur", "Andenne"]
+    );
+    assert_eq!(
+        filter("in_bbox(location, 50.5, 5.2, 50.4, 4.8)"),
+        vec!["Namur", "Andenne"]
+    );
+    // A polygon around the province of Namur (roughly), as WKT and as GeoJSON.
+    let wkt = "POLYGON((4.7 50.3, 5.3 50.3, 5.3 50.6, 4.7 50.6, 4.7 50.3))";
+    assert_eq!(
+        filter(&format!("intersects(location, geom'{wkt}')")),
+        vec!["Namur", "Andenne"]
+    );
+    let geojson = r#"{"type": "Polygon", "coordinates": [[[4.7, 50.3], [5.3, 50.3], [5.3, 50.6], [4.7, 50.6], [4.7, 50.3]]]}"#;
+    assert_eq!(
+        filter(&format!("polygon(location, geom'{geojson}')")),
+        vec!["Namur", "Andenne"]
+    );
+    // A hole around Namur leaves it out; a second polygon around Brussels adds it.
+    let holed = "POLYGON((4.7 50.3, 5.3 50.3, 5.3 50.6, 4.7 50.6, 4.7 50.3), (4.8 50.4, 4.9 50.4, 4.9 50.5, 4.8 50.5, 4.8 50.4))";
+    assert_eq!(
+        filter(&format!("intersects(location, geom'{holed}')")),
+        vec!["Andenne"]
+    );
+    let multi = "MULTIPOLYGON(((4.7 50.3, 5.3 50.3, 5.3 50.6, 4.7 50.3)), ((4.3 50.8, 4.4 50.8, 4.4 50.9, 4.3 50.9)))";
+    assert_eq!(
+        filter(&format!("intersects(location, geom'{multi}')")),
+        vec!["Andenne", "Bruxelles"]
+    );
+    assert_eq!(
+        canon(&format!("intersects(location, geom'{wkt}')")),
+        format!("intersects(location, geom'{wkt}')")
+    );
+    assert_eq!(
+        canon(&format!("intersects(l, geom'{multi}')")),
+        format!("intersects(l, geom'{multi}')")
+    );
+    assert!(
+        where_err("intersects(location, geom'POLYGON((1 2, 3 4))')")
+            .message
+            .contains("invalid area")
+    );
+    assert!(
+        where_err("intersects(commune, geom'POINT(1 2)')")
+            .message
+            .contains("geo_point_2d")
+    );
+    assert!(
+        where_err(&format!("geom'{wkt}' = location"))
+            .message
+            .contains("only allowed in intersects()")
+    );
+}
+
+#[test]
+fn include_and_exclude_in_select() {
+    let (cols, _) = run("include(c*)", "", "", "", ALL);
+    assert_eq!(cols, vec!["commune", "code postal"]);
+    let (cols, _) = run("exclude(location), exclude(`code postal`)", "", "", "", ALL);
+    assert_eq!(
+        cols,
+        vec![
+            "commune",
+            "population",
+            "surface",
+            "active",
+            "founded",
+            "updated"
+        ]
+    );
+    let (cols, r) = run(
+        "commune, include(pop*), exclude(commune)",
+        "commune = 'Namur'",
+        "",
+        "",
+        ALL,
+    );
+    assert_eq!(cols, vec!["population"]);
+    assert_eq!(r.rows, vec![vec![Value::Int(113_000)]]);
+    assert_eq!(
+        parse_select("include(c*), exclude(x)").unwrap(),
+        vec![
+            SelectItem::Include {
+                pos: 0,
+                pattern: "c*".into()
+            },
+            SelectItem::Exclude {
+                pos: 13,
+                pattern: "x".into()
+            }
+        ]
+    );
+    assert_eq!(
+        print_list(&parse_select("INCLUDE( a* )").unwrap()),
+        "include(a*)"
+    );
+    assert!(query("include(c*)", "", "commune", "").is_err());
+    assert!(parse_select("include(a b)").is_err());
+}
+
+#[test]
+fn date_ranges_in_group_by() {
+    let (cols, r) = run("count(*) AS n", "", "range(founded, 1 year) AS y", "", ALL);
+    assert_eq!(cols, vec!["y", "n"]);
+    assert_eq!(
+        r.rows,
+        vec![
+            vec![date("1830-01-01"), Value::Int(1)],
+            vec![date("1972-01-01"), Value::Int(1)],
+            vec![date("1977-01-01"), Value::Int(4)],
+        ]
+    );
+    let (_, r) = run("count(*)", "", "range(founded, 10 years)", "", ALL);
+    assert_eq!(r.rows[1], vec![date("1970-01-01"), Value::Int(5)]);
+    let (_, r) = run(
+        "count(*)",
+        "founded < date'1900'",
+        "range(updated, 1 month)",
+        "",
+        ALL,
+    );
+    assert_eq!(
+        r.rows,
+        vec![vec![
+            Value::DateTime(DateTime::parse("1830-10-01T00:00:00Z").unwrap()),
+            Value::Int(1)
+        ]]
+    );
+    // 1972-05-10 was a Wednesday: its week starts on Monday the 8th.
+    let (_, r) = run(
+        "count(*)",
+        "founded > date'1972' AND founded < date'1973'",
+        "range(founded, 1 week)",
+        "",
+        ALL,
+    );
+    assert_eq!(r.rows, vec![vec![date("1972-05-08"), Value::Int(1)]]);
+    let (_, r) = run(
+        "count(*)",
+        "founded > date'1972' AND founded < date'1973'",
+        "range(updated, 1 day)",
+        "",
+        ALL,
+    );
+    assert_eq!(
+        r.rows,
+        vec![vec![
+            Value::DateTime(DateTime::parse("1972-05-10T00:00:00Z").unwrap()),
+            Value::Int(1)
+        ]]
+    );
+    assert_eq!(
+        print_list(&parse_group_by("RANGE(d, 3 Months)").unwrap()),
+        "range(d, 3 month)"
+    );
+    assert!(query("count(*)", "", "range(population, 1 day)", "").is_err());
+    assert!(parse_where("founded = 1 day").is_err());
+}
+
+#[test]
+fn include_patterns_print_and_parse_back() {
+    for text in ["include(a*)", "exclude(`code postal`)", "include(*_fr)"] {
+        let items = parse_select(text).unwrap();
+        assert_eq!(print_list(&items), text);
     }
 }

@@ -52,6 +52,17 @@ impl Words {
         Words(words)
     }
 
+    /// The same patterns, each matching the words it begins (`ecol` → `ecol*`), for
+    /// `suggest()`.
+    pub(crate) fn prefixes(mut self) -> Words {
+        for p in &mut self.0 {
+            if p.last() != Some(&'*') {
+                p.push('*');
+            }
+        }
+        self
+    }
+
     pub(crate) fn patterns(&self) -> &[Vec<char>] {
         &self.0
     }

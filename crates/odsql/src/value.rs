@@ -206,6 +206,72 @@ impl GeoPoint {
     }
 }
 
+/// An area: one or more polygons, each an outer ring and its holes, each ring a list of
+/// `[lon, lat]` points (WGS 84). Only points are tested against it (`intersects()`), so a
+/// point dataset's records fall inside or outside.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shape {
+    pub polygons: Vec<Vec<Vec<[f64; 2]>>>,
+}
+
+impl Shape {
+    /// Whether `p` lies inside the area (even–odd rule over each polygon's rings, so holes
+    /// are left out; a point on an edge may fall either side).
+    pub fn contains(&self, p: GeoPoint) -> bool {
+        self.polygons.iter().any(|rings| {
+            let mut inside = false;
+            for ring in rings {
+                let n = ring.len();
+                for i in 0..n {
+                    let [x1, y1] = ring[i];
+                    let [x2, y2] = ring[(i + n - 1) % n];
+                    if (y1 > p.lat) != (y2 > p.lat)
+                        && p.lon < (x2 - x1) * (p.lat - y1) / (y2 - y1) + x1
+                    {
+                        inside = !inside;
+                    }
+                }
+            }
+            inside
+        })
+    }
+}
+
+impl fmt::Display for Shape {
+    /// WKT: `POLYGON((lon lat, …), (…))` for one polygon, `MULTIPOLYGON(((…)), ((…)))` for more.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let polygon = |f: &mut fmt::Formatter<'_>, rings: &[Vec<[f64; 2]>]| -> fmt::Result {
+            f.write_str("(")?;
+            for (i, ring) in rings.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                f.write_str("(")?;
+                for (j, [x, y]) in ring.iter().enumerate() {
+                    if j > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{x} {y}")?;
+                }
+                f.write_str(")")?;
+            }
+            f.write_str(")")
+        };
+        if let [one] = self.polygons.as_slice() {
+            f.write_str("POLYGON")?;
+            return polygon(f, one);
+        }
+        f.write_str("MULTIPOLYGON(")?;
+        for (i, p) in self.polygons.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            polygon(f, p)?;
+        }
+        f.write_str(")")
+    }
+}
+
 /// A calendar day, counted from 1970-01-01. Years 0 to 9999.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date(i32);
@@ -214,13 +280,13 @@ pub struct Date(i32);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DateTime(i64);
 
-const MS_PER_DAY: i64 = 86_400_000;
+pub(crate) const MS_PER_DAY: i64 = 86_400_000;
 
 fn is_leap(y: i64) -> bool {
     (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
 }
 
-fn days_in_month(y: i64, m: u32) -> u32 {
+pub(crate) fn days_in_month(y: i64, m: u32) -> u32 {
     match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
@@ -231,7 +297,7 @@ fn days_in_month(y: i64, m: u32) -> u32 {
 }
 
 /// Days from 1970-01-01 to a proleptic Gregorian date (eras of 400 years).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -241,7 +307,7 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;

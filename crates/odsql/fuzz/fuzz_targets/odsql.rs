@@ -54,7 +54,9 @@ fn records() -> Vec<Vec<Value>> {
 fn zero_select(items: &mut [SelectItem]) {
     for i in items {
         match i {
-            SelectItem::All { pos } => *pos = 0,
+            SelectItem::All { pos }
+            | SelectItem::Include { pos, .. }
+            | SelectItem::Exclude { pos, .. } => *pos = 0,
             SelectItem::Expr { expr, .. } => *expr = expr.without_positions(),
         }
     }

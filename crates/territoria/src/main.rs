@@ -3,6 +3,7 @@
 //! loaders and the server.
 
 mod config;
+mod signals_cmd;
 
 use std::io::{BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -103,6 +104,9 @@ enum Command {
     Check,
     /// Load (or reload) a strategy file such as data/strategy/digital-wallonia.toml.
     LoadStrategy { file: PathBuf },
+    /// Outbreak detection on count series (EARS, Farrington, CUSUM as R's surveillance).
+    #[command(subcommand)]
+    Signals(signals_cmd::SignalsCommand),
     /// Answer a smart magnet, e.g. 'nace-bel-2008:C AND rel:labelled' (see docs/magnets.md).
     Query {
         /// The magnet in the text form (or JSON with --json)
@@ -453,6 +457,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             limit,
             sort,
         } => query(&config, &magnet, json, &kind, &facets, limit, &sort),
+        Command::Signals(cmd) => signals_cmd::run(cmd),
         Command::LoadStrategy { file } => {
             let store = open(&config)?;
             let text = std::fs::read_to_string(&file)

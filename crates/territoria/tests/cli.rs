@@ -8,6 +8,8 @@ use std::process::{Command, Output, Stdio};
 use territoria_model::{EntityKind, Kbo};
 use territoria_store::{EntityQuery, SqliteStore, Store};
 
+mod signals;
+
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_territoria"));
     c.env_remove("TERRITORIA_CONFIG")

@@ -81,46 +81,66 @@ pub fn fit(d: &Design<'_>, prior: Option<&[f64]>) -> Fit {
 /// weight) and working response zᵢ = ηᵢ + (yᵢ − μᵢ)/μᵢ, so wᵢ zᵢ = πᵢ (μᵢ ηᵢ + yᵢ − μᵢ):
 /// Σ w, Σ w t, Σ w z, Σ w t², Σ w t z (t centred on the mean time of the fit).
 #[derive(Clone)]
-struct Sums {
-    w: Vec<f64>,
-    t: Vec<f64>,
-    z: Vec<f64>,
-    tt: Vec<f64>,
-    tz: Vec<f64>,
-}
+struct Sums(Vec<[f64; 5]>);
+
+/// Positions in a group's [`Sums`] entry.
+const SW: usize = 0;
+const ST: usize = 1;
+const SZ: usize = 2;
+const STT: usize = 3;
+const STZ: usize = 4;
 
 impl Sums {
     fn new(g: usize) -> Self {
-        Sums {
-            w: vec![0.0; g],
-            t: vec![0.0; g],
-            z: vec![0.0; g],
-            tt: vec![0.0; g],
-            tz: vec![0.0; g],
-        }
+        Sums(vec![[0.0; 5]; g])
     }
 
     fn clear(&mut self) {
-        for v in [
-            &mut self.w,
-            &mut self.t,
-            &mut self.z,
-            &mut self.tt,
-            &mut self.tz,
-        ] {
-            v.iter_mut().for_each(|x| *x = 0.0);
+        self.0.iter_mut().for_each(|v| *v = [0.0; 5]);
+    }
+}
+
+/// Sums of a run of observations of one group, kept in registers (the observations come
+/// in runs: a window, a block), added to [`Sums`] when the group changes.
+struct Acc {
+    k: usize,
+    w: f64,
+    t: f64,
+    z: f64,
+    tt: f64,
+    tz: f64,
+}
+
+impl Acc {
+    fn new(k: usize) -> Self {
+        Acc {
+            k,
+            w: 0.0,
+            t: 0.0,
+            z: 0.0,
+            tt: 0.0,
+            tz: 0.0,
         }
     }
 
     #[inline]
-    fn add(&mut self, k: usize, prior: f64, y: f64, mu: f64, eta: f64, t: f64) {
+    fn add(&mut self, prior: f64, y: f64, mu: f64, eta: f64, t: f64) {
         let w = prior * mu;
         let wz = prior * (mu * eta + y - mu);
-        self.w[k] += w;
-        self.t[k] += w * t;
-        self.z[k] += wz;
-        self.tt[k] += w * t * t;
-        self.tz[k] += wz * t;
+        self.w += w;
+        self.t += w * t;
+        self.z += wz;
+        self.tt += w * t * t;
+        self.tz += wz * t;
+    }
+
+    fn flush(&self, s: &mut Sums) {
+        let e = &mut s.0[self.k];
+        e[SW] += self.w;
+        e[ST] += self.t;
+        e[SZ] += self.z;
+        e[STT] += self.tt;
+        e[STZ] += self.tz;
     }
 }
 
@@ -144,7 +164,9 @@ fn fit_trend(d: &Design<'_>, prior: Option<&[f64]>) -> Fit {
     for i in 0..n {
         let (y, eta) = (d.y[i], ln_start(d.y[i]));
         devold += pw(i) * (ylny[i] - y * eta - y + mu[i]);
-        sums.add(d.group[i], pw(i), y, mu[i], eta, tc[i]);
+        let mut one = Acc::new(d.group[i]);
+        one.add(pw(i), y, mu[i], eta, tc[i]);
+        one.flush(&mut sums);
     }
     devold *= 2.0;
     let mut tbar = vec![0.0; g];
@@ -158,10 +180,11 @@ fn fit_trend(d: &Design<'_>, prior: Option<&[f64]>) -> Fit {
         let mut sxy = 0.0;
         sxx = 0.0;
         for k in 0..g {
-            tbar[k] = sums.t[k] / sums.w[k];
-            zbar[k] = sums.z[k] / sums.w[k];
-            sxx += sums.tt[k] - tbar[k] * sums.t[k];
-            sxy += sums.tz[k] - tbar[k] * sums.z[k];
+            let e = &sums.0[k];
+            tbar[k] = e[ST] / e[SW];
+            zbar[k] = e[SZ] / e[SW];
+            sxx += e[STT] - tbar[k] * e[ST];
+            sxy += e[STZ] - tbar[k] * e[SZ];
         }
         slope = sxy / sxx;
         let step = slope.exp();
@@ -169,6 +192,7 @@ fn fit_trend(d: &Design<'_>, prior: Option<&[f64]>) -> Fit {
         next.clear();
         let mut dev = 0.0;
         let mut e = 0.0;
+        let mut acc = Acc::new(d.group.first().copied().unwrap_or(0));
         for i in 0..n {
             let k = d.group[i];
             let eta = zbar[k] + slope * (tc[i] - tbar[k]);
@@ -178,8 +202,13 @@ fn fit_trend(d: &Design<'_>, prior: Option<&[f64]>) -> Fit {
             mu[i] = m;
             let y = d.y[i];
             dev += pw(i) * (ylny[i] - y * eta.max(LN_EPS) - y + m);
-            next.add(k, pw(i), y, m, eta, tc[i]);
+            if k != acc.k {
+                acc.flush(&mut next);
+                acc = Acc::new(k);
+            }
+            acc.add(pw(i), y, m, eta, tc[i]);
         }
+        acc.flush(&mut next);
         dev *= 2.0;
         std::mem::swap(&mut sums, &mut next);
         if (dev - devold).abs() / (dev.abs() + 0.1) < EPSILON {
@@ -200,7 +229,7 @@ fn fit_trend(d: &Design<'_>, prior: Option<&[f64]>) -> Fit {
         }
     }
     // the last step's Σ w per group (its sums are in `next` after the swap)
-    let group_w = next.w;
+    let group_w: Vec<f64> = next.0.iter().map(|e| e[SW]).collect();
     Fit {
         converged,
         iterations,
@@ -250,7 +279,8 @@ fn ln_table() -> &'static LnTable {
 }
 
 fn small_count(y: f64) -> Option<usize> {
-    (y >= 0.0 && y < TABLE as f64 && y.fract() == 0.0).then_some(y as usize)
+    let i = y as usize; // saturating: NaN and negatives give 0, checked below
+    (i < TABLE && i as f64 == y).then_some(i)
 }
 
 /// log(y + 0.1), the linear predictor glm.fit starts from.
@@ -465,14 +495,30 @@ impl Fit {
 /// Standardised Anscombe residuals of a Poisson fit:
 /// 3/2 (y^(2/3) μ^(−1/6) − μ^(1/2)) / √(φ (1 − hᵢ)).
 pub fn anscombe_residuals(d: &Design<'_>, fit: &Fit, phi: f64) -> Vec<f64> {
-    let hat = fit.hat_values(d);
+    // y^(2/3) from a table for small counts; μ^(−1/6) = exp(−η/6), carried along runs of
+    // consecutive weeks of a group by multiplying by exp(−slope/6) (powf and cbrt per
+    // observation are several times slower)
+    let step = (-fit.slope / 6.0).exp();
+    let mut root = 1.0;
+    let mut prev_eta = f64::NEG_INFINITY;
     (0..d.y.len())
         .map(|i| {
-            let (y, mu) = (d.y[i], fit.mu[i]);
-            // y^(2/3) from a table for small counts, μ^(-1/6) as exp(−ln μ / 6)
-            // (powf and cbrt are several times slower)
-            1.5 * (y_two_thirds(y) * (-mu.ln() / 6.0).exp() - mu.sqrt())
-                / (phi * (1.0 - hat[i])).sqrt()
+            let (k, t, y, mu) = (d.group[i], d.t[i], d.y[i], fit.mu[i]);
+            let eta = fit.eta(k, t);
+            let same_group = i > 0 && d.group[i - 1] == k && eta > LN_EPS && prev_eta > LN_EPS;
+            root = match (same_group, fit.trend) {
+                (true, false) => root,
+                (true, true) if t == d.t[i - 1] + 1.0 => root * step,
+                _ => (-eta.max(LN_EPS) / 6.0).exp(),
+            };
+            prev_eta = eta;
+            let h = fit.working_weights[i] * fit.unscaled_variance(k, t);
+            let h = if h > 1.0 - 10.0 * f64::EPSILON {
+                1.0
+            } else {
+                h
+            };
+            1.5 * (y_two_thirds(y) * root - mu.sqrt()) / (phi * (1.0 - h)).sqrt()
         })
         .collect()
 }

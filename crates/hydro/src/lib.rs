@@ -56,4 +56,4 @@ pub use gr4::{Gr4, Model, Params, Simulation, States};
 pub use muskingum::Muskingum;
 pub use plan::{Outcome, Plan};
 pub use scores::Scores;
-pub use series::{Period, Series, parse_time};
+pub use series::{Period, Series, parse_time, show_time};

@@ -50,6 +50,15 @@ pub fn parse_time(text: &str) -> Option<(NaiveDateTime, bool)> {
     None
 }
 
+/// A time as people write it: the date alone at midnight, else with hours and minutes.
+pub fn show_time(t: NaiveDateTime) -> String {
+    if t.time() == NaiveTime::MIN {
+        t.format("%Y-%m-%d").to_string()
+    } else {
+        t.format("%Y-%m-%d %H:%M").to_string()
+    }
+}
+
 fn missing(cell: &str) -> bool {
     let c = cell.trim();
     c.is_empty() || c.eq_ignore_ascii_case("na") || c.eq_ignore_ascii_case("nan")
@@ -192,7 +201,11 @@ impl Series {
                 if time <= prev {
                     return Err(err(
                         cd,
-                        format!("{time} does not follow the previous row's {prev}"),
+                        format!(
+                            "{} does not follow the previous row's {}",
+                            show_time(time),
+                            show_time(prev)
+                        ),
                     ));
                 }
             }
@@ -239,8 +252,10 @@ impl Series {
         };
         if period.from < first || period.to > last {
             return Err(bad(format!(
-                "outside the data of {} ({first} to {last})",
-                self.source
+                "outside the data of {} ({} to {})",
+                self.source,
+                show_time(first),
+                show_time(last)
             )));
         }
         let start = self.times.partition_point(|t| *t < period.from);
@@ -262,9 +277,9 @@ impl Series {
                      {}ly series",
                     self.source,
                     self.lines[i],
-                    self.times[i],
+                    show_time(self.times[i]),
                     model.step_unit(),
-                    self.times[i - 1],
+                    show_time(self.times[i - 1]),
                     model.name().to_uppercase(),
                     model.step_unit()
                 )));
@@ -281,7 +296,7 @@ impl Series {
                         } else {
                             format!("negative ({v})")
                         },
-                        self.times[i]
+                        show_time(self.times[i])
                     )));
                 }
             }

@@ -3,6 +3,7 @@
 //! loaders and the server.
 
 mod config;
+mod hydro_cmd;
 mod signals_cmd;
 
 use std::io::{BufWriter, IsTerminal, Read, Write};
@@ -104,6 +105,9 @@ enum Command {
     Check,
     /// Load (or reload) a strategy file such as data/strategy/digital-wallonia.toml.
     LoadStrategy { file: PathBuf },
+    /// Hydrological models (GR4J daily, GR4H hourly): simulate or calibrate on a CSV series.
+    #[command(subcommand)]
+    Hydro(hydro_cmd::HydroCommand),
     /// Outbreak detection on count series (EARS, Farrington, CUSUM as R's surveillance).
     #[command(subcommand)]
     Signals(signals_cmd::SignalsCommand),
@@ -476,6 +480,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("Strategy loaded: {} records.", report.records);
             Ok(())
         }
+        Command::Hydro(cmd) => hydro_cmd::run(cmd),
     }
 }
 

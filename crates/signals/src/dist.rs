@@ -9,6 +9,11 @@ const EPS: f64 = f64::EPSILON;
 /// Below this a continued fraction's denominators are replaced (modified Lentz).
 const TINY: f64 = 1e-300;
 
+/// Series and continued fractions need O(√a) terms for large parameters.
+fn iteration_limit(a: f64) -> usize {
+    1000 + (20.0 * a.sqrt()).min(1e7) as usize
+}
+
 /// ln Γ(x) for x > 0 (Lanczos approximation, g = 7, nine terms; reflection below 0.5).
 pub fn ln_gamma(x: f64) -> f64 {
     const G: f64 = 7.0;
@@ -50,7 +55,7 @@ pub fn gamma_q(a: f64, x: f64) -> f64 {
         let mut ap = a;
         let mut term = 1.0 / a;
         let mut sum = term;
-        for _ in 0..1000 {
+        for _ in 0..iteration_limit(a) {
             ap += 1.0;
             term *= x / ap;
             sum += term;
@@ -65,7 +70,7 @@ pub fn gamma_q(a: f64, x: f64) -> f64 {
         let mut c = 1.0 / TINY;
         let mut d = 1.0 / b;
         let mut h = d;
-        for i in 1..1000 {
+        for i in 1..iteration_limit(a) {
             let an = -(i as f64) * (i as f64 - a);
             b += 2.0;
             d = an * d + b;
@@ -157,7 +162,7 @@ fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
     }
     d = 1.0 / d;
     let mut h = d;
-    for m in 1..10_000 {
+    for m in 1..iteration_limit(a.max(b)) {
         let m = m as f64;
         let m2 = 2.0 * m;
         let aa = m * (b - m) * x / ((qam + m2) * (a + m2));
@@ -213,10 +218,72 @@ pub fn pt_two_sided(t: f64, df: f64) -> f64 {
     beta_inc(0.5 * df, 0.5, df / (df + t * t))
 }
 
-/// Smallest integer y with F(y) ≥ p for a discrete distribution on 0, 1, 2, … given its
-/// ln P(0) and the ratio P(y+1)/P(y). The target is fuzzed down by 64 ε as R does for
-/// left continuity.
-fn discrete_quantile(p: f64, ln_p0: f64, ratio: impl Fn(f64) -> f64, mean: f64) -> f64 {
+/// A discrete distribution on 0, 1, 2, … as the quantile search needs it.
+trait Discrete {
+    fn mean(&self) -> f64;
+    fn variance(&self) -> f64;
+    /// ln P(Y = y).
+    fn ln_pmf(&self, y: f64) -> f64;
+    /// P(Y = y + 1) / P(Y = y).
+    fn ratio(&self, y: f64) -> f64;
+    /// P(Y ≤ y).
+    fn cdf(&self, y: f64) -> f64;
+}
+
+struct Poisson(f64);
+
+impl Discrete for Poisson {
+    fn mean(&self) -> f64 {
+        self.0
+    }
+    fn variance(&self) -> f64 {
+        self.0
+    }
+    fn ln_pmf(&self, y: f64) -> f64 {
+        -self.0 + y * self.0.ln() - ln_gamma(y + 1.0)
+    }
+    fn ratio(&self, y: f64) -> f64 {
+        self.0 / (y + 1.0)
+    }
+    fn cdf(&self, y: f64) -> f64 {
+        gamma_q(y + 1.0, self.0)
+    }
+}
+
+/// Negative binomial with `size` and success probability `prob` (mean size (1 − p)/p).
+struct NegBinomial {
+    size: f64,
+    prob: f64,
+    mu: f64,
+}
+
+impl Discrete for NegBinomial {
+    fn mean(&self) -> f64 {
+        self.mu
+    }
+    fn variance(&self) -> f64 {
+        self.mu + self.mu * self.mu / self.size
+    }
+    fn ln_pmf(&self, y: f64) -> f64 {
+        // size ln(prob) = −size ln(1 + mu/size), more accurate for large sizes
+        ln_gamma(y + self.size)
+            - ln_gamma(self.size)
+            - ln_gamma(y + 1.0)
+            - self.size * (self.mu / self.size).ln_1p()
+            + y * (1.0 - self.prob).ln()
+    }
+    fn ratio(&self, y: f64) -> f64 {
+        (y + self.size) / (y + 1.0) * (1.0 - self.prob)
+    }
+    fn cdf(&self, y: f64) -> f64 {
+        beta_inc(self.size, y + 1.0, self.prob)
+    }
+}
+
+/// Smallest integer y with F(y) ≥ p. The target is fuzzed down by 64 ε as R does for left
+/// continuity. Small means: the pmf summed from 0. Large ones: from a normal guess, whose
+/// cdf comes from the incomplete gamma or beta function, walking by pmf ratios.
+fn discrete_quantile(p: f64, dist: &impl Discrete) -> f64 {
     if p.is_nan() || !(0.0..=1.0).contains(&p) {
         return f64::NAN;
     }
@@ -224,15 +291,35 @@ fn discrete_quantile(p: f64, ln_p0: f64, ratio: impl Fn(f64) -> f64, mean: f64) 
         return f64::INFINITY;
     }
     let target = p * (1.0 - 64.0 * EPS);
-    // Sum in a scaled domain to survive a tiny P(0) (large means).
-    let mut ln_pmf = ln_p0;
-    let mut y = 0.0;
-    let mut cdf = ln_pmf.exp();
-    let limit = 100.0 * (mean + 10.0) + 1e4;
-    while cdf < target && y < limit {
-        ln_pmf += ratio(y).ln();
-        y += 1.0;
-        cdf += ln_pmf.exp();
+    if dist.mean() < 200.0 {
+        let mut ln_pmf = dist.ln_pmf(0.0);
+        let mut y = 0.0;
+        let mut cdf = ln_pmf.exp();
+        while cdf < target && y < 1e6 {
+            ln_pmf += dist.ratio(y).ln();
+            y += 1.0;
+            cdf += ln_pmf.exp();
+        }
+        return y;
+    }
+    let mut y = (dist.mean() + qnorm(p) * dist.variance().sqrt())
+        .floor()
+        .max(0.0);
+    let mut cdf = dist.cdf(y);
+    let mut pmf = dist.ln_pmf(y).exp();
+    if cdf >= target {
+        // down while the week below still reaches the target
+        while y > 0.0 && cdf - pmf >= target {
+            cdf -= pmf;
+            y -= 1.0;
+            pmf /= dist.ratio(y);
+        }
+    } else {
+        while cdf < target {
+            pmf *= dist.ratio(y);
+            y += 1.0;
+            cdf += pmf;
+        }
     }
     y
 }
@@ -242,7 +329,7 @@ pub fn qpois(p: f64, lambda: f64) -> f64 {
     if lambda == 0.0 {
         return 0.0;
     }
-    discrete_quantile(p, -lambda, |y| lambda / (y + 1.0), lambda)
+    discrete_quantile(p, &Poisson(lambda))
 }
 
 /// Negative-binomial quantile with the mean parametrisation (R's `qnbinom(p, size, mu = mu)`):
@@ -252,10 +339,7 @@ pub fn qnbinom_mu(p: f64, size: f64, mu: f64) -> f64 {
         return 0.0;
     }
     let prob = size / (size + mu);
-    // ln P(0) = size ln(prob) = -size ln(1 + mu/size)
-    let ln_p0 = -size * (mu / size).ln_1p();
-    let q = 1.0 - prob;
-    discrete_quantile(p, ln_p0, move |y| (y + size) / (y + 1.0) * q, mu)
+    discrete_quantile(p, &NegBinomial { size, prob, mu })
 }
 
 #[cfg(test)]
@@ -323,5 +407,26 @@ mod tests {
         // exactly on a cdf value: the fuzz keeps it there (P(Y <= 0) = e^-1)
         assert_eq!(qpois((-1f64).exp(), 1.0), 0.0);
         assert_eq!(qpois(0.5, 0.0), 0.0);
+    }
+
+    #[test]
+    fn discrete_quantiles_of_large_means() {
+        // the answer y satisfies F(y) >= p > F(y - 1), near the normal approximation
+        for (p, lambda) in [(0.95, 1e6), (0.95, 250.0), (0.05, 5000.0)] {
+            let y = qpois(p, lambda);
+            assert!(
+                gamma_q(y + 1.0, lambda) >= p && gamma_q(y, lambda) < p,
+                "{p} {lambda}: {y}"
+            );
+            assert!((y - (lambda + qnorm(p) * lambda.sqrt())).abs() < 3.0);
+        }
+        let (size, mu) = (400.0, 1e5); // variance mu + mu²/size = 2.5e7 + 1e5
+        let y = qnbinom_mu(0.95, size, mu);
+        let prob = size / (size + mu);
+        assert!(beta_inc(size, y + 1.0, prob) >= 0.95 && beta_inc(size, y, prob) < 0.95);
+        assert!((y - (mu + 1.645 * (mu + mu * mu / size).sqrt())).abs() < 0.05 * mu);
+        // the small-mean path and the large-mean path agree where they meet
+        let walked = discrete_quantile(0.9, &Poisson(199.0));
+        assert!(gamma_q(walked + 1.0, 199.0) >= 0.9 && gamma_q(walked, 199.0) < 0.9);
     }
 }

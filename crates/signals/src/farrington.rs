@@ -175,6 +175,30 @@ impl Baseline {
         }
     }
 
+    /// Renumbers the levels that have observations 0, 1, …; `None` when the windows'
+    /// level 0 has none (or too few observations for a fit remain).
+    fn drop_empty_levels(&mut self, levels: usize) -> Option<usize> {
+        let mut count = vec![0usize; levels];
+        for &g in &self.group {
+            count[g] += 1;
+        }
+        if count[0] == 0 {
+            return None;
+        }
+        let mut map = vec![0usize; levels];
+        let mut used = 0;
+        for (l, &c) in count.iter().enumerate() {
+            if c > 0 {
+                map[l] = used;
+                used += 1;
+            }
+        }
+        if used < levels {
+            self.group.iter_mut().for_each(|g| *g = map[*g]);
+        }
+        (self.y.len() > used + 1).then_some(used)
+    }
+
     fn push(&mut self, x: &[f64], week: usize, level: usize, last: usize) {
         if week >= last {
             return;
@@ -256,7 +280,15 @@ pub fn farrington(x: &[f64], range: Range, freq: usize, p: &FarringtonParams) ->
     range
         .map(|k| {
             base.build(x, k, freq, p);
-            let n_groups = if p.no_periods > 1 { p.no_periods } else { 1 };
+            let levels = if p.no_periods > 1 { p.no_periods } else { 1 };
+            // levels left without an observation (missing counts) are dropped, as R drops
+            // unused factor levels; without the windows' level there is nothing to predict
+            let Some(n_groups) = base.drop_empty_levels(levels) else {
+                return Detection {
+                    upperbound: None,
+                    alarm: false,
+                };
+            };
             let mut d = Design {
                 y: &base.y,
                 t: &base.t,

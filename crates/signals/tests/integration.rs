@@ -1,3 +1,5 @@
-//! Every detector against the outputs of R's `surveillance` 1.20.3 (tests/data/README.md).
+//! Every detector against the outputs of R's `surveillance` 1.20.3 (tests/data/README.md),
+//! and on odd series.
 
 mod reference;
+mod robustness;

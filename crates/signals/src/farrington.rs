@@ -25,6 +25,12 @@
 //!    approximation on the 2/3-power scale, (μ₀^(2/3) + z · √(4/9 · μ₀^(1/3) · τ))^(3/2) with
 //!    τ = φ + se(μ₀)²/μ₀; "nbPlugin" — the (1 − α) quantile of a negative binomial of mean μ₀
 //!    and variance φμ₀ (Poisson when φ = 1).
+//!
+//!    Which dispersion the trend test (4) and se(μ₀) use differs, and matters (found against
+//!    the reference outputs): the classic tests with the Pearson dispersion of the fit and
+//!    predicts with φ; `farringtonFlexible` stores the reweighting weights ωᵢ as the model's
+//!    weights before summarising it, so both its t test and its prediction use
+//!    Σ ωᵢ ((yᵢ − μᵢ)/μᵢ)² / df — see [`FarringtonParams::flexible_summary`].
 //! 6. Alarm when x_k exceeds the bound and the last 4 weeks (k included) hold at least 5
 //!    cases; with fewer, the flexible version gives no bound and the classic a bound of 0.
 

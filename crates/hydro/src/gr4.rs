@@ -336,7 +336,11 @@ impl Gr4 {
 
         // Interception and production store.
         let mut pr;
-        if p <= e {
+        if p == e {
+            // En = Pn = 0: tanh(0) = 0, so Es = Ps = 0 and the store is unchanged (a common
+            // case in hourly series: dry nights, P = E = 0).
+            pr = 0.0;
+        } else if p < e {
             // Net evaporation En = E − P takes Es from the store; no rainfall is left.
             let ws = ((e - p) * inv_x1).min(13.0);
             let tws = ws.tanh();

@@ -352,11 +352,14 @@ impl<'d> Plan<'d> {
         };
         enum Counter {
             Codes(Vec<u64>),
+            /// A multi-valued field: each value of a record counts.
+            Multi(Vec<u64>),
             Values(HashMap<String, u64>),
         }
         let mut counters: Vec<Counter> = fields
             .iter()
             .map(|&f| match table.dictionary(f, self.lang) {
+                Some(d) if table.is_multi(f) => Counter::Multi(vec![0; d.len()]),
                 Some(d) => Counter::Codes(vec![0; d.len()]),
                 None => Counter::Values(HashMap::new()),
             })
@@ -372,6 +375,11 @@ impl<'d> Plan<'d> {
                             c[code as usize] += 1;
                         }
                     }
+                    Counter::Multi(c) => {
+                        for &code in table.codes(f, row.index()) {
+                            c[code as usize] += 1;
+                        }
+                    }
                     Counter::Values(m) => {
                         let v = row.get(f);
                         if !v.is_null() {
@@ -384,7 +392,7 @@ impl<'d> Plan<'d> {
         let mut out = Vec::new();
         for (k, &f) in fields.iter().enumerate() {
             let mut values: Vec<(String, u64)> = match &counters[k] {
-                Counter::Codes(c) => {
+                Counter::Codes(c) | Counter::Multi(c) => {
                     let dict = table.dictionary(f, self.lang).unwrap_or_default();
                     c.iter()
                         .enumerate()
@@ -449,10 +457,20 @@ fn facet_text(v: ValueRef<'_>, tz: TimeZone) -> String {
 
 fn condition(table: &Table, text: &str, exclude: bool) -> Result<Condition, Error> {
     let param = if exclude { "exclude" } else { "refine" };
-    let Some((name, value)) = text.split_once(':') else {
-        return Err(Error::parameter(format!(
+    let bad = || {
+        Error::parameter(format!(
             "Invalid value for {param} API parameter: {text} was found but field:value is expected."
-        )));
+        ))
+    };
+    // `field:value` or `` `field name`:value `` (a backquoted name may hold a colon).
+    let trimmed = text.trim_start();
+    let (name, value) = match trimmed.strip_prefix('`') {
+        Some(rest) => {
+            let (name, after) = rest.split_once('`').ok_or_else(bad)?;
+            let value = after.trim_start().strip_prefix(':').ok_or_else(bad)?;
+            (name, value)
+        }
+        None => text.split_once(':').ok_or_else(bad)?,
     };
     let name = name.trim();
     let value = value.trim();
@@ -482,6 +500,10 @@ fn condition(table: &Table, text: &str, exclude: bool) -> Result<Condition, Erro
 
 impl Condition {
     fn matches(&self, row: &Row<'_>) -> bool {
+        // A multi-valued field: one of its values.
+        if let Some(mut items) = row.table().items(self.field, row.index()) {
+            return items.any(|v| v == self.value);
+        }
         match row.get(self.field) {
             ValueRef::Null => false,
             ValueRef::Text(s) => s == self.value,

@@ -42,6 +42,10 @@ pub struct FieldSpec {
     pub facet: bool,
     /// A sentence saying what the field holds (English).
     pub description: String,
+    /// A multi-valued text field (Opendatasoft's multivalued fields): the separator that
+    /// joins its values when read as one text. Each value counts in facets and matches
+    /// `refine`/`exclude` on its own.
+    pub multi: Option<&'static str>,
 }
 
 impl FieldSpec {
@@ -52,6 +56,7 @@ impl FieldSpec {
             dict: false,
             facet: false,
             description: String::new(),
+            multi: None,
         }
     }
 
@@ -66,6 +71,18 @@ impl FieldSpec {
     /// plain text.
     pub fn dictionary(mut self) -> FieldSpec {
         if self.def.field_type == FieldType::Text {
+            self.dict = true;
+        }
+        self
+    }
+
+    /// A multi-valued text field offered as a facet: its cells are lists
+    /// ([`Cell::List`]), read as one text joined with `separator` (ODSQL sees that text),
+    /// counted and refined value by value.
+    pub fn multi(mut self, separator: &'static str) -> FieldSpec {
+        if self.def.field_type == FieldType::Text {
+            self.multi = Some(separator);
+            self.facet = true;
             self.dict = true;
         }
         self
@@ -92,6 +109,9 @@ pub enum Cell<'a> {
     Text(&'a str),
     /// A translated value (a concept label); stored in the column's dictionary.
     Labels(&'a Labels),
+    /// The values of a multi-valued field ([`FieldSpec::multi`]); elsewhere, the values
+    /// joined with `, `.
+    List(&'a [&'a str]),
     Int(i64),
     Float(f64),
     Bool(bool),
@@ -297,6 +317,15 @@ enum Column {
     Date(Nullable<Date>),
     DateTime(Nullable<DateTime>),
     Geo(Nullable<GeoPoint>),
+    /// A multi-valued text field: the joined text per row, and per row the dictionary codes
+    /// of its values (`items[starts[row]..starts[row + 1]]`).
+    Multi {
+        joined: Box<Column>,
+        starts: Vec<u32>,
+        items: Vec<u32>,
+        values: Vec<Box<str>>,
+        separator: &'static str,
+    },
 }
 
 fn lang_index(lang: Lang) -> usize {
@@ -311,6 +340,16 @@ fn lang_index(lang: Lang) -> usize {
 impl Column {
     fn new(spec: &FieldSpec) -> Column {
         match spec.def.field_type {
+            FieldType::Text if spec.multi.is_some() => Column::Multi {
+                joined: Box::new(Column::Text {
+                    offsets: vec![0],
+                    bytes: String::new(),
+                }),
+                starts: vec![0],
+                items: Vec::new(),
+                values: Vec::new(),
+                separator: spec.multi.unwrap_or(", "),
+            },
             FieldType::Text if spec.dict => Column::Dict {
                 codes: Codes::U8(Vec::new()),
                 values: Vec::new(),
@@ -337,13 +376,61 @@ impl Column {
                 match cell {
                     Cell::Text(s) => bytes.push_str(s),
                     Cell::Labels(l) => bytes.push_str(l.main()),
+                    Cell::List(l) => push_joined(bytes, l, ", "),
                     _ => {}
                 }
                 offsets.push(u32::try_from(bytes.len()).unwrap_or(u32::MAX));
             }
+            Column::Multi {
+                joined,
+                starts,
+                items,
+                values,
+                separator,
+            } => {
+                let one;
+                let list: &[&str] = match cell {
+                    Cell::List(l) => l,
+                    Cell::Text(s) if !s.is_empty() => {
+                        one = [*s];
+                        &one
+                    }
+                    Cell::Labels(l) => {
+                        one = [l.main()];
+                        &one
+                    }
+                    _ => &[],
+                };
+                let list: Vec<&str> = list.iter().copied().filter(|v| !v.is_empty()).collect();
+                let mut text = String::new();
+                push_joined(&mut text, &list, separator);
+                joined.push(&Cell::Text(&text), lookup);
+                for v in list {
+                    let code = match lookup.get(v) {
+                        Some(&c) => c,
+                        None => {
+                            let c = values.len() as u32;
+                            values.push(v.into());
+                            lookup.insert(v.into(), c);
+                            c
+                        }
+                    };
+                    items.push(code);
+                }
+                starts.push(u32::try_from(items.len()).unwrap_or(u32::MAX));
+            }
             Column::Dict { codes, values } => {
+                let joined;
                 let (key, labels): (&str, Option<&Labels>) = match cell {
                     Cell::Text(s) => (s, None),
+                    Cell::List(l) => {
+                        joined = {
+                            let mut t = String::new();
+                            push_joined(&mut t, l, ", ");
+                            t
+                        };
+                        (joined.as_str(), None)
+                    }
                     Cell::Labels(l) => (l.main(), Some(*l)),
                     _ => ("", None),
                 };
@@ -421,6 +508,7 @@ impl Column {
             Column::Date(v) => v.get(row).map_or(ValueRef::Null, ValueRef::Date),
             Column::DateTime(v) => v.get(row).map_or(ValueRef::Null, ValueRef::DateTime),
             Column::Geo(v) => v.get(row).map_or(ValueRef::Null, ValueRef::Geo),
+            Column::Multi { joined, .. } => joined.get(row, lang),
         }
     }
 
@@ -441,6 +529,18 @@ impl Column {
             Column::Date(v) => v.heap_bytes(),
             Column::DateTime(v) => v.heap_bytes(),
             Column::Geo(v) => v.heap_bytes(),
+            Column::Multi {
+                joined,
+                starts,
+                items,
+                values,
+                ..
+            } => {
+                joined.heap_bytes()
+                    + starts.capacity() * 4
+                    + items.capacity() * 4
+                    + values.iter().map(|v| v.len() + 16).sum::<usize>()
+            }
         }
     }
 
@@ -460,7 +560,28 @@ impl Column {
             Column::Date(v) => v.shrink(),
             Column::DateTime(v) => v.shrink(),
             Column::Geo(v) => v.shrink(),
+            Column::Multi {
+                joined,
+                starts,
+                items,
+                values,
+                ..
+            } => {
+                joined.shrink();
+                starts.shrink_to_fit();
+                items.shrink_to_fit();
+                values.shrink_to_fit();
+            }
         }
+    }
+}
+
+fn push_joined(out: &mut String, list: &[&str], separator: &str) {
+    for (i, v) in list.iter().enumerate() {
+        if i > 0 {
+            out.push_str(separator);
+        }
+        out.push_str(v);
     }
 }
 
@@ -601,9 +722,11 @@ impl Table {
         None
     }
 
-    /// The distinct values of a dictionary field with their codes, for facet counting.
+    /// The distinct values of a dictionary field with their codes, for facet counting (of
+    /// a multi-valued field: its distinct values, one by one).
     pub fn dictionary(&self, field: usize, lang: Lang) -> Option<Vec<&str>> {
         match self.columns.get(field)? {
+            Column::Multi { values, .. } => Some(values.iter().map(|v| &**v).collect()),
             Column::Dict { values, .. } => Some(
                 values
                     .iter()
@@ -618,10 +741,41 @@ impl Table {
     }
 
     /// The dictionary code of row `row` of dictionary field `field` (`None` when null or
-    /// not a dictionary field).
+    /// not a dictionary field; for a multi-valued field, its first value's).
     pub fn code(&self, field: usize, row: usize) -> Option<u32> {
         match self.columns.get(field)? {
             Column::Dict { codes, .. } => codes.get(row),
+            Column::Multi { .. } => self.codes(field, row).first().copied(),
+            _ => None,
+        }
+    }
+
+    /// The dictionary codes of the values of row `row` of multi-valued field `field`
+    /// (empty when null or not multi-valued).
+    pub fn codes(&self, field: usize, row: usize) -> &[u32] {
+        match self.columns.get(field) {
+            Some(Column::Multi { starts, items, .. }) => {
+                let (a, b) = (starts[row] as usize, starts[row + 1] as usize);
+                &items[a..b]
+            }
+            _ => &[],
+        }
+    }
+
+    /// Whether field `field` is multi-valued ([`FieldSpec::multi`]).
+    pub fn is_multi(&self, field: usize) -> bool {
+        matches!(self.columns.get(field), Some(Column::Multi { .. }))
+    }
+
+    /// The values of row `row` of multi-valued field `field`, one by one (`None` when the
+    /// field is not multi-valued).
+    pub fn items(&self, field: usize, row: usize) -> Option<impl Iterator<Item = &str> + '_> {
+        match self.columns.get(field)? {
+            Column::Multi { values, .. } => Some(
+                self.codes(field, row)
+                    .iter()
+                    .map(move |&c| &*values[c as usize]),
+            ),
             _ => None,
         }
     }

@@ -45,6 +45,70 @@ pub const CHECK_EVERY: Duration = Duration::from_secs(5);
 /// The API's base path.
 pub const BASE: &str = "/api/explore/v2.1";
 
+/// Opendatasoft's download path (Explore v1, used by `odsclient`): a dataset's export with
+/// `format`, `use_labels_for_header`, `csv_separator`, `timezone` (and `apikey`, ignored:
+/// the data are open). Served by the same writers as `/exports/{format}`.
+pub const DOWNLOAD: &str = "/explore/dataset/{dataset_id}/download";
+
+/// The route templates of the Explore API, the download path and the DCAT files, as axum
+/// and OpenAPI write them; `/api/openapi.json` describes each (tested).
+pub mod routes {
+    pub const ROOT: &str = "/api/explore/v2.1";
+    pub const CATALOG: &str = "/api/explore/v2.1/catalog";
+    pub const DATASETS: &str = "/api/explore/v2.1/catalog/datasets";
+    pub const CATALOG_FACETS: &str = "/api/explore/v2.1/catalog/facets";
+    pub const CATALOG_EXPORT: &str = "/api/explore/v2.1/catalog/exports/{format}";
+    pub const DATASET: &str = "/api/explore/v2.1/catalog/datasets/{dataset_id}";
+    pub const RECORDS: &str = "/api/explore/v2.1/catalog/datasets/{dataset_id}/records";
+    pub const RECORD: &str = "/api/explore/v2.1/catalog/datasets/{dataset_id}/records/{record_id}";
+    pub const FACETS: &str = "/api/explore/v2.1/catalog/datasets/{dataset_id}/facets";
+    pub const EXPORT: &str = "/api/explore/v2.1/catalog/datasets/{dataset_id}/exports/{format}";
+    pub const ATTACHMENTS: &str = "/api/explore/v2.1/catalog/datasets/{dataset_id}/attachments";
+    pub const DOWNLOAD: &str = super::DOWNLOAD;
+    pub const DCAT_TURTLE: &str = "/catalog.ttl";
+    pub const DCAT_RDF_XML: &str = "/catalog.rdf";
+    pub const DCAT_JSON_LD: &str = "/catalog.jsonld";
+}
+
+/// Every route of this module (the CKAN routes are [`crate::ckan`]'s).
+pub const ROUTES: [&str; 15] = [
+    routes::ROOT,
+    routes::CATALOG,
+    routes::DATASETS,
+    routes::CATALOG_FACETS,
+    routes::CATALOG_EXPORT,
+    routes::DATASET,
+    routes::RECORDS,
+    routes::RECORD,
+    routes::FACETS,
+    routes::EXPORT,
+    routes::ATTACHMENTS,
+    routes::DOWNLOAD,
+    routes::DCAT_TURTLE,
+    routes::DCAT_RDF_XML,
+    routes::DCAT_JSON_LD,
+];
+
+/// Whether `path` is under the Explore API (its unknown paths answer in Opendatasoft's shape).
+pub(crate) fn is_explore_path(path: &str) -> bool {
+    path == BASE || path.starts_with(&format!("{BASE}/"))
+}
+
+/// The answer to a path of the Explore API that is no route: 404 in Opendatasoft's shape.
+pub(crate) fn no_route(method: &axum::http::Method, path: &str) -> Response {
+    ods_error(
+        StatusCode::NOT_FOUND,
+        "NotFound",
+        &format!(
+            "No resource for {method} {path}. The Explore API serves {BASE}/catalog/datasets, \
+             {BASE}/catalog/facets, {BASE}/catalog/exports/{{format}} and \
+             {BASE}/catalog/datasets/{{dataset_id}}/(records|facets|exports/{{format}}|attachments); \
+             see /api/openapi.json."
+        ),
+    )
+    .into_response()
+}
+
 type Built = Option<Result<Arc<Snapshot>, String>>;
 
 /// A catalogue and the table of its datasets' metadata (for `/catalog/datasets` queries).
@@ -160,12 +224,12 @@ fn snapshot(catalogue: Catalogue) -> Snapshot {
         FieldSpec::new("dataset_id", T::Text, "Identifiant", "Dataset id"),
         FieldSpec::new("title", T::Text, "Titre", "Title"),
         FieldSpec::new("description", T::Text, "Description", "Description"),
-        FieldSpec::new("theme", T::Text, "Thème", "Theme").facet(),
-        FieldSpec::new("keyword", T::Text, "Mot-clé", "Keyword"),
+        FieldSpec::new("theme", T::Text, "Thème", "Theme").multi(", "),
+        FieldSpec::new("keyword", T::Text, "Mot-clé", "Keyword").multi(", "),
         FieldSpec::new("publisher", T::Text, "Producteur", "Publisher").facet(),
         FieldSpec::new("license", T::Text, "Licence", "Licence").facet(),
         FieldSpec::new("language", T::Text, "Langue", "Language").facet(),
-        FieldSpec::new("features", T::Text, "Fonctionnalités", "Features").facet(),
+        FieldSpec::new("features", T::Text, "Fonctionnalités", "Features").multi(", "),
         FieldSpec::new("modified", T::DateTime, "Modifié", "Modified"),
         FieldSpec::new(
             "records_count",
@@ -184,22 +248,17 @@ fn snapshot(catalogue: Catalogue) -> Snapshot {
     let mut b = TableBuilder::new(specs);
     for d in &catalogue.datasets {
         let m = &d.meta;
+        let keywords: Vec<&str> = m.keywords.iter().map(|k| k.fr.as_str()).collect();
         b.push(&[
             Cell::Text(&m.id),
             Cell::Text(&m.title.fr),
             Cell::Text(&m.full_description(Lang::Fr)),
-            Cell::Text(&themes_fr(m).join(", ")),
-            Cell::Text(
-                &m.keywords
-                    .iter()
-                    .map(|k| k.fr.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ),
+            Cell::List(&themes_fr(m)),
+            Cell::List(&keywords),
             Cell::Text(&catalogue.publisher.name),
             Cell::Text(&catalogue.publisher.licence_title),
             Cell::Text("fr"),
-            Cell::Text(&features(d).join(", ")),
+            Cell::List(&features(d)),
             m.modified.map_or(Cell::Null, Cell::DateTime),
             Cell::Int(d.table.len() as i64),
             Cell::Bool(m.demo()),
@@ -261,45 +320,28 @@ fn features(d: &Dataset) -> Vec<&'static str> {
 pub fn router(state: &AppState) -> Router<AppState> {
     let od = OpenData::start(state.store.clone());
     Router::new()
-        .route(BASE, get(root))
-        .route(&format!("{BASE}/"), get(root))
-        .route(&format!("{BASE}/catalog/datasets"), get(datasets))
-        .route(&format!("{BASE}/catalog/facets"), get(catalog_facets))
+        .route(routes::ROOT, get(root))
+        .route(routes::CATALOG, get(root))
+        .route(routes::DATASETS, get(datasets))
+        .route(routes::CATALOG_FACETS, get(catalog_facets))
+        .route(routes::CATALOG_EXPORT, get(catalog_export))
+        .route(routes::DATASET, get(dataset))
+        .route(routes::RECORDS, get(records))
+        .route(routes::RECORD, get(record))
+        .route(routes::FACETS, get(facets))
+        .route(routes::EXPORT, get(export))
+        .route(routes::ATTACHMENTS, get(attachments))
+        .route(routes::DOWNLOAD, get(download))
         .route(
-            &format!("{BASE}/catalog/exports/{{format}}"),
-            get(catalog_export),
-        )
-        .route(&format!("{BASE}/catalog/datasets/{{id}}"), get(dataset))
-        .route(
-            &format!("{BASE}/catalog/datasets/{{id}}/records"),
-            get(records),
-        )
-        .route(
-            &format!("{BASE}/catalog/datasets/{{id}}/records/{{record}}"),
-            get(record),
-        )
-        .route(
-            &format!("{BASE}/catalog/datasets/{{id}}/facets"),
-            get(facets),
-        )
-        .route(
-            &format!("{BASE}/catalog/datasets/{{id}}/exports/{{format}}"),
-            get(export),
-        )
-        .route(
-            &format!("{BASE}/catalog/datasets/{{id}}/attachments"),
-            get(attachments),
-        )
-        .route(
-            "/catalog.ttl",
+            routes::DCAT_TURTLE,
             get(|s: State<OpenData>, h: HeaderMap| dcat_file(s, h, RdfFormat::Turtle)),
         )
         .route(
-            "/catalog.rdf",
+            routes::DCAT_RDF_XML,
             get(|s: State<OpenData>, h: HeaderMap| dcat_file(s, h, RdfFormat::RdfXml)),
         )
         .route(
-            "/catalog.jsonld",
+            routes::DCAT_JSON_LD,
             get(|s: State<OpenData>, h: HeaderMap| dcat_file(s, h, RdfFormat::JsonLd)),
         )
         .merge(crate::ckan::routes())
@@ -547,6 +589,7 @@ fn dataset_json(snap: &Snapshot, d: &Dataset, lang: Lang, base: &str) -> Json {
         "dataset_id": m.id,
         "dataset_uid": format!("da_{}", m.id.replace('-', "_")),
         "attachments": [],
+        "alternative_exports": [],
         "has_records": !d.table.is_empty(),
         "data_visible": true,
         "features": features(d),
@@ -932,6 +975,33 @@ async fn export(
         Ok(o) => o,
         Err(r) => return r.into_response(),
     };
+    export_response(snap, Source::Dataset(id), fmt, options, p)
+}
+
+/// What an export reads: a dataset, or the catalogue's own table.
+enum Source {
+    Dataset(String),
+    Catalog,
+}
+
+impl Source {
+    fn of<'s>(&self, snap: &'s Snapshot) -> Option<&'s Dataset> {
+        match self {
+            Source::Dataset(id) => snap.catalogue.dataset(id),
+            Source::Catalog => Some(&snap.catalog),
+        }
+    }
+}
+
+/// Streams the export of `source` in `fmt`: `limit` (everything by default), `offset`, and
+/// the query parameters of [`Params::request`].
+fn export_response(
+    snap: Arc<Snapshot>,
+    source: Source,
+    fmt: Format,
+    options: ExportOptions,
+    p: Params,
+) -> Response {
     // Exports return everything by default (limit=-1) and have no paging cap.
     let limit = match p.int("limit") {
         Ok(None | Some(-1)) => None,
@@ -948,17 +1018,79 @@ async fn export(
         Ok(o) => o.unwrap_or(0).max(0) as usize,
         Err(r) => return r.into_response(),
     };
+    let Some(d) = source.of(&snap) else {
+        return internal().into_response();
+    };
     // Check the query before the body starts, so errors keep their status.
-    let d = snap.catalogue.dataset(&id).expect("found above");
     if let Err(e) = Plan::new(d, &p.request()) {
         return od_error(e).into_response();
     }
-    let filename = format!("{id}.{}", fmt.name());
+    let filename = format!("{}.{}", d.meta.id, fmt.name());
     streamed(fmt.content_type(), Some(filename), move |w| {
-        let d = snap.catalogue.dataset(&id).expect("found above");
+        let d = source.of(&snap).ok_or_else(|| io::Error::other("gone"))?;
         let plan = Plan::new(d, &p.request()).map_err(io::Error::other)?;
         territoria_opendata::export::export(&plan, fmt, options, offset, limit, w).map(|_| ())
     })
+}
+
+/// `/explore/dataset/{id}/download/` (Explore v1, `odsclient`): `format` (csv by default;
+/// json, jsonl, geojson), `use_labels_for_header` (labels as the CSV header), `csv_separator`
+/// (`;` by default), `timezone`, `lang`, `q` (full-text search), `refine.{field}` and
+/// `exclude.{field}`; `apikey` is accepted and ignored (the data are open). No byte-order
+/// mark unless `with_bom=true`.
+async fn download(
+    State(od): State<OpenData>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let snap = match od.get().await {
+        Ok(s) => s,
+        Err(r) => return r.into_response(),
+    };
+    if let Err(r) = find(&snap, &id) {
+        return r.into_response();
+    }
+    let v1 = Params::parse(raw.as_deref());
+    let mut v2: Vec<(String, String)> = Vec::new();
+    for (k, v) in &v1.0 {
+        let (k, v) = match k.as_str() {
+            "format" | "apikey" | "csv_separator" | "use_labels_for_header" => continue,
+            "q" if v.trim().is_empty() => continue,
+            "q" => ("where".to_owned(), quote_search(v)),
+            _ => match (k.strip_prefix("refine."), k.strip_prefix("exclude.")) {
+                (Some(f), _) => ("refine".to_owned(), format!("{f}:{v}")),
+                (_, Some(f)) => ("exclude".to_owned(), format!("{f}:{v}")),
+                _ => (k.clone(), v.clone()),
+            },
+        };
+        v2.push((k, v));
+    }
+    let format = v1.get("format").unwrap_or("csv").to_ascii_lowercase();
+    let Some(fmt) = Format::parse(&format) else {
+        return param_error(format!(
+            "Invalid value for format API parameter: {format} was found but one of csv, json, jsonl, geojson is expected."
+        )).into_response();
+    };
+    if let Some(sep) = v1.get("csv_separator") {
+        v2.push(("delimiter".into(), sep.to_owned()));
+    }
+    if let Some(labels) = v1.get("use_labels_for_header") {
+        v2.push(("use_labels".into(), labels.to_owned()));
+    }
+    if v1.get("with_bom").is_none() {
+        v2.push(("with_bom".into(), "false".into()));
+    }
+    let p = Params(v2);
+    let options = match export_options(&p) {
+        Ok(o) => o,
+        Err(r) => return r.into_response(),
+    };
+    export_response(snap, Source::Dataset(id), fmt, options, p)
+}
+
+/// A full-text search of `text` as an ODSQL `where` (a quoted string).
+fn quote_search(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 async fn catalog_export(
@@ -979,9 +1111,21 @@ async fn catalog_export(
         "ttl" | "turtle" => Some(RdfFormat::Turtle),
         "jsonld" => Some(RdfFormat::JsonLd),
         "json" => None,
+        "csv" | "jsonl" => {
+            let snap = match od.get().await {
+                Ok(s) => s,
+                Err(r) => return r.into_response(),
+            };
+            let options = match export_options(&p) {
+                Ok(o) => o,
+                Err(r) => return r.into_response(),
+            };
+            let fmt = Format::parse(&format).unwrap_or(Format::Csv);
+            return export_response(snap, Source::Catalog, fmt, options, p);
+        }
         _ => {
             return param_error(format!(
-                "Invalid value for format API parameter: {format} was found but one of dcat, dcat_ap_3, rdf, ttl, jsonld, json is expected."
+                "Invalid value for format API parameter: {format} was found but one of dcat, dcat_ap_3, rdf, ttl, jsonld, json, csv, jsonl is expected."
             )).into_response();
         }
     };

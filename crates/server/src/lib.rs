@@ -31,11 +31,13 @@ mod params;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::{HeaderValue, header};
-use axum::response::Response;
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 use territoria_store::Store;
 use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
@@ -165,18 +167,172 @@ fn endpoint(route: &str) -> MethodRouter<AppState> {
 }
 
 /// The whole application: routes, fallbacks and layers.
+///
+/// A trailing slash never changes an answer: a request whose path ends with `/` and matches
+/// no route (`/api/explore/v2.1/catalog/datasets/`, as Opendatasoft's JavaScript client
+/// writes it) is routed again without it ([`TrailingSlash`]). Paths that are routes with
+/// their slash (`/fr/`) keep it. The open, read-only data answer cross-origin reads
+/// ([`cors`]).
 pub fn router(state: AppState) -> Router {
-    ROUTES
+    let routes = ROUTES
         .into_iter()
         .fold(Router::new(), |r, route| r.route(route, endpoint(route)))
         .merge(pages::router())
         .merge(explore::router(&state))
-        .fallback(api::no_route)
+        .fallback(unrouted)
         .method_not_allowed_fallback(api::method_not_allowed)
-        .with_state(state)
+        .with_state(state);
+    Router::new()
+        .fallback_service(TrailingSlash(routes))
         .layer(axum::middleware::map_response(common_headers))
+        .layer(cors())
+        .layer(axum::middleware::from_fn(cors_scope))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
+}
+
+/// A request that matched no route, handed back to [`TrailingSlash`] to try again without
+/// its trailing slash.
+#[derive(Clone)]
+struct Unrouted(Arc<std::sync::Mutex<Option<Request>>>);
+
+/// The fallback: a path ending with `/` goes back to [`TrailingSlash`] (in the response's
+/// extensions); any other is a 404 — Opendatasoft's shape under the Explore API, the
+/// Territoria API's elsewhere.
+async fn unrouted(request: Request) -> Response {
+    let path = request.uri().path();
+    if path.len() > 1 && path.ends_with('/') {
+        let mut res = Response::new(axum::body::Body::empty());
+        *res.status_mut() = StatusCode::NOT_FOUND;
+        res.extensions_mut()
+            .insert(Unrouted(Arc::new(std::sync::Mutex::new(Some(request)))));
+        return res;
+    }
+    not_found(request.method().clone(), request.uri().clone()).await
+}
+
+async fn not_found(method: Method, uri: Uri) -> Response {
+    if explore::is_explore_path(uri.path()) {
+        explore::no_route(&method, uri.path()).into_response()
+    } else {
+        api::no_route(method, uri).await.into_response()
+    }
+}
+
+/// Routes a request; when it matched no route only because of its trailing slash, routes
+/// it again without the slash.
+#[derive(Clone)]
+struct TrailingSlash(Router);
+
+impl tower::Service<Request> for TrailingSlash {
+    type Response = Response;
+    type Error = std::convert::Infallible;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Response, Self::Error>> + Send + 'static>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let router = self.0.clone();
+        Box::pin(async move {
+            use tower::ServiceExt;
+            let res = router.clone().oneshot(request).await?;
+            let Some(back) = res.extensions().get::<Unrouted>() else {
+                return Ok(res);
+            };
+            let Some(mut request) = back.0.lock().ok().and_then(|mut r| r.take()) else {
+                return Ok(res);
+            };
+            let trimmed = without_trailing_slash(request.uri());
+            let Some(uri) = trimmed else {
+                return Ok(not_found(request.method().clone(), request.uri().clone()).await);
+            };
+            *request.uri_mut() = uri;
+            let res = router.oneshot(request).await?;
+            if let Some(back) = res.extensions().get::<Unrouted>() {
+                if let Some(r) = back.0.lock().ok().and_then(|mut r| r.take()) {
+                    return Ok(not_found(r.method().clone(), r.uri().clone()).await);
+                }
+            }
+            Ok(res)
+        })
+    }
+}
+
+/// The URI without the trailing slashes of its path (`None` when nothing would be left
+/// but `/`).
+fn without_trailing_slash(uri: &Uri) -> Option<Uri> {
+    let path = uri.path().trim_end_matches('/');
+    if path.is_empty() {
+        return None;
+    }
+    let pq = match uri.query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path.to_owned(),
+    };
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query = pq.parse().ok();
+    Uri::from_parts(parts).ok()
+}
+
+/// Cross-origin reads of the open data: `Access-Control-Allow-Origin: *` on GET and HEAD
+/// answers, preflights (`OPTIONS`) answered 204 with the methods and headers allowed. No
+/// credentials (cookies) are ever allowed, and only GET and HEAD: a write stays same-origin.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::any())
+        .allow_methods([Method::GET, Method::HEAD])
+        .allow_headers([
+            header::ACCEPT,
+            header::ACCEPT_LANGUAGE,
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::RANGE,
+        ])
+        .expose_headers([header::CONTENT_DISPOSITION, header::CONTENT_LENGTH])
+        .max_age(std::time::Duration::from_secs(86_400))
+}
+
+/// Whether `path` serves open, read-only data that other origins may read: the JSON API,
+/// the Explore API, CKAN, the DCAT files and the Opendatasoft download path.
+fn open_data_path(path: &str) -> bool {
+    path.starts_with("/api/")
+        || path.starts_with("/catalog.")
+        || path.starts_with("/explore/dataset/")
+}
+
+/// Keeps the CORS headers to GET, HEAD and preflight answers of the open data: anything
+/// else (a POST, a dashboard page) loses them, so browsers refuse it cross-origin.
+async fn cors_scope(request: Request, next: axum::middleware::Next) -> Response {
+    let allowed = open_data_path(request.uri().path())
+        && matches!(
+            *request.method(),
+            Method::GET | Method::HEAD | Method::OPTIONS
+        );
+    let preflight = request.method() == Method::OPTIONS;
+    let mut res = next.run(request).await;
+    if allowed && preflight && res.status() == StatusCode::OK {
+        *res.status_mut() = StatusCode::NO_CONTENT;
+    }
+    if !allowed {
+        let h = res.headers_mut();
+        for name in [
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            header::ACCESS_CONTROL_MAX_AGE,
+        ] {
+            h.remove(name);
+        }
+    }
+    res
 }
 
 async fn common_headers(mut response: Response) -> Response {

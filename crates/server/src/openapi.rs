@@ -38,6 +38,7 @@ pub fn document() -> Value {
             {"name": "schemes", "description": "Concept schemes (taxonomies) and their concepts."},
             {"name": "entities", "description": "Organisations, actions, places and every other kind of entity."},
             {"name": "magnets", "description": "Saved smart magnets: named, versioned, shareable."},
+            {"name": "explore", "description": "Open data as the Opendatasoft Explore API v2.1 serves it (ODSQL, facets, exports; errors `{\"error_code\", \"message\"}`), Opendatasoft's download path, and the DCAT-AP 3 catalogue. Readable from any origin (CORS). See docs/opendata.md."},
         ],
         "paths": paths(),
         "components": {
@@ -308,6 +309,7 @@ fn paths() -> Value {
             "200": {"description": "The OpenAPI 3.1 document.", "content": {"application/json": {"schema": {"type": "object"}}}},
         },
     }}));
+    explore_paths(&mut p);
     Value::Object(p)
 }
 
@@ -744,4 +746,335 @@ fn schemas() -> Value {
         },
     }));
     Value::Object(s)
+}
+    explore_schemas(&mut s);
+
+// ---------------------------------------------------------------- the Explore API (explore.rs)
+
+/// One query parameter of the Explore API (all optional strings).
+fn ods_param(name: &str, description: &str) -> Value {
+    json!({"name": name, "in": "query", "required": false, "description": description,
+           "schema": {"type": "string"}})
+}
+
+fn ods_query_params(records: bool) -> Vec<Value> {
+    let mut v = vec![
+        ods_param(
+            "select",
+            "ODSQL select: fields, expressions with `AS`, aggregates, `include(pattern*)`, `exclude(pattern*)`.",
+        ),
+        ods_param(
+            "where",
+            "ODSQL filter: comparisons, `AND`/`OR`/`NOT`, `search()`, `suggest()`, `startswith()`, `IN`, ranges (`field:[a TO b]`), `within_distance()`, `in_bbox()`, `intersects()`, …",
+        ),
+        ods_param(
+            "group_by",
+            "ODSQL grouping: fields, expressions, `range(field, 10)`, `range(date, 1 month)`.",
+        ),
+        ods_param("order_by", "ODSQL ordering, `ASC`/`DESC`."),
+        ods_param(
+            "refine",
+            "`field:value` (repeatable); a value of a multi-valued field refines on its own; dates by prefix (`2024`, `2024-05`).",
+        ),
+        ods_param("exclude", "`field:value` (repeatable)."),
+        ods_param(
+            "lang",
+            "`fr` (default), `en`, `nl`, `de`: labels of dictionary fields.",
+        ),
+        ods_param(
+            "timezone",
+            "Time zone of date-times (`UTC` default, `Europe/Brussels`, `+02:00`).",
+        ),
+    ];
+    if records {
+        v.push(ods_param(
+            "limit",
+            "Records per page: default 10, `-1 <= limit <= 100` (20,000 with `group_by`).",
+        ));
+        v.push(ods_param(
+            "offset",
+            "First record: `offset + limit <= 10000`.",
+        ));
+        v.push(ods_param(
+            "include_links",
+            "`true`: Opendatasoft's `_links` (self, first, last, next).",
+        ));
+    }
+    v
+}
+
+fn ods_dataset_param() -> Value {
+    path_param(
+        "dataset_id",
+        "Dataset id (`organisations`, `actions`, `indicators`, `indicator-observations`, `programmes`, `taxonomies`, `places`, `magnets`).",
+        "places",
+    )
+}
+
+fn ods_errors(ok: Value) -> Value {
+    json!({
+        "200": ok,
+        "400": {"description": "A bad parameter or ODSQL clause (`ODSQLError`, `InvalidRESTParameterError`).", "content": json_content("OdsError")},
+        "404": {"description": "No such dataset, record or path (`NoSuchDataset`, `NoSuchRecord`, `NotFound`).", "content": json_content("OdsError")},
+        "500": {"description": "The catalogue is not available.", "content": json_content("OdsError")},
+    })
+}
+
+fn ods_json(description: &str, schema: &str) -> Value {
+    json!({"description": description, "content": json_content(schema)})
+}
+
+fn ods_files(description: &str, types: &[&str]) -> Value {
+    let content: serde_json::Map<String, Value> = types
+        .iter()
+        .map(|t| ((*t).to_owned(), json!({"schema": {"type": "string"}})))
+        .collect();
+    json!({"description": description, "content": content})
+}
+
+const ODS_EXPORTS: [&str; 4] = [
+    "text/csv",
+    "application/json",
+    "application/jsonl",
+    "application/geo+json",
+];
+
+fn explore_paths(p: &mut serde_json::Map<String, Value>) {
+    use crate::explore::routes as ods;
+    let op = |id: &str, summary: &str, parameters: Vec<Value>, responses: Value| {
+        json!({"get": {"tags": ["explore"], "operationId": id, "summary": summary,
+                       "parameters": parameters, "responses": responses}})
+    };
+    let links = ods_json("Links to the catalogue's endpoints.", "OdsLinks");
+    p.insert(
+        ods::ROOT.into(),
+        op(
+            "odsRoot",
+            "The Explore API's root",
+            vec![],
+            ods_errors(links.clone()),
+        ),
+    );
+    p.insert(
+        ods::CATALOG.into(),
+        op(
+            "odsCatalog",
+            "The catalogue's root",
+            vec![],
+            ods_errors(links),
+        ),
+    );
+    let list = ods_query_params(true);
+    p.insert(ods::DATASETS.into(), op("odsDatasets",
+        "Datasets (ODSQL over dataset_id, title, description, theme, keyword, publisher, license, language, features, modified, records_count, demo)",
+        list, ods_errors(ods_json("A page of datasets.", "OdsDatasets"))));
+    let mut facet_params = ods_query_params(false);
+    facet_params.push(ods_param(
+        "facet",
+        "A field to count (repeatable); default: the facet fields.",
+    ));
+    p.insert(
+        ods::CATALOG_FACETS.into(),
+        op(
+            "odsCatalogFacets",
+            "Facets of the catalogue (theme, keyword and features count value by value)",
+            facet_params.clone(),
+            ods_errors(ods_json("Facet counts.", "OdsFacets")),
+        ),
+    );
+    p.insert(ods::CATALOG_EXPORT.into(), op("odsCatalogExport",
+        "The catalogue as DCAT-AP 3 (dcat, dcat_ap_3, rdf, ttl, jsonld), JSON (json) or a table (csv, jsonl)",
+        vec![path_param("format", "`dcat`, `dcat_ap_3`, `rdf`, `ttl`, `jsonld`, `json`, `csv`, `jsonl`.", "dcat")],
+        ods_errors(ods_files("The catalogue.", &["application/rdf+xml", "text/turtle", "application/ld+json", "application/json", "text/csv"]))));
+    p.insert(
+        ods::DATASET.into(),
+        op(
+            "odsDataset",
+            "A dataset's metadata and fields",
+            vec![
+                ods_dataset_param(),
+                ods_param("lang", "`fr`, `en`, `nl`, `de`."),
+            ],
+            ods_errors(ods_json("The dataset.", "OdsDataset")),
+        ),
+    );
+    let mut records = vec![ods_dataset_param()];
+    records.extend(ods_query_params(true));
+    p.insert(
+        ods::RECORDS.into(),
+        op(
+            "odsRecords",
+            "Records or groups of a dataset",
+            records,
+            ods_errors(ods_json(
+                "A page of records (or groups with group_by).",
+                "OdsRecords",
+            )),
+        ),
+    );
+    p.insert(
+        ods::RECORD.into(),
+        op(
+            "odsRecord",
+            "One record",
+            vec![
+                ods_dataset_param(),
+                path_param("record_id", "The record's `id`.", "nope"),
+                ods_param("select", "ODSQL select."),
+                ods_param("lang", "`fr`, `en`, `nl`, `de`."),
+            ],
+            ods_errors(ods_json("The record, a flat object.", "OdsRecord")),
+        ),
+    );
+    let mut facets = vec![ods_dataset_param()];
+    facets.extend(facet_params);
+    p.insert(
+        ods::FACETS.into(),
+        op(
+            "odsFacets",
+            "Facets of a dataset",
+            facets,
+            ods_errors(ods_json("Facet counts.", "OdsFacets")),
+        ),
+    );
+    let mut export = vec![
+        ods_dataset_param(),
+        path_param("format", "`csv`, `json`, `jsonl`, `geojson`.", "csv"),
+    ];
+    export.extend(ods_query_params(false));
+    export.push(ods_param("limit", "Records (default -1: all)."));
+    export.push(ods_param("offset", "First record."));
+    export.push(ods_param(
+        "delimiter",
+        "CSV separator: `;` (default), `,`, tab, `|`.",
+    ));
+    export.push(ods_param(
+        "with_bom",
+        "CSV starts with a UTF-8 byte-order mark (default true).",
+    ));
+    export.push(ods_param(
+        "use_labels",
+        "CSV header: labels in `lang` instead of names (default false).",
+    ));
+    export.push(ods_param(
+        "quote_all",
+        "Quote every CSV cell (default false).",
+    ));
+    p.insert(
+        ods::EXPORT.into(),
+        op(
+            "odsExport",
+            "Everything matching, streamed",
+            export,
+            ods_errors(ods_files("The records.", &ODS_EXPORTS)),
+        ),
+    );
+    p.insert(
+        ods::ATTACHMENTS.into(),
+        op(
+            "odsAttachments",
+            "A dataset's attachments (none)",
+            vec![ods_dataset_param()],
+            ods_errors(ods_json("No attachment.", "OdsAttachments")),
+        ),
+    );
+    let mut download = vec![ods_dataset_param()];
+    for (name, d) in [
+        ("format", "`csv` (default), `json`, `jsonl`, `geojson`."),
+        (
+            "use_labels_for_header",
+            "CSV header: labels (true) or names (false, default).",
+        ),
+        ("csv_separator", "`;` (default), `,`, tab, `|`."),
+        ("timezone", "Time zone of date-times."),
+        ("lang", "`fr`, `en`, `nl`, `de`."),
+        ("q", "Full-text search."),
+        (
+            "refine.{field}",
+            "Refine on a field's value (one parameter per field).",
+        ),
+        ("exclude.{field}", "Exclude a field's value."),
+        ("with_bom", "CSV byte-order mark (default false)."),
+        ("apikey", "Accepted and ignored: the data are open."),
+    ] {
+        download.push(ods_param(name, d));
+    }
+    p.insert(
+        ods::DOWNLOAD.into(),
+        op(
+            "odsDownload",
+            "Opendatasoft's download path (Explore v1, used by odsclient): a dataset's export",
+            download,
+            ods_errors(ods_files("The records.", &ODS_EXPORTS)),
+        ),
+    );
+    for (path, id, media) in [
+        (ods::DCAT_TURTLE, "dcatTurtle", "text/turtle"),
+        (ods::DCAT_RDF_XML, "dcatRdfXml", "application/rdf+xml"),
+        (ods::DCAT_JSON_LD, "dcatJsonLd", "application/ld+json"),
+    ] {
+        p.insert(
+            path.into(),
+            op(
+                id,
+                "The DCAT-AP 3.0 catalogue",
+                vec![],
+                ods_errors(ods_files("The catalogue graph.", &[media])),
+            ),
+        );
+    }
+}
+
+fn explore_schemas(s: &mut serde_json::Map<String, Value>) {
+    let object = |required: &[&str], properties: Value| json!({"type": "object", "required": required, "properties": properties});
+    s.insert("OdsError".into(), object(&["error_code", "message"], json!({
+        "error_code": {"type": "string", "examples": ["ODSQLError", "InvalidRESTParameterError", "NoSuchDataset", "NoSuchRecord", "NotFound"]},
+        "message": {"type": "string"},
+    })));
+    s.insert("OdsLinks".into(), object(&["links"], json!({
+        "links": {"type": "array", "items": object(&["href", "rel"], json!({"href": {"type": "string"}, "rel": {"type": "string"}}))},
+    })));
+    s.insert("OdsDataset".into(), object(&["dataset_id", "fields", "metas", "features", "alternative_exports"], json!({
+        "dataset_id": {"type": "string"},
+        "dataset_uid": {"type": "string"},
+        "has_records": {"type": "boolean"},
+        "features": {"type": "array", "items": {"type": "string"}},
+        "alternative_exports": {"type": "array", "items": {}},
+        "attachments": {"type": "array", "items": {}},
+        "fields": {"type": "array", "items": object(&["name", "label", "type"], json!({
+            "name": {"type": "string"}, "label": {"type": "string"}, "type": {"type": "string"},
+            "annotations": {"type": "object"}, "description": {"type": ["string", "null"]},
+        }))},
+        "metas": {"type": "object"},
+    })));
+    s.insert("OdsDatasets".into(), object(&["total_count", "results"], json!({
+        "total_count": {"type": "integer"},
+        "results": {"type": "array", "items": {"type": "object"}, "description": "Datasets (OdsDataset), or rows of a custom select."},
+        "_links": {"type": "array", "items": {"type": "object"}},
+    })));
+    s.insert(
+        "OdsRecords".into(),
+        object(
+            &["total_count", "results"],
+            json!({
+                "total_count": {"type": "integer"},
+                "results": {"type": "array", "items": {"type": "object"}},
+                "_links": {"type": "array", "items": {"type": "object"}},
+            }),
+        ),
+    );
+    s.insert("OdsRecord".into(), json!({"type": "object"}));
+    s.insert("OdsFacets".into(), object(&["links", "facets"], json!({
+        "links": {"type": "array", "items": {}},
+        "facets": {"type": "array", "items": object(&["name", "facets"], json!({
+            "name": {"type": "string"},
+            "facets": {"type": "array", "items": object(&["name", "count", "state", "value"], json!({
+                "name": {"type": "string"}, "count": {"type": "integer"},
+                "state": {"enum": ["displayed", "refined", "excluded"]}, "value": {"type": "string"},
+            }))},
+        }))},
+    })));
+    s.insert("OdsAttachments".into(), object(&["links", "attachments"], json!({
+        "links": {"type": "array", "items": {}}, "attachments": {"type": "array", "items": {}},
+    })));
 }

@@ -733,7 +733,10 @@ async fn openapi_document_describes_exactly_the_routes() {
         .keys()
         .map(String::as_str)
         .collect();
-    let served: BTreeSet<&str> = ROUTES.into_iter().collect();
+    let served: BTreeSet<&str> = ROUTES
+        .into_iter()
+        .chain(territoria_server::explore::ROUTES)
+        .collect();
     assert_eq!(documented, served);
 
     // Each documented path, filled with its examples, reaches a handler (the fallback

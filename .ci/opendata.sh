@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$(cd .. && pwd)/territoria-target}"
 
 python3 -c 'import pyshacl, ckanapi' 2>/dev/null || python3 -m pip install --quiet pyshacl ckanapi
+# --- CKAN clients and harvesters (issue #11): pandas reads the DataStore; the `ckanapi`
+# CLI (installed with the package) dumps datasets and groups.
+python3 -c 'import pandas' 2>/dev/null || python3 -m pip install --quiet pandas
+# --- end of CKAN clients
 
 cargo build --locked -p territoria
 bin="$CARGO_TARGET_DIR/debug/territoria"
@@ -35,3 +39,9 @@ echo "== DCAT-AP 3.0.1 (pyshacl) against $url"
 python3 tests/opendata/validate_dcat.py "$url"
 echo "== CKAN (ckanapi) against $url"
 python3 tests/opendata/ckan_client.py "$url"
+# --- CKAN clients and harvesters (issue #11)
+echo "== CKAN harvester (ckanext-harvest's gather requests, replayed) against $url"
+python3 tests/opendata/harvest_replay.py "$url"
+echo "== CKAN DataStore (datastore_search) read with pandas against $url"
+python3 tests/opendata/datastore_pandas.py "$url"
+# --- end of CKAN clients

@@ -420,23 +420,22 @@ impl Gr4 {
             None => self.initial_states(),
         };
         let n = p.len();
-        let mut sim = Simulation {
-            q: Vec::with_capacity(n),
-            production: Vec::with_capacity(n),
-            routing: Vec::with_capacity(n),
-            final_states: States {
-                production: 0.0,
-                routing: 0.0,
-                uh1: Vec::new(),
-                uh2: Vec::new(),
-            },
-        };
-        for (&p, &e) in p.iter().zip(e) {
-            sim.q.push(self.step(&mut st, p, e));
-            sim.production.push(st.production);
-            sim.routing.push(st.routing);
+        let (mut q, mut production, mut routing) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+        let outputs = q
+            .iter_mut()
+            .zip(production.iter_mut())
+            .zip(routing.iter_mut());
+        for (((&p, &e), ((q, s), r))) in p.iter().zip(e).zip(outputs) {
+            *q = self.step(&mut st, p, e);
+            *s = st.production;
+            *r = st.routing;
         }
-        sim.final_states = st;
+        let sim = Simulation {
+            q,
+            production,
+            routing,
+            final_states: st,
+        };
         Ok(sim)
     }
 }

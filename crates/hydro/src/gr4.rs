@@ -425,7 +425,7 @@ impl Gr4 {
             .iter_mut()
             .zip(production.iter_mut())
             .zip(routing.iter_mut());
-        for (((&p, &e), ((q, s), r))) in p.iter().zip(e).zip(outputs) {
+        for ((&p, &e), ((q, s), r)) in p.iter().zip(e).zip(outputs) {
             *q = self.step(&mut st, p, e);
             *s = st.production;
             *r = st.routing;

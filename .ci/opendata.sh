@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Open-data conformance against a running server: the DCAT-AP 3.0.1 SHACL shapes (pyshacl)
-# and the CKAN client `ckanapi`. Installs both (PyPI) only when they are not importable,
+# Open-data conformance against a running server: the DCAT-AP 3.0.1 SHACL shapes (pyshacl),
+# the CKAN client `ckanapi`, and Opendatasoft's own clients (odsclient, pandas, geopandas,
+# @opendatasoft/api-client). Installs both (PyPI) only when they are not importable,
 # starts `territoria serve` on a free port with a temporary data dir, runs
 # tests/opendata/validate_dcat.py and tests/opendata/ckan_client.py, stops the server.
 set -euo pipefail
@@ -12,6 +13,13 @@ python3 -c 'import pyshacl, ckanapi' 2>/dev/null || python3 -m pip install --qui
 # CLI (installed with the package) dumps datasets and groups.
 python3 -c 'import pandas' 2>/dev/null || python3 -m pip install --quiet pandas
 # --- end of CKAN clients
+# --- Opendatasoft's own clients (issue #11): odsclient, pandas, geopandas (pyogrio bundles
+# GDAL in its wheels) from PyPI, @opendatasoft/api-client from npm (tests/opendata/js).
+python3 -c 'import odsclient, pandas, geopandas' 2>/dev/null ||
+  python3 -m pip install --quiet odsclient pandas geopandas
+[ -d tests/opendata/js/node_modules/@opendatasoft/api-client ] ||
+  (cd tests/opendata/js && npm ci --no-audit --no-fund)
+# --- end of Opendatasoft's clients
 
 cargo build --locked -p territoria
 bin="$CARGO_TARGET_DIR/debug/territoria"
@@ -45,3 +53,9 @@ python3 tests/opendata/harvest_replay.py "$url"
 echo "== CKAN DataStore (datastore_search) read with pandas against $url"
 python3 tests/opendata/datastore_pandas.py "$url"
 # --- end of CKAN clients
+# --- Opendatasoft's own clients (issue #11)
+echo "== Opendatasoft's Python clients (odsclient, pandas, geopandas) against $url"
+python3 tests/opendata/ods_python_clients.py "$url"
+echo "== Opendatasoft's JavaScript client (@opendatasoft/api-client) against $url"
+(cd tests/opendata/js && TERRITORIA_URL="$url" node --test ods_client.test.mjs)
+# --- end of Opendatasoft's clients

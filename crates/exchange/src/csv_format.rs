@@ -46,6 +46,7 @@ pub fn header(c: Collection) -> Vec<String> {
                 "qualifier",
                 "period_label",
                 "note",
+                "quote",
             ] {
                 h.push(s.into());
             }
@@ -132,12 +133,13 @@ pub fn export(
         Collection::Observations => store.export_observations(&mut |o| {
             let mut row = vec![
                 o.indicator.clone(),
-                o.period.to_string(),
+                territoria_model::stated_period_text(o.period.as_ref()),
                 o.territory.clone().unwrap_or_default(),
                 fmt_num(o.value),
                 o.qualifier.clone().unwrap_or_default(),
                 o.period_label.clone().unwrap_or_default(),
                 o.note.clone().unwrap_or_default(),
+                o.quote.clone().unwrap_or_default(),
             ];
             prov_cells(&o.provenance, &mut row);
             w.write_record(&row)
@@ -353,7 +355,7 @@ fn row_ops(c: Collection, row: &Row) -> Result<(Op, Vec<Op>), ValidationErrors> 
     let mut errs = ValidationErrors::default();
     let prov = provenance(row, &mut errs);
     if c == Collection::Observations {
-        let period = Period::parse("period", row.get("period"));
+        let period = Period::parse_stated("period", row.get("period"));
         let value = parse_number("value", row.get("value"));
         let (period, value) = match (period, value) {
             (Ok(p), Ok(v)) => (p, v),
@@ -375,6 +377,7 @@ fn row_ops(c: Collection, row: &Row) -> Result<(Op, Vec<Op>), ValidationErrors> 
                 qualifier: row.opt("qualifier"),
                 period_label: row.opt("period_label"),
                 note: row.opt("note"),
+                quote: row.opt("quote"),
                 provenance: prov,
             }),
             vec![],

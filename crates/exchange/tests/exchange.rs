@@ -376,12 +376,14 @@ proptest! {
         ops.push(Op::Edge { strategy: "s".into(), version: "v1".into(), parent: EntityRef::new(EntityKind::Programme, "p"), child: EntityRef::new(EntityKind::Action, "act-1"), position: 0, provenance: Provenance::demo("gen") });
         ops.push(Op::Relation(Relation { subject: EntityRef::new(EntityKind::Organisation, format!("{}-0", orgs[0].0)), kind: RelationKind::Operates, object: EntityRef::new(EntityKind::Action, "act-1"), since: None, until: None, amount_eur: None, provenance: Provenance::demo("gen") }));
         for (y, v) in values.iter().enumerate() {
-            ops.push(Op::Observation(Observation { indicator: "ind-a".into(), period: Period::year(2016 + y as i32).unwrap(), territory: None, value: *v, qualifier: (y % 2 == 0).then(|| "plus de".into()), period_label: None, note: Some("n; \"q\"".into()), provenance: Provenance::demo("gen") }));
+            ops.push(Op::Observation(Observation { indicator: "ind-a".into(), period: Period::year(2016 + y as i32), territory: None, value: *v, qualifier: (y % 2 == 0).then(|| "plus de".into()), period_label: None, note: Some("n; \"q\"".into()), quote: (y == 0).then(|| "« Plus de ; \"x\" »".into()), provenance: Provenance::demo("gen") }));
             // A breakdown by territory of the same period lives beside the whole.
             if y % 2 == 1 {
-                ops.push(Op::Observation(Observation { indicator: "ind-a".into(), period: Period::year(2016 + y as i32).unwrap(), territory: Some(MUNI[y % MUNI.len()].into()), value: *v / 2.0, qualifier: None, period_label: None, note: None, provenance: Provenance::demo("gen") }));
+                ops.push(Op::Observation(Observation { indicator: "ind-a".into(), period: Period::year(2016 + y as i32), territory: Some(MUNI[y % MUNI.len()].into()), value: *v / 2.0, qualifier: None, period_label: None, note: None, quote: None, provenance: Provenance::demo("gen") }));
             }
         }
+        // A figure whose source gives no period round-trips as such.
+        ops.push(Op::Observation(Observation { indicator: "ind-a".into(), period: None, territory: None, value: 7.0, qualifier: None, period_label: Some("depuis 2022".into()), note: None, quote: Some("investis depuis 2022".into()), provenance: Provenance::stated("memorandum") }));
         apply(&a, ops);
 
         let format = if use_json { Format::Json } else { Format::Csv };

@@ -101,6 +101,20 @@ impl Period {
         }
     }
 
+    /// Like [`Period::parse`], and also `unspecified` (or `non précisée`): a figure
+    /// whose source gives no period (`None`).
+    pub fn parse_stated(field: &str, s: &str) -> Result<Option<Period>, FieldError> {
+        if is_unspecified(s) {
+            Ok(None)
+        } else {
+            Self::parse(field, s).map(Some).map_err(|mut e| {
+                e.message
+                    .push_str(", or `unspecified` when the source gives no period");
+                e
+            })
+        }
+    }
+
     fn checked(self, field: &str, s: &str) -> Result<Period, FieldError> {
         if self.end < self.start {
             Err(FieldError::new(
@@ -111,6 +125,21 @@ impl Period {
             Ok(self)
         }
     }
+}
+
+/// The written forms of "the source gives no period".
+pub const UNSPECIFIED: &str = "unspecified";
+
+fn is_unspecified(s: &str) -> bool {
+    let s = s.trim();
+    s.eq_ignore_ascii_case(UNSPECIFIED)
+        || s.eq_ignore_ascii_case("non précisée")
+        || s.eq_ignore_ascii_case("non precisee")
+}
+
+/// A period or [`UNSPECIFIED`], as written in files and the API.
+pub fn stated_period_text(p: Option<&Period>) -> String {
+    p.map_or_else(|| UNSPECIFIED.to_owned(), Period::to_string)
 }
 
 impl fmt::Display for Period {
@@ -157,6 +186,25 @@ mod tests {
             p("2024-02").end,
             NaiveDate::from_ymd_opt(2024, 2, 29).unwrap()
         );
+    }
+
+    #[test]
+    fn an_unspecified_period_is_a_value_of_its_own() {
+        assert_eq!(Period::parse_stated("period", "unspecified").unwrap(), None);
+        assert_eq!(
+            Period::parse_stated("period", " Non précisée ").unwrap(),
+            None
+        );
+        assert_eq!(
+            Period::parse_stated("period", "2024").unwrap(),
+            Some(p("2024"))
+        );
+        let e = Period::parse_stated("period", "2016-24").unwrap_err();
+        assert!(e.message.contains("unspecified"), "{e}");
+        assert_eq!(stated_period_text(None), "unspecified");
+        assert_eq!(stated_period_text(Some(&p("2022-2026"))), "2022-2026");
+        // A bare parse still refuses it: only places that accept no period say so.
+        assert!(Period::parse("period", "unspecified").is_err());
     }
 
     #[test]

@@ -568,6 +568,11 @@ impl Event {
 /// One value of an indicator for a period, with the qualifier the source used
 /// ("plus de", "près de") and when it was recorded.
 ///
+/// `period` is `None` when the source states the figure without saying which period
+/// it covers ("période non précisée"): a first-class value, never replaced by a
+/// guess. `quote` is the short sentence of the source the figure comes from, shown as
+/// its citation (and checked against the source text for the shipped strategy file).
+///
 /// Without a `territory` the value is the indicator's figure as a whole (what the
 /// strategy pages chart and roll up). With one, it is that figure's share for a
 /// territory — a REFNIS code of the `territory` scheme, usually a municipality — and
@@ -575,7 +580,7 @@ impl Event {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Observation {
     pub indicator: String,
-    pub period: Period,
+    pub period: Option<Period>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub territory: Option<String>,
     pub value: f64,
@@ -585,6 +590,8 @@ pub struct Observation {
     pub period_label: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<String>,
     pub provenance: Provenance,
 }
 
@@ -625,11 +632,20 @@ impl Observation {
     }
 }
 
-/// A value an indicator should reach by a date.
+/// A value an indicator should reach by a date: a target, or a projection the source
+/// states in the future tense ("58.414 foyers auront bénéficié … (2022-2025)"), which
+/// is not an observation. `note` says which and how the source words it; `quote` is
+/// the source's sentence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Target {
     pub indicator: String,
     pub due: NaiveDate,
     pub value: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qualifier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<String>,
     pub provenance: Provenance,
 }

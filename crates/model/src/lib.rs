@@ -19,7 +19,7 @@ mod relation;
 pub mod suggest;
 
 pub use concept::{Concept, ConceptRef, Scheme};
-pub use date::{Period, parse_date};
+pub use date::{Period, UNSPECIFIED, parse_date, stated_period_text};
 pub use entity::{
     Action, ActionStatus, Aggregation, Details, Entity, EntityKind, EntityRef, Event, Indicator,
     IndicatorKind, Observation, Organisation, Place, SizeClass, Target, check_key,

@@ -14,7 +14,8 @@ pub enum RelationKind {
     ParticipatedIn,
     /// won a call for projects
     LaureateOf,
-    /// received money from a fund or a programme
+    /// received money from a fund, a programme, a call or a plan (a strategy such as
+    /// the Plan de Relance)
     FundedBy,
     /// member of a competitiveness pole, a network, a cluster
     MemberOf,
@@ -75,7 +76,7 @@ impl RelationKind {
         match self {
             RelationKind::ParticipatedIn => &[K::Mission, K::Event],
             RelationKind::LaureateOf => &[K::Call],
-            RelationKind::FundedBy => &[K::Fund, K::Programme, K::Call],
+            RelationKind::FundedBy => &[K::Fund, K::Programme, K::Call, K::Strategy],
             RelationKind::MemberOf => &[K::Organisation],
             RelationKind::Labelled => &[K::Label],
             RelationKind::LocatedIn => &[K::Place],

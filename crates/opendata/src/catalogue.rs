@@ -920,19 +920,24 @@ impl<'s> Builder<'s> {
         let mut latest: HashMap<String, (f64, String, u64)> = HashMap::new();
         for o in &observations {
             let (name, unit) = info.get(o.indicator.as_str()).copied().unwrap_or(("", ""));
-            let (s, e) = (to_date(o.period.start), to_date(o.period.end));
+            // A figure whose source gives no period has null dates and year, and the
+            // period `unspecified` (never a guess).
+            let (s, e) = o
+                .period
+                .map_or((None, None), |p| (to_date(p.start), to_date(p.end)));
             span.add(s);
             span.add(e);
             issued.add(o.provenance.date.and_then(to_date));
             obs_meta.demo_records += u64::from(o.provenance.demo);
-            let period = o.period_label.clone().unwrap_or_else(|| {
-                if o.period.start == o.period.end {
-                    o.period.start.to_string()
-                } else {
-                    format!("{}/{}", o.period.start, o.period.end)
-                }
+            let period = o.period_label.clone().unwrap_or_else(|| match o.period {
+                Some(p) if p.start == p.end => p.start.to_string(),
+                Some(p) => format!("{}/{}", p.start, p.end),
+                None => territoria_model::UNSPECIFIED.to_owned(),
             });
-            let mut id = format!("{}/{}/{}", o.indicator, o.period.start, o.period.end);
+            let mut id = match o.period {
+                Some(p) => format!("{}/{}/{}", o.indicator, p.start, p.end),
+                None => format!("{}/{}", o.indicator, territoria_model::UNSPECIFIED),
+            };
             let place = o.territory.as_deref().and_then(|t| {
                 let c = self.concept(schemes::TERRITORY, t)?;
                 Some((c, self.territory(c)))
@@ -957,7 +962,9 @@ impl<'s> Builder<'s> {
                 Cell::Text(&period),
                 s.map_or(Cell::Null, Cell::Date),
                 e.map_or(Cell::Null, Cell::Date),
-                Cell::Int(i64::from(chrono::Datelike::year(&o.period.end))),
+                o.period.map_or(Cell::Null, |p| {
+                    Cell::Int(i64::from(chrono::Datelike::year(&p.end)))
+                }),
                 Cell::text(o.territory.as_deref()),
                 self.labels(place.map(|(c, _)| c))
                     .map_or(Cell::Null, Cell::Labels),

@@ -18,9 +18,9 @@
 //! * the 226 EPN of 2024 (166 at the end of 2023) and 120 other digital-inclusion support
 //!   actors as places in real Walloon municipalities, with the services they offer;
 //! * breakdowns by municipality of four regional figures the memorandum states (EPN of
-//!   the network — counted from the demo EPN themselves —, Last Mile households,
-//!   accompanied merchants, "transformation numérique" cheques): synthetic shares that
-//!   add up exactly to the stated figure, for the maps.
+//!   the network — counted from the demo EPN themselves —, cybersecurity cheques,
+//!   accompanied merchants and liberal professions — figures whose period is stated):
+//!   synthetic shares that add up exactly to the stated figure, for the maps.
 //!
 //! Organisations are generated from per-organisation random streams
 //! (`Rng::fork(seed, i)`), so the generator streams: a million organisations never sit
@@ -1093,8 +1093,15 @@ fn actions(world: &World, file: &StrategyFile, n_orgs: usize) -> Vec<Op> {
             let Some(obs) = ind.observations.last() else {
                 continue;
             };
-            let Ok(period) = Period::parse("period", &obs.period) else {
-                continue;
+            // A figure whose source gives no period is spread over the demo's own
+            // years (the strategy's 2016-2024): synthetic, like every share here.
+            let period = match Period::parse_stated("period", &obs.period) {
+                Ok(Some(p)) => p,
+                Ok(None) => Period {
+                    start: NaiveDate::from_ymd_opt(2016, 1, 1).expect("date"),
+                    end: NaiveDate::from_ymd_opt(2024, 12, 31).expect("date"),
+                },
+                Err(_) => continue,
             };
             let overlapping: Vec<&(String, NaiveDate, NaiveDate)> = acts
                 .iter()
@@ -1155,12 +1162,13 @@ fn actions(world: &World, file: &StrategyFile, n_orgs: usize) -> Vec<Op> {
                 for (yp, v) in years.iter().zip(parts) {
                     observations.push(Op::Observation(Observation {
                         indicator: ikey.clone(),
-                        period: *yp,
+                        period: Some(*yp),
                         territory: None,
                         value: v,
                         qualifier: None,
                         period_label: None,
                         note: None,
+                        quote: None,
                         provenance: demo_prov(seed),
                     }));
                 }
@@ -1173,6 +1181,9 @@ fn actions(world: &World, file: &StrategyFile, n_orgs: usize) -> Vec<Op> {
                         } else {
                             (share * 1.2 * 100.0).round() / 100.0
                         },
+                        qualifier: None,
+                        note: Some("cible synthétique d'une action de démonstration".into()),
+                        quote: None,
                         provenance: demo_prov(seed),
                     }));
                 }
@@ -1296,10 +1307,11 @@ fn places(world: &World) -> (Vec<Op>, Vec<(usize, i64)>) {
 const EPN_INDICATOR: &str = "dw4citizens-espaces-publics-numeriques-epn-du-reseau";
 /// `(indicator, share of the Walloon municipalities involved)`: the others' shares are
 /// drawn in proportion to population.
+/// Only figures whose period the source states are broken down (a map shows one period).
 const BROKEN_DOWN: [(&str, f64); 3] = [
-    ("giga-region-foyers-avec-une-amelioration-significati", 0.45),
+    ("cyberwal-entreprises-beneficiaires-des-cheques-cy", 0.45),
     ("digital-commerce-commercants-accompagnes", 0.8),
-    ("dw4business-entreprises-beneficiaires-des-cheques-tr", 0.7),
+    ("digital-commerce-professions-liberales-accompagnees", 0.7),
 ];
 
 /// Breakdowns by municipality of figures the strategy file states for all of Wallonia:
@@ -1319,18 +1331,19 @@ fn breakdowns(world: &World, file: &StrategyFile, epn: &[(usize, i64)]) -> Vec<O
     let mut push = |indicator: &str, period: Period, refnis: &str, value: f64, note: &str| {
         ops.push(Op::Observation(Observation {
             indicator: indicator.to_owned(),
-            period,
+            period: Some(period),
             territory: Some(refnis.to_owned()),
             value,
             qualifier: None,
             period_label: None,
             note: Some(note.to_owned()),
+            quote: None,
             provenance: demo_prov(world.seed),
         }));
     };
     if let Some(ind) = indicators.get(EPN_INDICATOR) {
         for o in &ind.observations {
-            let Ok(period) = Period::parse("period", &o.period) else {
+            let Ok(Some(period)) = Period::parse_stated("period", &o.period) else {
                 continue;
             };
             let year = i64::from(period.end.year());
@@ -1355,7 +1368,7 @@ fn breakdowns(world: &World, file: &StrategyFile, epn: &[(usize, i64)]) -> Vec<O
         let Some(obs) = indicators.get(id).and_then(|i| i.observations.last()) else {
             continue;
         };
-        let Ok(period) = Period::parse("period", &obs.period) else {
+        let Ok(Some(period)) = Period::parse_stated("period", &obs.period) else {
             continue;
         };
         let chosen: Vec<usize> = world
@@ -1547,9 +1560,9 @@ mod tests {
             .iter()
             .flat_map(|p| &p.indicators)
             .flat_map(|i| {
-                i.observations.iter().map(move |o| {
-                    let p = Period::parse("period", &o.period).unwrap();
-                    ((i.id.clone(), p.to_string()), o.value)
+                i.observations.iter().filter_map(move |o| {
+                    let p = Period::parse_stated("period", &o.period).unwrap()?;
+                    Some(((i.id.clone(), p.to_string()), o.value))
                 })
             })
             .collect();
@@ -1562,10 +1575,11 @@ mod tests {
             match op {
                 Op::Observation(o) if o.territory.is_some() => {
                     assert!(o.provenance.demo, "{o:?}");
+                    let period = o.period.expect("a breakdown has a period").to_string();
                     *sums
-                        .entry((o.indicator.clone(), o.period.to_string()))
+                        .entry((o.indicator.clone(), period.clone()))
                         .or_default() += o.value;
-                    if o.indicator == EPN_INDICATOR && o.period.to_string() == "2024" {
+                    if o.indicator == EPN_INDICATOR && period == "2024" {
                         assert_eq!(epn_places.insert(o.territory.unwrap(), o.value), None);
                     }
                 }

@@ -4,7 +4,15 @@
 //! `[[ambitions]]` with `[[ambitions.levers]]` and `values`, `[[programmes]]` with
 //! `[[programmes.indicators]]` and their `[[programmes.indicators.observations]]`,
 //! `[[related_strategies]]`, `[[funds]]`, `[[labels]]`, `[[calls]]`,
-//! `[[support_actors]]`, `[[schemes]]` with `[[schemes.concepts]]`.
+//! `[[support_actors]]`, `[[schemes]]` with `[[schemes.concepts]]`, `[[facts]]`.
+//!
+//! Every figure (`observations`, `targets`) and statement (`facts`) carries the
+//! sentence of the source it comes from (`quote`); the 2024-2029 texts of the
+//! ambitions (`vision_2024`, `challenges_2024`) and levers (`description`) are the
+//! memorandum's own words. [`StrategyFile::quotes`] lists them all, and a test finds
+//! each in the memorandum (`data/strategy/sources/`). A figure whose period the source
+//! does not give has `period = "unspecified"`; a figure the source states in the
+//! future tense is a target (`[[programmes.indicators.targets]]`), not an observation.
 //! Unknown keys are refused (a typo must not silently drop a fact); errors name the
 //! file, line and column.
 
@@ -14,8 +22,7 @@ use serde::Deserialize;
 use territoria_model::entity::EntityRef;
 use territoria_model::{
     Aggregation, Concept, ConceptRef, Details, Entity, EntityKind, FieldError, Indicator,
-    IndicatorKind, Labels, Observation, Period, Provenance, Relation, RelationKind, Scheme,
-    schemes,
+    IndicatorKind, Labels, Observation, Period, Provenance, Relation, RelationKind, Scheme, Target,
 };
 use territoria_store::{Op, StrategyVersion};
 
@@ -55,6 +62,23 @@ pub struct StrategyFile {
     pub smart_magnet_examples: Vec<BTreeMap<String, String>>,
     #[serde(default)]
     pub observatory: Vec<toml::Table>,
+    #[serde(default)]
+    pub facts: Vec<FactDef>,
+}
+
+/// A statement of the source about the strategy, with its sentence.
+#[derive(Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FactDef {
+    pub id: String,
+    pub text: Labels,
+    pub quote: String,
+    pub section: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Another statement of the source that says otherwise: both are kept, flagged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflicts_with: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -103,6 +127,15 @@ pub struct AmbitionDef {
     pub statement: Labels,
     #[serde(default)]
     pub values: Vec<String>,
+    /// The 2024-2029 vision of the ambition, in the memorandum's words.
+    #[serde(default)]
+    pub vision_2024: Labels,
+    /// Its "Défis majeurs", one paragraph each.
+    #[serde(default)]
+    pub challenges_2024: Vec<String>,
+    /// The memorandum's section of the 2024-2029 texts.
+    #[serde(default)]
+    pub section_2024: Option<String>,
     #[serde(default)]
     pub dashboard_url: Option<String>,
     pub source: String,
@@ -115,6 +148,9 @@ pub struct AmbitionDef {
 pub struct LeverDef {
     pub id: String,
     pub name: Labels,
+    /// The lever as the memorandum describes it.
+    #[serde(default)]
+    pub description: Labels,
     #[serde(default)]
     pub note: Option<String>,
 }
@@ -128,6 +164,12 @@ pub struct ProgrammeDef {
     pub ambition: String,
     #[serde(default)]
     pub ambition_inferred: bool,
+    /// The ambition in the 2024-2029 framework when it differs (always inferred: the
+    /// memorandum places levers, not programmes, under the 2024-2029 ambitions).
+    #[serde(default)]
+    pub ambition_2024: Option<String>,
+    #[serde(default)]
+    pub ambition_2024_note: Option<String>,
     #[serde(default)]
     pub url: Option<String>,
     pub source: String,
@@ -150,14 +192,29 @@ pub struct IndicatorDef {
     pub kind: String,
     pub aggregation: String,
     #[serde(default)]
-    pub funding: Option<String>,
+    pub funding: Option<FundingDef>,
     #[serde(default)]
     pub observations: Vec<ObservationDef>,
+    #[serde(default)]
+    pub targets: Vec<TargetDef>,
+}
+
+/// What funds what an indicator counts: a strategy or fund entity, `inferred` when
+/// the source does not say so.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FundingDef {
+    pub id: String,
+    #[serde(default)]
+    pub inferred: bool,
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ObservationDef {
+    /// A period, or `unspecified` when the source gives none.
     pub period: String,
     pub value: f64,
     #[serde(default)]
@@ -166,6 +223,22 @@ pub struct ObservationDef {
     pub period_label: Option<String>,
     #[serde(default)]
     pub note: Option<String>,
+    #[serde(default)]
+    pub quote: Option<String>,
+}
+
+/// A target, or a projection the source states in the future tense.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetDef {
+    pub due: String,
+    pub value: f64,
+    #[serde(default)]
+    pub qualifier: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub quote: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -320,6 +393,29 @@ impl StrategyFile {
             .map(|v| serde_json::json!({"id": v.id, "year": v.year, "label": v.label, "note": v.note, "source": v.source}))
             .collect();
         attr(&mut head.attributes, "history", history);
+        if !self.facts.is_empty() {
+            let known: Vec<&str> = self.facts.iter().map(|f| f.id.as_str()).collect();
+            for f in &self.facts {
+                if let Some(c) = &f.conflicts_with
+                    && !known.contains(&c.as_str())
+                {
+                    return Err(FieldError::new(
+                        format!("facts[{}].conflicts_with", f.id),
+                        format!("unknown statement `{c}`"),
+                    )
+                    .suggest(territoria_model::suggest::closest(
+                        c,
+                        known.clone(),
+                        3,
+                    )));
+                }
+            }
+            attr(
+                &mut head.attributes,
+                "facts",
+                serde_json::to_value(&self.facts).unwrap_or_default(),
+            );
+        }
         ops.push(Op::Entity(Box::new(head)));
         for r in &self.related_strategies {
             ops.push(Op::Entity(Box::new(Entity::new(
@@ -382,6 +478,27 @@ impl StrategyFile {
             if let Some(u) = &a.dashboard_url {
                 attr(&mut e.attributes, "dashboard_url", u.clone());
             }
+            if !a.vision_2024.is_empty() {
+                attr(
+                    &mut e.attributes,
+                    "vision_by_version",
+                    serde_json::json!({ VERSION_2024: a.vision_2024 }),
+                );
+            }
+            if !a.challenges_2024.is_empty() {
+                attr(
+                    &mut e.attributes,
+                    "challenges_by_version",
+                    serde_json::json!({ VERSION_2024: a.challenges_2024 }),
+                );
+            }
+            if let Some(sec) = &a.section_2024 {
+                attr(
+                    &mut e.attributes,
+                    "section_by_version",
+                    serde_json::json!({ VERSION_2024: sec }),
+                );
+            }
             ops.push(Op::Entity(Box::new(e)));
             let aref = EntityRef::new(EntityKind::Ambition, a.id.clone());
             for v in &tree_versions {
@@ -416,8 +533,13 @@ impl StrategyFile {
                     l.name.clone(),
                     Provenance::stated(&a.source),
                 );
-                if let Some(n) = &l.note {
+                if !l.description.is_empty() {
+                    e.description = l.description.clone();
+                } else if let Some(n) = &l.note {
                     e.description = Labels::fr(n);
+                }
+                if let Some(n) = &l.note {
+                    attr(&mut e.attributes, "note", n.clone());
                 }
                 ops.push(Op::Entity(Box::new(e)));
                 edges.push(edge(
@@ -431,6 +553,7 @@ impl StrategyFile {
         }
 
         let mut observations = Vec::new();
+        let mut funding = Vec::new();
         for (pi, p) in self.programmes.iter().enumerate() {
             if !self.ambitions.iter().any(|a| a.id == p.ambition) {
                 let ids: Vec<&str> = self.ambitions.iter().map(|a| a.id.as_str()).collect();
@@ -460,13 +583,45 @@ impl StrategyFile {
             } else {
                 Provenance::stated(&p.source)
             };
+            if let Some(a2) = &p.ambition_2024
+                && !self.ambitions.iter().any(|a| &a.id == a2)
+            {
+                let ids: Vec<&str> = self.ambitions.iter().map(|a| a.id.as_str()).collect();
+                return Err(FieldError::new(
+                    format!("programmes[{}].ambition_2024", p.id),
+                    format!("unknown ambition `{a2}`"),
+                )
+                .suggest(territoria_model::suggest::closest(a2, ids, 3)));
+            }
             for v in &tree_versions {
+                // The memorandum places levers, not programmes, under the 2024-2029
+                // ambitions: there every programme's place is inferred.
+                let (ambition, link) = match (&p.ambition_2024, v.id == VERSION_2024) {
+                    (Some(a2), true) => (
+                        a2.clone(),
+                        Provenance::inferred(format!(
+                            "{} — {}",
+                            p.source,
+                            p.ambition_2024_note
+                                .as_deref()
+                                .unwrap_or("rattachement 2024-2029 non précisé par le mémorandum")
+                        )),
+                    ),
+                    (None, true) if !link.inferred => (
+                        p.ambition.clone(),
+                        Provenance::inferred(format!(
+                            "{} — rattachement 2024-2029 non précisé par le mémorandum",
+                            p.source
+                        )),
+                    ),
+                    _ => (p.ambition.clone(), link.clone()),
+                };
                 edges.push(edge(
                     &v.id,
-                    EntityRef::new(EntityKind::Ambition, p.ambition.clone()),
+                    EntityRef::new(EntityKind::Ambition, ambition),
                     pref.clone(),
                     200 + pi,
-                    link.clone(),
+                    link,
                 ));
             }
             for ind in &p.indicators {
@@ -500,13 +655,32 @@ impl StrategyFile {
                     "classification_note",
                     "kind and aggregation are an editorial classification, not stated by the memorandum",
                 );
-                if let Some(f) = &ind.funding {
-                    e.tags
-                        .push(ConceptRef::new(schemes::FUNDING_SOURCE, f.clone()));
-                }
                 ops.push(Op::Entity(Box::new(e)));
+                if let Some(f) = &ind.funding {
+                    let why = f
+                        .note
+                        .as_deref()
+                        .unwrap_or("financement non précisé par la source");
+                    funding.push(Op::Relation(Relation {
+                        subject: EntityRef::new(EntityKind::Indicator, ind.id.clone()),
+                        kind: RelationKind::FundedBy,
+                        object: EntityRef::new(EntityKind::Strategy, f.id.clone()),
+                        since: None,
+                        until: None,
+                        amount_eur: None,
+                        provenance: if f.inferred {
+                            Provenance::inferred(format!("{} — {why}", p.source))
+                        } else {
+                            Provenance::stated(&p.source)
+                        },
+                    }));
+                }
+                // Loaded again, the file replaces the figures it stated before.
+                observations.push(Op::ClearStatedFigures {
+                    indicator: ind.id.clone(),
+                });
                 for o in &ind.observations {
-                    let period = Period::parse(&field("period"), &o.period)?;
+                    let period = Period::parse_stated(&field("period"), &o.period)?;
                     observations.push(Op::Observation(Observation {
                         indicator: ind.id.clone(),
                         period,
@@ -515,6 +689,19 @@ impl StrategyFile {
                         qualifier: o.qualifier.clone(),
                         period_label: o.period_label.clone(),
                         note: o.note.clone(),
+                        quote: o.quote.clone(),
+                        provenance: Provenance::stated(&p.source),
+                    }));
+                }
+                for t in &ind.targets {
+                    let due = territoria_model::parse_date(&field("targets.due"), &t.due)?;
+                    observations.push(Op::Target(Target {
+                        indicator: ind.id.clone(),
+                        due,
+                        value: t.value,
+                        qualifier: t.qualifier.clone(),
+                        note: t.note.clone(),
+                        quote: t.quote.clone(),
                         provenance: Provenance::stated(&p.source),
                     }));
                 }
@@ -551,9 +738,73 @@ impl StrategyFile {
         named(&self.support_actors, EntityKind::Organisation, None);
         ops.extend(edges);
         ops.extend(relations);
+        ops.extend(funding);
         ops.extend(observations);
         Ok(ops)
     }
+
+    /// Every text the file takes word for word from its source, with where it sits:
+    /// the figures' and statements' `quote`s, the ambitions' 2024-2029 vision and
+    /// challenges, the levers' descriptions.
+    pub fn quotes(&self) -> Vec<(String, &str)> {
+        let mut out: Vec<(String, &str)> = Vec::new();
+        for a in &self.ambitions {
+            if let Some(v) = a.vision_2024.get(territoria_model::Lang::Fr) {
+                out.push((format!("ambitions[{}].vision_2024", a.id), v));
+            }
+            for (i, c) in a.challenges_2024.iter().enumerate() {
+                out.push((format!("ambitions[{}].challenges_2024[{i}]", a.id), c));
+            }
+            for l in &a.levers {
+                if let Some(d) = l.description.get(territoria_model::Lang::Fr) {
+                    out.push((format!("levers[{}].description", l.id), d));
+                }
+            }
+        }
+        for p in &self.programmes {
+            for i in &p.indicators {
+                for (n, o) in i.observations.iter().enumerate() {
+                    if let Some(q) = &o.quote {
+                        out.push((format!("indicators[{}].observations[{n}].quote", i.id), q));
+                    }
+                }
+                for (n, t) in i.targets.iter().enumerate() {
+                    if let Some(q) = &t.quote {
+                        out.push((format!("indicators[{}].targets[{n}].quote", i.id), q));
+                    }
+                }
+            }
+        }
+        for f in &self.facts {
+            out.push((format!("facts[{}].quote", f.id), &f.quote));
+        }
+        out
+    }
+
+    /// The stated figures without the sentence they come from.
+    pub fn unquoted_figures(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for p in &self.programmes {
+            for i in &p.indicators {
+                let o = i.observations.iter().map(|o| &o.quote);
+                let t = i.targets.iter().map(|t| &t.quote);
+                if o.chain(t).any(Option::is_none) {
+                    out.push(i.id.clone());
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Text as compared with quotes: Markdown emphasis (`**`, `*`) dropped and every run of
+/// whitespace (line breaks, no-break spaces) one space.
+pub fn normalise_quote_text(s: &str) -> String {
+    s.replace("**", "")
+        .replace('*', "")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The shipped Digital Wallonia file as operations.
@@ -577,13 +828,107 @@ mod tests {
             15
         );
         assert_eq!(f.programmes.len(), 13);
+        // "58.414 foyers auront bénéficié" is a projection: a target, not an observation.
         let giga = f.programmes.iter().find(|p| p.id == "giga-region").unwrap();
         assert!(
             giga.indicators
                 .iter()
+                .any(|i| i.targets.iter().any(|t| t.value == 58414.0))
+        );
+        assert!(
+            !giga
+                .indicators
+                .iter()
                 .any(|i| i.observations.iter().any(|o| o.value == 58414.0))
         );
         f.ops().unwrap();
+    }
+
+    /// The shipped copy of the memorandum, and the seed it was copied from when this
+    /// checkout has it beside (CI does): the two must be the same text.
+    fn memorandum() -> String {
+        let shipped =
+            include_str!("../../../data/strategy/sources/digital-wallonia-2024-2029-memorandum.md");
+        let seed = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/seeds/digital-wallonia-2024-2029-memorandum.md");
+        if let Ok(s) = std::fs::read_to_string(&seed) {
+            assert_eq!(
+                s,
+                shipped,
+                "data/strategy/sources/ differs from {}",
+                seed.display()
+            );
+        }
+        shipped.to_owned()
+    }
+
+    #[test]
+    fn every_quote_is_found_in_the_memorandum() {
+        let f = parse(DIGITAL_WALLONIA_PATH, DIGITAL_WALLONIA).unwrap();
+        let text = normalise_quote_text(&memorandum());
+        let quotes = f.quotes();
+        assert!(quotes.len() > 60, "{}", quotes.len());
+        let missing: Vec<String> = quotes
+            .iter()
+            .filter(|(_, q)| !text.contains(&normalise_quote_text(q)))
+            .map(|(at, q)| format!("{at}: {q}"))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "not in the memorandum:\n{}",
+            missing.join("\n")
+        );
+        // Every stated figure says where it comes from.
+        assert_eq!(f.unquoted_figures(), Vec::<String>::new());
+        // A quote that is not in the text is caught (the check can fail).
+        assert!(!text.contains(&normalise_quote_text("58.414 foyers ont bénéficié")));
+    }
+
+    #[test]
+    fn no_real_figure_carries_a_period_the_memorandum_does_not_give() {
+        let f = parse(DIGITAL_WALLONIA_PATH, DIGITAL_WALLONIA).unwrap();
+        let text = normalise_quote_text(&memorandum());
+        for p in &f.programmes {
+            for i in &p.indicators {
+                for o in &i.observations {
+                    // A period is "unspecified", or its years are written in the
+                    // sentence it comes from.
+                    let Some(period) = Period::parse_stated("period", &o.period).unwrap() else {
+                        continue;
+                    };
+                    let quote = o.quote.as_deref().unwrap_or_default();
+                    use chrono::Datelike;
+                    for year in [period.start.year(), period.end.year()] {
+                        assert!(
+                            quote.contains(&year.to_string())
+                                || o.period_label.as_deref().is_some_and(
+                                    |l| text.contains(l) && l.contains(&year.to_string())
+                                ),
+                            "{}: period {} not in « {quote} »",
+                            i.id,
+                            o.period
+                        );
+                    }
+                    let note = o.note.as_deref().unwrap_or_default();
+                    assert!(!note.contains("supposé"), "{}: a guess: {note}", i.id);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn loading_again_replaces_the_stated_figures() {
+        let f = parse(DIGITAL_WALLONIA_PATH, DIGITAL_WALLONIA).unwrap();
+        let ops = f.ops().unwrap();
+        // Each indicator's figures are cleared before they are written again.
+        for (i, op) in ops.iter().enumerate() {
+            if let Op::Observation(o) = op {
+                let cleared = ops[..i].iter().any(|p| {
+                    matches!(p, Op::ClearStatedFigures { indicator } if *indicator == o.indicator)
+                });
+                assert!(cleared, "{}", o.indicator);
+            }
+        }
     }
 
     #[test]

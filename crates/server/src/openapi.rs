@@ -485,13 +485,14 @@ fn schemas() -> Value {
         "type": "object",
         "required": ["period", "start", "end", "value", "recorded_at", "provenance"],
         "properties": {
-            "period": {"type": "string", "example": "2023"},
-            "start": date,
-            "end": date,
+            "period": {"type": ["string", "null"], "example": "2023", "description": "null when the source states the figure without its period (\"période non précisée\"): never a guess."},
+            "start": {"type": ["string", "null"], "format": "date"},
+            "end": {"type": ["string", "null"], "format": "date"},
             "value": {"type": "number"},
             "qualifier": {"type": "string", "description": "How the source qualified the value (`plus de`, `près de`, `moins de`, `environ`)."},
-            "period_label": {"type": "string"},
+            "period_label": {"type": "string", "description": "The period in the source's words (`entre 2016 et début 2024`)."},
             "note": {"type": "string"},
+            "quote": {"type": "string", "description": "The source's sentence the figure comes from."},
             "recorded_at": {"type": "string"},
             "provenance": r("Provenance"),
         },
@@ -500,8 +501,16 @@ fn schemas() -> Value {
         "TargetView".into(),
         json!({
             "type": "object",
+            "description": "A target, or a projection the source states in the future tense (its `note` says which).",
             "required": ["due", "value", "provenance"],
-            "properties": {"due": date, "value": {"type": "number"}, "provenance": r("Provenance")},
+            "properties": {
+                "due": date,
+                "value": {"type": "number"},
+                "qualifier": {"type": "string"},
+                "note": {"type": "string"},
+                "quote": {"type": "string", "description": "The source's sentence the figure comes from."},
+                "provenance": r("Provenance"),
+            },
         }),
     );
     s.insert(
@@ -745,9 +754,9 @@ fn schemas() -> Value {
             }},
         },
     }));
+    explore_schemas(&mut s);
     Value::Object(s)
 }
-    explore_schemas(&mut s);
 
 // ---------------------------------------------------------------- the Explore API (explore.rs)
 

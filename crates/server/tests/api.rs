@@ -225,14 +225,49 @@ async fn strategy_2024_has_five_ambitions_fifteen_levers_and_sourced_figures() {
     assert!(names.contains(&"Territoire numérique"), "{names:?}");
     assert!(!names.contains(&"Territoire intelligent"), "{names:?}");
 
-    let observation = nodes
+    let indicators: Vec<&Value> = nodes
         .iter()
         .flat_map(|n| n["indicators"].as_array().into_iter().flatten())
-        .flat_map(|i| i["observations"].as_array().unwrap())
-        .find(|o| o["value"].as_f64() == Some(58414.0))
-        .expect("the Last Mile figure (58 414 households)");
-    let source = observation["provenance"]["source"].as_str().unwrap();
+        .collect();
+    // "58.414 foyers auront bénéficié" is a projection: a target with its sentence,
+    // never an observation.
+    let projection = indicators
+        .iter()
+        .flat_map(|i| i["targets"].as_array().into_iter().flatten())
+        .find(|t| t["value"].as_f64() == Some(58414.0))
+        .expect("the Last Mile projection (58 414 households)");
+    assert_eq!(projection["due"], "2025-12-31");
+    assert!(
+        projection["quote"]
+            .as_str()
+            .unwrap()
+            .contains("auront bénéficié")
+    );
+    let source = projection["provenance"]["source"].as_str().unwrap();
     assert!(source.contains("Mémorandum"), "{source}");
+    let observations: Vec<&Value> = indicators
+        .iter()
+        .flat_map(|i| i["observations"].as_array().unwrap())
+        .collect();
+    assert!(
+        !observations
+            .iter()
+            .any(|o| o["value"].as_f64() == Some(58414.0))
+    );
+    // A figure whose period the memorandum does not give has none, and says so.
+    let coding = observations
+        .iter()
+        .find(|o| o["value"].as_f64() == Some(140000.0))
+        .expect("the coding participants");
+    assert!(coding["period"].is_null(), "{coding}");
+    assert!(coding["quote"].as_str().unwrap().contains("140.000"));
+    // Every observation of a real indicator carries its sentence.
+    assert!(
+        observations
+            .iter()
+            .filter(|o| o["provenance"]["demo"] == false)
+            .all(|o| o["quote"].is_string())
+    );
 
     // The tree holds demo actions, so the answer says so.
     assert!(nodes.iter().any(|n| n["provenance"]["demo"] == true));
@@ -604,7 +639,8 @@ fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
     }
 }
 
-/// A small JSON Schema check, enough to keep the document honest: `$ref`, `type`,
+/// A small JSON Schema check, enough to keep the document honest: `$ref`, `type` (a
+/// name or a list),
 /// `enum`, `const`, `required`, `properties` (treated as closed), `additionalProperties`,
 /// `propertyNames`, `items`.
 fn check(doc: &Value, schema: &Value, value: &Value, at: &str, errors: &mut Vec<String>) {
@@ -619,14 +655,21 @@ fn check(doc: &Value, schema: &Value, value: &Value, at: &str, errors: &mut Vec<
             errors.push(format!("{at}: {value} not in enum"));
         }
     }
-    let type_ok = match schema.get("type").and_then(Value::as_str) {
+    let is = |ty: &str| match ty {
+        "object" => value.is_object(),
+        "array" => value.is_array(),
+        "string" => value.is_string(),
+        "integer" => value.is_u64() || value.is_i64(),
+        "number" => value.is_number(),
+        "boolean" => value.is_boolean(),
+        "null" => value.is_null(),
+        other => panic!("{at}: unexpected type {other}"),
+    };
+    // OpenAPI 3.1: `type` is one name or a list of them (`["string", "null"]`).
+    let type_ok = match schema.get("type") {
         None => true,
-        Some("object") => value.is_object(),
-        Some("array") => value.is_array(),
-        Some("string") => value.is_string(),
-        Some("integer") => value.is_u64() || value.is_i64(),
-        Some("number") => value.is_number(),
-        Some("boolean") => value.is_boolean(),
+        Some(Value::String(ty)) => is(ty),
+        Some(Value::Array(tys)) => tys.iter().filter_map(Value::as_str).any(is),
         Some(other) => panic!("{at}: unexpected type {other}"),
     };
     if !type_ok {

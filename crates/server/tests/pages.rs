@@ -99,7 +99,7 @@ fn csv_lines(a: &Answer) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn home_is_french_with_ambitions_progress_and_sources() {
+async fn home_is_french_with_ambitions_figures_and_sources() {
     let html = page("/fr/").await;
     assert!(html.contains(r#"<html lang="fr">"#));
     assert!(html.contains(r##"<a class="skip" href="#main">"##));
@@ -122,14 +122,25 @@ async fn home_is_french_with_ambitions_progress_and_sources() {
     assert!(html.contains("Territoire numérique"));
     assert!(html.contains("Résilience"));
     assert!(html.contains("Cybersécurité"));
-    // Stated figures in fr-BE style, with their source.
+    // Stated figures in fr-BE style, with their source; the Last Mile figure is the
+    // memorandum's projection, shown as one.
     assert!(
         html.contains("58\u{202F}414"),
         "thousands with a narrow no-break space"
     );
+    assert!(html.contains("Projection"));
     assert!(html.contains("Mémorandum"));
-    // Progress rolled up from actions' targets.
-    assert!(html.contains("\u{202F}%"));
+    assert!(html.contains("période non précisée"), "no guessed period");
+    assert!(!html.contains("2016–2024"), "the guessed period is gone");
+    // No progress of a real ambition is computed from the demo actions' targets.
+    assert!(!html.contains("class=\"progress\""));
+    assert_eq!(html.matches("aucune cible publiée").count(), 5);
+    // The memorandum's statements, cited; conflicting ones flagged.
+    assert!(html.contains("Ce que dit le mémorandum"));
+    assert!(html.contains("portée par 3 gouvernements successifs"));
+    assert!(html.contains("15 septembre 2021"));
+    assert!(html.contains("depuis février 2024"));
+    assert!(html.contains("À confronter avec"));
     assert!(html.contains("href=\"/en/\""), "language switch");
     let cookie = get("/fr/").await.headers[header::SET_COOKIE].clone();
     assert!(cookie.to_str().unwrap().starts_with("territoria_lang=fr"));
@@ -185,14 +196,49 @@ async fn versions_switch_and_unknown_ones_are_404() {
 #[tokio::test]
 async fn ambition_programme_action_navigation() {
     let q = "strategy=digital-wallonia&version=2024-2029";
-    let amb = page(&format!("/fr/ambitions/innovation-numerique?{q}")).await;
+    // In 2024-2029 the AI lever sits under "Territoire numérique": so does DW4AI
+    // (inferred); V3 keeps it under "Innovation numérique".
+    let amb = page(&format!("/fr/ambitions/territoire-intelligent?{q}")).await;
     assert!(amb.contains("Leviers politiques") && amb.contains("Valeurs"));
     assert!(amb.contains(&format!("/fr/programmes/dw4ai?{}", q.replace('&', "&amp;"))));
     assert!(amb.contains("déduit"), "inferred links are marked");
+    // The 2024-2029 view shows the memorandum's 2024-2029 texts, cited.
+    assert!(amb.contains("Vision 2024-2029") && amb.contains("Défis majeurs"));
+    assert!(amb.contains("La Wallonie numérique assure la résilience du territoire"));
+    assert!(amb.contains("§ Ambition Territoire Numérique"));
+    assert!(
+        amb.contains("puissance de calcul pour le secteur public"),
+        "lever text"
+    );
+    let v3 = page("/fr/ambitions/innovation-numerique?strategy=digital-wallonia&version=v3").await;
+    assert!(v3.contains("/fr/programmes/dw4ai?"));
+    assert!(!v3.contains("Vision 2024-2029"));
     let prog = page(&format!("/fr/programmes/dw4ai?{q}")).await;
     assert!(prog.contains("<svg class=\"chart\""), "time-series chart");
     assert!(prog.contains("Données du graphique"), "chart data table");
     assert!(prog.contains("Cumul des actions"));
+    // Stated figures: qualifier, "période non précisée", the sentence they come from;
+    // the roll-up of demo actions is marked synthetic next to its value.
+    assert!(prog.contains("plus de 300"), "qualifier kept");
+    assert!(prog.contains("période non précisée"));
+    assert!(prog.contains("« Plus de 600 chercheurs en IA financés. »"));
+    assert!(prog.contains("<blockquote class=\"quote\">"));
+    assert!(prog.contains("répartition synthétique (démo)"));
+    assert!(
+        prog.contains("<dt>Avancement</dt><dd><span class=\"muted\">aucune cible publiée</span>"),
+        "no real target, no progress of the programme"
+    );
+    // A progress bar only ever stands beside a demo action's synthetic target.
+    let pieces: Vec<&str> = prog.split("<dt>Cible</dt>").skip(1).collect();
+    for piece in pieces {
+        let dd = piece.split("</dd>").next().unwrap();
+        if dd.contains("class=\"progress\"") {
+            assert!(
+                dd.contains("badge demo"),
+                "progress from a real target: {dd}"
+            );
+        }
+    }
     let action = prog
         .split("href=\"/fr/actions/")
         .nth(1)
@@ -430,7 +476,8 @@ async fn maps_by_canton_and_arrondissement_with_exports() {
 }
 
 const EPN: &str = "dw4citizens-espaces-publics-numeriques-epn-du-reseau";
-const LAST_MILE: &str = "giga-region-foyers-avec-une-amelioration-significati";
+/// Cybersecurity cheques, 2017-2023: a regional figure the demo breaks down by municipality.
+const CHEQUES: &str = "cyberwal-entreprises-beneficiaires-des-cheques-cy";
 
 /// `(area id, value)` of a map's GeoJSON export.
 async fn area_values(uri: &str, field: &str) -> Vec<(String, f64)> {
@@ -488,10 +535,9 @@ async fn indicator_maps_break_regional_figures_down_by_territory() {
 
     // The page: the breakdown's total equals the memorandum's figure, both shown with
     // fr-BE digit grouping, with its source; the demo breakdown is flagged.
-    let html = page(&format!("/fr/map?indicator={LAST_MILE}")).await;
+    let html = page(&format!("/fr/map?indicator={CHEQUES}")).await;
     assert_eq!(
-        html.matches("<strong>58\u{202f}414 foyers</strong>")
-            .count(),
+        html.matches("<strong>225 entreprises</strong>").count(),
         2,
         "the breakdown's total and the stated figure"
     );
@@ -512,7 +558,7 @@ async fn indicator_maps_break_regional_figures_down_by_territory() {
     );
     // CSV with the indicator, period and unit on each area, rate per inhabitant.
     let csv = get(&format!(
-        "/en/map?indicator={LAST_MILE}&measure=rate&format=csv"
+        "/en/map?indicator={CHEQUES}&measure=rate&format=csv"
     ))
     .await;
     let lines = csv_lines(&csv);
@@ -522,7 +568,7 @@ async fn indicator_maps_break_regional_figures_down_by_territory() {
         lines[0]
     );
     assert!(
-        lines[1].contains(LAST_MILE) && lines[1].contains("2022-2025"),
+        lines[1].contains(CHEQUES) && lines[1].contains("2017-2023"),
         "{}",
         lines[1]
     );

@@ -85,9 +85,11 @@ pub struct IndicatorView {
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ObservationView {
-    pub period: String,
-    pub start: String,
-    pub end: String,
+    /// The period as written (`2024`, `2022-2026`); `None` when the source gives none
+    /// ("période non précisée").
+    pub period: Option<String>,
+    pub start: Option<String>,
+    pub end: Option<String>,
     pub value: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub qualifier: Option<String>,
@@ -95,6 +97,9 @@ pub struct ObservationView {
     pub period_label: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The source's sentence the figure comes from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quote: Option<String>,
     pub recorded_at: String,
     pub provenance: Provenance,
 }
@@ -153,6 +158,14 @@ pub struct TerritorialObservation {
 pub struct TargetView {
     pub due: String,
     pub value: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qualifier: Option<String>,
+    /// What kind of figure it is when not a plain target (a projection the source
+    /// states in the future tense), in the source's words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quote: Option<String>,
     pub provenance: Provenance,
 }
 

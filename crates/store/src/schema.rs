@@ -387,6 +387,18 @@ CREATE TABLE concept_members (
 ) /*CLUSTERED*/;
 "#,
     },
+    sql(
+        6,
+        "figures carry the source's sentence; targets and projections their qualifier and note",
+        r#"
+-- An observation whose source gives no period has period_start = period_end = ''
+-- ("période non précisée"): it keeps its place in the unique key.
+ALTER TABLE observations ADD COLUMN quote TEXT;
+ALTER TABLE targets ADD COLUMN qualifier TEXT;
+ALTER TABLE targets ADD COLUMN note TEXT;
+ALTER TABLE targets ADD COLUMN quote TEXT;
+"#,
+    ),
 ];
 
 /// Indexes a bulk write drops and builds again at its end, inside its transaction

@@ -206,13 +206,28 @@ fn object(s: String) -> rusqlite::Result<serde_json::Map<String, serde_json::Val
     })
 }
 
-/// A stored period with its written form (`2024` for a calendar year).
+/// A stored period with its written form (`2024` for a calendar year); a period the
+/// source does not give is stored as two empty texts and written `unspecified`.
 fn period_view(start: String, end: String) -> PeriodView {
     let period = match (date(Some(start.clone())), date(Some(end.clone()))) {
         (Some(s), Some(e)) => Period { start: s, end: e }.to_string(),
+        _ if start.is_empty() && end.is_empty() => territoria_model::UNSPECIFIED.to_owned(),
         _ => format!("{start}/{end}"),
     };
     PeriodView { start, end, period }
+}
+
+/// The stored period of an observation: `None` when the source gives none.
+fn stored_period(start: &str, end: &str) -> Result<Option<Period>, StoreError> {
+    if start.is_empty() && end.is_empty() {
+        return Ok(None);
+    }
+    match (date(Some(start.to_owned())), date(Some(end.to_owned()))) {
+        (Some(start), Some(end)) => Ok(Some(Period { start, end })),
+        _ => Err(StoreError::Internal(
+            "observation with an unreadable period".into(),
+        )),
+    }
 }
 
 fn date(s: Option<String>) -> Option<NaiveDate> {
@@ -418,23 +433,25 @@ fn indicators_of(c: &Connection, ids: &[i64]) -> Result<HashMap<i64, Vec<Indicat
         let marks = vec!["?"; chunk.len()].join(",");
         let sql = format!(
             "SELECT indicator_id, period_start, period_end, value, qualifier, period_label, note, recorded_at,
-                    source, source_date, inferred, demo
+                    source, source_date, inferred, demo, quote
              FROM observations WHERE indicator_id IN ({marks}) AND territory_id IS NULL
              ORDER BY indicator_id, period_end, period_start"
         );
         let mut st = c.prepare(&sql)?;
         let rows = st.query_map(params_from_iter(chunk.iter()), |r| {
             let PeriodView { start, end, period } = period_view(r.get(1)?, r.get(2)?);
+            let stated = !(start.is_empty() && end.is_empty());
             Ok((
                 r.get::<_, i64>(0)?,
                 ObservationView {
-                    period,
-                    start,
-                    end,
+                    period: stated.then_some(period),
+                    start: stated.then_some(start),
+                    end: stated.then_some(end),
                     value: r.get(3)?,
                     qualifier: r.get(4)?,
                     period_label: r.get(5)?,
                     note: r.get(6)?,
+                    quote: r.get(12)?,
                     recorded_at: r.get(7)?,
                     provenance: provenance(r, 8)?,
                 },
@@ -447,7 +464,7 @@ fn indicators_of(c: &Connection, ids: &[i64]) -> Result<HashMap<i64, Vec<Indicat
             }
         }
         let sql = format!(
-            "SELECT indicator_id, due, value, source, source_date, inferred, demo
+            "SELECT indicator_id, due, value, source, source_date, inferred, demo, qualifier, note, quote
              FROM targets WHERE indicator_id IN ({marks}) ORDER BY indicator_id, due"
         );
         let mut st = c.prepare(&sql)?;
@@ -457,6 +474,9 @@ fn indicators_of(c: &Connection, ids: &[i64]) -> Result<HashMap<i64, Vec<Indicat
                 TargetView {
                     due: r.get(1)?,
                     value: r.get(2)?,
+                    qualifier: r.get(7)?,
+                    note: r.get(8)?,
+                    quote: r.get(9)?,
                     provenance: provenance(r, 3)?,
                 },
             ))
@@ -1082,7 +1102,7 @@ impl Store for SqliteStore {
         self.read(|c| {
             let mut st = c.prepare(
                 "SELECT e.key, o.period_start, o.period_end, o.value, o.qualifier, o.period_label, o.note,
-                        o.source, o.source_date, o.inferred, o.demo, t.notation
+                        o.source, o.source_date, o.inferred, o.demo, t.notation, o.quote
                  FROM observations o JOIN entities e ON e.id = o.indicator_id
                  LEFT JOIN concepts t ON t.id = o.territory_id
                  ORDER BY e.key, o.period_start, o.period_end, t.notation IS NOT NULL, t.notation",
@@ -1090,17 +1110,17 @@ impl Store for SqliteStore {
             let mut rows = st.query([])?;
             let mut n = 0;
             while let Some(r) = rows.next()? {
-                let (Some(start), Some(end)) = (date(r.get(1)?), date(r.get(2)?)) else {
-                    return Err(StoreError::Internal("observation with an unreadable period".into()));
-                };
+                let start: String = r.get(1)?;
+                let end: String = r.get(2)?;
                 visit(Observation {
                     indicator: r.get(0)?,
-                    period: Period { start, end },
+                    period: stored_period(&start, &end)?,
                     territory: r.get(11)?,
                     value: r.get(3)?,
                     qualifier: r.get(4)?,
                     period_label: r.get(5)?,
                     note: r.get(6)?,
+                    quote: r.get(12)?,
                     provenance: provenance(r, 7)?,
                 })?;
                 n += 1;

@@ -59,6 +59,13 @@ pub enum Op {
     },
     Observation(Observation),
     Target(Target),
+    /// Removes the stated figures of an indicator — its observations as a whole (not
+    /// its breakdowns by territory) and its targets, demo ones excepted — so that a
+    /// source file loaded again replaces them instead of adding to them (a figure
+    /// whose period was corrected must not stay beside the old one).
+    ClearStatedFigures {
+        indicator: String,
+    },
     /// Saves a smart magnet; a changed query becomes a new version.
     Magnet(SavedMagnet),
 }
@@ -605,8 +612,11 @@ impl<'t> Writer<'t> {
                 };
                 if write {
                     let p = &o.provenance;
-                    let start = o.period.start.to_string();
-                    let end = o.period.end.to_string();
+                    // A period the source does not give is stored as two empty texts
+                    // (see `schema.rs`), so that it keeps its place in the unique key.
+                    let (start, end) = o.period.map_or((String::new(), String::new()), |p| {
+                        (p.start.to_string(), p.end.to_string())
+                    });
                     // One row per (indicator, period, territory); the whole has no
                     // territory. An explicit look-up, then an update or an insert,
                     // because the unique key is an expression over a nullable column.
@@ -624,7 +634,7 @@ impl<'t> Writer<'t> {
                             .prepare_cached(
                                 "UPDATE observations SET value = ?2, qualifier = ?3, period_label = ?4,
                                    note = ?5, recorded_at = ?6, source = ?7, source_date = ?8,
-                                   inferred = ?9, demo = ?10
+                                   inferred = ?9, demo = ?10, quote = ?11
                                  WHERE id = ?1",
                             )?
                             .execute(params![
@@ -637,15 +647,16 @@ impl<'t> Writer<'t> {
                                 p.source,
                                 source_date,
                                 p.inferred,
-                                p.demo
+                                p.demo,
+                                o.quote
                             ])?;
                     } else {
                         self.tx
                             .prepare_cached(
                                 "INSERT INTO observations(indicator_id, period_start, period_end, territory_id,
                                    value, qualifier, period_label, note, recorded_at, source, source_date,
-                                   inferred, demo)
-                                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                                   inferred, demo, quote)
+                                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                             )?
                             .execute(params![
                                 id,
@@ -660,7 +671,8 @@ impl<'t> Writer<'t> {
                                 p.source,
                                 source_date,
                                 p.inferred,
-                                p.demo
+                                p.demo,
+                                o.quote
                             ])?;
                     }
                     self.count("observation", existing.is_none());
@@ -721,11 +733,14 @@ impl<'t> Writer<'t> {
                     let p = &t.provenance;
                     self.tx
                         .prepare_cached(
-                            "INSERT INTO targets(indicator_id, due, value, source, source_date, inferred, demo)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                            "INSERT INTO targets(indicator_id, due, value, source, source_date, inferred, demo,
+                               qualifier, note, quote)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
                              ON CONFLICT (indicator_id, due) DO UPDATE SET value = excluded.value,
                                source = excluded.source, source_date = excluded.source_date,
-                               inferred = excluded.inferred, demo = excluded.demo",
+                               inferred = excluded.inferred, demo = excluded.demo,
+                               qualifier = excluded.qualifier, note = excluded.note,
+                               quote = excluded.quote",
                         )?
                         .execute(params![
                             id,
@@ -734,9 +749,41 @@ impl<'t> Writer<'t> {
                             p.source,
                             p.date.map(iso),
                             p.inferred,
-                            p.demo
+                            p.demo,
+                            t.qualifier,
+                            t.note,
+                            t.quote
                         ])?;
                     self.count("target", true);
+                }
+                Ok(())
+            }
+            Op::ClearStatedFigures { indicator } => {
+                let id = self.entity_id(
+                    "indicator",
+                    &EntityRef::new(EntityKind::Indicator, indicator.clone()),
+                )?;
+                if write {
+                    let n = self
+                        .tx
+                        .prepare_cached(
+                            "DELETE FROM observations
+                             WHERE indicator_id = ?1 AND territory_id IS NULL AND demo = 0",
+                        )?
+                        .execute([id])?
+                        + self
+                            .tx
+                            .prepare_cached(
+                                "DELETE FROM targets WHERE indicator_id = ?1 AND demo = 0",
+                            )?
+                            .execute([id])?;
+                    if n > 0 {
+                        *self
+                            .report
+                            .updated
+                            .entry("figure_removed".into())
+                            .or_default() += n as u64;
+                    }
                 }
                 Ok(())
             }
@@ -1223,7 +1270,12 @@ fn describe(op: &Op) -> String {
         Op::Relation(r) => format!("{} {} {}", r.subject, r.kind, r.object),
         Op::StrategyVersion(v) => format!("strategy/{} version {}", v.strategy, v.id),
         Op::Edge { parent, child, .. } => format!("edge {parent} → {child}"),
-        Op::Observation(o) => format!("observation of indicator/{} for {}", o.indicator, o.period),
+        Op::Observation(o) => format!(
+            "observation of indicator/{} for {}",
+            o.indicator,
+            territoria_model::stated_period_text(o.period.as_ref())
+        ),
+        Op::ClearStatedFigures { indicator } => format!("stated figures of indicator/{indicator}"),
         Op::Target(t) => format!("target of indicator/{} for {}", t.indicator, t.due),
         Op::Magnet(m) => format!("magnet {}", m.id),
     }

@@ -212,12 +212,13 @@ fn indicator_world() -> Vec<Op> {
 fn obs(territory: Option<&str>, value: f64) -> Op {
     Op::Observation(territoria_model::Observation {
         indicator: "ind".into(),
-        period: territoria_model::Period::year(2024).unwrap(),
+        period: territoria_model::Period::year(2024),
         territory: territory.map(Into::into),
         value,
         qualifier: None,
         period_label: None,
         note: None,
+        quote: None,
         provenance: if territory.is_some() {
             Provenance::demo("breakdown")
         } else {

@@ -276,39 +276,65 @@ pub struct Rolled {
     pub target: Option<f64>,
     pub target_shown: Option<String>,
     pub due: Option<String>,
-    /// Total ÷ target, in percent (may exceed 100).
+    /// The latest target when it is a projection or says how the source words it.
+    pub target_note: Option<String>,
+    /// The source states the latest target as a projection (future tense), not a goal.
+    pub target_is_projection: bool,
+    pub target_qualifier: Option<String>,
+    pub target_quote: Option<String>,
+    pub target_source: Option<Source>,
+    /// Total ÷ target, in percent (may exceed 100): only from real data for a real
+    /// indicator, from its own synthetic data for a synthetic one.
     pub achievement: Option<f64>,
     pub achievement_shown: Option<String>,
     pub contributors: usize,
     pub source: Source,
     pub chart: Option<String>,
+    /// Anything shown for it is synthetic (the indicator, or its contributors).
     pub demo: bool,
+    /// The indicator itself is synthetic (it measures a demo action).
+    pub indicator_demo: bool,
+    /// Its roll-up (series, total) is computed from synthetic contributors.
+    pub synthetic_rollup: bool,
     /// The map of its breakdown by territory, when it has one.
     pub map_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Observed {
+    /// As the source words it, or "période non précisée".
     pub period: String,
+    /// The source gives no period.
+    pub unspecified: bool,
     pub value: f64,
     pub shown: String,
     pub cumulative: Option<String>,
     pub qualifier: Option<String>,
     pub note: Option<String>,
+    /// The source's sentence.
+    pub quote: Option<String>,
     pub source: Source,
 }
 
 fn observed(o: &territoria_store::ObservationView, unit: &str, lang: Lang) -> Observed {
+    let written = match (&o.start, &o.end) {
+        (Some(s), Some(e)) => Some(fmt::period(s, e)),
+        _ => None,
+    };
     Observed {
-        period: o
-            .period_label
-            .clone()
-            .unwrap_or_else(|| fmt::period(&o.start, &o.end)),
+        unspecified: written.is_none(),
+        period: match (&o.period_label, written) {
+            (Some(l), Some(_)) => l.clone(),
+            (Some(l), None) => format!("{l}, {}", t(lang, "period_unspecified")),
+            (None, Some(w)) => w,
+            (None, None) => t(lang, "period_unspecified").to_owned(),
+        },
         value: o.value,
         shown: fmt::with_unit(o.value, unit, lang),
         cumulative: None,
         qualifier: o.qualifier.clone(),
         note: o.note.clone(),
+        quote: o.quote.clone(),
         source: source(&o.provenance),
     }
 }
@@ -397,14 +423,26 @@ pub fn rollup(
         } else {
             contributors.clone()
         };
-        // Combined series by period.
+        // A real indicator's figures never come from synthetic ones: a roll-up of demo
+        // contributors is shown as such, and no total, target or progress of the real
+        // indicator is derived from it.
+        let indicator_demo = i.provenance.demo;
+        let synthetic_rollup =
+            !contributors.is_empty() && contributors.iter().any(|c| c.provenance.demo);
+        let series_source = contributors
+            .iter()
+            .find(|c| c.provenance.demo)
+            .map_or_else(|| source(&i.provenance), |c| source(&c.provenance));
+        // Combined series by period (a figure without a period has no place in it).
         let mut by_period: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
         for c in &sources {
             for o in &c.observations {
-                by_period
-                    .entry((o.start.clone(), o.end.clone()))
-                    .or_default()
-                    .push(o.value);
+                if let (Some(s), Some(e)) = (&o.start, &o.end) {
+                    by_period
+                        .entry((s.clone(), e.clone()))
+                        .or_default()
+                        .push(o.value);
+                }
             }
         }
         let series_values: Vec<(String, f64)> = by_period
@@ -418,12 +456,14 @@ pub fn rollup(
                 running += v;
                 Observed {
                     period: p.clone(),
+                    unspecified: false,
                     value: *v,
                     shown: fmt::with_unit(*v, &i.unit, lang),
                     cumulative: (rule == "sum").then(|| fmt::with_unit(running, &i.unit, lang)),
                     qualifier: None,
                     note: None,
-                    source: source(&i.provenance),
+                    quote: None,
+                    source: series_source.clone(),
                 }
             })
             .collect();
@@ -431,31 +471,55 @@ pub fn rollup(
             rule,
             &series_values.iter().map(|(_, v)| *v).collect::<Vec<_>>(),
         );
-        // Targets: the latest target of each source, combined like values.
-        let latest_targets: Vec<(f64, String)> = sources
+        // Targets: a real indicator's own (real) targets; a synthetic one's own. The
+        // synthetic targets of demo contributors stay on their demo actions.
+        let own_target = i
+            .targets
             .iter()
-            .filter_map(|c| c.targets.iter().max_by(|a, b| a.due.cmp(&b.due)))
-            .map(|t| (t.value, t.due.clone()))
-            .collect();
-        let target = (!latest_targets.is_empty()).then(|| {
-            combine(
-                rule,
-                &latest_targets.iter().map(|t| t.0).collect::<Vec<_>>(),
-            )
-        });
-        let due = latest_targets.iter().map(|t| t.1.clone()).max();
-        let achievement = match (total, target) {
+            .filter(|t| t.provenance.demo == indicator_demo)
+            .max_by(|a, b| a.due.cmp(&b.due));
+        let contributed: Vec<&territoria_store::TargetView> =
+            if own_target.is_none() && !synthetic_rollup {
+                contributors
+                    .iter()
+                    .filter_map(|c| c.targets.iter().max_by(|a, b| a.due.cmp(&b.due)))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+        let (target, due) = match own_target {
+            Some(t) => (Some(t.value), Some(t.due.clone())),
+            None if !contributed.is_empty() => (
+                Some(combine(
+                    rule,
+                    &contributed.iter().map(|t| t.value).collect::<Vec<_>>(),
+                )),
+                contributed.iter().map(|t| t.due.clone()).max(),
+            ),
+            None => (None, None),
+        };
+        // What the target is compared with: the roll-up of real contributors, or the
+        // indicator's own observations — never synthetic figures for a real indicator.
+        let own_total = over_time(
+            rule,
+            &i.observations.iter().map(|o| o.value).collect::<Vec<_>>(),
+        );
+        let compared = if contributors.is_empty() {
+            own_total
+        } else if synthetic_rollup && !indicator_demo {
+            None
+        } else {
+            total
+        };
+        let achievement = match (compared, target) {
             (Some(v), Some(t)) if t > 0.0 => Some(v / t * 100.0),
             _ => None,
         };
-        let stated: Vec<Observed> = if contributors.is_empty() {
-            Vec::new()
-        } else {
-            i.observations
-                .iter()
-                .map(|o| observed(o, &i.unit, lang))
-                .collect()
-        };
+        let stated: Vec<Observed> = i
+            .observations
+            .iter()
+            .map(|o| observed(o, &i.unit, lang))
+            .collect();
         let name = text(&i.name, lang);
         let chart = (charts && !series.is_empty()).then(|| {
             charts::bars(
@@ -491,22 +555,33 @@ pub fn rollup(
             target,
             target_shown: target.map(|v| fmt::with_unit(v, &i.unit, lang)),
             due: due.as_deref().map(fmt::date),
+            target_note: own_target.and_then(|t| t.note.clone()),
+            target_is_projection: own_target
+                .is_some_and(|t| t.note.is_some() && !t.provenance.demo),
+            target_qualifier: own_target.and_then(|t| t.qualifier.clone()),
+            target_quote: own_target.and_then(|t| t.quote.clone()),
+            target_source: own_target.map(|t| source(&t.provenance)),
             achievement,
             achievement_shown: achievement.map(|a| fmt::percent(a, lang)),
             contributors: contributors.len(),
             source: source(&i.provenance),
             chart,
             demo,
+            indicator_demo,
+            synthetic_rollup,
             map_url: None,
         });
     }
     out
 }
 
-/// Mean achievement of the indicators that have a target, each capped at 100 %.
+/// Mean achievement of the real indicators that have a real target and real values,
+/// each capped at 100 %. Synthetic indicators (of demo actions) never count: the
+/// progress of a real ambition or programme is never computed from synthetic data.
 fn progress(rolled: &[Rolled]) -> Option<(f64, usize)> {
     let a: Vec<f64> = rolled
         .iter()
+        .filter(|r| !r.indicator_demo)
         .filter_map(|r| r.achievement)
         .map(|x| x.min(100.0))
         .collect();
@@ -521,12 +596,13 @@ struct UnitTotal {
     target: Option<String>,
 }
 
-/// Additive (`sum`) indicators add up across programmes when they share a unit.
+/// Additive (`sum`) indicators add up across programmes when they share a unit (real
+/// roll-ups only: a total is never computed from synthetic data).
 fn totals_by_unit(rolled: &[Rolled], lang: Lang) -> Vec<UnitTotal> {
     let mut by: BTreeMap<&str, (usize, f64, f64, bool)> = BTreeMap::new();
     for r in rolled
         .iter()
-        .filter(|r| r.rule == "sum" && r.contributors > 0)
+        .filter(|r| r.rule == "sum" && r.contributors > 0 && !r.synthetic_rollup)
     {
         let e = by.entry(r.unit.as_str()).or_default();
         e.0 += 1;
@@ -586,13 +662,15 @@ fn indicator_table(rolled: &[Rolled]) -> Table {
                 &o.source.source,
             );
         }
-        for o in &r.series {
-            let kind = if r.contributors > 0 {
-                "rolled_up"
+        if r.contributors > 0 {
+            let kind = if r.synthetic_rollup {
+                "rolled_up_synthetic"
             } else {
-                "observed"
+                "rolled_up"
             };
-            push(kind, &o.period, o.value, None, &o.source.source);
+            for o in &r.series {
+                push(kind, &o.period, o.value, None, &o.source.source);
+            }
         }
         if let (Some(v), Some(due)) = (r.target, &r.due) {
             push("target", due, v, None, &r.source.source);
@@ -643,6 +721,56 @@ fn tagline(n: &Node, lang: Lang) -> Option<Text> {
         .map(|l| text(&l, lang))
 }
 
+/// The ambition's vision in this version (the 2024-2029 framework has its own texts).
+fn vision(n: &Node, version: &str, lang: Lang) -> Option<Text> {
+    by_version(n, "vision_by_version", version)
+        .and_then(|v| serde_json::from_value::<territoria_model::Labels>(v.clone()).ok())
+        .map(|l| text(&l, lang))
+}
+
+/// A text attribute kept per strategy version (`vision_by_version`, …).
+fn by_version<'a>(n: &'a Node, key: &str, version: &str) -> Option<&'a serde_json::Value> {
+    n.attributes.get(key).and_then(|m| m.get(version))
+}
+
+/// The statements of the strategy's source (`facts` of the strategy file), each with
+/// its sentence and, when another statement says otherwise, that one's text.
+fn facts(tree: &StrategyTree, lang: Lang) -> Vec<serde_json::Value> {
+    let Some(list) = tree.attributes.get("facts").and_then(|f| f.as_array()) else {
+        return Vec::new();
+    };
+    let label = |f: &serde_json::Value| {
+        serde_json::from_value::<territoria_model::Labels>(f["text"].clone())
+            .map(|l| text(&l, lang))
+            .ok()
+    };
+    let doc = tree
+        .provenance
+        .source
+        .split(", §")
+        .next()
+        .unwrap_or(&tree.provenance.source)
+        .to_owned();
+    list.iter()
+        .map(|f| {
+            let other = f["conflicts_with"].as_str().and_then(|c| {
+                list.iter()
+                    .find(|o| o["id"].as_str() == Some(c))
+                    .and_then(label)
+            });
+            json!({
+                "id": f["id"],
+                "text": label(f),
+                "quote": f["quote"],
+                "note": f["note"],
+                "source": format!("{doc}, {}", f["section"].as_str().unwrap_or_default()),
+                "conflicts_with": f["conflicts_with"],
+                "conflicts_with_text": other.map(|o| o.text),
+            })
+        })
+        .collect()
+}
+
 fn children_of(n: &Node, kind: EntityKind) -> impl Iterator<Item = &Node> {
     n.children.iter().filter(move |c| c.kind == kind)
 }
@@ -675,7 +803,7 @@ async fn home_page(
             let p = progress(&rolled);
             let key_indicators: Vec<Rolled> = rolled
                 .iter()
-                .filter(|r| r.latest.is_some() || r.total.is_some())
+                .filter(|r| r.latest.is_some() || r.target.is_some())
                 .take(3)
                 .cloned()
                 .collect();
@@ -683,7 +811,8 @@ async fn home_page(
                 id: a.id.clone(),
                 url: format!("/{}/ambitions/{}?{q}", lang.code(), a.id),
                 name: node_name(a, &chosen.version, lang),
-                tagline: tagline(a, lang),
+                // A version with its own vision shows it, not the earlier tagline.
+                tagline: vision(a, &chosen.version, lang).or_else(|| tagline(a, lang)),
                 statement: text(&a.description, lang),
                 link: source(&a.provenance),
                 programmes: children_of(a, EntityKind::Programme).count(),
@@ -795,6 +924,7 @@ async fn home_page(
             "switch": sw,
             "has_tree": chosen.tree().is_some_and(|t| !t.children.is_empty()),
             "ambitions": cards,
+            "facts": chosen.tree().map(|t| facts(t, lang)).unwrap_or_default(),
             "strategy": chosen.strategy,
             "version": chosen.version,
             "q": q,
@@ -901,6 +1031,16 @@ pub async fn ambition(
             "tagline": tagline(a, lang),
             "statement": text(&a.description, lang),
             "source": source(&a.provenance),
+            "vision": vision(a, &chosen.version, lang).map(|v| v.text),
+            "challenges": by_version(a, "challenges_by_version", &chosen.version),
+            "vision_source": format!(
+                "{}{}",
+                a.provenance.source.split(", §").next().unwrap_or_default(),
+                by_version(a, "section_by_version", &chosen.version)
+                    .and_then(|v| v.as_str())
+                    .map(|s| format!(", {s}"))
+                    .unwrap_or_default()
+            ),
             "values": children_of(a, EntityKind::Value).map(|v| json!({"name": text(&v.name, lang), "source": source(&v.link)})).collect::<Vec<_>>(),
             "levers": children_of(a, EntityKind::Lever).map(|v| json!({"name": text(&v.name, lang), "description": text(&v.description, lang), "source": source(&v.link)})).collect::<Vec<_>>(),
             "programmes": programmes,

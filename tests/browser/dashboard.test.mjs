@@ -100,9 +100,11 @@ test("home → ambition → programme → action", async () => {
   assert.match(await page.textContent(".notice"), /synthétique|démonstration/);
   await accessible("home");
 
-  await page.click('.card h3 a[href*="/fr/ambitions/innovation-numerique"]');
-  await page.waitForURL(/\/fr\/ambitions\/innovation-numerique/);
-  assert.match(await page.textContent("h1"), /Innovation numérique/);
+  // In the 2024-2029 framework DW4AI sits under "Territoire numérique" (the AI lever).
+  await page.click('.card h3 a[href*="/fr/ambitions/territoire-intelligent"]');
+  await page.waitForURL(/\/fr\/ambitions\/territoire-intelligent/);
+  assert.match(await page.textContent("h1"), /Territoire numérique/);
+  assert.match(await page.textContent("main"), /Défis majeurs/);
   await accessible("ambition");
 
   await page.click('a[href*="/fr/programmes/dw4ai"]');

@@ -41,6 +41,10 @@ struct Cli {
     /// Where the store lives (created if needed). Default: ./territoria-data
     #[arg(long, global = true, env = "TERRITORIA_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// When this command creates the store: give it the reference data and the
+    /// strategies only, without the synthetic demo ecosystem.
+    #[arg(long, global = true, env = "TERRITORIA_NO_DEMO")]
+    no_demo: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -148,6 +152,17 @@ struct DemoArgs {
     tags_per_organisation: Option<u16>,
 }
 
+impl Default for DemoArgs {
+    /// The defaults of the command line.
+    fn default() -> Self {
+        DemoArgs {
+            organisations: 5_000,
+            seed: 42,
+            tags_per_organisation: None,
+        }
+    }
+}
+
 impl DemoArgs {
     fn options(&self) -> DemoOptions {
         DemoOptions {
@@ -205,23 +220,40 @@ fn counter(what: &str) -> ProgressBar {
     pb
 }
 
-fn open(config: &Config) -> anyhow::Result<SqliteStore> {
+/// Opens the store; one this command creates gets the reference data, the strategies
+/// and (unless `--no-demo`) the demo ecosystem first, so that no command ever works on
+/// a store without the schemes its rows name.
+fn open(config: &Config, demo: &DemoArgs, no_demo: bool) -> anyhow::Result<SqliteStore> {
     let path = config.store_path();
-    SqliteStore::open(&path).with_context(|| format!("opening the store {}", path.display()))
+    let store = SqliteStore::open(&path)
+        .with_context(|| format!("opening the store {}", path.display()))?;
+    bootstrap(&store, demo, no_demo)?;
+    Ok(store)
 }
 
-/// Fills a fresh store (reference data, strategy, demo) in one transaction.
-fn bootstrap(store: &SqliteStore, args: &DemoArgs) -> anyhow::Result<()> {
+/// Fills a fresh store (reference data, strategy, demo unless `no_demo`) in one
+/// transaction; a store already filled is left as it is.
+fn bootstrap(store: &SqliteStore, args: &DemoArgs, no_demo: bool) -> anyhow::Result<()> {
     let demo = &args.options();
     if territoria_refdata::is_bootstrapped(store)? {
         return Ok(());
     }
     let started = Instant::now();
-    let pb = counter("Creating the store: reference data, Digital Wallonia, demo ecosystem");
+    let what = if no_demo {
+        "Creating the store: reference data, strategies (no demo)"
+    } else {
+        "Creating the store: reference data, strategies, demo ecosystem"
+    };
+    let pb = counter(what);
+    let ops = territoria_refdata::bootstrap_ops((!no_demo).then_some(demo));
     let report = territoria_refdata::load(
         store,
-        "bootstrap: reference data, strategy file, demo",
-        args.with_density(territoria_refdata::bootstrap_ops(Some(demo))),
+        if no_demo {
+            "bootstrap: reference data, strategy files"
+        } else {
+            "bootstrap: reference data, strategy files, demo"
+        },
+        args.with_density(ops),
         &mut |n| {
             pb.set_position(n);
             report_line("bootstrap", n);
@@ -229,12 +261,20 @@ fn bootstrap(store: &SqliteStore, args: &DemoArgs) -> anyhow::Result<()> {
     )
     .map_err(explain)?;
     pb.finish_and_clear();
-    eprintln!(
-        "Store created in {:.1} s: {} records ({} demo organisations, synthetic).",
-        started.elapsed().as_secs_f64(),
-        report.records,
-        demo.organisations
-    );
+    if no_demo {
+        eprintln!(
+            "Store created in {:.1} s: {} records (reference data and strategies; no demo data).",
+            started.elapsed().as_secs_f64(),
+            report.records,
+        );
+    } else {
+        eprintln!(
+            "Store created in {:.1} s: {} records ({} demo organisations, synthetic).",
+            started.elapsed().as_secs_f64(),
+            report.records,
+            demo.organisations
+        );
+    }
     Ok(())
 }
 
@@ -286,17 +326,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         listen,
         write_token,
     )?;
+    let no_demo = cli.no_demo;
     match cli.command {
         Command::Serve { demo, .. } => {
-            let store = open(&config)?;
-            bootstrap(&store, &demo)?;
+            let store = open(&config, &demo, no_demo)?;
             serve(store, &config)
         }
         Command::Demo { demo } => {
-            let store = open(&config)?;
+            let path = config.store_path();
+            let store = SqliteStore::open(&path)
+                .with_context(|| format!("opening the store {}", path.display()))?;
             let opts = demo.options();
             if !territoria_refdata::is_bootstrapped(&store)? {
-                return bootstrap(&store, &demo);
+                return bootstrap(&store, &demo, false);
             }
             let started = Instant::now();
             let pb = counter("Generating the demo ecosystem");
@@ -329,7 +371,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let c = collection(&c)?;
             let format = format_of(format.as_deref(), Some(&file))?;
-            let store = open(&config)?;
+            let store = open(&config, &DemoArgs::default(), no_demo)?;
             let f = std::fs::File::open(&file)
                 .with_context(|| format!("cannot open {}", file.display()))?;
             let len = f.metadata().map(|m| m.len()).unwrap_or(0);
@@ -387,7 +429,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if !delimiter.is_ascii() {
                 bail!("--delimiter must be one ASCII character such as ; or ,");
             }
-            let store = open(&config)?;
+            let store = open(&config, &DemoArgs::default(), no_demo)?;
             let csv = CsvOptions {
                 delimiter: delimiter as u8,
                 bom: !no_bom,
@@ -416,7 +458,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Backup { destination } => {
-            let store = open(&config)?;
+            let store = open(&config, &DemoArgs::default(), no_demo)?;
             let pb = ProgressBar::new(1);
             pb.set_style(
                 ProgressStyle::with_template("{bar:30} {pos}/{len} pages").expect("valid template"),
@@ -430,7 +472,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Check => {
-            let store = open(&config)?;
+            let store = open(&config, &DemoArgs::default(), no_demo)?;
             let problems = store.check()?;
             if problems.is_empty() {
                 let c = store.counts()?;
@@ -463,7 +505,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => query(&config, &magnet, json, &kind, &facets, limit, &sort),
         Command::Signals(cmd) => signals_cmd::run(cmd),
         Command::LoadStrategy { file } => {
-            let store = open(&config)?;
+            let store = open(&config, &DemoArgs::default(), no_demo)?;
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
             let parsed = territoria_refdata::strategy::parse(&file.display().to_string(), &text)?;
@@ -505,7 +547,7 @@ fn query(
     .map_err(|e| anyhow::anyhow!("the magnet: {e}"))?;
     let kind = territoria_model::EntityKind::parse(kind)
         .with_context(|| format!("--kind `{kind}`: use organisation, action, place, …"))?;
-    let store = open(config)?;
+    let store = open(config, &DemoArgs::default(), false)?;
     let started = Instant::now();
     let index = territoria_magnet::Index::build(&store)?;
     let built = started.elapsed();
@@ -525,6 +567,11 @@ fn query(
 }
 
 fn serve(store: SqliteStore, config: &Config) -> anyhow::Result<()> {
+    if store.counts()?.demo_entities == 0 {
+        eprintln!(
+            "This store holds no demo data: the pages show the real reference data and strategies only (`territoria demo` adds a synthetic ecosystem)."
+        );
+    }
     let store: Arc<dyn Store> = Arc::new(store);
     let started = Instant::now();
     let state = territoria_server::AppState::new(store)

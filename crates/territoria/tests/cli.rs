@@ -239,3 +239,46 @@ fn load_strategy_reloads_the_file_and_names_the_place_of_a_mistake() {
     assert!(err.contains("broken.toml:9:1"), "{err}");
     assert!(err.contains("nmae"), "{err}");
 }
+
+#[test]
+fn a_command_that_creates_the_store_bootstraps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("fresh");
+    let file = dir.path().join("orgs.csv");
+    std::fs::write(
+        &file,
+        format!(
+            "{HEADER}first-org;Première;{};62.010;62063;pme;a test;false\n",
+            Kbo::from_base(19_900_001).unwrap()
+        ),
+    )
+    .unwrap();
+    // Into a data dir that does not exist yet: the rows name NACE-BEL and REFNIS codes,
+    // which only the reference data defines.
+    let out = run(
+        &data,
+        &[
+            "--no-demo",
+            "import",
+            "organisations",
+            file.to_str().unwrap(),
+        ],
+    );
+    ok(&out);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no demo data"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(count_orgs(&data, "Première"), 1);
+    let store = SqliteStore::open(&data.join("territoria.sqlite")).unwrap();
+    let counts = store.counts().unwrap();
+    assert_eq!(counts.demo_entities, 0, "--no-demo keeps the demo out");
+    assert!(counts.concepts > 1000, "the reference data is there");
+    drop(store);
+    // `check` on another new store creates it with the demo by default.
+    let other = dir.path().join("other");
+    ok(&run(&other, &["check"]));
+    let store = SqliteStore::open(&other.join("territoria.sqlite")).unwrap();
+    assert!(store.counts().unwrap().demo_entities > 0);
+}

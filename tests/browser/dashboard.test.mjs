@@ -26,6 +26,8 @@ let server, base, context, page, dataDir, profileDir;
 /** DOMContentLoaded of each page type, in ms from navigation start (a measurement,
  * reported in $ARTIFACTS/timings.json and docs/benchmarks.md, not asserted). */
 const timings = {};
+/** What the Content-Security-Policy refused, as Chromium reports it on the console. */
+const cspErrors = [];
 
 before(async () => {
   assert.ok(BIN, "TERRITORIA_BIN names the territoria binary");
@@ -61,6 +63,10 @@ before(async () => {
     viewport: { width: 1280, height: 900 },
   });
   page = context.pages()[0] || (await context.newPage());
+  // The pages run under a strict Content-Security-Policy: anything it blocks is a bug.
+  page.on("console", (msg) => {
+    if (msg.type() === "error" && /Content Security Policy/i.test(msg.text())) cspErrors.push(msg.text());
+  });
 });
 
 after(async () => {
@@ -76,7 +82,10 @@ after(async () => {
 
 /** axe-core on the current page: no violation of any rule. */
 async function accessible(name) {
-  await page.addScriptTag({ content: AXE });
+  // Evaluated through the DevTools protocol: an injected <script> would be (rightly)
+  // refused by the Content-Security-Policy.
+  await page.evaluate(AXE);
+  assert.deepEqual(cspErrors, [], `Content-Security-Policy violations up to ${name}`);
   const result = await page.evaluate(() => window.axe.run(document));
   const problems = result.violations.map(
     (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(" | ")}`,

@@ -27,6 +27,7 @@ mod magnets;
 pub mod openapi;
 mod pages;
 mod params;
+pub mod security;
 
 use std::sync::Arc;
 
@@ -185,6 +186,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .fallback_service(TrailingSlash(routes))
         .layer(axum::middleware::map_response(common_headers))
+        .layer(axum::middleware::from_fn(security::headers))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            security::MAX_BODY_BYTES,
+        ))
         .layer(cors())
         .layer(axum::middleware::from_fn(cors_scope))
         .layer(CompressionLayer::new())

@@ -127,10 +127,26 @@ async fn health_reports_version_and_counts() {
 
 #[tokio::test]
 async fn every_answer_has_the_security_and_cache_headers() {
-    for uri in ["/api/health", "/", "/api/entities/nope", "/nowhere"] {
+    for uri in ["/api/health", "/", "/fr/", "/api/entities/nope", "/nowhere"] {
         let a = get(uri).await;
         assert_eq!(a.headers["x-content-type-options"], "nosniff", "{uri}");
         assert_eq!(a.headers[header::CACHE_CONTROL], "no-cache", "{uri}");
+        let csp = a.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(csp.contains("script-src 'self';"), "{uri}: {csp}");
+        assert!(!csp.contains("script-src 'self' 'unsafe-inline'"), "{csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert_eq!(
+            a.headers[header::REFERRER_POLICY],
+            "strict-origin-when-cross-origin"
+        );
+        assert!(
+            a.headers["permissions-policy"]
+                .to_str()
+                .unwrap()
+                .contains("camera=()")
+        );
+        // Plain HTTP (not declared behind TLS): no HSTS.
+        assert!(a.headers.get(header::STRICT_TRANSPORT_SECURITY).is_none());
     }
 }
 

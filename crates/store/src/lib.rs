@@ -16,6 +16,7 @@
 mod error;
 mod members;
 pub mod read;
+mod restore;
 pub mod schema;
 mod sqlite;
 mod write;

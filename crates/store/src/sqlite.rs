@@ -29,8 +29,8 @@ use crate::{Record, Result, Store, StoreError, WriteOptions, WriteReport};
 
 pub struct SqliteStore {
     path: PathBuf,
-    writer: Mutex<Connection>,
-    readers: Mutex<Vec<Connection>>,
+    pub(crate) writer: Mutex<Connection>,
+    pub(crate) readers: Mutex<Vec<Connection>>,
 }
 
 const READ_POOL: usize = 8;

@@ -105,6 +105,12 @@ enum Command {
         /// Destination file (must not exist)
         destination: PathBuf,
     },
+    /// Replace the store's content with a backup, after checking the backup (the
+    /// store is left unchanged when the backup is refused). The restore is audited.
+    Restore {
+        /// A file written by `territoria backup`
+        backup: PathBuf,
+    },
     /// Check the store's integrity (SQLite checks and domain rules).
     Check,
     /// Load (or reload) a strategy file such as data/strategy/digital-wallonia.toml.
@@ -469,6 +475,30 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             })?;
             pb.finish_and_clear();
             eprintln!("Backup written to {}.", destination.display());
+            Ok(())
+        }
+        Command::Restore { backup } => {
+            let path = config.store_path();
+            let store = SqliteStore::open(&path)
+                .with_context(|| format!("opening the store {}", path.display()))?;
+            let restored = store
+                .restore(&backup, "territoria restore (CLI)")
+                .context("restore refused; the store is unchanged")?;
+            let problems = store.check()?;
+            if !problems.is_empty() {
+                bail!(
+                    "the restored store fails its check ({} problem(s), first: {})",
+                    problems.len(),
+                    problems[0]
+                );
+            }
+            eprintln!(
+                "Restored {} into {} (backup at schema version {}, audit entry {}); check: ok.",
+                backup.display(),
+                path.display(),
+                restored.backup_schema_version,
+                restored.audit_id
+            );
             Ok(())
         }
         Command::Check => {

@@ -123,6 +123,49 @@ fn export_backup_and_check() {
     let o = run(&copy, &["check"]);
     ok(&o);
     assert!(String::from_utf8_lossy(&o.stdout).starts_with("ok:"));
+    // backup → change → restore gives back exactly the exports of the backup.
+    let before = dir.path().join("before.csv");
+    ok(&run(
+        &data,
+        &[
+            "export",
+            "organisations",
+            "--output",
+            before.to_str().unwrap(),
+        ],
+    ));
+    let snapshot = dir.path().join("snapshot.sqlite");
+    ok(&run(&data, &["backup", snapshot.to_str().unwrap()]));
+    let extra = dir.path().join("extra.csv");
+    big_csv(&extra, 3);
+    ok(&run(
+        &data,
+        &["import", "organisations", extra.to_str().unwrap()],
+    ));
+    assert_eq!(count_orgs(&data, "Bulk"), 3);
+    let o = run(&data, &["restore", snapshot.to_str().unwrap()]);
+    ok(&o);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("check: ok"));
+    let after = dir.path().join("after.csv");
+    ok(&run(
+        &data,
+        &[
+            "export",
+            "organisations",
+            "--output",
+            after.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(
+        std::fs::read(&before).unwrap(),
+        std::fs::read(&after).unwrap(),
+        "identical exports after restore"
+    );
+    // A file that is not a backup is refused, naming it, and changes nothing.
+    let o = run(&data, &["restore", out.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("orgs.csv"));
+    assert_eq!(count_orgs(&data, "Bulk"), 0);
     // A second backup to the same name is refused rather than overwriting.
     std::fs::write(&backup, b"x").unwrap();
     assert!(

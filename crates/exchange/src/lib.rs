@@ -287,6 +287,7 @@ pub fn import(
             &mut received,
             &WriteOptions {
                 skip_invalid: options.skip_invalid,
+                ..Default::default()
             },
             progress,
         );

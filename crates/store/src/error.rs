@@ -47,6 +47,13 @@ pub enum StoreError {
     /// The user's mistake: invalid records. Nothing was committed.
     #[error("{} invalid record(s), nothing was written; first: {}", .0.len(), .0[0])]
     Invalid(Vec<RecordError>),
+    /// An edit started from a version that is no longer the current one; nothing was
+    /// written. `current` is the version now (`None`: the entity does not exist).
+    #[error("{entity} changed since this edit started (now at version {}): reload it and apply the edit again", .current.map_or_else(|| "none".to_owned(), |v| v.to_string()))]
+    Conflict {
+        entity: String,
+        current: Option<i64>,
+    },
     /// A store that cannot be opened or upgraded as asked.
     #[error("{0}")]
     Unusable(String),

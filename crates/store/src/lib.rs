@@ -13,17 +13,22 @@
 //! Architecture invariant: nothing here knows HTTP or file formats; rusqlite's types
 //! never leave this crate.
 
+mod accounts;
+mod edit;
 mod error;
 mod members;
 pub mod read;
 mod restore;
 pub mod schema;
 mod sqlite;
+mod sqlite_accounts;
 mod write;
 
 use std::path::Path;
 use std::sync::Arc;
 
+pub use accounts::{AccountStore, ApiToken, Credentials, NewUser, Role, Session, User, UserChange};
+pub use edit::{Change, Expectation, HistoryEntry, revert_ops};
 pub use error::{Location, RecordError, StoreError};
 pub use read::*;
 pub use sqlite::SqliteStore;
@@ -98,6 +103,13 @@ pub trait Store: Send + Sync {
     ) -> Result<Option<Vec<TerritorialObservation>>>;
 
     fn audit(&self, limit: u32) -> Result<Vec<AuditEntry>>;
+    /// The version of an entity: the audit entry that last wrote it (`None`: no such
+    /// entity). An edit names it in [`WriteOptions::expect`].
+    fn entity_version(&self, kind: EntityKind, key: &str) -> Result<Option<i64>>;
+    /// The recorded changes of an entity, its observations and targets, newest first.
+    fn history(&self, kind: EntityKind, key: &str, limit: u32) -> Result<Vec<HistoryEntry>>;
+    /// The changes recorded with one audit entry (empty when it recorded none).
+    fn changes_of(&self, audit_id: i64) -> Result<Vec<Change>>;
     /// A consistent copy of the whole store, taken while it serves.
     fn backup(&self, destination: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<()>;
     /// Integrity and domain checks; an empty list means all is well.

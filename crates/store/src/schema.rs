@@ -399,6 +399,63 @@ ALTER TABLE targets ADD COLUMN note TEXT;
 ALTER TABLE targets ADD COLUMN quote TEXT;
 "#,
     ),
+    sql(
+        7,
+        "accounts, sessions, API tokens; the before and after of each edit",
+        r#"
+-- Hashes only: argon2id PHC strings for passwords, SHA-256 (hex) of session ids and
+-- API token secrets.
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    login TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    email TEXT,
+    password_hash TEXT,
+    role TEXT NOT NULL CHECK (role IN ('partner', 'editor', 'admin')),
+    organisation TEXT,
+    strategy TEXT,
+    oidc_subject TEXT UNIQUE,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    locked_until TEXT,
+    created_at TEXT NOT NULL,
+    CHECK (role <> 'partner' OR organisation IS NOT NULL)
+);
+CREATE TABLE sessions (
+    id_hash TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    csrf TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX sessions_by_user ON sessions(user_id);
+CREATE TABLE api_tokens (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    secret_hash TEXT NOT NULL UNIQUE,
+    scope TEXT NOT NULL CHECK (scope IN ('read', 'write')),
+    created_at TEXT NOT NULL,
+    expires_at TEXT,
+    revoked_at TEXT,
+    last_used_at TEXT
+);
+CREATE INDEX api_tokens_by_user ON api_tokens(user_id);
+-- One row per item an edit changed, written with the edit's audit row: the item as
+-- JSON before (NULL: created) and after.
+CREATE TABLE audit_changes (
+    audit_id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    item TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    before TEXT,
+    after TEXT
+);
+CREATE INDEX audit_changes_by_entity ON audit_changes(kind, key, audit_id);
+CREATE INDEX audit_changes_by_audit ON audit_changes(audit_id);
+"#,
+    ),
 ];
 
 /// Indexes a bulk write drops and builds again at its end, inside its transaction

@@ -81,7 +81,7 @@ impl SqliteStore {
         })
     }
 
-    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let conn = self.readers.lock().expect("reader pool poisoned").pop();
         let conn = match conn {
             Some(c) => c,
@@ -218,7 +218,7 @@ fn period_view(start: String, end: String) -> PeriodView {
 }
 
 /// The stored period of an observation: `None` when the source gives none.
-fn stored_period(start: &str, end: &str) -> Result<Option<Period>, StoreError> {
+pub(crate) fn stored_period(start: &str, end: &str) -> Result<Option<Period>, StoreError> {
     if start.is_empty() && end.is_empty() {
         return Ok(None);
     }
@@ -235,7 +235,7 @@ fn date(s: Option<String>) -> Option<NaiveDate> {
 }
 
 /// Reads `source, source_date, inferred, demo` starting at column `i`.
-fn provenance(r: &Row, i: usize) -> rusqlite::Result<Provenance> {
+pub(crate) fn provenance(r: &Row, i: usize) -> rusqlite::Result<Provenance> {
     Ok(Provenance {
         source: r.get(i)?,
         date: date(r.get(i + 1)?),
@@ -248,10 +248,10 @@ fn kind_of(s: &str) -> EntityKind {
     EntityKind::parse(s).unwrap_or(EntityKind::Organisation)
 }
 
-const ENTITY_COLS: &str = "e.id, e.kind, e.key, e.labels, e.description, e.attributes,
+pub(crate) const ENTITY_COLS: &str = "e.id, e.kind, e.key, e.labels, e.description, e.attributes,
     (SELECT text FROM sources WHERE id = e.source_id), e.source_date, e.inferred, e.demo";
 
-fn entity_row(r: &Row) -> rusqlite::Result<(i64, Entity)> {
+pub(crate) fn entity_row(r: &Row) -> rusqlite::Result<(i64, Entity)> {
     let kind = kind_of(&r.get::<_, String>(1)?);
     let mut e = Entity::new(
         kind,
@@ -273,7 +273,7 @@ fn brief(r: &Row, i: usize) -> rusqlite::Result<EntityBrief> {
 }
 
 /// Loads tags and typed details of an entity.
-fn complete(c: &Connection, id: i64, e: &mut Entity) -> Result<()> {
+pub(crate) fn complete(c: &Connection, id: i64, e: &mut Entity) -> Result<()> {
     let mut st = c.prepare_cached(
         "SELECT s.slug, c.notation FROM entities e, json_each(e.concepts) t
          JOIN concepts c ON c.id = t.value JOIN schemes s ON s.id = c.scheme_id
@@ -621,7 +621,25 @@ impl Store for SqliteStore {
         // Immediate: take the write lock now, so the audit id the writer reserves
         // cannot be taken by another process's write.
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let report = {
+        crate::edit::check(&tx, &options.expect)?;
+        let report = if options.record_changes {
+            let mut recorder = crate::edit::Recorder::default();
+            let report = {
+                let mut records = records.inspect(|r| recorder.before(&tx, r));
+                let writer = Writer::new(&tx)?;
+                writer.run(
+                    actor,
+                    operation,
+                    &mut records,
+                    options.skip_invalid,
+                    progress,
+                )?
+            };
+            if let Some(id) = report.audit_id {
+                recorder.finish(&tx, id)?;
+            }
+            report
+        } else {
             let writer = Writer::new(&tx)?;
             writer.run(actor, operation, records, options.skip_invalid, progress)?
         };
@@ -1205,6 +1223,18 @@ impl Store for SqliteStore {
             })?;
             Ok(Some(rows.collect::<rusqlite::Result<Vec<_>>>()?))
         })
+    }
+
+    fn entity_version(&self, kind: EntityKind, key: &str) -> Result<Option<i64>> {
+        self.read(|c| crate::edit::version(c, kind, key))
+    }
+
+    fn history(&self, kind: EntityKind, key: &str, limit: u32) -> Result<Vec<crate::HistoryEntry>> {
+        self.read(|c| crate::edit::history(c, kind, key, limit))
+    }
+
+    fn changes_of(&self, audit_id: i64) -> Result<Vec<crate::Change>> {
+        self.read(|c| crate::edit::changes_of(c, audit_id))
     }
 
     fn audit(&self, limit: u32) -> Result<Vec<AuditEntry>> {

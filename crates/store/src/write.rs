@@ -97,6 +97,12 @@ pub struct StrategyVersion {
 pub struct WriteOptions {
     /// Commit the valid records and report the rejected ones, instead of refusing all.
     pub skip_invalid: bool,
+    /// Versions the write starts from (optimistic concurrency): a stale one refuses
+    /// the whole write with [`StoreError::Conflict`].
+    pub expect: Vec<crate::Expectation>,
+    /// Record the before and after of each entity, observation and target written
+    /// (an edit's history, see `edit.rs`).
+    pub record_changes: bool,
 }
 
 /// What a committed write did.

@@ -31,7 +31,10 @@ fn apply(
         "alice",
         "test write",
         &mut it,
-        &WriteOptions { skip_invalid: skip },
+        &WriteOptions {
+            skip_invalid: skip,
+            ..Default::default()
+        },
         &mut |_| {},
     )
 }

@@ -1,0 +1,351 @@
+//! Edits: optimistic concurrency and the before/after of each change.
+//!
+//! * An edit names the version it started from ([`Expectation`]): the version of an
+//!   entity is the audit entry that last wrote it (`entities.audit_id`). Inside the write
+//!   transaction, before anything is written, every expectation is checked; a stale
+//!   one refuses the whole write with [`StoreError::Conflict`] and the current version.
+//! * With [`WriteOptions::record_changes`](crate::WriteOptions), the write records, in
+//!   the same transaction, the state before and after of every entity, observation and
+//!   target it writes (`audit_changes`), so that an entity's page shows its history
+//!   and an administrator can revert a change.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use territoria_model::{Entity, EntityKind, Observation, Target};
+
+use crate::sqlite::{ENTITY_COLS, complete, entity_row, provenance, stored_period};
+use crate::{Op, Record, Result, StoreError};
+
+/// "This entity is at this version" (`None`: "it does not exist yet").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expectation {
+    pub kind: EntityKind,
+    pub key: String,
+    pub version: Option<i64>,
+}
+
+/// What one change did to one item, as recorded with its audit entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub audit_id: i64,
+    /// The entity the item belongs to (an observation's and a target's indicator).
+    pub kind: EntityKind,
+    pub key: String,
+    /// `entity`, `observation` or `target`.
+    pub item: String,
+    /// Which observation or target (its period or due date, and territory); empty for an entity.
+    pub detail: String,
+    /// The item before the change (`None`: it was created).
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+/// A recorded change with its audit entry's who and when.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryEntry {
+    pub at: String,
+    pub actor: String,
+    pub operation: String,
+    #[serde(flatten)]
+    pub change: Change,
+}
+
+/// Checks the expectations in the write's transaction.
+pub(crate) fn check(c: &Connection, expect: &[Expectation]) -> Result<()> {
+    for e in expect {
+        let current = version(c, e.kind, &e.key)?;
+        if current != e.version {
+            return Err(StoreError::Conflict {
+                entity: format!("{}/{}", e.kind.as_str(), e.key),
+                current,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The version of an entity (the audit entry that last wrote it), `None` if absent.
+pub(crate) fn version(c: &Connection, kind: EntityKind, key: &str) -> Result<Option<i64>> {
+    Ok(
+        c.prepare_cached(
+            "SELECT COALESCE(audit_id, 0) FROM entities WHERE kind = ?1 AND key = ?2",
+        )?
+        .query_row(params![kind.as_str(), key], |r| r.get(0))
+        .optional()?,
+    )
+}
+
+/// One entity as the export gives it.
+pub(crate) fn entity(c: &Connection, kind: EntityKind, key: &str) -> Result<Option<Entity>> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {ENTITY_COLS} FROM entities e WHERE e.kind = ?1 AND e.key = ?2"
+    ))?;
+    let Some((id, mut e)) = st
+        .query_row(params![kind.as_str(), key], entity_row)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    complete(c, id, &mut e)?;
+    Ok(Some(e))
+}
+
+fn period_texts(o: &Observation) -> (String, String) {
+    o.period.map_or((String::new(), String::new()), |p| {
+        (p.start.to_string(), p.end.to_string())
+    })
+}
+
+fn observation(c: &Connection, o: &Observation) -> Result<Option<Observation>> {
+    let (start, end) = period_texts(o);
+    let mut st = c.prepare_cached(
+        "SELECT o.period_start, o.period_end, o.value, o.qualifier, o.period_label, o.note,
+                o.source, o.source_date, o.inferred, o.demo, o.quote
+         FROM observations o JOIN entities e ON e.id = o.indicator_id
+         LEFT JOIN concepts t ON t.id = o.territory_id
+         WHERE e.kind = 'indicator' AND e.key = ?1 AND o.period_start = ?2 AND o.period_end = ?3
+           AND COALESCE(t.notation, '') = COALESCE(?4, '')",
+    )?;
+    let row = st
+        .query_row(params![o.indicator, start, end, o.territory], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, f64>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                provenance(r, 6)?,
+                r.get::<_, Option<String>>(10)?,
+            ))
+        })
+        .optional()?;
+    let Some((s, e, value, qualifier, period_label, note, provenance, quote)) = row else {
+        return Ok(None);
+    };
+    Ok(Some(Observation {
+        indicator: o.indicator.clone(),
+        period: stored_period(&s, &e)?,
+        territory: o.territory.clone(),
+        value,
+        qualifier,
+        period_label,
+        note,
+        quote,
+        provenance,
+    }))
+}
+
+fn target(c: &Connection, t: &Target) -> Result<Option<Target>> {
+    let mut st = c.prepare_cached(
+        "SELECT t.value, t.qualifier, t.note, t.quote, t.source, t.source_date, t.inferred, t.demo
+         FROM targets t JOIN entities e ON e.id = t.indicator_id
+         WHERE e.kind = 'indicator' AND e.key = ?1 AND t.due = ?2",
+    )?;
+    Ok(st
+        .query_row(params![t.indicator, t.due.to_string()], |r| {
+            Ok(Target {
+                indicator: t.indicator.clone(),
+                due: t.due,
+                value: r.get(0)?,
+                qualifier: r.get(1)?,
+                note: r.get(2)?,
+                quote: r.get(3)?,
+                provenance: provenance(r, 4)?,
+            })
+        })
+        .optional()?)
+}
+
+/// What a recorded item is: enough to read it again after the write.
+#[derive(Debug, Clone)]
+enum Item {
+    Entity(EntityKind, String),
+    Observation(Observation),
+    Target(Target),
+}
+
+impl Item {
+    fn of(op: &Op) -> Option<Item> {
+        match op {
+            Op::Entity(e) => Some(Item::Entity(e.kind, e.key.clone())),
+            Op::Observation(o) => Some(Item::Observation(o.clone())),
+            Op::Target(t) => Some(Item::Target(t.clone())),
+            _ => None,
+        }
+    }
+
+    fn read(&self, c: &Connection) -> Result<Option<serde_json::Value>> {
+        Ok(match self {
+            Item::Entity(kind, key) => entity(c, *kind, key)?
+                .map(serde_json::to_value)
+                .transpose()?,
+            Item::Observation(o) => observation(c, o)?.map(serde_json::to_value).transpose()?,
+            Item::Target(t) => target(c, t)?.map(serde_json::to_value).transpose()?,
+        })
+    }
+
+    fn owner(&self) -> (EntityKind, &str, &'static str, String) {
+        match self {
+            Item::Entity(kind, key) => (*kind, key, "entity", String::new()),
+            Item::Observation(o) => {
+                let period = o
+                    .period
+                    .map_or_else(|| "unspecified".to_owned(), |p| p.to_string());
+                let detail = match &o.territory {
+                    Some(t) => format!("{period} · {t}"),
+                    None => period,
+                };
+                (EntityKind::Indicator, &o.indicator, "observation", detail)
+            }
+            Item::Target(t) => (
+                EntityKind::Indicator,
+                &t.indicator,
+                "target",
+                t.due.to_string(),
+            ),
+        }
+    }
+}
+
+/// Records the state before of each item a write is about to write, then (after the
+/// write, in the same transaction) the state after.
+#[derive(Default)]
+pub(crate) struct Recorder {
+    items: Vec<(Item, Option<serde_json::Value>)>,
+    failed: Option<StoreError>,
+}
+
+impl Recorder {
+    /// Called with each record before the writer sees it.
+    pub(crate) fn before(&mut self, c: &Connection, record: &Record) {
+        let Ok(located) = record else { return };
+        let Some(item) = Item::of(&located.op) else {
+            return;
+        };
+        match item.read(c) {
+            Ok(before) => self.items.push((item, before)),
+            Err(e) => {
+                self.failed.get_or_insert(e);
+            }
+        }
+    }
+
+    /// Writes the recorded changes (those that changed something) under `audit_id`.
+    pub(crate) fn finish(self, c: &Connection, audit_id: i64) -> Result<()> {
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
+        let mut insert = c.prepare_cached(
+            "INSERT INTO audit_changes(audit_id, kind, key, item, detail, before, after)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        for (item, before) in self.items {
+            let after = item.read(c)?;
+            if after == before {
+                continue;
+            }
+            let (kind, key, what, detail) = item.owner();
+            insert.execute(params![
+                audit_id,
+                kind.as_str(),
+                key,
+                what,
+                detail,
+                before.map(|v| v.to_string()),
+                after.map(|v| v.to_string()),
+            ])?;
+        }
+        Ok(())
+    }
+}
+
+fn change_row(r: &rusqlite::Row, i: usize) -> rusqlite::Result<Change> {
+    let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+    Ok(Change {
+        audit_id: r.get(i)?,
+        kind: EntityKind::parse(&r.get::<_, String>(i + 1)?).unwrap_or(EntityKind::Organisation),
+        key: r.get(i + 2)?,
+        item: r.get(i + 3)?,
+        detail: r.get(i + 4)?,
+        before: json(r.get(i + 5)?),
+        after: json(r.get(i + 6)?),
+    })
+}
+
+/// The recorded changes of an entity (its observations and targets included), newest first.
+pub(crate) fn history(
+    c: &Connection,
+    kind: EntityKind,
+    key: &str,
+    limit: u32,
+) -> Result<Vec<HistoryEntry>> {
+    let mut st = c.prepare_cached(
+        "SELECT a.at, a.actor, a.operation, x.audit_id, x.kind, x.key, x.item, x.detail, x.before, x.after
+         FROM audit_changes x JOIN audit a ON a.id = x.audit_id
+         WHERE x.kind = ?1 AND x.key = ?2 ORDER BY x.audit_id DESC, x.rowid DESC LIMIT ?3",
+    )?;
+    let rows = st.query_map(params![kind.as_str(), key, limit], |r| {
+        Ok(HistoryEntry {
+            at: r.get(0)?,
+            actor: r.get(1)?,
+            operation: r.get(2)?,
+            change: change_row(r, 3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The changes recorded with one audit entry, in the order they were made.
+pub(crate) fn changes_of(c: &Connection, audit_id: i64) -> Result<Vec<Change>> {
+    let mut st = c.prepare_cached(
+        "SELECT audit_id, kind, key, item, detail, before, after FROM audit_changes
+         WHERE audit_id = ?1 ORDER BY rowid",
+    )?;
+    let rows = st.query_map([audit_id], |r| change_row(r, 0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The operations that undo `changes` (newest change undone first), and the
+/// expectations that they apply to the state those changes left. A change that created
+/// an item cannot be undone this way (deleting is not an edit), and is refused.
+pub fn revert_ops(changes: &[Change]) -> Result<(Vec<Op>, Vec<Expectation>)> {
+    let mut ops = Vec::new();
+    let mut expect = Vec::new();
+    for c in changes.iter().rev() {
+        let Some(before) = &c.before else {
+            return Err(StoreError::Unusable(format!(
+                "change {} created {} {}/{}{}: a creation cannot be reverted (there is no deletion yet); edit the item instead",
+                c.audit_id,
+                c.item,
+                c.kind.as_str(),
+                c.key,
+                if c.detail.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", c.detail)
+                }
+            )));
+        };
+        let op = match c.item.as_str() {
+            "entity" => {
+                expect.push(Expectation {
+                    kind: c.kind,
+                    key: c.key.clone(),
+                    version: Some(c.audit_id),
+                });
+                Op::Entity(Box::new(serde_json::from_value(before.clone())?))
+            }
+            "observation" => Op::Observation(serde_json::from_value(before.clone())?),
+            "target" => Op::Target(serde_json::from_value(before.clone())?),
+            other => {
+                return Err(StoreError::Internal(format!(
+                    "unknown recorded item {other}"
+                )));
+            }
+        };
+        ops.push(op);
+    }
+    expect.dedup();
+    Ok((ops, expect))
+}

@@ -1,0 +1,320 @@
+//! Edits: optimistic concurrency, the before and after of each change, history and
+//! revert, and accounts.
+
+use territoria_model::{
+    Details, Entity, EntityKind, Labels, Observation, Organisation, Period, Provenance,
+};
+use territoria_store::{
+    AccountStore, Expectation, Located, NewUser, Op, Role, SqliteStore, Store, StoreError,
+    UserChange, WriteOptions, revert_ops,
+};
+
+fn org(key: &str, name: &str) -> Op {
+    let mut e = Entity::new(
+        EntityKind::Organisation,
+        key,
+        Labels::fr(name),
+        Provenance::stated("test"),
+    );
+    e.details = Details::Organisation(Organisation::default());
+    Op::Entity(Box::new(e))
+}
+
+fn write(store: &SqliteStore, ops: Vec<Op>, options: WriteOptions) -> Result<i64, StoreError> {
+    let mut it = ops.into_iter().map(|op| Ok(Located::from(op)));
+    store
+        .apply("alice", "edit", &mut it, &options, &mut |_| {})
+        .map(|r| r.audit_id.unwrap())
+}
+
+fn edit(version: Option<i64>, key: &str) -> WriteOptions {
+    WriteOptions {
+        expect: vec![Expectation {
+            kind: EntityKind::Organisation,
+            key: key.into(),
+            version,
+        }],
+        record_changes: true,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_stale_edit_is_refused_with_the_current_version_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
+    let v1 = write(&store, vec![org("a", "Alpha")], edit(None, "a")).unwrap();
+    assert_eq!(
+        store.entity_version(EntityKind::Organisation, "a").unwrap(),
+        Some(v1)
+    );
+    let v2 = write(&store, vec![org("a", "Alpha 2")], edit(Some(v1), "a")).unwrap();
+    // Someone else started from v1 too.
+    let err = write(&store, vec![org("a", "Alpha bis")], edit(Some(v1), "a")).unwrap_err();
+    let StoreError::Conflict { entity, current } = &err else {
+        panic!("{err}");
+    };
+    assert_eq!(entity, "organisation/a");
+    assert_eq!(*current, Some(v2));
+    assert!(err.to_string().contains("reload"), "{err}");
+    let now = store
+        .entity(EntityKind::Organisation, "a")
+        .unwrap()
+        .unwrap();
+    assert_eq!(now.entity.name.get(territoria_model::Lang::Fr), Some("Alpha 2"));
+    // Creating what exists already is stale as well.
+    assert!(matches!(
+        write(&store, vec![org("a", "X")], edit(None, "a")),
+        Err(StoreError::Conflict { .. })
+    ));
+}
+
+#[test]
+fn history_records_who_when_before_and_after_and_a_revert_is_itself_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
+    let v1 = write(&store, vec![org("a", "Alpha")], edit(None, "a")).unwrap();
+    let v2 = write(&store, vec![org("a", "Alpha corrigé")], edit(Some(v1), "a")).unwrap();
+    let h = store.history(EntityKind::Organisation, "a", 10).unwrap();
+    assert_eq!(h.len(), 2);
+    assert_eq!(h[0].change.audit_id, v2);
+    assert_eq!(h[0].actor, "alice");
+    assert_eq!(h[0].change.before.as_ref().unwrap()["name"]["fr"], "Alpha");
+    assert_eq!(
+        h[0].change.after.as_ref().unwrap()["name"]["fr"],
+        "Alpha corrigé"
+    );
+    assert!(h[1].change.before.is_none(), "created");
+    // Writing the same again records nothing new.
+    write(&store, vec![org("a", "Alpha corrigé")], edit(Some(v2), "a")).unwrap();
+    assert_eq!(
+        store
+            .history(EntityKind::Organisation, "a", 10)
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // Revert v2 … but the entity has moved on since (the no-op write above): stale.
+    let (ops, expect) = revert_ops(&store.changes_of(v2).unwrap()).unwrap();
+    let now = store.entity_version(EntityKind::Organisation, "a").unwrap();
+    assert_ne!(now, Some(v2));
+    let mut it = ops.clone().into_iter().map(|op| Ok(Located::from(op)));
+    let stale = store.apply(
+        "admin",
+        &format!("revert {v2}"),
+        &mut it,
+        &WriteOptions {
+            expect: expect.clone(),
+            record_changes: true,
+            ..Default::default()
+        },
+        &mut |_| {},
+    );
+    assert!(matches!(stale, Err(StoreError::Conflict { .. })));
+    // Reverting the latest change works and is audited like any edit.
+    let latest = store.history(EntityKind::Organisation, "a", 1).unwrap()[0]
+        .change
+        .audit_id;
+    assert_eq!(latest, v2);
+    let v3 = write(&store, vec![org("a", "Alpha faux")], edit(now, "a")).unwrap();
+    let (ops, expect) = revert_ops(&store.changes_of(v3).unwrap()).unwrap();
+    let mut it = ops.into_iter().map(|op| Ok(Located::from(op)));
+    let r = store
+        .apply(
+            "admin",
+            &format!("revert {v3}"),
+            &mut it,
+            &WriteOptions {
+                expect,
+                record_changes: true,
+                ..Default::default()
+            },
+            &mut |_| {},
+        )
+        .unwrap();
+    let e = store
+        .entity(EntityKind::Organisation, "a")
+        .unwrap()
+        .unwrap();
+    assert_eq!(e.entity.name.get(territoria_model::Lang::Fr), Some("Alpha corrigé"));
+    let h = store.history(EntityKind::Organisation, "a", 1).unwrap();
+    assert_eq!(h[0].change.audit_id, r.audit_id.unwrap());
+    assert_eq!(h[0].actor, "admin");
+    // A creation cannot be reverted.
+    let err = revert_ops(&store.changes_of(v1).unwrap()).unwrap_err();
+    assert!(err.to_string().contains("cannot be reverted"), "{err}");
+}
+
+#[test]
+fn observation_changes_belong_to_their_indicator() {
+    use territoria_model::{Aggregation, EntityRef, Indicator, IndicatorKind};
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
+    let mut ind = Entity::new(
+        EntityKind::Indicator,
+        "ind",
+        Labels::fr("EPN"),
+        Provenance::stated("test"),
+    );
+    ind.details = Details::Indicator(Indicator {
+        unit: "EPN".into(),
+        kind: IndicatorKind::Output,
+        aggregation: Aggregation::Last,
+        measures: EntityRef::new(EntityKind::Organisation, "a"),
+    });
+    write(
+        &store,
+        vec![org("a", "A"), Op::Entity(Box::new(ind))],
+        WriteOptions::default(),
+    )
+    .unwrap();
+    let o = |v: f64| {
+        Op::Observation(Observation {
+            indicator: "ind".into(),
+            period: Period::year(2024),
+            territory: None,
+            value: v,
+            qualifier: None,
+            period_label: None,
+            note: None,
+            quote: None,
+            provenance: Provenance::stated("rapport"),
+        })
+    };
+    let rec = || WriteOptions {
+        record_changes: true,
+        ..Default::default()
+    };
+    write(&store, vec![o(10.0)], rec()).unwrap();
+    let id = write(&store, vec![o(12.0)], rec()).unwrap();
+    let h = store.history(EntityKind::Indicator, "ind", 10).unwrap();
+    assert_eq!(h.len(), 2);
+    assert_eq!(h[0].change.item, "observation");
+    assert_eq!(h[0].change.detail, "2024");
+    assert_eq!(h[0].change.before.as_ref().unwrap()["value"], 10.0);
+    assert_eq!(h[0].change.after.as_ref().unwrap()["value"], 12.0);
+    let (ops, _) = revert_ops(&store.changes_of(id).unwrap()).unwrap();
+    write(&store, ops, rec()).unwrap();
+    let mut values = vec![];
+    store
+        .export_observations(&mut |o| {
+            values.push(o.value);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(values, [10.0]);
+}
+
+#[test]
+fn accounts_sessions_and_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
+    write(&store, vec![org("org-a", "A")], WriteOptions::default()).unwrap();
+    let new = |login: &str, role, organisation: Option<&str>| NewUser {
+        login: login.into(),
+        display_name: login.into(),
+        email: None,
+        password_hash: Some("$argon2id$fake".into()),
+        role,
+        organisation: organisation.map(Into::into),
+        strategy: None,
+        oidc_subject: None,
+    };
+    let p = store
+        .create_user("cli", &new("Marie", Role::Partner, Some("org-a")))
+        .unwrap();
+    assert_eq!(p.login, "marie", "logins are case-insensitive");
+    assert!(
+        store
+            .create_user("cli", &new("marie", Role::Admin, None))
+            .is_err()
+    );
+    assert!(
+        store
+            .create_user("cli", &new("x", Role::Partner, None))
+            .unwrap_err()
+            .to_string()
+            .contains("organisation")
+    );
+    assert!(
+        store
+            .create_user("cli", &new("y", Role::Partner, Some("nowhere")))
+            .unwrap_err()
+            .to_string()
+            .contains("no such organisation")
+    );
+    assert_eq!(store.audit(1).unwrap()[0].operation, "account: create");
+    // Lock-out after 3 failures.
+    for _ in 0..3 {
+        store.login_failed(p.id, 3, "2999-01-01T00:00:00Z").unwrap();
+    }
+    let c = store.credentials("MARIE").unwrap().unwrap();
+    assert_eq!(c.failed_logins, 3);
+    assert_eq!(c.locked_until.as_deref(), Some("2999-01-01T00:00:00Z"));
+    store.login_succeeded(p.id).unwrap();
+    assert_eq!(
+        store.credentials("marie").unwrap().unwrap().failed_logins,
+        0
+    );
+    // Sessions expire and end with the account.
+    store
+        .create_session("h1", p.id, "csrf", "2030-01-01T00:00:00Z")
+        .unwrap();
+    assert!(
+        store
+            .session("h1", "2029-12-31T00:00:00Z")
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .session("h1", "2030-01-02T00:00:00Z")
+            .unwrap()
+            .is_none()
+    );
+    store
+        .update_user(
+            "admin",
+            p.id,
+            &UserChange {
+                disabled: Some(true),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert!(
+        store
+            .session("h1", "2029-12-31T00:00:00Z")
+            .unwrap()
+            .is_none()
+    );
+    store
+        .update_user(
+            "admin",
+            p.id,
+            &UserChange {
+                disabled: Some(false),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    // Tokens: hashed, scoped, revocable.
+    let t = store
+        .create_token("marie", p.id, "script", "th", "write", None)
+        .unwrap();
+    assert!(
+        store
+            .create_token("marie", p.id, "bad", "th2", "all", None)
+            .is_err()
+    );
+    let (u, tok) = store.token("th", "2026-12-03T10:00:00Z").unwrap().unwrap();
+    assert_eq!((u.id, tok.scope.as_str()), (p.id, "write"));
+    assert_eq!(
+        store.tokens_of(p.id).unwrap()[0].last_used_at.as_deref(),
+        Some("2026-12-03T10:00:00Z")
+    );
+    assert!(store.revoke_token("marie", p.id, t.id).unwrap());
+    assert!(!store.revoke_token("marie", p.id, t.id).unwrap());
+    assert!(store.token("th", "2026-12-03T10:00:00Z").unwrap().is_none());
+}

@@ -61,7 +61,10 @@ fn a_stale_edit_is_refused_with_the_current_version_and_writes_nothing() {
         .entity(EntityKind::Organisation, "a")
         .unwrap()
         .unwrap();
-    assert_eq!(now.entity.name.get(territoria_model::Lang::Fr), Some("Alpha 2"));
+    assert_eq!(
+        now.entity.name.get(territoria_model::Lang::Fr),
+        Some("Alpha 2")
+    );
     // Creating what exists already is stale as well.
     assert!(matches!(
         write(&store, vec![org("a", "X")], edit(None, "a")),
@@ -137,7 +140,10 @@ fn history_records_who_when_before_and_after_and_a_revert_is_itself_audited() {
         .entity(EntityKind::Organisation, "a")
         .unwrap()
         .unwrap();
-    assert_eq!(e.entity.name.get(territoria_model::Lang::Fr), Some("Alpha corrigé"));
+    assert_eq!(
+        e.entity.name.get(territoria_model::Lang::Fr),
+        Some("Alpha corrigé")
+    );
     let h = store.history(EntityKind::Organisation, "a", 1).unwrap();
     assert_eq!(h[0].change.audit_id, r.audit_id.unwrap());
     assert_eq!(h[0].actor, "admin");

@@ -15,6 +15,7 @@
 //! JSON: an array of objects, one per line, in the model's serde form.
 
 mod csv_format;
+pub mod diff;
 mod json_format;
 
 use std::io::{Read, Write};

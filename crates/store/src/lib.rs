@@ -47,6 +47,15 @@ pub struct Located {
     pub column_of: Option<ColumnOf>,
 }
 
+impl std::fmt::Debug for Located {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Located")
+            .field("op", &self.op)
+            .field("location", &self.location)
+            .finish()
+    }
+}
+
 impl From<Op> for Located {
     fn from(op: Op) -> Self {
         Located {

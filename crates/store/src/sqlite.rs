@@ -643,6 +643,10 @@ impl Store for SqliteStore {
             let writer = Writer::new(&tx)?;
             writer.run(actor, operation, records, options.skip_invalid, progress)?
         };
+        if options.dry_run {
+            tx.rollback()?;
+            return Ok(report);
+        }
         let t = std::time::Instant::now();
         tx.commit()?;
         tracing::debug!(elapsed = ?t.elapsed(), "write committed");

@@ -103,6 +103,9 @@ pub struct WriteOptions {
     /// Record the before and after of each entity, observation and target written
     /// (an edit's history, see `edit.rs`).
     pub record_changes: bool,
+    /// Validate and write inside the transaction, then roll it back: the report says
+    /// what the write would do (with `skip_invalid`, every rejected record and why).
+    pub dry_run: bool,
 }
 
 /// What a committed write did.

@@ -2,6 +2,7 @@
 //! live here: commands call the store, the exchange formats, the reference/demo
 //! loaders and the server.
 
+mod admin_cmd;
 mod config;
 mod hydro_cmd;
 mod signals_cmd;
@@ -113,6 +114,9 @@ enum Command {
     },
     /// Check the store's integrity (SQLite checks and domain rules).
     Check,
+    /// Accounts: create the first admin, partners and editors; set a password.
+    #[command(subcommand)]
+    Admin(admin_cmd::AdminCommand),
     /// Load (or reload) a strategy file such as data/strategy/digital-wallonia.toml.
     LoadStrategy { file: PathBuf },
     /// Hydrological models (GR4J daily, GR4H hourly): simulate or calibrate on a CSV series.
@@ -500,6 +504,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 restored.audit_id
             );
             Ok(())
+        }
+        Command::Admin(cmd) => {
+            let store = open(&config, &DemoArgs::default(), no_demo)?;
+            admin_cmd::run(&store, cmd)
         }
         Command::Check => {
             let store = open(&config, &DemoArgs::default(), no_demo)?;

@@ -270,7 +270,11 @@ fn normalised(mut v: Value) -> Value {
 }
 
 /// The fields (top-level, and one level down into `details`, `name`, `description`,
-/// `provenance`) whose values differ.
+/// `provenance`) whose values differ between two JSON forms of a record.
+pub fn changes(before: Option<&Value>, after: &Value) -> Vec<FieldChange> {
+    field_changes(before, after)
+}
+
 fn field_changes(before: Option<&Value>, after: &Value) -> Vec<FieldChange> {
     let empty = serde_json::Map::new();
     let b = before.and_then(Value::as_object).unwrap_or(&empty);

@@ -28,6 +28,15 @@ pub enum ApiError {
     /// 403: a write this instance reserves (the dashboard's save, with a write token).
     #[error("{0}")]
     Forbidden(String),
+    /// 409: an edit started from a version that is no longer current.
+    #[error("{message}")]
+    Conflict {
+        message: String,
+        current_version: Option<i64>,
+    },
+    /// 422: records the store refused (each with its place and reason); nothing written.
+    #[error("{} record(s) refused; nothing was written", .0.len())]
+    Invalid(Vec<serde_json::Value>),
     /// 405: the address exists, the method does not (the API is read-only).
     #[error("{0}")]
     MethodNotAllowed(String),
@@ -76,6 +85,8 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -92,8 +103,28 @@ pub fn did_you_mean(suggestions: &[String]) -> String {
 
 impl From<territoria_store::StoreError> for ApiError {
     fn from(e: territoria_store::StoreError) -> Self {
-        ApiError::internal(e)
+        use territoria_store::StoreError;
+        match e {
+            StoreError::Conflict { current, .. } => ApiError::Conflict {
+                message: e.to_string(),
+                current_version: current,
+            },
+            StoreError::Invalid(errors) => {
+                ApiError::Invalid(errors.iter().map(record_error).collect())
+            }
+            other => ApiError::internal(other),
+        }
     }
+}
+
+/// A refused record as the API shows it: where, what, and each field's problem.
+pub fn record_error(e: &territoria_store::RecordError) -> serde_json::Value {
+    json!({
+        "location": e.location,
+        "record": e.record,
+        "errors": e.errors.0.iter().map(|f| json!({"field": f.field, "message": f.message})).collect::<Vec<_>>(),
+        "message": e.to_string(),
+    })
 }
 
 impl IntoResponse for ApiError {
@@ -121,6 +152,17 @@ impl IntoResponse for ApiError {
             ApiError::MethodNotAllowed(message) => {
                 json!({"code": "method_not_allowed", "message": message})
             }
+            ApiError::Conflict {
+                message,
+                current_version,
+            } => {
+                json!({"code": "conflict", "message": message, "current_version": current_version})
+            }
+            ApiError::Invalid(records) => json!({
+                "code": "invalid",
+                "message": format!("{} record(s) refused; nothing was written", records.len()),
+                "records": records,
+            }),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "request failed");
                 json!({"code": "internal", "message": "internal error"})

@@ -18,6 +18,7 @@
 //!   `Cache-Control: no-cache` (the data changes with each import); responses are
 //!   gzip-compressed when the client accepts it, and requests are traced.
 
+pub mod account;
 pub mod api;
 mod ckan;
 mod error;
@@ -53,6 +54,10 @@ pub struct AppState {
     /// API) and the dashboard does not offer to save; when not, anyone who reaches the
     /// server may save (a local or demo instance).
     pub write_token: Option<Arc<str>>,
+    /// Accounts, sessions and tokens; without them every edit is refused (403).
+    pub accounts: Option<Arc<dyn territoria_store::AccountStore>>,
+    /// Bulk uploads between their preview and their application.
+    pub staged: account::StagedUploads,
 }
 
 impl AppState {
@@ -63,7 +68,26 @@ impl AppState {
             store,
             magnets,
             write_token: None,
+            accounts: None,
+            staged: Default::default(),
         })
+    }
+
+    /// Enables accounts, sign-in and editing.
+    pub fn with_accounts(mut self, accounts: Arc<dyn territoria_store::AccountStore>) -> Self {
+        self.accounts = Some(accounts);
+        self
+    }
+
+    /// Brings the magnet index up to date now, in the background (after an edit, so
+    /// that the next page already shows it).
+    pub fn refresh_soon(&self) {
+        let s = self.clone();
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = s.refresh() {
+                tracing::warn!(error = %e, "magnet index refresh after an edit failed");
+            }
+        });
     }
 
     /// Requires `token` for writes (see [`AppState::write_token`]).
@@ -157,7 +181,7 @@ fn endpoint(route: &str) -> MethodRouter<AppState> {
         routes::SCHEMES => get(api::schemes),
         routes::CONCEPT => get(api::concept),
         routes::ENTITIES => get(api::entities),
-        routes::ENTITY => get(api::entity),
+        routes::ENTITY => get(api::entity).put(account::api::edit_entity),
         routes::OPENAPI => get(api::openapi),
         routes::MAGNET_SEARCH => get(api::magnet_search),
         routes::MAGNETS => get(magnets::list).post(magnets::save),
@@ -179,6 +203,7 @@ pub fn router(state: AppState) -> Router {
         .into_iter()
         .fold(Router::new(), |r, route| r.route(route, endpoint(route)))
         .merge(pages::router())
+        .merge(account::router())
         .merge(explore::router(&state))
         .fallback(unrouted)
         .method_not_allowed_fallback(api::method_not_allowed)

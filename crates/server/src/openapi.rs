@@ -45,12 +45,32 @@ pub fn document() -> Value {
             "schemas": schemas(),
             "parameters": parameters(),
             "responses": responses(),
-            "securitySchemes": {
-                "writeToken": {"type": "http", "scheme": "bearer",
-                    "description": "The server's `write_token`, for writes (saving a magnet)."},
-            },
+            "securitySchemes": security_schemes(),
         },
     })
+}
+
+/// The paths of every face, the governing face's merged in.
+fn paths() -> Value {
+    let mut p = match base_paths() {
+        Value::Object(m) => m,
+        _ => unreachable!("paths are an object"),
+    };
+    if let Some(entity) = p.get_mut(routes::ENTITY).and_then(Value::as_object_mut) {
+        entity.insert("put".into(), crate::account::openapi::entity_put());
+    }
+    p.extend(crate::account::openapi::paths());
+    Value::Object(p)
+}
+
+fn security_schemes() -> Value {
+    let mut s = crate::account::openapi::security_schemes();
+    s.insert(
+        "writeToken".into(),
+        json!({"type": "http", "scheme": "bearer",
+            "description": "The server's `write_token`, for writes (saving a magnet)."}),
+    );
+    Value::Object(s)
 }
 
 fn json_content(schema: &str) -> Value {
@@ -76,7 +96,7 @@ fn param_ref(name: &str) -> Value {
     json!({"$ref": format!("#/components/parameters/{name}")})
 }
 
-fn paths() -> Value {
+fn base_paths() -> Value {
     let mut p = serde_json::Map::new();
     p.insert(routes::LANDING.into(), json!({"get": {
         "tags": ["service"],
@@ -329,6 +349,15 @@ fn parameters() -> Value {
 }
 
 fn responses() -> Value {
+    let mut r = match base_responses() {
+        Value::Object(m) => m,
+        _ => unreachable!("responses are an object"),
+    };
+    r.extend(crate::account::openapi::responses());
+    Value::Object(r)
+}
+
+fn base_responses() -> Value {
     json!({
         "BadParameter": {
             "description": "A path segment or query parameter is invalid; `parameter` names it, `message` says what is expected, `suggestions` lists close valid values.",
@@ -673,6 +702,22 @@ fn schemas() -> Value {
             "indicators": array_of("IndicatorView"),
         },
     }));
+    s.insert("Entity".into(), json!({
+        "type": "object",
+        "description": "An entity in the model's own form (as written; what GET answers, without the read-only views).",
+        "required": ["kind", "key", "name", "provenance"],
+        "properties": {
+            "kind": r("EntityKind"),
+            "key": {"type": "string"},
+            "name": r("Labels"),
+            "description": r("Labels"),
+            "tags": {"type": "array", "items": {"type": "string", "description": "`scheme:notation`"}},
+            "attributes": free_object,
+            "details": r("Details"),
+            "provenance": r("Provenance"),
+        },
+    }));
+    s.extend(crate::account::openapi::schemas());
     s.insert("Error".into(), json!({
         "type": "object",
         "required": ["error"],
@@ -681,7 +726,9 @@ fn schemas() -> Value {
                 "type": "object",
                 "required": ["code", "message"],
                 "properties": {
-                    "code": {"type": "string", "enum": ["bad_parameter", "not_found", "unauthorized", "forbidden", "method_not_allowed", "internal"]},
+                    "code": {"type": "string", "enum": ["bad_parameter", "not_found", "unauthorized", "forbidden", "method_not_allowed", "conflict", "invalid", "internal"]},
+                    "current_version": {"type": ["integer", "null"], "description": "The entity's version now (`conflict` only)."},
+                    "records": {"type": "array", "items": {"type": "object"}, "description": "The refused records with their place and reason (`invalid` only)."},
                     "parameter": {"type": "string", "description": "The bad parameter (`bad_parameter` only)."},
                     "message": {"type": "string"},
                     "suggestions": {"type": "array", "items": {"type": "string"}, "description": "Close valid values, when known."},

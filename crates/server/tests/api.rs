@@ -795,12 +795,17 @@ async fn openapi_document_describes_exactly_the_routes() {
     let served: BTreeSet<&str> = ROUTES
         .into_iter()
         .chain(territoria_server::explore::ROUTES)
+        .chain(territoria_server::account::api::ROUTES)
         .collect();
     assert_eq!(documented, served);
 
     // Each documented path, filled with its examples, reaches a handler (the fallback
     // would answer "no route").
     for path in &documented {
+        // Writes are exercised in tests/govern.rs.
+        if doc["paths"][*path]["get"].is_null() {
+            continue;
+        }
         let item = &doc["paths"][*path]["get"];
         let mut uri = (*path).to_owned();
         for p in item["parameters"].as_array().into_iter().flatten() {

@@ -17,6 +17,9 @@ pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     pub listen: Option<String>,
     pub write_token: Option<String>,
+    /// The server is reached through TLS (a reverse proxy terminating HTTPS): HSTS and
+    /// `Secure` session cookies.
+    pub behind_tls: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -25,6 +28,7 @@ pub struct Config {
     pub listen: SocketAddr,
     /// The token saving a magnet takes (`None`: anyone who reaches the server may save).
     pub write_token: Option<String>,
+    pub behind_tls: bool,
 }
 
 impl Config {
@@ -39,6 +43,7 @@ impl Config {
         data_dir: Option<PathBuf>,
         listen: Option<String>,
         write_token: Option<String>,
+        behind_tls: bool,
     ) -> anyhow::Result<Config> {
         let from_file = match file {
             Some(p) => Self::read(p)?,
@@ -62,6 +67,7 @@ impl Config {
                 .or(from_file.write_token)
                 .map(|t| t.trim().to_owned())
                 .filter(|t| !t.is_empty()),
+            behind_tls: behind_tls || from_file.behind_tls.unwrap_or(false),
         })
     }
 
@@ -104,7 +110,7 @@ mod tests {
             "data_dir = \"/srv/t\"\nlisten = \"0.0.0.0:9000\"\nwrite_token = \"s3cret\"\n",
         )
         .unwrap();
-        let c = Config::resolve(Some(&f), None, None, None).unwrap();
+        let c = Config::resolve(Some(&f), None, None, None, false).unwrap();
         assert_eq!(c.data_dir, PathBuf::from("/srv/t"));
         assert_eq!(c.listen.port(), 9000);
         assert_eq!(c.write_token.as_deref(), Some("s3cret"));
@@ -113,13 +119,21 @@ mod tests {
             Some("/x".into()),
             Some("127.0.0.1:1".into()),
             Some("other".into()),
+            false,
         )
         .unwrap();
         assert_eq!(c.data_dir, PathBuf::from("/x"));
         assert_eq!(c.listen.port(), 1);
         assert_eq!(c.write_token.as_deref(), Some("other"));
-        let c = Config::resolve(None, None, None, Some(" ".into())).unwrap();
+        let c = Config::resolve(None, None, None, Some(" ".into()), false).unwrap();
         assert_eq!(c.write_token, None, "a blank token is no token");
+        assert!(!c.behind_tls);
+        std::fs::write(&f, "behind_tls = true\n").unwrap();
+        assert!(
+            Config::resolve(Some(&f), None, None, None, false)
+                .unwrap()
+                .behind_tls
+        );
     }
 
     #[test]
@@ -127,11 +141,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("t.toml");
         std::fs::write(&f, "listen = \"x\"\ndata_dri = 1\n").unwrap();
-        let e = Config::resolve(Some(&f), None, None, None)
+        let e = Config::resolve(Some(&f), None, None, None, false)
             .unwrap_err()
             .to_string();
         assert!(e.contains("t.toml:2:1"), "{e}");
-        let e = Config::resolve(None, None, Some("nowhere".into()), None)
+        let e = Config::resolve(None, None, Some("nowhere".into()), None, false)
             .unwrap_err()
             .to_string();
         assert!(e.contains("--listen"), "{e}");

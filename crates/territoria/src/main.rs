@@ -63,6 +63,10 @@ enum Command {
         /// 127.0.0.1.
         #[arg(long, env = "TERRITORIA_WRITE_TOKEN", hide_env_values = true)]
         write_token: Option<String>,
+        /// The server is reached through TLS (a reverse proxy terminating HTTPS):
+        /// responses carry HSTS and session cookies are Secure.
+        #[arg(long, env = "TERRITORIA_BEHIND_TLS")]
+        behind_tls: bool,
         #[command(flatten)]
         demo: DemoArgs,
     },
@@ -322,19 +326,21 @@ fn format_of(explicit: Option<&str>, path: Option<&Path>) -> anyhow::Result<Form
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    let (listen, write_token) = match &cli.command {
+    let (listen, write_token, behind_tls) = match &cli.command {
         Command::Serve {
             listen,
             write_token,
+            behind_tls,
             ..
-        } => (listen.clone(), write_token.clone()),
-        _ => (None, None),
+        } => (listen.clone(), write_token.clone(), *behind_tls),
+        _ => (None, None, false),
     };
     let config = Config::resolve(
         cli.config.as_deref(),
         cli.data_dir.clone(),
         listen,
         write_token,
+        behind_tls,
     )?;
     let no_demo = cli.no_demo;
     match cli.command {
@@ -610,11 +616,15 @@ fn serve(store: SqliteStore, config: &Config) -> anyhow::Result<()> {
             "This store holds no demo data: the pages show the real reference data and strategies only (`territoria demo` adds a synthetic ecosystem)."
         );
     }
-    let store: Arc<dyn Store> = Arc::new(store);
+    let store = Arc::new(store);
+    let accounts: Arc<dyn territoria_store::AccountStore> = store.clone();
+    let store: Arc<dyn Store> = store;
     let started = Instant::now();
+    territoria_server::security::set_behind_tls(config.behind_tls);
     let state = territoria_server::AppState::new(store)
         .context("building the magnet index")?
-        .with_write_token(config.write_token.clone());
+        .with_write_token(config.write_token.clone())
+        .with_accounts(accounts);
     if state.write_token.is_none() && !config.listen.ip().is_loopback() {
         eprintln!(
             "Warning: listening on {} without a write token: anyone who reaches the server can save magnets. Set write_token (or --write-token / TERRITORIA_WRITE_TOKEN).",

@@ -123,9 +123,47 @@ pub fn period(start: &str, end: &str) -> String {
     }
 }
 
+/// An RFC 3339 instant as Belgians read it, in Brussels time: `03/12/2026 14:05`
+/// (CET, or CEST from the last Sunday of March to the last Sunday of October, 01:00
+/// UTC, as the EU rule says). Anything unreadable is returned as is.
+pub fn datetime(rfc3339: &str) -> String {
+    use chrono::{Datelike, TimeZone};
+    let Ok(t) = chrono::DateTime::parse_from_rfc3339(rfc3339) else {
+        return rfc3339.to_owned();
+    };
+    let utc = t.with_timezone(&chrono::Utc);
+    let last_sunday = |month: u32| {
+        let first_next = if month == 12 {
+            chrono::NaiveDate::from_ymd_opt(utc.year() + 1, 1, 1)
+        } else {
+            chrono::NaiveDate::from_ymd_opt(utc.year(), month + 1, 1)
+        }
+        .expect("valid date");
+        let last = first_next.pred_opt().expect("valid date");
+        let back = last.weekday().num_days_from_sunday();
+        let day = last - chrono::Duration::days(i64::from(back));
+        chrono::Utc.from_utc_datetime(&day.and_hms_opt(1, 0, 0).expect("valid time"))
+    };
+    let summer = utc >= last_sunday(3) && utc < last_sunday(10);
+    let local = utc + chrono::Duration::hours(if summer { 2 } else { 1 });
+    local.format("%d/%m/%Y %H:%M").to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn instants_show_in_brussels_time() {
+        assert_eq!(datetime("2026-12-03T13:05:00Z"), "03/12/2026 14:05");
+        assert_eq!(datetime("2026-07-01T22:30:00Z"), "02/07/2026 00:30");
+        // 2026's changes: 29 March and 25 October, 01:00 UTC.
+        assert_eq!(datetime("2026-03-29T00:59:00Z"), "29/03/2026 01:59");
+        assert_eq!(datetime("2026-03-29T01:00:00Z"), "29/03/2026 03:00");
+        assert_eq!(datetime("2026-10-25T00:59:00Z"), "25/10/2026 02:59");
+        assert_eq!(datetime("2026-10-25T01:00:00Z"), "25/10/2026 02:00");
+        assert_eq!(datetime("yesterday"), "yesterday");
+    }
 
     #[test]
     fn french_belgian_conventions() {

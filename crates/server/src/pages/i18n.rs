@@ -449,8 +449,9 @@ const STRINGS: &[(&str, &str, &str)] = &[
 ];
 
 static TABLES: LazyLock<[BTreeMap<&'static str, &'static str>; 2]> = LazyLock::new(|| {
-    let fr = STRINGS.iter().map(|(k, f, _)| (*k, *f)).collect();
-    let en = STRINGS.iter().map(|(k, _, e)| (*k, *e)).collect();
+    let all = || STRINGS.iter().chain(crate::account::words::WORDS);
+    let fr = all().map(|(k, f, _)| (*k, *f)).collect();
+    let en = all().map(|(k, _, e)| (*k, *e)).collect();
     [fr, en]
 });
 
@@ -477,7 +478,7 @@ mod tests {
     #[test]
     fn keys_are_unique_and_translated() {
         let mut seen = std::collections::HashSet::new();
-        for (k, fr, en) in STRINGS {
+        for (k, fr, en) in STRINGS.iter().chain(crate::account::words::WORDS) {
             assert!(seen.insert(k), "duplicate key {k}");
             assert!(!fr.is_empty() && !en.is_empty(), "{k}");
         }

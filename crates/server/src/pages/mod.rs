@@ -44,6 +44,11 @@ use crate::error::ApiError;
 
 pub(crate) use strategy::landing;
 
+/// One word of the interface (for the other faces' pages).
+pub(crate) fn i18n_word(lang: Lang, key: &str) -> &'static str {
+    i18n::t(lang, key)
+}
+
 /// The interface languages. Labels in other languages (nl, de) are shown when the
 /// interface language has none, marked with their `lang`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,6 +175,22 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("near.html", include_str!("../../templates/near.html")),
         ("entity.html", include_str!("../../templates/entity.html")),
         ("error.html", include_str!("../../templates/error.html")),
+        (
+            "account/login.html",
+            include_str!("../../templates/account/login.html"),
+        ),
+        (
+            "account/account.html",
+            include_str!("../../templates/account/account.html"),
+        ),
+        (
+            "account/bulk.html",
+            include_str!("../../templates/account/bulk.html"),
+        ),
+        (
+            "account/history.html",
+            include_str!("../../templates/account/history.html"),
+        ),
     ] {
         env.add_template(name, source)
             .unwrap_or_else(|e| panic!("template {name}: {e:#}"));

@@ -29,9 +29,13 @@ pub fn demo(seed: u64, organisations: usize) -> Demo {
     }));
     let report = territoria_refdata::load(&store, "test", ops, &mut |_| {}).expect("bootstrap");
     assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    let store = Arc::new(store);
+    let accounts: Arc<dyn territoria_store::AccountStore> = store.clone();
     Demo {
         _dir: dir,
         path,
-        state: AppState::new(Arc::new(store)).expect("magnet index"),
+        state: AppState::new(store)
+            .expect("magnet index")
+            .with_accounts(accounts),
     }
 }

@@ -1,0 +1,331 @@
+//! The governing face's JSON API: who am I, personal tokens, editing, history, revert,
+//! bulk updates, accounts. Every write refuses an anonymous request (401) and a
+//! request its account may not make (403).
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use territoria_exchange::{Collection, Format};
+use territoria_model::{Entity, EntityKind};
+use territoria_store::{NewUser, Role};
+
+use super::{SignedIn, Writer, accounts, service};
+use crate::AppState;
+use crate::api::with_store;
+use crate::error::ApiError;
+use crate::params::Params;
+
+pub const ME: &str = "/api/me";
+pub const TOKENS: &str = "/api/tokens";
+pub const TOKEN: &str = "/api/tokens/{id}";
+pub const HISTORY: &str = "/api/entities/{kind}/{id}/history";
+pub const REVERT: &str = "/api/changes/{audit_id}/revert";
+pub const BULK: &str = "/api/bulk/{collection}";
+pub const USERS: &str = "/api/users";
+
+/// The routes of this face that the OpenAPI document describes.
+pub const ROUTES: [&str; 7] = [ME, TOKENS, TOKEN, HISTORY, REVERT, BULK, USERS];
+
+type ApiResult<T> = Result<T, ApiError>;
+
+fn kind_of(s: &str) -> ApiResult<EntityKind> {
+    EntityKind::parse(s)
+        .ok_or_else(|| ApiError::bad_parameter("kind", format!("`{s}` is not an entity kind")))
+}
+
+pub async fn me(SignedIn(p): SignedIn) -> Json<Value> {
+    let via = match &p.via {
+        super::Via::Session { csrf, .. } => json!({"session": true, "csrf_token": csrf}),
+        super::Via::Token { scope } => json!({"token": true, "scope": scope}),
+    };
+    Json(json!({"user": p.user, "via": via}))
+}
+
+pub async fn tokens(
+    State(state): State<AppState>,
+    SignedIn(p): SignedIn,
+) -> ApiResult<Json<Value>> {
+    let accounts = accounts(&state)?;
+    let list = tokio::task::spawn_blocking(move || accounts.tokens_of(p.user.id))
+        .await
+        .map_err(ApiError::internal)??;
+    Ok(Json(json!({ "tokens": list })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    pub name: String,
+    /// `read` or `write` (default `write`).
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// Days until it expires (default: never).
+    #[serde(default)]
+    pub expires_in_days: Option<u32>,
+}
+
+/// Creates a personal token; its secret is in this answer only.
+pub async fn create_token(
+    State(state): State<AppState>,
+    Writer(p): Writer,
+    body: Result<Json<NewToken>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let Json(t) = body.map_err(|e| ApiError::bad_parameter("body", e.body_text()))?;
+    let accounts = accounts(&state)?;
+    let (token, secret) = tokio::task::spawn_blocking(move || -> ApiResult<_> {
+        let secret = territoria_auth::new_token().map_err(ApiError::internal)?;
+        let expires = t.expires_in_days.map(|d| {
+            territoria_auth::at_offset(
+                chrono::Utc::now(),
+                std::time::Duration::from_secs(u64::from(d) * 86_400),
+            )
+        });
+        let token = accounts
+            .create_token(
+                &p.actor(),
+                p.user.id,
+                &t.name,
+                &territoria_auth::digest(&secret),
+                t.scope.as_deref().unwrap_or("write"),
+                expires.as_deref(),
+            )
+            .map_err(|e| match e {
+                territoria_store::StoreError::Unusable(m) => ApiError::bad_parameter("body", m),
+                other => other.into(),
+            })?;
+        Ok((token, secret))
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            json!({"token": token, "secret": secret, "note": "the secret is shown once: keep it"}),
+        ),
+    ))
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    Writer(p): Writer,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::bad_parameter("id", "a token id is a number"))?;
+    let accounts = accounts(&state)?;
+    let done =
+        tokio::task::spawn_blocking(move || accounts.revoke_token(&p.actor(), p.user.id, id))
+            .await
+            .map_err(ApiError::internal)??;
+    if done {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found(format!("you have no live token {id}")))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntityEdit {
+    /// The version the edit started from (`null`: the entity is new).
+    pub version: Option<i64>,
+    pub entity: Entity,
+}
+
+/// Writes an entity, if it is still at the version the edit started from.
+pub async fn edit_entity(
+    State(state): State<AppState>,
+    Writer(p): Writer,
+    Path((kind, id)): Path<(String, String)>,
+    body: Result<Json<EntityEdit>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<Json<Value>> {
+    let kind = kind_of(&kind)?;
+    let Json(edit) = body.map_err(|e| ApiError::bad_parameter("body", e.body_text()))?;
+    let edited = with_store(&state, move |s| {
+        service::edit_entity(s, &p, kind, &id, edit.version, edit.entity)
+    })
+    .await?;
+    state.refresh_soon();
+    Ok(Json(json!(edited)))
+}
+
+/// The recorded changes of an entity (public: transparency), newest first.
+pub async fn history(
+    State(state): State<AppState>,
+    Path((kind, id)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Value>> {
+    let kind = kind_of(&kind)?;
+    let params = Params::parse(raw.as_deref(), &["limit"])?;
+    let limit: u32 = params.integer("limit", 100, 1, 1000)?;
+    let (version, entries) = with_store(&state, move |s| {
+        let version = s
+            .entity_version(kind, &id)?
+            .ok_or_else(|| ApiError::not_found(format!("no {kind} with id `{id}`")))?;
+        Ok((version, s.history(kind, &id, limit)?))
+    })
+    .await?;
+    Ok(Json(json!({"version": version, "history": entries})))
+}
+
+pub async fn revert(
+    State(state): State<AppState>,
+    Writer(p): Writer,
+    Path(audit_id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let audit_id: i64 = audit_id
+        .parse()
+        .map_err(|_| ApiError::bad_parameter("audit_id", "an audit entry id is a number"))?;
+    let version = with_store(&state, move |s| service::revert(s, &p, audit_id)).await?;
+    state.refresh_soon();
+    Ok(Json(json!({"reverted": audit_id, "version": version})))
+}
+
+/// `POST /api/bulk/{collection}?mode=preview|apply[&skip_invalid=true]` with a CSV or
+/// JSON body (by `Content-Type`).
+pub async fn bulk(
+    State(state): State<AppState>,
+    Writer(p): Writer,
+    Path(collection): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let collection = Collection::parse(&collection).ok_or_else(|| {
+        ApiError::bad_parameter_suggesting(
+            "collection",
+            format!("`{collection}` cannot be updated in bulk"),
+            vec![
+                "organisations".into(),
+                "actions".into(),
+                "observations".into(),
+            ],
+        )
+    })?;
+    let params = Params::parse(raw.as_deref(), &["mode", "skip_invalid"])?;
+    let apply = match params.one("mode")?.unwrap_or("preview") {
+        "preview" => false,
+        "apply" => true,
+        other => {
+            return Err(ApiError::bad_parameter(
+                "mode",
+                format!("`{other}`: use preview or apply"),
+            ));
+        }
+    };
+    let skip_invalid = params.boolean("skip_invalid")?.unwrap_or(false);
+    let format = match headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("text/csv")
+    {
+        t if t.starts_with("application/json") => Format::Json,
+        t if t.starts_with("text/csv") || t.starts_with("text/plain") => Format::Csv,
+        other => {
+            return Err(ApiError::bad_parameter(
+                "Content-Type",
+                format!("`{other}`: send text/csv or application/json"),
+            ));
+        }
+    };
+    let report = with_store(&state, move |s| {
+        service::bulk(
+            s,
+            &p,
+            collection,
+            format,
+            "upload",
+            &body,
+            apply,
+            skip_invalid,
+        )
+    })
+    .await?;
+    if report.applied {
+        state.refresh_soon();
+    }
+    Ok(Json(json!(report)))
+}
+
+pub async fn users(State(state): State<AppState>, SignedIn(p): SignedIn) -> ApiResult<Json<Value>> {
+    if !territoria_auth::is_admin(&p.user) {
+        return Err(ApiError::Forbidden(
+            "only an administrator may list accounts".into(),
+        ));
+    }
+    let accounts = accounts(&state)?;
+    let list = tokio::task::spawn_blocking(move || accounts.users())
+        .await
+        .map_err(ApiError::internal)??;
+    Ok(Json(json!({ "users": list })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserForm {
+    pub login: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    pub password: String,
+    pub role: Role,
+    #[serde(default)]
+    pub organisation: Option<String>,
+    #[serde(default)]
+    pub strategy: Option<String>,
+}
+
+/// Creates an account (administrators only).
+pub async fn create_user(
+    State(state): State<AppState>,
+    Writer(p): Writer,
+    body: Result<Json<UserForm>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let Json(form) = body.map_err(|e| ApiError::bad_parameter("body", e.body_text()))?;
+    let user = create_account(&state, &p, form).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "user": user }))))
+}
+
+pub(crate) async fn create_account(
+    state: &AppState,
+    p: &super::Principal,
+    form: UserForm,
+) -> ApiResult<territoria_store::User> {
+    if !territoria_auth::is_admin(&p.user) {
+        return Err(ApiError::Forbidden(
+            "only an administrator may create accounts".into(),
+        ));
+    }
+    let accounts = accounts(state)?;
+    let actor = p.actor();
+    tokio::task::spawn_blocking(move || -> ApiResult<_> {
+        let hash = territoria_auth::hash_password(&form.password)
+            .map_err(|e| ApiError::bad_parameter("password", e.to_string()))?;
+        let empty = |s: Option<String>| s.filter(|v| !v.trim().is_empty());
+        accounts
+            .create_user(
+                &actor,
+                &NewUser {
+                    display_name: empty(form.display_name).unwrap_or_else(|| form.login.clone()),
+                    login: form.login,
+                    email: empty(form.email),
+                    password_hash: Some(hash),
+                    role: form.role,
+                    organisation: empty(form.organisation),
+                    strategy: empty(form.strategy),
+                    oidc_subject: None,
+                },
+            )
+            .map_err(|e| match e {
+                territoria_store::StoreError::Unusable(m) => ApiError::bad_parameter("login", m),
+                other => other.into(),
+            })
+    })
+    .await
+    .map_err(ApiError::internal)?
+}

@@ -1,0 +1,178 @@
+//! The governing face in the OpenAPI document: its paths, schemas and security.
+
+use serde_json::{Map, Value, json};
+
+use super::api::{BULK, HISTORY, ME, REVERT, TOKEN, TOKENS, USERS};
+
+fn e(name: &str) -> Value {
+    json!({"$ref": format!("#/components/responses/{name}")})
+}
+
+fn body(schema: &str) -> Value {
+    json!({"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}})
+}
+
+fn ok(description: &str, schema: &str) -> Value {
+    json!({"description": description, "content": body(schema)})
+}
+
+fn security() -> Value {
+    json!([{"personalToken": []}, {"session": []}])
+}
+
+fn id_param(name: &str, description: &str, example: &str) -> Value {
+    json!({"name": name, "in": "path", "required": true, "description": description,
+        "schema": {"type": "string"}, "example": example})
+}
+
+/// The write on an entity (`PUT /api/entities/{kind}/{id}`), merged into that path.
+pub fn entity_put() -> Value {
+    json!({
+        "tags": ["editing"],
+        "operationId": "editEntity",
+        "summary": "Write an entity, if it is still at the version the edit started from",
+        "description": "Optimistic concurrency: `version` is the version read (from `/history` or a previous edit); a stale one answers 409 with `current_version`. Partners edit the actions their organisation operates and the indicators measuring them; editors their strategy; admins everything. The change is recorded with who, when, before and after.",
+        "security": security(),
+        "parameters": [
+            {"$ref": "#/components/parameters/Kind"},
+            id_param("id", "The entity's id (its key).", "dw4ai"),
+        ],
+        "requestBody": {"required": true, "content": body("EntityEdit")},
+        "responses": {
+            "200": ok("The entity as written, and its new version.", "Edited"),
+            "400": e("BadParameter"),
+            "401": e("Unauthorized"),
+            "403": e("Forbidden"),
+            "409": e("Conflict"),
+            "422": e("Invalid"),
+            "500": e("Internal"),
+        },
+    })
+}
+
+/// Paths of the face.
+pub fn paths() -> Map<String, Value> {
+    let mut p = Map::new();
+    p.insert(ME.into(), json!({"get": {
+        "tags": ["editing"], "operationId": "me", "summary": "The account behind this request",
+        "security": security(),
+        "responses": {"200": ok("The account, and how it signed in (a session also gets its CSRF token).", "Me"), "401": e("Unauthorized"), "500": e("Internal")},
+    }}));
+    p.insert(TOKENS.into(), json!({
+        "get": {"tags": ["editing"], "operationId": "listTokens", "summary": "Your personal API tokens (never their secrets)",
+            "security": security(),
+            "responses": {"200": ok("The tokens.", "TokenList"), "401": e("Unauthorized"), "403": e("Forbidden"), "500": e("Internal")}},
+        "post": {"tags": ["editing"], "operationId": "createToken", "summary": "Create a personal API token; its secret is in this answer only",
+            "security": security(),
+            "requestBody": {"required": true, "content": body("NewToken")},
+            "responses": {"201": ok("The token and its secret.", "CreatedToken"), "400": e("BadParameter"), "401": e("Unauthorized"), "403": e("Forbidden"), "500": e("Internal")}},
+    }));
+    p.insert(TOKEN.into(), json!({"delete": {
+        "tags": ["editing"], "operationId": "revokeToken", "summary": "Revoke one of your tokens",
+        "security": security(),
+        "parameters": [id_param("id", "The token's id.", "1")],
+        "responses": {"204": {"description": "Revoked."}, "400": e("BadParameter"), "401": e("Unauthorized"), "403": e("Forbidden"), "404": e("NotFound"), "500": e("Internal")},
+    }}));
+    p.insert(HISTORY.into(), json!({"get": {
+        "tags": ["editing"], "operationId": "entityHistory", "summary": "Who changed an entity (its observations and targets included), when, before and after; newest first",
+        "parameters": [
+            {"$ref": "#/components/parameters/Kind"},
+            id_param("id", "The entity's id (its key).", "dw4ai"),
+            {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
+        ],
+        "responses": {"200": ok("The entity's version and its history.", "History"), "400": e("BadParameter"), "404": e("NotFound"), "500": e("Internal")},
+    }}));
+    p.insert(REVERT.into(), json!({"post": {
+        "tags": ["editing"], "operationId": "revertChange", "summary": "Revert the change of an audit entry (administrators); the revert is itself a recorded change",
+        "security": security(),
+        "parameters": [id_param("audit_id", "The audit entry of the change.", "1")],
+        "responses": {"200": ok("The new version.", "Reverted"), "400": e("BadParameter"), "401": e("Unauthorized"), "403": e("Forbidden"), "404": e("NotFound"), "409": e("Conflict"), "422": e("Invalid"), "500": e("Internal")},
+    }}));
+    p.insert(BULK.into(), json!({"post": {
+        "tags": ["editing"], "operationId": "bulkUpdate",
+        "summary": "Bulk update from a file in the export layout: preview the differences, then apply them in one transaction",
+        "description": "`mode=preview` (default) writes nothing and lists added, changed (field by field), unchanged and rejected records; `mode=apply` writes the added and changed ones, refusing the whole file when a record is rejected unless `skip_invalid=true`. Applying the same file twice changes nothing.",
+        "security": security(),
+        "parameters": [
+            {"name": "collection", "in": "path", "required": true, "schema": {"type": "string", "enum": ["organisations", "actions", "observations"]}, "example": "observations"},
+            {"name": "mode", "in": "query", "required": false, "schema": {"type": "string", "enum": ["preview", "apply"], "default": "preview"}},
+            {"name": "skip_invalid", "in": "query", "required": false, "schema": {"type": "boolean", "default": false}},
+        ],
+        "requestBody": {"required": true, "content": {"text/csv": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}},
+        "responses": {"200": ok("What the file changes (or changed).", "BulkReport"), "400": e("BadParameter"), "401": e("Unauthorized"), "403": e("Forbidden"), "409": e("Conflict"), "422": e("Invalid"), "500": e("Internal")},
+    }}));
+    p.insert(USERS.into(), json!({
+        "get": {"tags": ["editing"], "operationId": "listUsers", "summary": "Accounts (administrators)",
+            "security": security(),
+            "responses": {"200": ok("The accounts.", "UserList"), "401": e("Unauthorized"), "403": e("Forbidden"), "500": e("Internal")}},
+        "post": {"tags": ["editing"], "operationId": "createUser", "summary": "Create an account (administrators)",
+            "security": security(),
+            "requestBody": {"required": true, "content": body("NewUser")},
+            "responses": {"201": ok("The account.", "CreatedUser"), "400": e("BadParameter"), "401": e("Unauthorized"), "403": e("Forbidden"), "500": e("Internal")}},
+    }));
+    p
+}
+
+/// Schemas of the face.
+pub fn schemas() -> Map<String, Value> {
+    let user = json!({"type": "object", "required": ["id", "login", "display_name", "role", "disabled", "created_at"],
+        "properties": {
+            "id": {"type": "integer"}, "login": {"type": "string"}, "display_name": {"type": "string"},
+            "email": {"type": ["string", "null"]}, "role": {"type": "string", "enum": ["partner", "editor", "admin"]},
+            "organisation": {"type": ["string", "null"]}, "strategy": {"type": ["string", "null"]},
+            "disabled": {"type": "boolean"}, "created_at": {"type": "string"}}});
+    let token = json!({"type": "object", "required": ["id", "user_id", "name", "scope", "created_at"],
+        "properties": {"id": {"type": "integer"}, "user_id": {"type": "integer"}, "name": {"type": "string"},
+            "scope": {"type": "string", "enum": ["read", "write"]}, "created_at": {"type": "string"},
+            "expires_at": {"type": ["string", "null"]}, "revoked_at": {"type": ["string", "null"]}, "last_used_at": {"type": ["string", "null"]}}});
+    let change = json!({"type": "object", "required": ["audit_id", "kind", "key", "item", "detail", "at", "actor", "operation"],
+        "properties": {"audit_id": {"type": "integer"}, "kind": {"type": "string"}, "key": {"type": "string"},
+            "item": {"type": "string", "enum": ["entity", "observation", "target"]}, "detail": {"type": "string"},
+            "before": {"description": "The item before (absent or null: created)."}, "after": {},
+            "at": {"type": "string"}, "actor": {"type": "string"}, "operation": {"type": "string"}}});
+    let mut s = Map::new();
+    s.insert("User".into(), user);
+    s.insert("ApiToken".into(), token);
+    s.insert("Me".into(), json!({"type": "object", "required": ["user", "via"], "properties": {"user": {"$ref": "#/components/schemas/User"}, "via": {"type": "object"}}}));
+    s.insert("TokenList".into(), json!({"type": "object", "required": ["tokens"], "properties": {"tokens": {"type": "array", "items": {"$ref": "#/components/schemas/ApiToken"}}}}));
+    s.insert("NewToken".into(), json!({"type": "object", "required": ["name"], "additionalProperties": false,
+        "properties": {"name": {"type": "string", "minLength": 1, "pattern": "\\S"}, "scope": {"type": "string", "enum": ["read", "write"]},
+            "expires_in_days": {"type": "integer", "minimum": 0, "maximum": 3650}}}));
+    s.insert("CreatedToken".into(), json!({"type": "object", "required": ["token", "secret"], "properties": {"token": {"$ref": "#/components/schemas/ApiToken"}, "secret": {"type": "string"}, "note": {"type": "string"}}}));
+    s.insert("EntityEdit".into(), json!({"type": "object", "required": ["version", "entity"], "additionalProperties": false,
+        "properties": {"version": {"type": ["integer", "null"], "description": "The version the edit started from; null to create."},
+            "entity": {"$ref": "#/components/schemas/Entity"}}}));
+    s.insert("Edited".into(), json!({"type": "object", "required": ["version", "entity"], "properties": {"version": {"type": "integer"}, "entity": {"$ref": "#/components/schemas/Entity"}}}));
+    s.insert("History".into(), json!({"type": "object", "required": ["version", "history"], "properties": {"version": {"type": "integer"}, "history": {"type": "array", "items": change}}}));
+    s.insert("Reverted".into(), json!({"type": "object", "required": ["reverted", "version"], "properties": {"reverted": {"type": "integer"}, "version": {"type": "integer"}}}));
+    s.insert("BulkReport".into(), json!({"type": "object", "required": ["collection", "applied", "added", "changed", "unchanged", "rows", "rejected"],
+        "properties": {"collection": {"type": "string"}, "file": {"type": "string"}, "applied": {"type": "boolean"}, "audit_id": {"type": ["integer", "null"]},
+            "added": {"type": "integer"}, "changed": {"type": "integer"}, "unchanged": {"type": "integer"},
+            "rows": {"type": "array", "items": {"type": "object", "required": ["record", "status", "fields"], "properties": {
+                "line": {"type": ["integer", "null"]}, "record": {"type": "string"}, "status": {"type": "string", "enum": ["added", "changed"]},
+                "fields": {"type": "array", "items": {"type": "object", "required": ["field"], "properties": {"field": {"type": "string"}, "before": {}, "after": {}}}}}}},
+            "rejected": {"type": "array", "items": {"type": "object", "required": ["record", "message"], "properties": {"line": {"type": ["integer", "null"]}, "record": {"type": "string"}, "message": {"type": "string"}}}}}}));
+    s.insert("UserList".into(), json!({"type": "object", "required": ["users"], "properties": {"users": {"type": "array", "items": {"$ref": "#/components/schemas/User"}}}}));
+    s.insert("NewUser".into(), json!({"type": "object", "required": ["login", "password", "role"], "additionalProperties": false,
+        "properties": {"login": {"type": "string"}, "display_name": {"type": "string"}, "email": {"type": "string"},
+            "password": {"type": "string", "minLength": 12}, "role": {"type": "string", "enum": ["partner", "editor", "admin"]},
+            "organisation": {"type": "string"}, "strategy": {"type": "string"}}}));
+    s.insert("CreatedUser".into(), json!({"type": "object", "required": ["user"], "properties": {"user": {"$ref": "#/components/schemas/User"}}}));
+    s
+}
+
+/// Responses and security schemes of the face.
+pub fn responses() -> Map<String, Value> {
+    let mut r = Map::new();
+    r.insert("Forbidden".into(), json!({"description": "The account may not do this (the same whether the object exists or not), or a session request without its CSRF token.", "content": body("Error")}));
+    r.insert("Conflict".into(), json!({"description": "The entity changed since the edit started: `current_version` is its version now.", "content": body("Error")}));
+    r.insert("Invalid".into(), json!({"description": "Records refused, each with its place and reason; nothing was written.", "content": body("Error")}));
+    r
+}
+
+pub fn security_schemes() -> Map<String, Value> {
+    let mut s = Map::new();
+    s.insert("personalToken".into(), json!({"type": "http", "scheme": "bearer", "description": "A personal API token (`terr_…`), created on the account page or with POST /api/tokens."}));
+    s.insert("session".into(), json!({"type": "apiKey", "in": "cookie", "name": "territoria_session", "description": "A browser session (sign in at /fr/connexion); unsafe requests also send `X-CSRF-Token`."}));
+    s
+}

@@ -1,0 +1,730 @@
+//! The governing face's pages: sign-in and sign-out, the account page (tokens,
+//! accounts), bulk update (upload → preview → apply), revert, and an entity's history.
+//! Every form carries its CSRF token; handlers parse, call [`service`], render.
+
+use axum::extract::{Form, Multipart, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::{Deserialize, Serialize};
+use territoria_exchange::{Collection, Format};
+use territoria_model::EntityKind;
+use territoria_store::{ApiToken, Role, User};
+
+use super::{
+    LOGIN_CSRF_COOKIE, MaybeSignedIn, Principal, SESSION_COOKIE, Staged, Via, accounts, check_csrf,
+    cookie, same_origin, secret_cookie, service, words,
+};
+use crate::AppState;
+use crate::api::with_store;
+use crate::error::ApiError;
+use crate::pages::{Frame, InLang, Lang, PageError, render};
+
+fn frame(lang: Lang, title_key: &str, path_key: &str) -> Frame {
+    let title = crate::pages::i18n_word(lang, title_key);
+    let path = words::path(lang, path_key);
+    let here = path
+        .trim_start_matches(&format!("/{}/", lang.code()))
+        .to_owned();
+    Frame::new(lang, title, &here, None)
+}
+
+fn blocking_err(e: tokio::task::JoinError) -> ApiError {
+    ApiError::internal(format!("task failed: {e}"))
+}
+
+/// A path on this site to go back to after signing in (never another site).
+fn local_next(next: Option<&str>, lang: Lang) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => words::path(lang, "account"),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct NextQuery {
+    #[serde(default)]
+    next: Option<String>,
+}
+
+#[derive(Serialize)]
+struct LoginPage {
+    paths: std::collections::BTreeMap<&'static str, String>,
+    csrf: String,
+    next: String,
+    login: String,
+    error: Option<&'static str>,
+}
+
+fn login_page(lang: Lang, next: String, login: String, error: Option<&'static str>) -> Response {
+    let Ok(csrf) = territoria_auth::secret() else {
+        return PageError::new(lang, ApiError::internal("no randomness")).into_response();
+    };
+    let status = if error.is_some() {
+        axum::http::StatusCode::UNAUTHORIZED
+    } else {
+        axum::http::StatusCode::OK
+    };
+    let page = LoginPage {
+        paths: words::paths(lang),
+        csrf: csrf.clone(),
+        next,
+        login,
+        error,
+    };
+    let mut res = render(
+        lang,
+        "account/login.html",
+        frame(lang, "acc_login_title", "login"),
+        page,
+    );
+    *res.status_mut() = status;
+    if let Ok(v) = HeaderValue::from_str(&secret_cookie(
+        LOGIN_CSRF_COOKIE,
+        &csrf,
+        std::time::Duration::from_secs(3600),
+    )) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+pub async fn login_form(lang: Lang, Query(q): Query<NextQuery>) -> Response {
+    login_page(
+        lang,
+        local_next(q.next.as_deref(), lang),
+        String::new(),
+        None,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    login: String,
+    password: String,
+    csrf: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    lang: Lang,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    let next = local_next(f.next.as_deref(), lang);
+    let double_submit = cookie(&headers, LOGIN_CSRF_COOKIE)
+        .is_some_and(|c| territoria_auth::same_secret(c, &f.csrf));
+    if !double_submit || same_origin(&headers).is_err() {
+        return Ok(login_page(lang, next, f.login, Some("acc_form_expired")));
+    }
+    let accounts = accounts(&state).lang(lang)?;
+    let login = f.login.clone();
+    let session =
+        tokio::task::spawn_blocking(move || -> Result<Option<(String, String)>, ApiError> {
+            let now = territoria_auth::now_text();
+            let Some(c) = accounts.credentials(&f.login)? else {
+                territoria_auth::verify_nothing(&f.password);
+                return Ok(None);
+            };
+            let locked = territoria_auth::is_locked(c.locked_until.as_deref(), &now);
+            let good = c
+                .password_hash
+                .as_deref()
+                .is_some_and(|h| territoria_auth::verify_password(&f.password, h));
+            if locked || c.user.disabled || !good {
+                if !locked {
+                    let until =
+                        territoria_auth::at_offset(chrono::Utc::now(), territoria_auth::LOCK_FOR);
+                    accounts.login_failed(c.user.id, territoria_auth::LOCK_AFTER, &until)?;
+                }
+                tracing::info!(user = c.user.id, locked, "sign-in refused");
+                return Ok(None);
+            }
+            accounts.login_succeeded(c.user.id)?;
+            let id = territoria_auth::secret().map_err(ApiError::internal)?;
+            let csrf = territoria_auth::secret().map_err(ApiError::internal)?;
+            let expires =
+                territoria_auth::at_offset(chrono::Utc::now(), territoria_auth::SESSION_TTL);
+            accounts.create_session(&territoria_auth::digest(&id), c.user.id, &csrf, &expires)?;
+            tracing::info!(user = c.user.id, "signed in");
+            Ok(Some((id, csrf)))
+        })
+        .await
+        .map_err(blocking_err)
+        .and_then(|r| r)
+        .lang(lang)?;
+    let Some((id, _)) = session else {
+        return Ok(login_page(lang, next, login, Some("acc_login_failed")));
+    };
+    let mut res = Redirect::to(&next).into_response();
+    let h = res.headers_mut();
+    for c in [
+        secret_cookie(SESSION_COOKIE, &id, territoria_auth::SESSION_TTL),
+        secret_cookie(LOGIN_CSRF_COOKIE, "", std::time::Duration::ZERO),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            h.append(header::SET_COOKIE, v);
+        }
+    }
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+/// Requires a signed-in browser session and its CSRF token on this form.
+fn require(
+    lang: Lang,
+    who: Option<Principal>,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<Principal, PageError> {
+    let p = who.ok_or_else(|| {
+        PageError::new(
+            lang,
+            ApiError::Unauthorized("sign in first (/fr/connexion)".into()),
+        )
+    })?;
+    check_csrf(&p, &axum::http::Method::POST, headers, Some(csrf)).lang(lang)?;
+    Ok(p)
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    lang: Lang,
+    MaybeSignedIn(who): MaybeSignedIn,
+    headers: HeaderMap,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, PageError> {
+    let p = require(lang, who, &headers, &f.csrf)?;
+    if let Via::Session { id_hash, .. } = p.via {
+        let accounts = accounts(&state).lang(lang)?;
+        tokio::task::spawn_blocking(move || accounts.delete_session(&id_hash))
+            .await
+            .map_err(blocking_err)
+            .lang(lang)?
+            .map_err(ApiError::from)
+            .lang(lang)?;
+    }
+    let mut res = Redirect::to(&format!("/{}/", lang.code())).into_response();
+    if let Ok(v) = HeaderValue::from_str(&secret_cookie(
+        SESSION_COOKIE,
+        "",
+        std::time::Duration::ZERO,
+    )) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}
+
+#[derive(Serialize)]
+struct AccountPage {
+    paths: std::collections::BTreeMap<&'static str, String>,
+    csrf: String,
+    user: User,
+    role: &'static str,
+    tokens: Vec<ApiToken>,
+    new_token: Option<String>,
+    users: Vec<User>,
+    admin: bool,
+    my_actions: Vec<(String, String)>,
+    message: Option<String>,
+}
+
+fn role_word(r: Role) -> &'static str {
+    match r {
+        Role::Partner => "acc_role_partner",
+        Role::Editor => "acc_role_editor",
+        Role::Admin => "acc_role_admin",
+    }
+}
+
+fn csrf_of(p: &Principal) -> String {
+    match &p.via {
+        Via::Session { csrf, .. } => csrf.clone(),
+        Via::Token { .. } => String::new(),
+    }
+}
+
+async fn account_page(
+    state: &AppState,
+    lang: Lang,
+    p: Principal,
+    new_token: Option<String>,
+    message: Option<String>,
+) -> Result<Response, PageError> {
+    let accounts = accounts(state).lang(lang)?;
+    let admin = territoria_auth::is_admin(&p.user);
+    let uid = p.user.id;
+    let (tokens, users) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+        let users = if admin { accounts.users()? } else { Vec::new() };
+        Ok((accounts.tokens_of(uid)?, users))
+    })
+    .await
+    .map_err(blocking_err)
+    .and_then(|r| r)
+    .lang(lang)?;
+    let org = p.user.organisation.clone();
+    let my_actions = match org {
+        Some(org) => with_store(state, move |s| {
+            Ok(s.entity(EntityKind::Organisation, &org)?
+                .map(|d| {
+                    d.relations
+                        .into_iter()
+                        .filter(|r| r.kind == "operates" && r.entity.kind == EntityKind::Action)
+                        .map(|r| {
+                            (
+                                crate::pages::text(&r.entity.name, lang).text,
+                                format!("/{}/actions/{}", lang.code(), r.entity.id),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default())
+        })
+        .await
+        .lang(lang)?,
+        None => Vec::new(),
+    };
+    let page = AccountPage {
+        paths: words::paths(lang),
+        csrf: csrf_of(&p),
+        role: role_word(p.user.role),
+        user: p.user,
+        tokens,
+        new_token,
+        users,
+        admin,
+        my_actions,
+        message,
+    };
+    Ok(render(
+        lang,
+        "account/account.html",
+        frame(lang, "acc_title", "account"),
+        page,
+    ))
+}
+
+/// The account page, or the sign-in form for a visitor.
+pub async fn account(
+    State(state): State<AppState>,
+    lang: Lang,
+    MaybeSignedIn(who): MaybeSignedIn,
+) -> Result<Response, PageError> {
+    match who {
+        Some(p) => account_page(&state, lang, p, None, None).await,
+        None => Ok(Redirect::to(&format!(
+            "{}?next={}",
+            words::path(lang, "login"),
+            words::path(lang, "account")
+        ))
+        .into_response()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    csrf: String,
+    name: String,
+    scope: String,
+}
+
+pub async fn create_token(
+    State(state): State<AppState>,
+    lang: Lang,
+    MaybeSignedIn(who): MaybeSignedIn,
+    headers: HeaderMap,
+    Form(f): Form<TokenForm>,
+) -> Result<Response, PageError> {
+    let p = require(lang, who, &headers, &f.csrf)?;
+    let accounts = accounts(&state).lang(lang)?;
+    let (actor, uid) = (p.actor(), p.user.id);
+    let secret = tokio::task::spawn_blocking(move || -> Result<String, ApiError> {
+        let secret = territoria_auth::new_token().map_err(ApiError::internal)?;
+        accounts
+            .create_token(
+                &actor,
+                uid,
+                &f.name,
+                &territoria_auth::digest(&secret),
+                &f.scope,
+                None,
+            )
+            .map_err(|e| match e {
+                territoria_store::StoreError::Unusable(m) => ApiError::bad_parameter("name", m),
+                other => other.into(),
+            })?;
+        Ok(secret)
+    })
+    .await
+    .map_err(blocking_err)
+    .and_then(|r| r)
+    .lang(lang)?;
+    account_page(&state, lang, p, Some(secret), None).await
+}
+
+#[derive(Deserialize)]
+pub struct RevokeForm {
+    csrf: String,
+    id: i64,
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    lang: Lang,
+    MaybeSignedIn(who): MaybeSignedIn,
+    headers: HeaderMap,
+    Form(f): Form<RevokeForm>,
+) -> Result<Response, PageError> {
+    let p = require(lang, who, &headers, &f.csrf)?;
+    let accounts = accounts(&state).lang(lang)?;
+    let (actor, uid) = (p.actor(), p.user.id);
+    tokio::task::spawn_blocking(move || accounts.revoke_token(&actor, uid, f.id))
+        .await
+        .map_err(blocking_err)
+        .lang(lang)?
+        .map_err(ApiError::from)
+        .lang(lang)?;
+    Ok(Redirect::to(&words::path(lang, "account")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct UserPageForm {
+    csrf: String,
+    #[serde(flatten)]
+    user: super::api::UserForm,
+}
+
+pub async fn create_user(
+    State(state): State<AppState>,
+    lang: Lang,
+    MaybeSignedIn(who): MaybeSignedIn,
+    headers: HeaderMap,
+    Form(f): Form<UserPageForm>,
+) -> Result<Response, PageError> {
+    let p = require(lang, who, &headers, &f.csrf)?;
+    let created = super::api::create_account(&state, &p, f.user)
+        .await
+        .lang(lang)?;
+    account_page(&state, lang, p, None, Some(created.login)).await
+}
+
+#[derive(Serialize)]
+struct BulkPage {
+    paths: std::collections::BTreeMap<&'static str, String>,
+    csrf: String,
+    report: Option<service::BulkReport>,
+    staged: Option<String>,
+    message: Option<&'static str>,
+}
+
+pub async fn bulk_form(
+    lang: Lang,
+    MaybeSignedIn(who): MaybeSignedIn,
+) -> Result<Response, PageError> {
+    let Some(p) = who else {
+        return Ok(Redirect::to(&format!(
+            "{}?next={}",
+            words::path(lang, "login"),
+            words::path(lang, "bulk")
+        ))
+        .into_response());
+    };
+    let page = BulkPage {
+        paths: words::paths(lang),
+        csrf: csrf_of(&p),
+        report: None,
+        staged: None,
+        message: None,
+    };
+    Ok(render(
+        lang,
+        "account/bulk.html",
+        frame(lang, "acc_bulk_title", "bulk"),
+        page,
+    ))
+}
+
+/// Upload → preview: the file is kept (in memory, for its owner, an hour) until applied.
+pub async fn bulk_preview(
+    State(state): State<AppState>,
+    lang: Lang,
+    MaybeSignedIn(who): MaybeSignedIn,
+    headers: HeaderMap,
+    mut form: Multipart,
+) -> Result<Response, PageError> {
+    let (mut csrf, mut collection, mut file, mut bytes) =
+        (String::new(), None, String::new(), None);
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| ApiError::bad_parameter("file", e.body_text()))
+        .lang(lang)?
+    {
+        match field.name().unwrap_or("") {
+            "csrf" => csrf = field.text().await.unwrap_or_default(),
+            "collection" => collection = Collection::parse(&field.text().await.unwrap_or_default()),
+            "file" => {
+                file = field.file_name().unwrap_or("upload").to_owned();
+                bytes = Some(
+                    field
+                        .bytes()
+                        .await
+                        .map_err(|e| ApiError::bad_parameter("file", e.body_text()))
+                        .lang(lang)?,
+                );
+            }
+            _ => {}
+        }
+    }
+    let p = require(lang, who, &headers, &csrf)?;
+    let collection = collection.ok_or_else(|| {
+        PageError::bad(
+            lang,
+            "collection",
+            "choose organisations, actions or observations",
+        )
+    })?;
+    let bytes = bytes
+        .filter(|b| !b.is_empty())
+        .ok_or_else(|| PageError::bad(lang, "file", "choose a CSV or JSON file"))?
+        .to_vec();
+    let format = if file.to_lowercase().ends_with(".json") {
+        Format::Json
+    } else {
+        Format::Csv
+    };
+    let (pp, f2, b2) = (p.clone(), file.clone(), bytes.clone());
+    let report = with_store(&state, move |s| {
+        service::bulk(s, &pp, collection, format, &f2, &b2, false, false)
+    })
+    .await
+    .lang(lang)?;
+    let staged = (report.added + report.changed > 0)
+        .then(|| {
+            state.staged.put(Staged {
+                user_id: p.user.id,
+                collection,
+                format,
+                file,
+                bytes,
+                created: std::time::Instant::now(),
+            })
+        })
+        .transpose()
+        .lang(lang)?;
+    let page = BulkPage {
+        paths: words::paths(lang),
+        csrf: csrf_of(&p),
+        report: Some(report),
+        staged,
+        message: None,
+    };
+    Ok(render(
+        lang,
+        "account/bulk.html",
+        frame(lang, "acc_preview_title", "bulk"),
+        page,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct ApplyForm {
+    csrf: String,
+    id: String,
+    #[serde(default)]
+    skip_invalid: Option<String>,
+}
+
+pub async fn bulk_apply(
+    State(state): State<AppState>,
+    lang: Lang,
+    MaybeSignedIn(who): MaybeSignedIn,
+    headers: HeaderMap,
+    Form(f): Form<ApplyForm>,
+) -> Result<Response, PageError> {
+    let p = require(lang, who, &headers, &f.csrf)?;
+    let Some(staged) = state.staged.take(&f.id, p.user.id) else {
+        let page = BulkPage {
+            paths: words::paths(lang),
+            csrf: csrf_of(&p),
+            report: None,
+            staged: None,
+            message: Some("acc_upload_expired"),
+        };
+        return Ok(render(
+            lang,
+            "account/bulk.html",
+            frame(lang, "acc_bulk_title", "bulk"),
+            page,
+        ));
+    };
+    let skip = f.skip_invalid.is_some();
+    let (pp, c, fm, file) = (
+        p.clone(),
+        staged.collection,
+        staged.format,
+        staged.file.clone(),
+    );
+    let bytes = staged.bytes.clone();
+    let result = with_store(&state, move |s| {
+        service::bulk(s, &pp, c, fm, &file, &bytes, true, skip)
+    })
+    .await;
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => {
+            // Keep the upload: the user may choose to apply the valid rows only.
+            state.staged.put_back(f.id, staged);
+            return Err(PageError::new(lang, e));
+        }
+    };
+    state.refresh_soon();
+    let page = BulkPage {
+        paths: words::paths(lang),
+        csrf: csrf_of(&p),
+        report: Some(report),
+        staged: None,
+        message: None,
+    };
+    Ok(render(
+        lang,
+        "account/bulk.html",
+        frame(lang, "acc_applied", "bulk"),
+        page,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct RevertForm {
+    csrf: String,
+    audit_id: i64,
+    #[serde(default)]
+    back: Option<String>,
+}
+
+pub async fn revert(
+    State(state): State<AppState>,
+    lang: Lang,
+    MaybeSignedIn(who): MaybeSignedIn,
+    headers: HeaderMap,
+    Form(f): Form<RevertForm>,
+) -> Result<Response, PageError> {
+    let p = require(lang, who, &headers, &f.csrf)?;
+    let id = f.audit_id;
+    with_store(&state, move |s| service::revert(s, &p, id))
+        .await
+        .lang(lang)?;
+    state.refresh_soon();
+    Ok(Redirect::to(&local_next(f.back.as_deref(), lang)).into_response())
+}
+
+/// `/fr/historique/{kind}/{id}`: the history of an entity (public).
+#[derive(Serialize)]
+struct HistoryPage {
+    paths: std::collections::BTreeMap<&'static str, String>,
+    csrf: String,
+    admin: bool,
+    name: String,
+    back: String,
+    here: String,
+    entries: Vec<HistoryRow>,
+}
+
+#[derive(Serialize)]
+struct HistoryRow {
+    audit_id: i64,
+    at: String,
+    actor: String,
+    operation: String,
+    item: String,
+    detail: String,
+    created: bool,
+    fields: Vec<(String, String, String)>,
+    revertible: bool,
+}
+
+fn shown(v: Option<&serde_json::Value>) -> String {
+    match v {
+        None | Some(serde_json::Value::Null) => "—".to_owned(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+pub async fn history(
+    State(state): State<AppState>,
+    lang: Lang,
+    MaybeSignedIn(who): MaybeSignedIn,
+    Path((kind, id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let kind = EntityKind::parse(&kind)
+        .ok_or_else(|| PageError::not_found(lang, format!("unknown entity kind `{kind}`")))?;
+    let key = id.clone();
+    let (detail, entries) = with_store(&state, move |s| {
+        Ok((s.entity(kind, &key)?, s.history(kind, &key, 200)?))
+    })
+    .await
+    .lang(lang)?;
+    let detail = detail.ok_or_else(|| PageError::not_found(lang, format!("no {kind} `{id}`")))?;
+    let admin = who
+        .as_ref()
+        .is_some_and(|p| territoria_auth::is_admin(&p.user));
+    let back = match kind {
+        EntityKind::Action => format!("/{}/actions/{id}", lang.code()),
+        EntityKind::Programme => format!("/{}/programmes/{id}", lang.code()),
+        EntityKind::Ambition => format!("/{}/ambitions/{id}", lang.code()),
+        k => format!("/{}/entities/{}/{id}", lang.code(), k.as_str()),
+    };
+    let rows = entries
+        .into_iter()
+        .map(|h| {
+            let c = &h.change;
+            let fields = match (&c.before, &c.after) {
+                (Some(b), Some(a)) => territoria_exchange::diff::changes(Some(b), a)
+                    .into_iter()
+                    .map(|f| (f.field, shown(f.before.as_ref()), shown(f.after.as_ref())))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            HistoryRow {
+                audit_id: c.audit_id,
+                at: crate::pages::fmt::datetime(&h.at),
+                actor: h.actor,
+                operation: h.operation,
+                item: c.item.clone(),
+                detail: c.detail.clone(),
+                created: c.before.is_none(),
+                fields,
+                revertible: c.before.is_some(),
+            }
+        })
+        .collect();
+    let here = format!("{}/{}/{id}", words::path(lang, "history"), kind.as_str());
+    let page = HistoryPage {
+        paths: words::paths(lang),
+        csrf: who.as_ref().map(csrf_of).unwrap_or_default(),
+        admin,
+        name: crate::pages::text(&detail.entity.name, lang).text,
+        back,
+        here,
+        entries: rows,
+    };
+    let mut f = Frame::new(
+        lang,
+        crate::pages::i18n_word(lang, "acc_history"),
+        &format!(
+            "{}/{}/{}",
+            words::path(lang, "history").trim_start_matches(&format!("/{}/", lang.code())),
+            kind.as_str(),
+            id
+        ),
+        None,
+    );
+    f.demo = detail.entity.provenance.demo;
+    Ok(render(lang, "account/history.html", f, page))
+}

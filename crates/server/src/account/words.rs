@@ -1,0 +1,231 @@
+//! The governing face's addresses and words, in French and English (read by the
+//! templates as `t.key`, with the dashboard's own words).
+
+use crate::pages::Lang;
+
+/// `(key, French path, English path)` of the face's pages.
+const PATHS: &[(&str, &str, &str)] = &[
+    ("login", "/fr/connexion", "/en/login"),
+    ("logout", "/fr/deconnexion", "/en/logout"),
+    ("account", "/fr/compte", "/en/account"),
+    ("tokens", "/fr/compte/jetons", "/en/account/tokens"),
+    (
+        "revoke",
+        "/fr/compte/jetons/revoquer",
+        "/en/account/tokens/revoke",
+    ),
+    ("users", "/fr/compte/comptes", "/en/account/users"),
+    ("bulk", "/fr/compte/mise-a-jour", "/en/account/bulk-update"),
+    (
+        "bulk_apply",
+        "/fr/compte/mise-a-jour/appliquer",
+        "/en/account/bulk-update/apply",
+    ),
+    ("revert", "/fr/compte/annuler", "/en/account/revert"),
+    ("history", "/fr/historique", "/en/history"),
+];
+
+/// The address of page `key` in `lang`.
+pub fn path(lang: Lang, key: &str) -> String {
+    PATHS
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, fr, en)| match lang {
+            Lang::Fr => (*fr).to_owned(),
+            Lang::En => (*en).to_owned(),
+        })
+        .unwrap_or_else(|| panic!("no page `{key}`"))
+}
+
+/// Every page address of the face, by key, for the templates (`page.paths.login`).
+pub fn paths(lang: Lang) -> std::collections::BTreeMap<&'static str, String> {
+    PATHS.iter().map(|(k, _, _)| (*k, path(lang, k))).collect()
+}
+
+/// `(key, French, English)`.
+pub const WORDS: &[(&str, &str, &str)] = &[
+    ("acc_login_title", "Connexion", "Sign in"),
+    (
+        "acc_login_intro",
+        "Les partenaires, éditeurs et administrateurs se connectent pour tenir les données à jour. La consultation ne demande aucun compte.",
+        "Partners, editors and administrators sign in to keep the data current. Reading needs no account.",
+    ),
+    ("acc_login_name", "Identifiant", "Login"),
+    ("acc_password", "Mot de passe", "Password"),
+    ("acc_sign_in", "Se connecter", "Sign in"),
+    ("acc_sign_out", "Se déconnecter", "Sign out"),
+    (
+        "acc_login_failed",
+        "Identifiant ou mot de passe incorrect. Après 5 échecs successifs, le compte est verrouillé 15 minutes.",
+        "Wrong login or password. After 5 failures in a row the account is locked for 15 minutes.",
+    ),
+    (
+        "acc_form_expired",
+        "Le formulaire a expiré. Réessayez.",
+        "The form has expired. Please try again.",
+    ),
+    ("acc_title", "Mon compte", "My account"),
+    ("acc_signed_in_as", "Connecté en tant que", "Signed in as"),
+    ("acc_role", "Rôle", "Role"),
+    ("acc_role_partner", "partenaire", "partner"),
+    ("acc_role_editor", "éditeur", "editor"),
+    ("acc_role_admin", "administrateur", "administrator"),
+    ("acc_organisation", "Organisation", "Organisation"),
+    ("acc_strategy", "Stratégie", "Strategy"),
+    ("acc_all_strategies", "toutes", "all"),
+    (
+        "acc_my_actions",
+        "Les actions de mon organisation",
+        "My organisation's actions",
+    ),
+    (
+        "acc_no_actions",
+        "Votre organisation ne pilote aucune action.",
+        "Your organisation leads no action.",
+    ),
+    (
+        "acc_bulk_title",
+        "Mise à jour par fichier",
+        "Bulk update from a file",
+    ),
+    (
+        "acc_bulk_intro",
+        "Déposez un fichier CSV ou JSON au format de l'export (mêmes colonnes). Vous verrez d'abord ce qui change, ligne par ligne ; rien n'est écrit avant que vous ne confirmiez. Appliquer deux fois le même fichier ne change rien.",
+        "Upload a CSV or JSON file in the export's layout (same columns). You first see what changes, row by row; nothing is written until you confirm. Applying the same file twice changes nothing.",
+    ),
+    ("acc_collection", "Données", "Data"),
+    ("acc_col_organisations", "Organisations", "Organisations"),
+    ("acc_col_actions", "Actions", "Actions"),
+    (
+        "acc_col_observations",
+        "Observations d'indicateurs",
+        "Indicator observations",
+    ),
+    ("acc_file", "Fichier (CSV ou JSON)", "File (CSV or JSON)"),
+    ("acc_preview", "Voir les changements", "Preview the changes"),
+    (
+        "acc_preview_title",
+        "Changements proposés",
+        "Proposed changes",
+    ),
+    ("acc_added", "ajoutés", "added"),
+    ("acc_changed", "modifiés", "changed"),
+    ("acc_unchanged", "inchangés", "unchanged"),
+    ("acc_rejected", "refusés", "rejected"),
+    ("acc_line", "Ligne", "Line"),
+    ("acc_record", "Enregistrement", "Record"),
+    ("acc_status", "Statut", "Status"),
+    ("acc_field", "Champ", "Field"),
+    ("acc_before", "Avant", "Before"),
+    ("acc_after", "Après", "After"),
+    ("acc_reason", "Motif", "Reason"),
+    ("acc_status_added", "ajout", "added"),
+    ("acc_status_changed", "modification", "changed"),
+    (
+        "acc_apply",
+        "Appliquer les changements",
+        "Apply the changes",
+    ),
+    (
+        "acc_apply_valid_only",
+        "Appliquer seulement les lignes valides (les lignes refusées sont ignorées)",
+        "Apply the valid rows only (rejected rows are left out)",
+    ),
+    (
+        "acc_nothing_to_apply",
+        "Rien à appliquer : le fichier ne change rien.",
+        "Nothing to apply: the file changes nothing.",
+    ),
+    (
+        "acc_fix_rejected",
+        "Corrigez les lignes refusées et déposez le fichier à nouveau, ou appliquez seulement les lignes valides.",
+        "Fix the rejected rows and upload the file again, or apply the valid rows only.",
+    ),
+    ("acc_applied", "Changements appliqués", "Changes applied"),
+    (
+        "acc_applied_note",
+        "Les changements sont enregistrés dans l'historique (entrée d'audit n°",
+        "The changes are recorded in the history (audit entry no. ",
+    ),
+    (
+        "acc_upload_expired",
+        "Ce dépôt n'est plus disponible (il expire après une heure). Déposez le fichier à nouveau.",
+        "This upload is no longer available (it expires after one hour). Upload the file again.",
+    ),
+    (
+        "acc_tokens_title",
+        "Jetons d'accès personnels",
+        "Personal access tokens",
+    ),
+    (
+        "acc_tokens_intro",
+        "Pour les scripts et l'automatisation : envoyez l'en-tête Authorization: Bearer suivi du jeton. Un jeton n'est affiché qu'une fois.",
+        "For scripts and automation: send the header Authorization: Bearer followed by the token. A token is shown once.",
+    ),
+    ("acc_token_name", "Nom du jeton", "Token name"),
+    ("acc_token_scope", "Portée", "Scope"),
+    ("acc_scope_read", "lecture", "read"),
+    ("acc_scope_write", "écriture", "write"),
+    ("acc_token_create", "Créer un jeton", "Create a token"),
+    (
+        "acc_token_new",
+        "Votre nouveau jeton (copiez-le maintenant, il ne sera plus affiché) :",
+        "Your new token (copy it now, it will not be shown again):",
+    ),
+    ("acc_token_revoke", "Révoquer", "Revoke"),
+    ("acc_token_revoked", "révoqué", "revoked"),
+    ("acc_token_last_used", "Dernier usage", "Last used"),
+    ("acc_never", "jamais", "never"),
+    ("acc_no_tokens", "Aucun jeton.", "No token."),
+    ("acc_users_title", "Comptes", "Accounts"),
+    ("acc_user_create", "Créer le compte", "Create the account"),
+    ("acc_display_name", "Nom affiché", "Display name"),
+    ("acc_email", "Courriel", "E-mail"),
+    (
+        "acc_organisation_hint",
+        "Clé de l'organisation (obligatoire pour un partenaire)",
+        "Organisation key (required for a partner)",
+    ),
+    (
+        "acc_strategy_hint",
+        "Clé de la stratégie (un éditeur limité à une stratégie)",
+        "Strategy key (an editor limited to one strategy)",
+    ),
+    ("acc_disabled", "désactivé", "disabled"),
+    (
+        "acc_history",
+        "Historique des modifications",
+        "History of changes",
+    ),
+    (
+        "acc_no_history",
+        "Aucune modification enregistrée depuis l'import initial.",
+        "No change recorded since the initial import.",
+    ),
+    ("acc_when", "Quand", "When"),
+    ("acc_who", "Qui", "Who"),
+    ("acc_what", "Quoi", "What"),
+    ("acc_created", "création", "created"),
+    (
+        "acc_revert",
+        "Annuler cette modification",
+        "Revert this change",
+    ),
+    ("acc_last_change", "Dernière modification", "Last change"),
+    ("acc_by", "par", "by"),
+    ("acc_error", "Erreur", "Error"),
+    ("acc_back", "Retour", "Back"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_page_has_both_addresses_under_its_language() {
+        for (k, fr, en) in PATHS {
+            assert!(fr.starts_with("/fr/") && en.starts_with("/en/"), "{k}");
+        }
+        assert_eq!(path(Lang::Fr, "login"), "/fr/connexion");
+    }
+}

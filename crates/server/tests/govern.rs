@@ -1,0 +1,687 @@
+//! The governing face against a real store: roles, tokens, sessions and CSRF,
+//! optimistic concurrency, history and revert, bulk updates (preview, apply,
+//! idempotence), and every write refusing an anonymous request.
+
+use std::sync::LazyLock;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use territoria_model::{Details, EntityKind};
+use territoria_server::router;
+use territoria_store::{AccountStore, NewUser, Role, SqliteStore, Store};
+use tower::ServiceExt;
+
+mod common;
+
+struct World {
+    demo: common::Demo,
+    /// A second handle on the store file, for set-up and checks.
+    store: SqliteStore,
+    /// An organisation, an action it leads and an indicator measuring that action.
+    org: String,
+    action: String,
+    indicator: String,
+    /// An action led by another organisation.
+    other_action: String,
+}
+
+const PASSWORD: &str = "un mot de passe assez long";
+
+static WORLD: LazyLock<World> = LazyLock::new(|| {
+    let demo = common::demo(11, 400);
+    let store = SqliteStore::open(&demo.path).unwrap();
+    let mut indicators = Vec::new();
+    store
+        .export_observations(&mut |o| {
+            if o.territory.is_none() && o.provenance.demo {
+                indicators.push(o.indicator);
+            }
+            Ok(())
+        })
+        .unwrap();
+    indicators.dedup();
+    let lead_of = |action: &str| -> Option<String> {
+        store
+            .entity(EntityKind::Action, action)
+            .unwrap()?
+            .inverse_relations
+            .into_iter()
+            .find(|r| r.kind == "operates")
+            .map(|r| r.entity.id)
+    };
+    let mut found = None;
+    for ind in &indicators {
+        let d = store.entity(EntityKind::Indicator, ind).unwrap().unwrap();
+        if let Details::Indicator(i) = d.entity.details {
+            if i.measures.kind == EntityKind::Action {
+                if let Some(org) = lead_of(&i.measures.key) {
+                    found = Some((org, i.measures.key.clone(), ind.clone()));
+                    break;
+                }
+            }
+        }
+    }
+    let (org, action, indicator) = found.expect("a demo indicator of a led action");
+    let mut other_action = None;
+    store
+        .export_entities(EntityKind::Action, &mut |e, _| {
+            if other_action.is_none() && e.key != action {
+                if let Some(o) = lead_of(&e.key) {
+                    if o != org {
+                        other_action = Some(e.key);
+                    }
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    let user = |login: &str, role, organisation: Option<&str>| NewUser {
+        login: login.into(),
+        display_name: format!("{login} (test)"),
+        email: None,
+        password_hash: Some(territoria_auth_hash(PASSWORD)),
+        role,
+        organisation: organisation.map(Into::into),
+        strategy: None,
+        oidc_subject: None,
+    };
+    store
+        .create_user("test", &user("partner", Role::Partner, Some(&org)))
+        .unwrap();
+    store
+        .create_user("test", &user("admin", Role::Admin, None))
+        .unwrap();
+    store
+        .create_user("test", &user("locked", Role::Editor, None))
+        .unwrap();
+    World {
+        demo,
+        store,
+        org,
+        action,
+        indicator,
+        other_action: other_action.expect("an action led by another organisation"),
+    }
+});
+
+fn territoria_auth_hash(p: &str) -> String {
+    // The same hashing the product uses (argon2id).
+    territoria_auth::hash_password(p).unwrap()
+}
+
+fn app() -> Router {
+    router(WORLD.demo.state.clone())
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+async fn send(method: Method, uri: &str, headers: &[(&str, &str)], body: Body) -> Answer {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("host", "localhost");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = app().oneshot(req.body(body).unwrap()).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// A personal token of `login`, created in the store directly.
+fn token(login: &str, scope: &str) -> String {
+    let w = &*WORLD;
+    let user = w.store.credentials(login).unwrap().unwrap().user;
+    let secret = format!("terr_test-{login}-{scope}-{}", rand_suffix());
+    w.store
+        .create_token(
+            "test",
+            user.id,
+            "test",
+            &territoria_auth::digest(&secret),
+            scope,
+            None,
+        )
+        .unwrap();
+    secret
+}
+
+fn rand_suffix() -> String {
+    territoria_auth::secret().unwrap()[..8].to_owned()
+}
+
+fn bearer(t: &str) -> String {
+    format!("Bearer {t}")
+}
+
+async fn get_entity(kind: &str, key: &str) -> (i64, Value) {
+    let h = send(
+        Method::GET,
+        &format!("/api/entities/{kind}/{key}/history"),
+        &[],
+        Body::empty(),
+    )
+    .await;
+    assert_eq!(h.status, StatusCode::OK, "{}", h.text());
+    let version = h.json()["version"].as_i64().unwrap();
+    let e = send(
+        Method::GET,
+        &format!("/api/entities/{kind}/{key}"),
+        &[],
+        Body::empty(),
+    )
+    .await;
+    // The entity's own fields (not the read-only views), as a client sends them back.
+    let v = e.json();
+    let mut entity = serde_json::Map::new();
+    for k in [
+        "kind",
+        "key",
+        "name",
+        "description",
+        "tags",
+        "attributes",
+        "details",
+        "provenance",
+    ] {
+        if !v[k].is_null() {
+            entity.insert(k.into(), v[k].clone());
+        }
+    }
+    (version, Value::Object(entity))
+}
+
+async fn put_entity(
+    auth: &str,
+    kind: &str,
+    key: &str,
+    version: Option<i64>,
+    entity: &Value,
+) -> Answer {
+    send(
+        Method::PUT,
+        &format!("/api/entities/{kind}/{key}"),
+        &[
+            ("authorization", auth),
+            ("content-type", "application/json"),
+        ],
+        Body::from(json!({"version": version, "entity": entity}).to_string()),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn every_write_refuses_an_anonymous_request() {
+    let w = &*WORLD;
+    let entity = json!({"kind": "action", "key": w.action, "name": {"fr": "x"}, "provenance": {"source": "x"}});
+    for (method, uri, body) in [
+        (
+            Method::PUT,
+            format!("/api/entities/action/{}", w.action),
+            json!({"version": 1, "entity": entity}).to_string(),
+        ),
+        (
+            Method::POST,
+            "/api/bulk/actions?mode=apply".to_owned(),
+            "id;name_fr\n".to_owned(),
+        ),
+        (
+            Method::POST,
+            "/api/tokens".to_owned(),
+            json!({"name": "x"}).to_string(),
+        ),
+        (Method::DELETE, "/api/tokens/1".to_owned(), String::new()),
+        (
+            Method::POST,
+            "/api/changes/1/revert".to_owned(),
+            String::new(),
+        ),
+        (
+            Method::POST,
+            "/api/users".to_owned(),
+            json!({"login": "x", "password": "y", "role": "admin"}).to_string(),
+        ),
+    ] {
+        let a = send(
+            method.clone(),
+            &uri,
+            &[("content-type", "application/json")],
+            Body::from(body),
+        )
+        .await;
+        assert_eq!(
+            a.status,
+            StatusCode::UNAUTHORIZED,
+            "{method} {uri}: {}",
+            a.text()
+        );
+        assert!(a.headers.contains_key(header::WWW_AUTHENTICATE));
+    }
+    // A tampered token is refused, not taken for "nobody".
+    let a = send(
+        Method::GET,
+        "/api/me",
+        &[("authorization", "Bearer terr_forged")],
+        Body::empty(),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    // A read-only token cannot write.
+    let ro = token("admin", "read");
+    let a = send(
+        Method::POST,
+        "/api/tokens",
+        &[
+            ("authorization", &bearer(&ro)),
+            ("content-type", "application/json"),
+        ],
+        Body::from(r#"{"name":"n"}"#),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.text());
+}
+
+#[tokio::test]
+async fn a_partner_edits_its_own_action_only_and_a_stale_edit_is_a_conflict() {
+    let w = &*WORLD;
+    let t = bearer(&token("partner", "write"));
+    let (v, mut e) = get_entity("action", &w.action).await;
+    e["name"]["en"] = json!("Edited by its partner");
+    let a = put_entity(&t, "action", &w.action, Some(v), &e).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    let v2 = a.json()["version"].as_i64().unwrap();
+    assert!(v2 > v);
+    // Someone who started from v gets 409 with the version now.
+    e["name"]["en"] = json!("A stale edit");
+    let a = put_entity(&t, "action", &w.action, Some(v), &e).await;
+    assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.text());
+    assert_eq!(a.json()["error"]["current_version"], v2);
+    // Another organisation's action, and one that does not exist: the same 403.
+    let (ov, oe) = get_entity("action", &w.other_action).await;
+    let a = put_entity(&t, "action", &w.other_action, Some(ov), &oe).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.text());
+    let mut ghost = oe.clone();
+    ghost["key"] = json!("no-such-action");
+    let b = put_entity(&t, "action", "no-such-action", Some(ov), &ghost).await;
+    assert_eq!(b.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        a.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .replace(&w.other_action, "X"),
+        b.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .replace("no-such-action", "X"),
+        "a refusal does not reveal whether the object exists"
+    );
+    // The history shows who changed what, before and after.
+    let h = send(
+        Method::GET,
+        &format!("/api/entities/action/{}/history", w.action),
+        &[],
+        Body::empty(),
+    )
+    .await
+    .json();
+    let last = &h["history"][0];
+    assert_eq!(last["actor"], "partner (test) (partner)");
+    assert_eq!(last["after"]["name"]["en"], "Edited by its partner");
+    assert_ne!(last["before"]["name"]["en"], "Edited by its partner");
+    // A partner may not revert; an admin may, and the revert is in the history.
+    let audit = last["audit_id"].as_i64().unwrap();
+    let a = send(
+        Method::POST,
+        &format!("/api/changes/{audit}/revert"),
+        &[("authorization", &t)],
+        Body::empty(),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    let admin = bearer(&token("admin", "write"));
+    let a = send(
+        Method::POST,
+        &format!("/api/changes/{audit}/revert"),
+        &[("authorization", &admin)],
+        Body::empty(),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    let (_, back) = get_entity("action", &w.action).await;
+    assert_eq!(back["name"], last["before"]["name"]);
+    let h = send(
+        Method::GET,
+        &format!("/api/entities/action/{}/history", w.action),
+        &[],
+        Body::empty(),
+    )
+    .await
+    .json();
+    assert_eq!(h["history"][0]["operation"], format!("revert {audit}"));
+    assert_eq!(h["history"][0]["actor"], "admin (test) (admin)");
+}
+
+fn observation_csv(indicator: &str, value: &str) -> String {
+    format!(
+        "indicator;period;territory;value;qualifier;period_label;note;quote;source;source_date;inferred;demo\n{indicator};2031;;{value};;;;;rapport du partenaire;;false;true\n"
+    )
+}
+
+#[tokio::test]
+async fn a_bulk_update_previews_applies_once_and_refuses_what_is_not_yours() {
+    let w = &*WORLD;
+    let t = bearer(&token("partner", "write"));
+    let csv = observation_csv(&w.indicator, "42");
+    let post = |mode: &'static str, body: String| {
+        let t = t.clone();
+        async move {
+            send(
+                Method::POST,
+                &format!("/api/bulk/observations?mode={mode}"),
+                &[("authorization", &t), ("content-type", "text/csv")],
+                Body::from(body),
+            )
+            .await
+        }
+    };
+    let p = post("preview", csv.clone()).await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.text());
+    let p = p.json();
+    assert_eq!(
+        (p["added"].as_u64(), p["applied"].as_bool()),
+        (Some(1), Some(false))
+    );
+    assert_eq!(p["rows"][0]["line"], 2);
+    let before = w.store.audit(1).unwrap()[0].id;
+    assert_eq!(
+        w.store.audit(1).unwrap()[0].id,
+        before,
+        "a preview writes nothing"
+    );
+    let a = post("apply", csv.clone()).await.json();
+    assert_eq!(a["applied"], true, "{a}");
+    assert!(a["audit_id"].as_i64().unwrap() > before);
+    // The same file again changes nothing.
+    let again = post("apply", csv.clone()).await.json();
+    assert_eq!(
+        (
+            again["added"].as_u64(),
+            again["changed"].as_u64(),
+            again["unchanged"].as_u64()
+        ),
+        (Some(0), Some(0), Some(1))
+    );
+    assert_eq!(again["applied"], false);
+    // A changed value is one changed field.
+    let changed = post("preview", observation_csv(&w.indicator, "43"))
+        .await
+        .json();
+    assert_eq!(changed["changed"], 1);
+    assert_eq!(changed["rows"][0]["fields"][0]["field"], "value");
+    // Another organisation's indicator is rejected with its line; nothing is applied.
+    let other_ind = w
+        .store
+        .entity(EntityKind::Action, &w.other_action)
+        .unwrap()
+        .unwrap()
+        .indicators
+        .first()
+        .map(|i| i.id.clone());
+    if let Some(other) = other_ind {
+        let mixed = format!(
+            "{}{}",
+            observation_csv(&w.indicator, "44"),
+            observation_csv(&other, "1").lines().nth(1).unwrap()
+        );
+        let r = post("apply", mixed).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+        assert!(r.text().contains("may not change"), "{}", r.text());
+        let p = post("preview", observation_csv(&w.indicator, "44"))
+            .await
+            .json();
+        assert_eq!(p["changed"], 1, "nothing of the mixed file was applied");
+    }
+    // A row the store refuses (unknown indicator) is reported with its line.
+    let bad = post("preview", observation_csv("no-such-indicator", "1"))
+        .await
+        .json();
+    assert_eq!(bad["rejected"][0]["line"], 2, "{bad}");
+    // The indicator's history shows the partner's figure.
+    let h = send(
+        Method::GET,
+        &format!("/api/entities/indicator/{}/history", w.indicator),
+        &[],
+        Body::empty(),
+    )
+    .await
+    .json();
+    assert_eq!(h["history"][0]["item"], "observation");
+    assert_eq!(h["history"][0]["after"]["value"], 42.0);
+}
+
+/// Signs in through the pages; returns the session cookie.
+async fn sign_in(login: &str, password: &str) -> Result<String, Answer> {
+    let form = send(Method::GET, "/fr/connexion", &[], Body::empty()).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let html = form.text();
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let cookie = form
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("territoria_login_csrf="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let body = format!(
+        "login={login}&password={}&csrf={csrf}&next=/fr/compte",
+        form_urlencoded::byte_serialize(password.as_bytes()).collect::<String>()
+    );
+    let a = send(
+        Method::POST,
+        "/fr/connexion",
+        &[
+            ("cookie", &cookie),
+            ("content-type", "application/x-www-form-urlencoded"),
+        ],
+        Body::from(body),
+    )
+    .await;
+    if a.status != StatusCode::SEE_OTHER {
+        return Err(a);
+    }
+    let session = a
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("territoria_session="))
+        .unwrap()
+        .to_owned();
+    assert!(
+        session.contains("HttpOnly") && session.contains("SameSite=Lax"),
+        "{session}"
+    );
+    Ok(session.split(';').next().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn sessions_need_their_csrf_token_and_failures_lock_the_account() {
+    let cookie = sign_in("admin", PASSWORD)
+        .await
+        .map_err(|a| a.text())
+        .unwrap();
+    let me = send(
+        Method::GET,
+        "/api/me",
+        &[("cookie", &cookie)],
+        Body::empty(),
+    )
+    .await
+    .json();
+    assert_eq!(me["user"]["login"], "admin");
+    let csrf = me["via"]["csrf_token"].as_str().unwrap().to_owned();
+    let create = |headers: Vec<(&'static str, String)>| async move {
+        let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        send(
+            Method::POST,
+            "/api/tokens",
+            &h,
+            Body::from(r#"{"name":"script"}"#),
+        )
+        .await
+    };
+    let no_csrf = create(vec![
+        ("cookie", cookie.clone()),
+        ("content-type", "application/json".into()),
+    ])
+    .await;
+    assert_eq!(no_csrf.status, StatusCode::FORBIDDEN, "{}", no_csrf.text());
+    let cross = create(vec![
+        ("cookie", cookie.clone()),
+        ("content-type", "application/json".into()),
+        ("x-csrf-token", csrf.clone()),
+        ("origin", "https://evil.example".into()),
+    ])
+    .await;
+    assert_eq!(cross.status, StatusCode::FORBIDDEN);
+    let ok = create(vec![
+        ("cookie", cookie.clone()),
+        ("content-type", "application/json".into()),
+        ("x-csrf-token", csrf.clone()),
+    ])
+    .await;
+    assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.text());
+    // The new token works on its own, and its secret is never listed.
+    let secret = ok.json()["secret"].as_str().unwrap().to_owned();
+    let list = send(
+        Method::GET,
+        "/api/tokens",
+        &[("authorization", &bearer(&secret))],
+        Body::empty(),
+    )
+    .await;
+    assert!(!list.text().contains(&secret));
+    // A tampered session is nobody.
+    let forged = format!("{}x", cookie);
+    let a = send(
+        Method::GET,
+        "/api/me",
+        &[("cookie", &forged)],
+        Body::empty(),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+
+    // Wrong password and unknown login fail the same way; 5 failures lock the account.
+    let wrong = sign_in("locked", "not the password at all")
+        .await
+        .unwrap_err();
+    let unknown = sign_in("nobody-here", "not the password at all")
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let msg = |a: &Answer| {
+        a.text()
+            .split("role=\"alert\"")
+            .nth(1)
+            .unwrap()
+            .split("</p>")
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(msg(&wrong), msg(&unknown));
+    for _ in 0..4 {
+        assert!(sign_in("locked", "not the password at all").await.is_err());
+    }
+    assert!(
+        sign_in("locked", PASSWORD).await.is_err(),
+        "locked after 5 failures"
+    );
+    // A form without its double-submit cookie is refused.
+    let a = send(
+        Method::POST,
+        "/fr/connexion",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        Body::from(format!("login=admin&password={PASSWORD}&csrf=abc")),
+    )
+    .await;
+    assert_ne!(a.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn the_account_pages_need_a_session() {
+    let a = send(Method::GET, "/fr/compte", &[], Body::empty()).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    assert!(
+        a.headers[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/fr/connexion")
+    );
+    let cookie = sign_in("partner", PASSWORD)
+        .await
+        .map_err(|a| a.text())
+        .unwrap();
+    let page = send(
+        Method::GET,
+        "/fr/compte",
+        &[("cookie", &cookie)],
+        Body::empty(),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("partenaire"), "the role, in French");
+    assert!(
+        html.contains(&format!("/fr/actions/{}", WORLD.action)),
+        "its actions"
+    );
+    // A form posted without its token is refused.
+    let a = send(
+        Method::POST,
+        "/fr/compte/jetons",
+        &[
+            ("cookie", &cookie),
+            ("content-type", "application/x-www-form-urlencoded"),
+        ],
+        Body::from("csrf=wrong&name=x&scope=read"),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    let _ = &WORLD.org;
+}

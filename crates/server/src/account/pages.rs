@@ -648,10 +648,14 @@ struct HistoryRow {
     revertible: bool,
 }
 
-fn shown(v: Option<&serde_json::Value>) -> String {
+/// A recorded value as the page shows it: numbers in Belgian format.
+fn shown(v: Option<&serde_json::Value>, lang: Lang) -> String {
     match v {
         None | Some(serde_json::Value::Null) => "—".to_owned(),
         Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Number(n)) => n
+            .as_f64()
+            .map_or_else(|| n.to_string(), |x| crate::pages::fmt::number(x, lang)),
         Some(other) => other.to_string(),
     }
 }
@@ -684,12 +688,19 @@ pub async fn history(
         .into_iter()
         .map(|h| {
             let c = &h.change;
-            let fields = match (&c.before, &c.after) {
-                (Some(b), Some(a)) => territoria_exchange::diff::changes(Some(b), a)
+            // A creation shows what was created (every field, nothing before).
+            let fields = match &c.after {
+                Some(a) => territoria_exchange::diff::changes(c.before.as_ref(), a)
                     .into_iter()
-                    .map(|f| (f.field, shown(f.before.as_ref()), shown(f.after.as_ref())))
+                    .map(|f| {
+                        (
+                            f.field,
+                            shown(f.before.as_ref(), lang),
+                            shown(f.after.as_ref(), lang),
+                        )
+                    })
                     .collect(),
-                _ => Vec::new(),
+                None => Vec::new(),
             };
             HistoryRow {
                 audit_id: c.audit_id,

@@ -215,6 +215,13 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("acc_by", "par", "by"),
     ("acc_error", "Erreur", "Error"),
     ("acc_back", "Retour", "Back"),
+    ("acc_history_path", "historique", "history"),
+    ("acc_account_path", "compte", "account"),
+    (
+        "acc_partner_space",
+        "Espace partenaires : mettre les données à jour",
+        "Partners' area: keep the data current",
+    ),
 ];
 
 #[cfg(test)]

@@ -685,3 +685,86 @@ async fn the_account_pages_need_a_session() {
     assert_eq!(a.status, StatusCode::FORBIDDEN);
     let _ = &WORLD.org;
 }
+
+#[tokio::test]
+async fn the_edit_form_writes_with_its_version_and_shows_a_conflict() {
+    let w = &*WORLD;
+    let cookie = sign_in("partner", PASSWORD)
+        .await
+        .map_err(|a| a.text())
+        .unwrap();
+    let other = send(
+        Method::GET,
+        &format!("/fr/compte/modifier/action/{}", w.other_action),
+        &[("cookie", &cookie)],
+        Body::empty(),
+    )
+    .await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN);
+    let url = format!("/fr/compte/modifier/action/{}", w.action);
+    let form = send(Method::GET, &url, &[("cookie", &cookie)], Body::empty()).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.text());
+    let html = form.text();
+    let field = |name: &str| {
+        html.split(&format!("name=\"{name}\" value=\""))
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let (csrf, version) = (field("csrf"), field("version"));
+    let post = |body: String| {
+        let (cookie, url) = (cookie.clone(), url.clone());
+        async move {
+            send(
+                Method::POST,
+                &url,
+                &[
+                    ("cookie", &cookie),
+                    ("content-type", "application/x-www-form-urlencoded"),
+                ],
+                Body::from(body),
+            )
+            .await
+        }
+    };
+    let a = post(format!("csrf={csrf}&version={version}&name_en=Set+in+the+form&status=completed&budget_eur=1%C2%A0234%2C5")).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text());
+    let d = w
+        .store
+        .entity(EntityKind::Action, &w.action)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        d.entity.name.exact(territoria_model::Lang::En),
+        Some("Set in the form")
+    );
+    let Details::Action(act) = &d.entity.details else {
+        panic!()
+    };
+    assert_eq!(act.status.as_str(), "completed");
+    assert_eq!(act.budget_eur, Some(1234.5), "a Belgian amount is read");
+    // The same form again: its version is stale now.
+    let stale = post(format!("csrf={csrf}&version={version}&name_en=Stale")).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert!(
+        stale.text().contains("Quelqu&#39;un a modifié")
+            || stale.text().contains("Quelqu'un a modifié"),
+        "{}",
+        stale.text()
+    );
+    assert!(stale.text().contains("Stale"), "the user's values are kept");
+    // A bad date names its field and writes nothing.
+    let bad = post(format!(
+        "csrf={csrf}&version={}&start=31-12-2026",
+        w.store
+            .entity_version(EntityKind::Action, &w.action)
+            .unwrap()
+            .unwrap()
+    ))
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.text().contains("start"));
+}

@@ -317,6 +317,10 @@ pub fn router() -> Router<AppState> {
             .route(
                 &format!("{}/{{kind}}/{{id}}", w("history")),
                 get(pages::history),
+            )
+            .route(
+                &format!("{}/{{kind}}/{{id}}", w("edit")),
+                get(pages::edit_form).post(pages::edit),
             );
     }
     r

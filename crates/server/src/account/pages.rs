@@ -739,3 +739,341 @@ pub async fn history(
     f.demo = detail.entity.provenance.demo;
     Ok(render(lang, "account/history.html", f, page))
 }
+
+/// The edit form of an entity: its names and descriptions in four languages and the
+/// typed facts people keep current (an action's status, dates and budget; an
+/// organisation's website and head count).
+#[derive(Serialize)]
+struct EditPage {
+    paths: std::collections::BTreeMap<&'static str, String>,
+    csrf: String,
+    action: String,
+    back: String,
+    version: i64,
+    kind: &'static str,
+    fields: Vec<EditField>,
+    error: Option<String>,
+    conflict: bool,
+}
+
+#[derive(Serialize)]
+struct EditField {
+    name: &'static str,
+    label: String,
+    value: String,
+    /// `text`, `textarea`, `date`, `number`, `url` or `select`.
+    input: &'static str,
+    options: Vec<(&'static str, String)>,
+}
+
+const LANG_CODES: [&str; 4] = ["fr", "en", "nl", "de"];
+
+fn back_url(lang: Lang, kind: EntityKind, id: &str) -> String {
+    match kind {
+        EntityKind::Action => format!("/{}/actions/{id}", lang.code()),
+        EntityKind::Programme => format!("/{}/programmes/{id}", lang.code()),
+        EntityKind::Ambition => format!("/{}/ambitions/{id}", lang.code()),
+        k => format!("/{}/entities/{}/{id}", lang.code(), k.as_str()),
+    }
+}
+
+fn edit_fields(
+    lang: Lang,
+    e: &territoria_model::Entity,
+    form: Option<&EditForm>,
+) -> Vec<EditField> {
+    use territoria_model::Details;
+    let w = |k: &str| crate::pages::i18n_word(lang, k).to_owned();
+    let given = |name: &str| form.and_then(|f| f.values.get(name).cloned());
+    let mut out = Vec::new();
+    for code in LANG_CODES {
+        let name: &'static str = match code {
+            "fr" => "name_fr",
+            "en" => "name_en",
+            "nl" => "name_nl",
+            _ => "name_de",
+        };
+        out.push(EditField {
+            name,
+            label: format!("{} ({code})", w("acc_edit_name")),
+            value: given(name).unwrap_or_else(|| e.name.0.get(code).cloned().unwrap_or_default()),
+            input: "text",
+            options: Vec::new(),
+        });
+    }
+    for code in LANG_CODES {
+        let name: &'static str = match code {
+            "fr" => "description_fr",
+            "en" => "description_en",
+            "nl" => "description_nl",
+            _ => "description_de",
+        };
+        out.push(EditField {
+            name,
+            label: format!("{} ({code})", w("acc_edit_description")),
+            value: given(name)
+                .unwrap_or_else(|| e.description.0.get(code).cloned().unwrap_or_default()),
+            input: "textarea",
+            options: Vec::new(),
+        });
+    }
+    let opt = |v: Option<String>| v.unwrap_or_default();
+    match &e.details {
+        Details::Action(a) => {
+            out.push(EditField {
+                name: "status",
+                label: w("acc_edit_status"),
+                value: given("status").unwrap_or_else(|| a.status.as_str().to_owned()),
+                input: "select",
+                options: territoria_model::ActionStatus::ALL
+                    .into_iter()
+                    .map(|s| (s.as_str(), w(&format!("acc_action_{}", s.as_str()))))
+                    .collect(),
+            });
+            for (name, key, value) in [
+                ("start", "acc_edit_start", a.start.map(|d| d.to_string())),
+                ("end", "acc_edit_end", a.end.map(|d| d.to_string())),
+            ] {
+                out.push(EditField {
+                    name,
+                    label: w(key),
+                    value: given(name).unwrap_or_else(|| opt(value)),
+                    input: "date",
+                    options: Vec::new(),
+                });
+            }
+            out.push(EditField {
+                name: "budget_eur",
+                label: w("acc_edit_budget"),
+                value: given("budget_eur")
+                    .unwrap_or_else(|| opt(a.budget_eur.map(|b| b.to_string()))),
+                input: "number",
+                options: Vec::new(),
+            });
+        }
+        Details::Organisation(o) => {
+            out.push(EditField {
+                name: "website",
+                label: w("acc_edit_website"),
+                value: given("website").unwrap_or_else(|| opt(o.website.clone())),
+                input: "url",
+                options: Vec::new(),
+            });
+            out.push(EditField {
+                name: "employees",
+                label: w("acc_edit_employees"),
+                value: given("employees")
+                    .unwrap_or_else(|| opt(o.employees.map(|n| n.to_string()))),
+                input: "number",
+                options: Vec::new(),
+            });
+        }
+        _ => {}
+    }
+    out
+}
+
+#[derive(Deserialize)]
+pub struct EditForm {
+    csrf: String,
+    version: i64,
+    #[serde(flatten)]
+    values: std::collections::HashMap<String, String>,
+}
+
+/// The entity as the form changes it; an unreadable value names its field.
+fn edited(
+    mut e: territoria_model::Entity,
+    f: &EditForm,
+) -> Result<territoria_model::Entity, (String, String)> {
+    use territoria_model::Details;
+    let get = |k: &str| f.values.get(k).map(|v| v.trim().to_owned());
+    let date = |k: &str| -> Result<Option<chrono::NaiveDate>, (String, String)> {
+        match get(k).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(v) => chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d")
+                .map(Some)
+                .map_err(|_| (k.to_owned(), format!("`{v}`: write a date as 2026-12-31"))),
+        }
+    };
+    for (prefix, labels) in [("name", &mut e.name), ("description", &mut e.description)] {
+        for code in LANG_CODES {
+            if let Some(v) = get(&format!("{prefix}_{code}")) {
+                if v.is_empty() {
+                    labels.0.remove(code);
+                } else {
+                    labels.0.insert(code.to_owned(), v);
+                }
+            }
+        }
+    }
+    match &mut e.details {
+        Details::Action(a) => {
+            if let Some(s) = get("status") {
+                a.status = territoria_model::ActionStatus::parse(&s)
+                    .ok_or_else(|| ("status".to_owned(), format!("`{s}` is not a status")))?;
+            }
+            a.start = date("start")?;
+            a.end = date("end")?;
+            a.budget_eur = match get("budget_eur").filter(|v| !v.is_empty()) {
+                None => None,
+                Some(v) => Some(
+                    v.replace([' ', '\u{a0}', '\u{202f}'], "")
+                        .replace(',', ".")
+                        .parse::<f64>()
+                        .map_err(|_| {
+                            ("budget_eur".to_owned(), format!("`{v}` is not an amount"))
+                        })?,
+                ),
+            };
+        }
+        Details::Organisation(o) => {
+            o.website = get("website").filter(|v| !v.is_empty());
+            o.employees =
+                match get("employees").filter(|v| !v.is_empty()) {
+                    None => None,
+                    Some(v) => Some(v.parse().map_err(|_| {
+                        ("employees".to_owned(), format!("`{v}` is not a head count"))
+                    })?),
+                };
+        }
+        _ => {}
+    }
+    Ok(e)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn edit_page(
+    state: &AppState,
+    lang: Lang,
+    p: &Principal,
+    kind: EntityKind,
+    id: &str,
+    form: Option<&EditForm>,
+    error: Option<String>,
+    conflict: bool,
+) -> Result<Response, PageError> {
+    let (pp, key) = (p.clone(), id.to_owned());
+    let found = with_store(state, move |s| {
+        if !service::may(s, &pp, kind, &key)? {
+            return Err(service::forbidden(kind, &key));
+        }
+        let version = s.entity_version(kind, &key)?;
+        let e = s.entity(kind, &key)?.map(|d| d.entity);
+        Ok(version.zip(e))
+    })
+    .await
+    .lang(lang)?;
+    let (version, e) = found.ok_or_else(|| PageError::new(lang, service::forbidden(kind, id)))?;
+    let page = EditPage {
+        paths: words::paths(lang),
+        csrf: csrf_of(p),
+        action: format!("{}/{}/{id}", words::path(lang, "edit"), kind.as_str()),
+        back: back_url(lang, kind, id),
+        // After a conflict the form shows the current version, with the user's values.
+        version,
+        kind: kind.as_str(),
+        fields: edit_fields(lang, &e, form),
+        error,
+        conflict,
+    };
+    let mut f = Frame::new(
+        lang,
+        format!(
+            "{} — {}",
+            crate::pages::i18n_word(lang, "acc_edit"),
+            crate::pages::text(&e.name, lang).text
+        ),
+        "",
+        None,
+    );
+    f.demo = e.provenance.demo;
+    let mut res = render(lang, "account/edit.html", f, page);
+    if conflict {
+        *res.status_mut() = axum::http::StatusCode::CONFLICT;
+    }
+    Ok(res)
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    lang: Lang,
+    MaybeSignedIn(who): MaybeSignedIn,
+    Path((kind, id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let kind = EntityKind::parse(&kind)
+        .ok_or_else(|| PageError::not_found(lang, format!("unknown entity kind `{kind}`")))?;
+    let Some(p) = who else {
+        return Ok(Redirect::to(&format!(
+            "{}?next={}/{}/{id}",
+            words::path(lang, "login"),
+            words::path(lang, "edit"),
+            kind.as_str()
+        ))
+        .into_response());
+    };
+    edit_page(&state, lang, &p, kind, &id, None, None, false).await
+}
+
+pub async fn edit(
+    State(state): State<AppState>,
+    lang: Lang,
+    MaybeSignedIn(who): MaybeSignedIn,
+    headers: HeaderMap,
+    Path((kind, id)): Path<(String, String)>,
+    Form(f): Form<EditForm>,
+) -> Result<Response, PageError> {
+    let kind = EntityKind::parse(&kind)
+        .ok_or_else(|| PageError::not_found(lang, format!("unknown entity kind `{kind}`")))?;
+    let p = require(lang, who, &headers, &f.csrf)?;
+    let key = id.clone();
+    let current = with_store(&state, move |s| Ok(s.entity(kind, &key)?.map(|d| d.entity)))
+        .await
+        .lang(lang)?
+        .ok_or_else(|| PageError::new(lang, service::forbidden(kind, &id)))?;
+    let entity = match edited(current, &f) {
+        Ok(e) => e,
+        Err((field, message)) => {
+            let mut res = edit_page(
+                &state,
+                lang,
+                &p,
+                kind,
+                &id,
+                Some(&f),
+                Some(format!("{field}: {message}")),
+                false,
+            )
+            .await?;
+            *res.status_mut() = axum::http::StatusCode::BAD_REQUEST;
+            return Ok(res);
+        }
+    };
+    let (pp, key, version) = (p.clone(), id.clone(), f.version);
+    match with_store(&state, move |s| {
+        service::edit_entity(s, &pp, kind, &key, Some(version), entity)
+    })
+    .await
+    {
+        Ok(_) => {
+            state.refresh_soon();
+            Ok(Redirect::to(&back_url(lang, kind, &id)).into_response())
+        }
+        Err(ApiError::Conflict { .. }) => {
+            let msg = crate::pages::i18n_word(lang, "acc_edit_conflict").to_owned();
+            edit_page(&state, lang, &p, kind, &id, Some(&f), Some(msg), true).await
+        }
+        Err(ApiError::Invalid(records)) => {
+            let msg = records
+                .first()
+                .and_then(|r| r["message"].as_str())
+                .unwrap_or("invalid")
+                .to_owned();
+            let mut res =
+                edit_page(&state, lang, &p, kind, &id, Some(&f), Some(msg), false).await?;
+            *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(res)
+        }
+        Err(e) => Err(PageError::new(lang, e)),
+    }
+}

@@ -23,6 +23,7 @@ const PATHS: &[(&str, &str, &str)] = &[
     ),
     ("revert", "/fr/compte/annuler", "/en/account/revert"),
     ("history", "/fr/historique", "/en/history"),
+    ("edit", "/fr/compte/modifier", "/en/account/edit"),
 ];
 
 /// The address of page `key` in `lang`.
@@ -216,6 +217,27 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("acc_error", "Erreur", "Error"),
     ("acc_back", "Retour", "Back"),
     ("acc_history_path", "historique", "history"),
+    ("acc_edit", "Modifier", "Edit"),
+    ("acc_edit_path", "compte/modifier", "account/edit"),
+    ("acc_edit_name", "Nom", "Name"),
+    ("acc_edit_description", "Description", "Description"),
+    ("acc_edit_status", "Statut", "Status"),
+    ("acc_edit_start", "Début", "Start"),
+    ("acc_edit_end", "Fin", "End"),
+    ("acc_edit_budget", "Budget (€)", "Budget (€)"),
+    ("acc_edit_website", "Site web", "Website"),
+    ("acc_edit_employees", "Effectif", "Head count"),
+    ("acc_edit_save", "Enregistrer", "Save"),
+    ("acc_action_planned", "prévue", "planned"),
+    ("acc_action_ongoing", "en cours", "ongoing"),
+    ("acc_action_completed", "terminée", "completed"),
+    ("acc_action_suspended", "suspendue", "suspended"),
+    ("acc_action_cancelled", "annulée", "cancelled"),
+    (
+        "acc_edit_conflict",
+        "Quelqu'un a modifié cette fiche pendant que vous l'éditiez. Vos valeurs sont ci-dessous ; vérifiez-les puis enregistrez à nouveau.",
+        "Someone changed this record while you were editing it. Your values are below; check them and save again.",
+    ),
     ("acc_account_path", "compte", "account"),
     (
         "acc_partner_space",

@@ -191,6 +191,10 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             "account/history.html",
             include_str!("../../templates/account/history.html"),
         ),
+        (
+            "account/edit.html",
+            include_str!("../../templates/account/edit.html"),
+        ),
     ] {
         env.add_template(name, source)
             .unwrap_or_else(|e| panic!("template {name}: {e:#}"));

@@ -41,6 +41,25 @@ pub enum AdminCommand {
     },
     /// List the accounts.
     ListUsers,
+    /// Create a personal API token for an account (for automation); prints its secret once.
+    CreateToken {
+        #[arg(long)]
+        login: String,
+        /// What the token is for (shown on the account page)
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum, default_value = "write")]
+        scope: ScopeArg,
+        /// Days until it expires (default: never)
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ScopeArg {
+    Read,
+    Write,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -144,6 +163,41 @@ pub fn run(store: &SqliteStore, cmd: AdminCommand) -> anyhow::Result<()> {
             }
             eprintln!(
                 "Password of `{}` changed; its sessions are ended.",
+                c.user.login
+            );
+            Ok(())
+        }
+        AdminCommand::CreateToken {
+            login,
+            name,
+            scope,
+            expires_in_days,
+        } => {
+            let Some(c) = store.credentials(&login)? else {
+                bail!("no account `{login}` (see `territoria admin list-users`)");
+            };
+            let secret = territoria_auth::new_token()?;
+            let expires = expires_in_days.map(|d| {
+                territoria_auth::at_offset(
+                    chrono::Utc::now(),
+                    std::time::Duration::from_secs(u64::from(d) * 86_400),
+                )
+            });
+            let scope = match scope {
+                ScopeArg::Read => "read",
+                ScopeArg::Write => "write",
+            };
+            store.create_token(
+                "territoria admin (CLI)",
+                c.user.id,
+                &name,
+                &territoria_auth::digest(&secret),
+                scope,
+                expires.as_deref(),
+            )?;
+            println!("{secret}");
+            eprintln!(
+                "Token `{name}` ({scope}) created for `{}`; its secret is printed above, once.",
                 c.user.login
             );
             Ok(())

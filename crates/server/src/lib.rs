@@ -58,6 +58,8 @@ pub struct AppState {
     pub accounts: Option<Arc<dyn territoria_store::AccountStore>>,
     /// Bulk uploads between their preview and their application.
     pub staged: account::StagedUploads,
+    /// Failed sign-ins by client address.
+    pub login_throttle: account::LoginThrottle,
 }
 
 impl AppState {
@@ -70,6 +72,7 @@ impl AppState {
             write_token: None,
             accounts: None,
             staged: Default::default(),
+            login_throttle: Default::default(),
         })
     }
 

@@ -656,6 +656,8 @@ fn serve(store: SqliteStore, config: &Config) -> anyhow::Result<()> {
         state.spawn_refresh(std::time::Duration::from_secs(2));
         println!("Territoria est prêt / is ready: http://{addr}/");
         std::io::stdout().flush().ok();
+        // The peer address reaches the handlers (sign-in throttling by address).
+        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         axum::serve(listener, app)
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;

@@ -119,6 +119,43 @@ impl StagedUploads {
     }
 }
 
+/// Failed sign-ins by client address: past [`LoginThrottle::LIMIT`] failures within
+/// [`LoginThrottle::WINDOW`], an address is refused until its oldest failure leaves the
+/// window — so that nobody tries passwords against many logins (each account also locks
+/// itself after 5 failures). In memory: a restart forgets it.
+#[derive(Clone, Default)]
+pub struct LoginThrottle(Arc<Mutex<HashMap<std::net::IpAddr, Vec<std::time::Instant>>>>);
+
+impl LoginThrottle {
+    pub const LIMIT: usize = 20;
+    pub const WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+    /// Whether `ip` may try now.
+    pub fn allows(&self, ip: Option<std::net::IpAddr>) -> bool {
+        let Some(ip) = ip else { return true };
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let failures = m.entry(ip).or_default();
+        failures.retain(|t| t.elapsed() < Self::WINDOW);
+        failures.len() < Self::LIMIT
+    }
+
+    pub fn failed(&self, ip: Option<std::net::IpAddr>) {
+        let Some(ip) = ip else { return };
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if m.len() > 100_000 {
+            m.retain(|_, f| f.iter().any(|t| t.elapsed() < Self::WINDOW));
+        }
+        m.entry(ip).or_default().push(std::time::Instant::now());
+    }
+}
+
+/// The client's address, when the server was started with it (`ConnectInfo`).
+pub(crate) fn client_ip(parts: &axum::http::Extensions) -> Option<std::net::IpAddr> {
+    parts
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
 /// The value of cookie `name`.
 pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
@@ -324,4 +361,42 @@ pub fn router() -> Router<AppState> {
             );
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_is_refused_after_its_limit_of_failures_others_are_not() {
+        let t = LoginThrottle::default();
+        let (a, b): (std::net::IpAddr, std::net::IpAddr) =
+            ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
+        for _ in 0..LoginThrottle::LIMIT {
+            assert!(t.allows(Some(a)));
+            t.failed(Some(a));
+        }
+        assert!(!t.allows(Some(a)));
+        assert!(t.allows(Some(b)));
+        assert!(
+            t.allows(None),
+            "no address known: the account lock-out still applies"
+        );
+    }
+
+    #[test]
+    fn a_cross_site_origin_is_refused() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, "territoria.example".parse().unwrap());
+        assert!(same_origin(&h).is_ok());
+        h.insert(
+            header::ORIGIN,
+            "https://territoria.example".parse().unwrap(),
+        );
+        assert!(same_origin(&h).is_ok());
+        h.insert(header::ORIGIN, "https://evil.example".parse().unwrap());
+        assert!(same_origin(&h).is_err());
+        h.insert(header::ORIGIN, "null".parse().unwrap());
+        assert!(same_origin(&h).is_err());
+    }
 }

@@ -110,9 +110,20 @@ pub async fn login(
     State(state): State<AppState>,
     lang: Lang,
     headers: HeaderMap,
+    extensions: axum::http::Extensions,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     let next = local_next(f.next.as_deref(), lang);
+    let ip = super::client_ip(&extensions);
+    if !state.login_throttle.allows(ip) {
+        let mut res = login_page(lang, next, f.login, Some("acc_too_many"));
+        *res.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
+        res.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(super::LoginThrottle::WINDOW.as_secs()),
+        );
+        return Ok(res);
+    }
     let double_submit = cookie(&headers, LOGIN_CSRF_COOKIE)
         .is_some_and(|c| territoria_auth::same_secret(c, &f.csrf));
     if !double_submit || same_origin(&headers).is_err() {
@@ -155,6 +166,7 @@ pub async fn login(
         .and_then(|r| r)
         .lang(lang)?;
     let Some((id, _)) = session else {
+        state.login_throttle.failed(ip);
         return Ok(login_page(lang, next, login, Some("acc_login_failed")));
     };
     let mut res = Redirect::to(&next).into_response();

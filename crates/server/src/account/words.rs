@@ -65,6 +65,11 @@ pub const WORDS: &[(&str, &str, &str)] = &[
         "Le formulaire a expiré. Réessayez.",
         "The form has expired. Please try again.",
     ),
+    (
+        "acc_too_many",
+        "Trop de tentatives de connexion depuis votre adresse. Réessayez dans 15 minutes.",
+        "Too many sign-in attempts from your address. Try again in 15 minutes.",
+    ),
     ("acc_title", "Mon compte", "My account"),
     ("acc_signed_in_as", "Connecté en tant que", "Signed in as"),
     ("acc_role", "Rôle", "Role"),

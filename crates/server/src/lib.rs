@@ -60,6 +60,8 @@ pub struct AppState {
     pub staged: account::StagedUploads,
     /// Failed sign-ins by client address.
     pub login_throttle: account::LoginThrottle,
+    /// Sign-in through an OpenID Connect provider, when configured.
+    pub oidc: Option<Arc<account::oidc::Provider>>,
 }
 
 impl AppState {
@@ -73,7 +75,14 @@ impl AppState {
             accounts: None,
             staged: Default::default(),
             login_throttle: Default::default(),
+            oidc: None,
         })
+    }
+
+    /// Enables sign-in through an OpenID Connect provider.
+    pub fn with_oidc(mut self, provider: Option<Arc<account::oidc::Provider>>) -> Self {
+        self.oidc = provider;
+        self
     }
 
     /// Enables accounts, sign-in and editing.

@@ -20,6 +20,8 @@ pub struct FileConfig {
     /// The server is reached through TLS (a reverse proxy terminating HTTPS): HSTS and
     /// `Secure` session cookies.
     pub behind_tls: Option<bool>,
+    /// Sign-in through an OpenID Connect provider (see docs/governance.md).
+    pub oidc: Option<territoria_server::account::oidc::OidcConfig>,
 }
 
 #[derive(Debug, Clone)]
@@ -29,6 +31,7 @@ pub struct Config {
     /// The token saving a magnet takes (`None`: anyone who reaches the server may save).
     pub write_token: Option<String>,
     pub behind_tls: bool,
+    pub oidc: Option<territoria_server::account::oidc::OidcConfig>,
 }
 
 impl Config {
@@ -68,6 +71,7 @@ impl Config {
                 .map(|t| t.trim().to_owned())
                 .filter(|t| !t.is_empty()),
             behind_tls: behind_tls || from_file.behind_tls.unwrap_or(false),
+            oidc: from_file.oidc,
         })
     }
 

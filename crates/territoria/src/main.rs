@@ -624,7 +624,15 @@ fn serve(store: SqliteStore, config: &Config) -> anyhow::Result<()> {
     let state = territoria_server::AppState::new(store)
         .context("building the magnet index")?
         .with_write_token(config.write_token.clone())
-        .with_accounts(accounts);
+        .with_accounts(accounts)
+        .with_oidc(
+            config
+                .oidc
+                .clone()
+                .map(territoria_server::account::oidc::Provider::new)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("the configuration's [oidc]: {e}"))?,
+        );
     if state.write_token.is_none() && !config.listen.ip().is_loopback() {
         eprintln!(
             "Warning: listening on {} without a write token: anyone who reaches the server can save magnets. Set write_token (or --write-token / TERRITORIA_WRITE_TOKEN).",

@@ -16,6 +16,7 @@
 //!   (a stale one is a 409) and its before/after recorded for the history.
 
 pub mod api;
+pub mod oidc;
 pub(crate) mod openapi;
 mod pages;
 pub(crate) mod service;
@@ -338,11 +339,13 @@ pub fn router() -> Router<AppState> {
         .route(api::HISTORY, get(api::history))
         .route(api::REVERT, post(api::revert))
         .route(api::BULK, post(api::bulk))
-        .route(api::USERS, get(api::users).post(api::create_user));
+        .route(api::USERS, get(api::users).post(api::create_user))
+        .route(oidc::CALLBACK, get(oidc::callback));
     for lang in crate::pages::Lang::ALL {
         let w = |key: &str| words::path(lang, key);
         r = r
             .route(&w("login"), get(pages::login_form).post(pages::login))
+            .route(&format!("{}/oidc", w("login")), get(oidc::start))
             .route(&w("logout"), post(pages::logout))
             .route(&w("account"), get(pages::account))
             .route(&w("tokens"), post(pages::create_token))

@@ -33,7 +33,7 @@ fn blocking_err(e: tokio::task::JoinError) -> ApiError {
 }
 
 /// A path on this site to go back to after signing in (never another site).
-fn local_next(next: Option<&str>, lang: Lang) -> String {
+pub(super) fn local_next(next: Option<&str>, lang: Lang) -> String {
     match next {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
         _ => words::path(lang, "account"),
@@ -49,13 +49,21 @@ pub struct NextQuery {
 #[derive(Serialize)]
 struct LoginPage {
     paths: std::collections::BTreeMap<&'static str, String>,
+    /// The identity provider's button label, when one is configured.
+    oidc: Option<String>,
     csrf: String,
     next: String,
     login: String,
     error: Option<&'static str>,
 }
 
-fn login_page(lang: Lang, next: String, login: String, error: Option<&'static str>) -> Response {
+fn login_page(
+    state: &AppState,
+    lang: Lang,
+    next: String,
+    login: String,
+    error: Option<&'static str>,
+) -> Response {
     let Ok(csrf) = territoria_auth::secret() else {
         return PageError::new(lang, ApiError::internal("no randomness")).into_response();
     };
@@ -66,6 +74,7 @@ fn login_page(lang: Lang, next: String, login: String, error: Option<&'static st
     };
     let page = LoginPage {
         paths: words::paths(lang),
+        oidc: state.oidc.as_ref().map(|p| p.config.label.clone()),
         csrf: csrf.clone(),
         next,
         login,
@@ -88,8 +97,13 @@ fn login_page(lang: Lang, next: String, login: String, error: Option<&'static st
     res
 }
 
-pub async fn login_form(lang: Lang, Query(q): Query<NextQuery>) -> Response {
+pub async fn login_form(
+    State(state): State<AppState>,
+    lang: Lang,
+    Query(q): Query<NextQuery>,
+) -> Response {
     login_page(
+        &state,
         lang,
         local_next(q.next.as_deref(), lang),
         String::new(),
@@ -116,7 +130,7 @@ pub async fn login(
     let next = local_next(f.next.as_deref(), lang);
     let ip = super::client_ip(&extensions);
     if !state.login_throttle.allows(ip) {
-        let mut res = login_page(lang, next, f.login, Some("acc_too_many"));
+        let mut res = login_page(&state, lang, next, f.login, Some("acc_too_many"));
         *res.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
         res.headers_mut().insert(
             header::RETRY_AFTER,
@@ -127,7 +141,13 @@ pub async fn login(
     let double_submit = cookie(&headers, LOGIN_CSRF_COOKIE)
         .is_some_and(|c| territoria_auth::same_secret(c, &f.csrf));
     if !double_submit || same_origin(&headers).is_err() {
-        return Ok(login_page(lang, next, f.login, Some("acc_form_expired")));
+        return Ok(login_page(
+            &state,
+            lang,
+            next,
+            f.login,
+            Some("acc_form_expired"),
+        ));
     }
     let accounts = accounts(&state).lang(lang)?;
     let login = f.login.clone();
@@ -167,7 +187,13 @@ pub async fn login(
         .lang(lang)?;
     let Some((id, _)) = session else {
         state.login_throttle.failed(ip);
-        return Ok(login_page(lang, next, login, Some("acc_login_failed")));
+        return Ok(login_page(
+            &state,
+            lang,
+            next,
+            login,
+            Some("acc_login_failed"),
+        ));
     };
     let mut res = Redirect::to(&next).into_response();
     let h = res.headers_mut();

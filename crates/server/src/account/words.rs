@@ -55,6 +55,7 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("acc_password", "Mot de passe", "Password"),
     ("acc_sign_in", "Se connecter", "Sign in"),
     ("acc_sign_out", "Se déconnecter", "Sign out"),
+    ("acc_oidc_sign_in", "Se connecter avec", "Sign in with"),
     (
         "acc_login_failed",
         "Identifiant ou mot de passe incorrect. Après 5 échecs successifs, le compte est verrouillé 15 minutes.",

@@ -51,6 +51,11 @@ pub fn header(c: Collection) -> Vec<String> {
                 h.push(s.into());
             }
         }
+        Collection::Targets => {
+            for s in ["indicator", "due", "value", "qualifier", "note", "quote"] {
+                h.push(s.into());
+            }
+        }
         _ => {
             h.push("id".into());
             for l in LANG_COLS {
@@ -142,6 +147,19 @@ pub fn export(
                 o.quote.clone().unwrap_or_default(),
             ];
             prov_cells(&o.provenance, &mut row);
+            w.write_record(&row)
+                .map_err(|e| territoria_store::StoreError::Internal(e.to_string()))
+        })?,
+        Collection::Targets => store.export_targets(&mut |t| {
+            let mut row = vec![
+                t.indicator.clone(),
+                t.due.to_string(),
+                fmt_num(t.value),
+                t.qualifier.clone().unwrap_or_default(),
+                t.note.clone().unwrap_or_default(),
+                t.quote.clone().unwrap_or_default(),
+            ];
+            prov_cells(&t.provenance, &mut row);
             w.write_record(&row)
                 .map_err(|e| territoria_store::StoreError::Internal(e.to_string()))
         })?,
@@ -383,6 +401,33 @@ fn row_ops(c: Collection, row: &Row) -> Result<(Op, Vec<Op>), ValidationErrors> 
             vec![],
         ));
     }
+    if c == Collection::Targets {
+        let due = parse_date("due", row.get("due"));
+        let value = parse_number("value", row.get("value"));
+        let (due, value) = match (due, value) {
+            (Ok(d), Ok(v)) => (d, v),
+            (d, v) => {
+                errs.0.extend(d.err());
+                errs.0.extend(v.err());
+                return Err(errs);
+            }
+        };
+        if !errs.is_empty() {
+            return Err(errs);
+        }
+        return Ok((
+            Op::Target(territoria_model::Target {
+                indicator: row.get("indicator").to_owned(),
+                due,
+                value,
+                qualifier: row.opt("qualifier"),
+                note: row.opt("note"),
+                quote: row.opt("quote"),
+                provenance: prov,
+            }),
+            vec![],
+        ));
+    }
     let kind = c.kind().expect("entity collection");
     let mut e = Entity::new(kind, row.get("id"), labels(row, "name"), prov.clone());
     e.description = labels(row, "description");
@@ -475,7 +520,7 @@ fn row_ops(c: Collection, row: &Row) -> Result<(Op, Vec<Op>), ValidationErrors> 
             }
             e.details = Details::Action(a);
         }
-        Collection::Observations => unreachable!(),
+        Collection::Observations | Collection::Targets => unreachable!(),
     }
     let subject = e.reference();
     let mut later = Vec::new();
@@ -541,6 +586,7 @@ pub fn records<'a>(
     let expected = header(c);
     let required: &[&str] = match c {
         Collection::Observations => &["indicator", "period", "value", "source"],
+        Collection::Targets => &["indicator", "due", "value", "source"],
         _ => &["id", "source"],
     };
     let missing: Vec<&str> = required
@@ -677,6 +723,8 @@ pub fn records<'a>(
                         location: Some(Location { column, ..location }),
                         record: if c == Collection::Observations {
                             format!("observation of indicator/{}", row.get("indicator"))
+                        } else if c == Collection::Targets {
+                            format!("target of indicator/{}", row.get("indicator"))
                         } else {
                             format!(
                                 "{}/{}",

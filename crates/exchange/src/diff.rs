@@ -80,6 +80,7 @@ pub fn preview(
     };
     let mut out = Preview::default();
     let mut observations: Option<HashMap<ObsKey, Observation>> = None;
+    let mut targets: Option<HashMap<(String, chrono::NaiveDate), territoria_model::Target>> = None;
     for record in records {
         let located = match record {
             Ok(l) => l,
@@ -141,6 +142,31 @@ pub fn preview(
                 (
                     what,
                     EntityRef::new(EntityKind::Indicator, o.indicator.clone()),
+                    status,
+                    fields,
+                )
+            }
+            Op::Target(t) => {
+                let existing = match &mut targets {
+                    Some(m) => m,
+                    None => targets.insert(all_targets(store)?),
+                };
+                let after = json(t)?;
+                let (status, fields) = match existing.get(&(t.indicator.clone(), t.due)) {
+                    None => (Status::Added, field_changes(None, &after)),
+                    Some(b) => {
+                        let fields = field_changes(Some(&json(b)?), &after);
+                        let status = if fields.is_empty() {
+                            Status::Unchanged
+                        } else {
+                            Status::Changed
+                        };
+                        (status, fields)
+                    }
+                };
+                (
+                    format!("target indicator/{} {}", t.indicator, t.due),
+                    EntityRef::new(EntityKind::Indicator, t.indicator.clone()),
                     status,
                     fields,
                 )
@@ -256,6 +282,17 @@ fn all_observations(store: &dyn Store) -> Result<HashMap<ObsKey, Observation>, S
     let mut m = HashMap::new();
     store.export_observations(&mut |o| {
         m.insert(ObsKey::of(&o), o);
+        Ok(())
+    })?;
+    Ok(m)
+}
+
+fn all_targets(
+    store: &dyn Store,
+) -> Result<HashMap<(String, chrono::NaiveDate), territoria_model::Target>, StoreError> {
+    let mut m = HashMap::new();
+    store.export_targets(&mut |t| {
+        m.insert((t.indicator.clone(), t.due), t);
         Ok(())
     })?;
     Ok(m)

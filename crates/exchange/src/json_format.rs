@@ -86,6 +86,10 @@ pub fn export(store: &dyn Store, c: Collection, out: &mut dyn Write) -> Result<u
             sep(out).map_err(internal)?;
             serde_json::to_writer(&mut *out, &o).map_err(internal)
         })?,
+        Collection::Targets => store.export_targets(&mut |t| {
+            sep(out).map_err(internal)?;
+            serde_json::to_writer(&mut *out, &t).map_err(internal)
+        })?,
         _ => {
             let kind = c.kind().expect("entity collection");
             store.export_entities(kind, &mut |entity, relations| {
@@ -240,6 +244,21 @@ pub fn records(
             match serde_json::from_str::<Observation>(slice) {
                 Ok(o) => out.push(Ok(Located {
                     op: Op::Observation(o),
+                    location: Some(location),
+                    column_of: None,
+                })),
+                Err(e) => out.push(Err(RecordError {
+                    location: Some(serde_location(&file, line, col, &e)),
+                    record: String::new(),
+                    errors: FieldError::new("record", e.to_string()).into(),
+                })),
+            }
+            continue;
+        }
+        if c == Collection::Targets {
+            match serde_json::from_str::<territoria_model::Target>(slice) {
+                Ok(t) => out.push(Ok(Located {
+                    op: Op::Target(t),
                     location: Some(location),
                     column_of: None,
                 })),

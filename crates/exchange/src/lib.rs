@@ -30,6 +30,8 @@ pub enum Collection {
     Organisations,
     Actions,
     Observations,
+    /// An indicator's targets (value due at a date), beside its observations.
+    Targets,
 }
 
 impl Collection {
@@ -38,6 +40,7 @@ impl Collection {
             "organisations" | "organisation" | "organizations" => Some(Self::Organisations),
             "actions" | "action" => Some(Self::Actions),
             "observations" | "observation" | "indicator-observations" => Some(Self::Observations),
+            "targets" | "target" | "indicator-targets" => Some(Self::Targets),
             _ => None,
         }
     }
@@ -47,6 +50,7 @@ impl Collection {
             Self::Organisations => "organisations",
             Self::Actions => "actions",
             Self::Observations => "observations",
+            Self::Targets => "targets",
         }
     }
 
@@ -54,7 +58,7 @@ impl Collection {
         match self {
             Self::Organisations => Some(EntityKind::Organisation),
             Self::Actions => Some(EntityKind::Action),
-            Self::Observations => None,
+            Self::Observations | Self::Targets => None,
         }
     }
 }
@@ -127,7 +131,7 @@ pub(crate) fn tag_columns(c: Collection) -> &'static [(&'static str, &'static st
             ("funding_source", s::FUNDING_SOURCE),
             ("territory", s::TERRITORY),
         ],
-        Collection::Observations => &[],
+        Collection::Observations | Collection::Targets => &[],
     }
 }
 

@@ -29,6 +29,7 @@ fn an_export_previews_as_unchanged_and_one_edit_as_one_changed_field() {
         Collection::Organisations,
         Collection::Actions,
         Collection::Observations,
+        Collection::Targets,
     ] {
         let text = exported(&store, c);
         let p = preview(&store, c, Format::Csv, "export.csv", &mut text.as_bytes()).unwrap();

@@ -101,6 +101,11 @@ pub trait Store: Send + Sync {
     /// Streams every observation (sorted by indicator key, period, then the whole
     /// before its breakdown by territory).
     fn export_observations(&self, visit: &mut dyn FnMut(Observation) -> Result<()>) -> Result<u64>;
+    /// Streams every target (sorted by indicator key, then due date).
+    fn export_targets(
+        &self,
+        visit: &mut dyn FnMut(territoria_model::Target) -> Result<()>,
+    ) -> Result<u64>;
 
     /// Indicators with observations broken down by territory (for maps), by key.
     fn territorial_indicators(&self) -> Result<Vec<TerritorialIndicator>>;

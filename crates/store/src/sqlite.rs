@@ -1151,6 +1151,38 @@ impl Store for SqliteStore {
         })
     }
 
+    fn export_targets(
+        &self,
+        visit: &mut dyn FnMut(territoria_model::Target) -> Result<()>,
+    ) -> Result<u64> {
+        self.read(|c| {
+            let mut st = c.prepare(
+                "SELECT e.key, t.due, t.value, t.qualifier, t.note, t.quote,
+                        t.source, t.source_date, t.inferred, t.demo
+                 FROM targets t JOIN entities e ON e.id = t.indicator_id
+                 ORDER BY e.key, t.due",
+            )?;
+            let mut rows = st.query([])?;
+            let mut n = 0;
+            while let Some(r) = rows.next()? {
+                let due: String = r.get(1)?;
+                visit(territoria_model::Target {
+                    indicator: r.get(0)?,
+                    due: NaiveDate::parse_from_str(&due, "%Y-%m-%d").map_err(|e| {
+                        StoreError::Internal(format!("target due date `{due}`: {e}"))
+                    })?,
+                    value: r.get(2)?,
+                    qualifier: r.get(3)?,
+                    note: r.get(4)?,
+                    quote: r.get(5)?,
+                    provenance: provenance(r, 6)?,
+                })?;
+                n += 1;
+            }
+            Ok(n)
+        })
+    }
+
     fn territorial_indicators(&self) -> Result<Vec<TerritorialIndicator>> {
         self.read(|c| {
             let mut st = c.prepare(

@@ -77,7 +77,7 @@ enum Command {
     },
     /// Import organisations, actions or observations from CSV or JSON (one transaction).
     Import {
-        /// organisations | actions | observations
+        /// organisations | actions | observations | targets
         collection: String,
         /// The file to read (.csv or .json)
         file: PathBuf,
@@ -90,7 +90,7 @@ enum Command {
     },
     /// Export organisations, actions or observations as CSV (`;`, UTF-8 BOM) or JSON.
     Export {
-        /// organisations | actions | observations
+        /// organisations | actions | observations | targets
         collection: String,
         /// csv or json (default: from --output's extension, else csv)
         #[arg(long)]
@@ -314,7 +314,7 @@ fn explain(e: StoreError) -> anyhow::Error {
 
 fn collection(s: &str) -> anyhow::Result<Collection> {
     Collection::parse(s).with_context(|| {
-        format!("unknown collection `{s}`: use organisations, actions or observations")
+        format!("unknown collection `{s}`: use organisations, actions, observations or targets")
     })
 }
 

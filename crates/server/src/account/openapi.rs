@@ -94,7 +94,7 @@ pub fn paths() -> Map<String, Value> {
         "description": "`mode=preview` (default) writes nothing and lists added, changed (field by field), unchanged and rejected records; `mode=apply` writes the added and changed ones, refusing the whole file when a record is rejected unless `skip_invalid=true`. Applying the same file twice changes nothing.",
         "security": security(),
         "parameters": [
-            {"name": "collection", "in": "path", "required": true, "schema": {"type": "string", "enum": ["organisations", "actions", "observations"]}, "example": "observations"},
+            {"name": "collection", "in": "path", "required": true, "schema": {"type": "string", "enum": ["organisations", "actions", "observations", "targets"]}, "example": "observations"},
             {"name": "mode", "in": "query", "required": false, "schema": {"type": "string", "enum": ["preview", "apply"], "default": "preview"}},
             {"name": "skip_invalid", "in": "query", "required": false, "schema": {"type": "boolean", "default": false}},
         ],

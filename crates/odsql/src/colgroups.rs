@@ -166,6 +166,7 @@ fn key<'c, C: Columns>(cols: &'c C, k: &KeyPlan) -> Option<Key<'c>> {
     let mut by_hash: HashMap<u64, Vec<u32>> = HashMap::new();
     let mut values: Vec<Value> = Vec::new();
     let mut map = Vec::with_capacity(source.domain());
+    let mut last: Option<u32> = None;
     for i in 0..source.domain() {
         let rec = One(f, value_of(i));
         let Some(v) = key_value(k, &rec) else {
@@ -173,6 +174,13 @@ fn key<'c, C: Columns>(cols: &'c C, k: &KeyPlan) -> Option<Key<'c>> {
             continue;
         };
         let v = v.get();
+        // Keys of consecutive values are often equal (the year of consecutive days).
+        if let Some(prev) = last {
+            if equal(values[prev as usize].as_ref(), v) {
+                map.push(prev);
+                continue;
+            }
+        }
         let mut h = hasher.build_hasher();
         hash_value(v, &mut h);
         let same = by_hash.entry(h.finish()).or_default();
@@ -186,6 +194,7 @@ fn key<'c, C: Columns>(cols: &'c C, k: &KeyPlan) -> Option<Key<'c>> {
             }
         };
         map.push(id);
+        last = Some(id);
     }
     Some(Key {
         source,
@@ -277,11 +286,8 @@ fn accumulate<'c>(
         }
         for ((spec, arg), acc) in aggs.iter().zip(&mut accs) {
             match (acc, *arg) {
-                (Acc::Count(c), Arg::Star) => {
-                    for &g in gid {
-                        c[g as usize] += 1;
-                    }
-                }
+                // count(*) is the group's number of rows, counted above.
+                (Acc::Count(_), Arg::Star) => {}
                 (Acc::Count(c), Arg::Int(_, valid) | Arg::Float(_, valid) | Arg::Valid(_, valid)) => {
                     for (&r, &g) in rows.iter().zip(gid) {
                         c[g as usize] += u64::from(bit(valid, r as usize));
@@ -491,8 +497,9 @@ pub(crate) fn groups<C: Columns>(
             rest %= stride;
         }
         out.keys.extend(parts.into_iter().rev().cloned());
-        for ((spec, _), acc) in args.iter().zip(&mut accs) {
+        for ((spec, arg), acc) in args.iter().zip(&mut accs) {
             let state = match acc {
+                Acc::Count(_) if matches!(arg, Arg::Star) => AggState::Count(rows_in[g]),
                 Acc::Count(c) => AggState::Count(c[g]),
                 Acc::IntSum(s, abs, c) => {
                     // Below 2^53 every partial sum is exact in f64 as in i64.
@@ -571,21 +578,57 @@ pub(crate) fn top_k<C: Columns>(
     ) {
         return None;
     }
+    // The best `k` of the selected rows of words `w0..`, unordered.
+    let best = |words: &[u64], w0: usize, k: usize| -> Vec<(bool, i64, usize)> {
+        let rows = words.iter().enumerate().flat_map(|(i, &w)| {
+            let mut bits = w;
+            std::iter::from_fn(move || {
+                if bits == 0 {
+                    return None;
+                }
+                let j = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                Some((w0 + i) * 64 + j)
+            })
+        });
+        let mut heap = std::collections::BinaryHeap::with_capacity(k.min(1 << 16) + 1);
+        if k == 0 {
+            return Vec::new();
+        }
+        for r in rows {
+            let e = key(r);
+            if heap.len() < k {
+                heap.push(e);
+            } else if heap.peek().is_some_and(|w| e < *w) {
+                heap.pop();
+                heap.push(e);
+            }
+        }
+        heap.into_vec()
+    };
     let mut keys: Vec<(bool, i64, usize)> = match keep {
         Some(k) if k < sel.count() / 4 => {
-            let mut heap = std::collections::BinaryHeap::with_capacity(k + 1);
-            if k > 0 {
-                for r in sel.ones() {
-                    let e = key(r);
-                    if heap.len() < k {
-                        heap.push(e);
-                    } else if heap.peek().is_some_and(|w| e < *w) {
-                        heap.pop();
-                        heap.push(e);
-                    }
-                }
-            }
-            heap.into_vec()
+            let words = sel.words();
+            let threads = if sel.len() < 1 << 16 {
+                1
+            } else {
+                std::thread::available_parallelism().map_or(1, |t| t.get()).min(8)
+            };
+            let per = words.len().div_ceil(threads).max(1);
+            std::thread::scope(|s| {
+                let handles: Vec<_> = words
+                    .chunks(per)
+                    .enumerate()
+                    .map(|(i, chunk)| {
+                        let best = &best;
+                        s.spawn(move || best(chunk, i * per, k))
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().expect("a top-k thread panicked"))
+                    .collect()
+            })
         }
         _ => sel.ones().map(key).collect(),
     };

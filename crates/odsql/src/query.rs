@@ -1129,10 +1129,20 @@ impl AggState {
                 if values.is_empty() {
                     return Value::Null;
                 }
-                values.sort_by(f64::total_cmp);
+                // The two values around the rank, as a full sort would place them.
                 let rank = a.percentile / 100.0 * (values.len() - 1) as f64;
                 let (lo, hi) = (rank.floor() as usize, rank.ceil() as usize);
-                let (x, y) = (values[lo], values[hi.min(values.len() - 1)]);
+                let hi = hi.min(values.len() - 1);
+                let (_, &mut x, above) = values.select_nth_unstable_by(lo, f64::total_cmp);
+                let y = if hi == lo {
+                    x
+                } else {
+                    above
+                        .iter()
+                        .copied()
+                        .min_by(f64::total_cmp)
+                        .unwrap_or(x)
+                };
                 finite(x + (y - x) * (rank - lo as f64))
             }
         }

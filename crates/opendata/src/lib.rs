@@ -29,6 +29,7 @@ pub mod catalogue;
 pub mod datastore;
 pub mod dcat;
 pub mod export;
+pub mod parquet;
 pub mod query;
 pub mod solr;
 pub mod table;

@@ -20,15 +20,17 @@ pub enum Format {
     Jsonl,
     GeoJson,
     Parquet,
+    Xlsx,
 }
 
 impl Format {
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 6] = [
         Format::Csv,
         Format::Json,
         Format::Jsonl,
         Format::GeoJson,
         Format::Parquet,
+        Format::Xlsx,
     ];
 
     pub fn parse(name: &str) -> Option<Format> {
@@ -38,6 +40,7 @@ impl Format {
             "jsonl" => Format::Jsonl,
             "geojson" => Format::GeoJson,
             "parquet" => Format::Parquet,
+            "xlsx" => Format::Xlsx,
             _ => return None,
         })
     }
@@ -49,6 +52,7 @@ impl Format {
             Format::Jsonl => "jsonl",
             Format::GeoJson => "geojson",
             Format::Parquet => "parquet",
+            Format::Xlsx => "xlsx",
         }
     }
 
@@ -59,6 +63,7 @@ impl Format {
             Format::Jsonl => "application/jsonl; charset=utf-8",
             Format::GeoJson => "application/geo+json; charset=utf-8",
             Format::Parquet => "application/vnd.apache.parquet",
+            Format::Xlsx => XLSX,
         }
     }
 
@@ -70,6 +75,7 @@ impl Format {
             Format::Jsonl => "JSON",
             Format::GeoJson => "GEOJSON",
             Format::Parquet => "PARQUET",
+            Format::Xlsx => "XLSX",
         }
     }
 
@@ -81,9 +87,12 @@ impl Format {
             Format::Jsonl => "application/jsonl",
             Format::GeoJson => "application/geo+json",
             Format::Parquet => "application/vnd.apache.parquet",
+            Format::Xlsx => XLSX,
         }
     }
 }
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// Export options (Opendatasoft's names and defaults).
 #[derive(Debug, Clone, Copy)]
@@ -229,6 +238,21 @@ pub fn export(
                 },
             )?;
             w.finish()
+        }
+        Format::Xlsx => {
+            // Labels as the header, whatever `use_labels` says (a sheet is read by people).
+            let labels: Vec<&str> = columns.iter().map(|c| c.label.as_str()).collect();
+            let mut w = crate::xlsx::XlsxWriter::new(out, &plan.dataset.meta.id)?;
+            let n = w.sheet(
+                &labels,
+                &mut |emit| plan.stream(offset, limit, emit),
+                &|buf, i, v| {
+                    plain_text(buf, v, tz);
+                    relist(i, buf);
+                },
+            )?;
+            w.finish()?;
+            Ok(n)
         }
         Format::GeoJson => {
             let geo = columns

@@ -34,6 +34,7 @@ pub mod query;
 pub mod solr;
 pub mod table;
 pub mod tz;
+pub mod xlsx;
 
 pub use catalogue::{Bilingual, Catalogue, Dataset, DatasetMeta, Publisher};
 pub use export::{ExportOptions, Format};

@@ -841,11 +841,13 @@ fn ods_files(description: &str, types: &[&str]) -> Value {
     json!({"description": description, "content": content})
 }
 
-const ODS_EXPORTS: [&str; 4] = [
+const ODS_EXPORTS: [&str; 6] = [
     "text/csv",
     "application/json",
     "application/jsonl",
     "application/geo+json",
+    "application/vnd.apache.parquet",
+    "application/gzip",
 ];
 
 fn explore_paths(p: &mut serde_json::Map<String, Value>) {
@@ -948,7 +950,11 @@ fn explore_paths(p: &mut serde_json::Map<String, Value>) {
     );
     let mut export = vec![
         ods_dataset_param(),
-        path_param("format", "`csv`, `json`, `jsonl`, `geojson`.", "csv"),
+        path_param(
+            "format",
+            "`csv`, `json`, `jsonl`, `geojson`, `parquet`.",
+            "csv",
+        ),
     ];
     export.extend(ods_query_params(false));
     export.push(ods_param("limit", "Records (default -1: all)."));
@@ -968,6 +974,15 @@ fn explore_paths(p: &mut serde_json::Map<String, Value>) {
     export.push(ods_param(
         "quote_all",
         "Quote every CSV cell (default false).",
+    ));
+    export.push(ods_param(
+        "list_separator",
+        "The separator joining the values of a multivalued field (default `, `): `,`, `, `, \
+         `;`, `; `, `|`, ` | `, `/`, `\\t`.",
+    ));
+    export.push(ods_param(
+        "compressed",
+        "Gzip the file (`application/gzip`, `.gz`; default false).",
     ));
     p.insert(
         ods::EXPORT.into(),
@@ -989,7 +1004,7 @@ fn explore_paths(p: &mut serde_json::Map<String, Value>) {
     );
     let mut download = vec![ods_dataset_param()];
     for (name, d) in [
-        ("format", "`csv` (default), `json`, `jsonl`, `geojson`."),
+        ("format", "`csv` (default), `json`, `jsonl`, `geojson`, `parquet`."),
         (
             "use_labels_for_header",
             "CSV header: labels (true) or names (false, default).",

@@ -980,7 +980,7 @@ async fn export(
     }
     let Some(fmt) = Format::parse(&format) else {
         return param_error(format!(
-            "Invalid value for format API parameter: {format} was found but one of csv, json, jsonl, geojson, parquet is expected."
+            "Invalid value for format API parameter: {format} was found but one of csv, json, jsonl, geojson, parquet, xlsx is expected."
         )).into_response();
     };
     let options = match export_options(&p) {
@@ -1034,9 +1034,28 @@ fn export_response(
         return internal().into_response();
     };
     // Check the query before the body starts, so errors keep their status.
-    if let Err(e) = Plan::new(d, &p.request()) {
-        return od_error(e).into_response();
+    let plan = match Plan::new(d, &p.request()) {
+        Ok(plan) => plan,
+        Err(e) => return od_error(e).into_response(),
+    };
+    if fmt == Format::Xlsx {
+        let total = plan.run(Page {
+            offset: 0,
+            limit: Some(0),
+        });
+        let rows = (total.total_count as usize)
+            .saturating_sub(offset)
+            .min(limit.unwrap_or(usize::MAX));
+        if rows >= territoria_opendata::xlsx::MAX_ROWS {
+            return param_error(format!(
+                "Invalid value for format API parameter: xlsx was found but the export has \
+                 {rows} rows and a sheet holds at most {}: use limit, a filter, or csv or parquet.",
+                territoria_opendata::xlsx::MAX_ROWS - 1
+            ))
+            .into_response();
+        }
     }
+    drop(plan);
     // `compressed=true`: the file gzipped (`.gz`).
     let compressed = match p.bool("compressed", false) {
         Ok(c) => c,
@@ -1097,7 +1116,7 @@ async fn download(
     let format = v1.get("format").unwrap_or("csv").to_ascii_lowercase();
     let Some(fmt) = Format::parse(&format) else {
         return param_error(format!(
-            "Invalid value for format API parameter: {format} was found but one of csv, json, jsonl, geojson, parquet is expected."
+            "Invalid value for format API parameter: {format} was found but one of csv, json, jsonl, geojson, parquet, xlsx is expected."
         )).into_response();
     };
     if let Some(sep) = v1.get("csv_separator") {

@@ -841,12 +841,13 @@ fn ods_files(description: &str, types: &[&str]) -> Value {
     json!({"description": description, "content": content})
 }
 
-const ODS_EXPORTS: [&str; 6] = [
+const ODS_EXPORTS: [&str; 7] = [
     "text/csv",
     "application/json",
     "application/jsonl",
     "application/geo+json",
     "application/vnd.apache.parquet",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "application/gzip",
 ];
 
@@ -952,7 +953,7 @@ fn explore_paths(p: &mut serde_json::Map<String, Value>) {
         ods_dataset_param(),
         path_param(
             "format",
-            "`csv`, `json`, `jsonl`, `geojson`, `parquet`.",
+            "`csv`, `json`, `jsonl`, `geojson`, `parquet`, `xlsx` (labels as the header).",
             "csv",
         ),
     ];

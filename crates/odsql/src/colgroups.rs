@@ -99,7 +99,7 @@ impl Source<'_> {
 }
 
 /// The smallest and largest valid value.
-fn span<T: Copy>(values: &[T], valid: &[u64], f: impl Fn(T) -> i64) -> Option<(i64, i64)> {
+fn value_span<T: Copy>(values: &[T], valid: &[u64], f: impl Fn(T) -> i64) -> Option<(i64, i64)> {
     let mut mm: Option<(i64, i64)> = None;
     for (r, &v) in values.iter().enumerate() {
         if bit(valid, r) {
@@ -127,17 +127,29 @@ fn key<'c, C: Columns>(cols: &'c C, k: &KeyPlan) -> Option<Key<'c>> {
     };
     let f = single_field(node)?;
     let view = cols.column(f);
+    let cache_key = format!("{f}/{k:?}");
+    let cached = cols.key_cache().and_then(|c| c.get(&cache_key));
+    let span = |lo_hi: Option<(i64, i64)>| -> Option<(i64, i64)> {
+        match &cached {
+            Some(c) => Some((c.span.0, c.span.0 + c.span.1 as i64 - 1)),
+            None => lo_hi,
+        }
+    };
     let source = match view {
         ColumnView::Dict { codes, len } => Source::Dict(codes, len),
         ColumnView::Date { values, valid } => {
-            let (lo, hi) = span(values, valid, |d| i64::from(d.days_since_epoch())).unwrap_or((0, 0));
+            let (lo, hi) = span(cached.is_none().then(|| value_span(values, valid, |d| {
+                i64::from(d.days_since_epoch())
+            })).flatten())
+            .unwrap_or((0, 0));
             if hi - lo >= MAX_SPAN {
                 return None;
             }
             Source::Days(values, valid, lo, (hi - lo + 1) as usize)
         }
         ColumnView::Int { values, valid } => {
-            let (lo, hi) = span(values, valid, |x| x).unwrap_or((0, 0));
+            let (lo, hi) = span(cached.is_none().then(|| value_span(values, valid, |x| x)).flatten())
+                .unwrap_or((0, 0));
             if hi.checked_sub(lo).is_none_or(|s| s >= MAX_SPAN) {
                 return None;
             }
@@ -162,6 +174,20 @@ fn key<'c, C: Columns>(cols: &'c C, k: &KeyPlan) -> Option<Key<'c>> {
             },
         }
     };
+    let (span_min, span_len) = match &source {
+        Source::Days(_, _, min, n) | Source::Ints(_, _, min, n) => (*min, *n),
+        Source::Dict(_, n) => (0, *n),
+        Source::Bools(..) => (0, 2),
+    };
+    if let Some(c) = cached {
+        if c.span == (span_min, span_len) {
+            return Some(Key {
+                source,
+                map: c.map.clone(),
+                values: c.values.clone(),
+            });
+        }
+    }
     let hasher = RandomState::new();
     let mut by_hash: HashMap<u64, Vec<u32>> = HashMap::new();
     let mut values: Vec<Value> = Vec::new();
@@ -195,6 +221,16 @@ fn key<'c, C: Columns>(cols: &'c C, k: &KeyPlan) -> Option<Key<'c>> {
         };
         map.push(id);
         last = Some(id);
+    }
+    if let Some(c) = cols.key_cache() {
+        c.put(
+            cache_key,
+            std::sync::Arc::new(crate::columnar::CachedKey {
+                span: (span_min, span_len),
+                map: map.clone(),
+                values: values.clone(),
+            }),
+        );
     }
     Some(Key {
         source,
@@ -252,12 +288,20 @@ fn accumulate<'c>(
         if word == 0 {
             continue;
         }
-        let mut bits = word;
+        let base = ((w0 + k) * 64) as u32;
         let mut m = 0;
-        while bits != 0 {
-            rows[m] = ((w0 + k) * 64 + bits.trailing_zeros() as usize) as u32;
-            bits &= bits - 1;
-            m += 1;
+        if word == u64::MAX {
+            for (j, r) in rows.iter_mut().enumerate() {
+                *r = base + j as u32;
+            }
+            m = 64;
+        } else {
+            let mut bits = word;
+            while bits != 0 {
+                rows[m] = base + bits.trailing_zeros();
+                bits &= bits - 1;
+                m += 1;
+            }
         }
         gid[..m].fill(0);
         for (key, &stride) in keys.iter().zip(strides) {

@@ -106,6 +106,59 @@ pub trait Columns: Sync {
     fn geo_index(&self, _field: usize) -> Option<&GeoIndex> {
         None
     }
+    /// Where the numbering of group keys over this source's values can be kept between
+    /// queries (the source's data never change while it lives).
+    fn key_cache(&self) -> Option<&KeyCache> {
+        None
+    }
+}
+
+/// Group keys numbered over a source's values, kept between queries: per field and key,
+/// the domain's span and per domain value its key number, and the keys' values.
+#[derive(Debug, Default)]
+pub struct KeyCache {
+    map: std::sync::Mutex<HashMap<String, std::sync::Arc<CachedKey>>>,
+}
+
+#[derive(Debug)]
+pub(crate) struct CachedKey {
+    pub span: (i64, usize),
+    pub map: Vec<u32>,
+    pub values: Vec<crate::value::Value>,
+}
+
+/// Keys kept at most (each holds one number per value of its domain).
+const KEY_CACHE_MAX: usize = 64;
+
+impl KeyCache {
+    pub(crate) fn get(&self, key: &str) -> Option<std::sync::Arc<CachedKey>> {
+        self.map.lock().ok()?.get(key).cloned()
+    }
+
+    pub(crate) fn put(&self, key: String, value: std::sync::Arc<CachedKey>) {
+        if let Ok(mut m) = self.map.lock() {
+            if m.len() >= KEY_CACHE_MAX {
+                m.clear();
+            }
+            m.insert(key, value);
+        }
+    }
+
+    /// An estimate of the memory the cached keys hold.
+    pub fn heap_bytes(&self) -> usize {
+        self.map.lock().map_or(0, |m| {
+            m.values()
+                .map(|k| k.map.capacity() * 4 + k.values.capacity() * 32)
+                .sum()
+        })
+    }
+}
+
+impl Clone for KeyCache {
+    /// A copy starts empty (a cache, not data).
+    fn clone(&self) -> KeyCache {
+        KeyCache::default()
+    }
 }
 
 /// One bit per row.
@@ -727,7 +780,7 @@ pub struct GeoIndex {
     step: f64,
     nlat: usize,
     nlon: usize,
-    /// Rows of cell `i`: `rows[starts[i]..starts[i + 1]]`, ascending.
+    /// Rows of cell `i`: `rows[starts[i]..starts[i + 1]]`, by point.
     starts: Vec<u32>,
     rows: Vec<u32>,
 }
@@ -775,6 +828,14 @@ impl GeoIndex {
                 rows[fill[c] as usize] = r as u32;
                 fill[c] += 1;
             }
+        }
+        // Within a cell, rows sharing a point side by side (each point is measured once).
+        for c in 0..nlat * nlon {
+            let cell = &mut rows[starts[c] as usize..starts[c + 1] as usize];
+            cell.sort_unstable_by_key(|&r| {
+                let p = points[r as usize];
+                (p.lon.to_bits(), p.lat.to_bits(), r)
+            });
         }
         GeoIndex {
             lat0,
@@ -827,8 +888,19 @@ impl GeoIndex {
         for y in y0..=y1 {
             for x in x0..=x1 {
                 let c = y * self.nlon + x;
+                // Rows often share a point (a municipality's centre): measure each run once.
+                let mut last: Option<(GeoPoint, bool)> = None;
                 for &row in &self.rows[self.starts[c] as usize..self.starts[c + 1] as usize] {
-                    if points[row as usize].distance_m(center) <= metres {
+                    let p = points[row as usize];
+                    let inside = match last {
+                        Some((q, inside)) if q == p => inside,
+                        _ => {
+                            let inside = p.distance_m(center) <= metres;
+                            last = Some((p, inside));
+                            inside
+                        }
+                    };
+                    if inside {
                         out.insert(row as usize);
                     }
                 }

@@ -2000,6 +2000,7 @@ struct ModelColumns {
     geo: (Vec<GeoPoint>, Vec<u64>),
     names: Option<WordIndex>,
     grid: Option<GeoIndex>,
+    keys: Option<KeyCache>,
 }
 
 fn dense<T: Copy>(vals: impl Iterator<Item = Option<T>>, fill: T) -> (Vec<T>, Vec<u64>) {
@@ -2085,6 +2086,7 @@ impl ModelColumns {
             grid,
             geo,
             rows,
+            keys: indexed.then(KeyCache::default),
         }
     }
 }
@@ -2140,6 +2142,10 @@ impl Columns for ModelColumns {
 
     fn geo_index(&self, field: usize) -> Option<&GeoIndex> {
         (field == 6).then_some(self.grid.as_ref()).flatten()
+    }
+
+    fn key_cache(&self) -> Option<&KeyCache> {
+        self.keys.as_ref()
     }
 }
 
@@ -2206,6 +2212,9 @@ proptest! {
         let want = q.execute(cols.rows.iter().map(Vec::as_slice), page);
         let got = q.execute_columns(&cols, None, page);
         prop_assert_eq!(&got, &want, "{} / {:?}", w, shape);
+        // Again, with the group keys numbered by the first run (when the source keeps them).
+        let got = q.execute_columns(&cols, None, page);
+        prop_assert_eq!(&got, &want, "{} / {:?}, second run", w, shape);
         // Candidates narrow the rows as a pre-filter would.
         let every_other = Bitmap::from_fn(cols.len(), |r| r % 2 == 0);
         let want = q.execute(cols.rows.iter().step_by(2).map(Vec::as_slice), page);

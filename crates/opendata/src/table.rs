@@ -32,7 +32,7 @@ use std::sync::OnceLock;
 
 use territoria_odsql::{
     Codes as CodeView, ColumnView, Columns, Date, DateTime, FieldDef, FieldType, GeoIndex,
-    GeoPoint, Record, Schema, ValueRef, WordIndex,
+    GeoPoint, KeyCache, Record, Schema, ValueRef, WordIndex,
 };
 
 /// How a field is stored and shown.
@@ -658,6 +658,7 @@ impl TableBuilder {
             by_key,
             word_ix: (0..n).map(|_| OnceLock::new()).collect(),
             geo_ix: (0..n).map(|_| OnceLock::new()).collect(),
+            keys: Default::default(),
         }
     }
 }
@@ -675,6 +676,8 @@ pub struct Table {
     word_ix: Vec<OnceLock<Option<WordIndex>>>,
     /// Per field: the grid over a geo field's points, built on first `within_distance`.
     geo_ix: Vec<OnceLock<Option<GeoIndex>>>,
+    /// Per language: group keys numbered over the columns' values, between queries.
+    keys: [KeyCache; 4],
 }
 
 impl Table {
@@ -870,7 +873,7 @@ impl Table {
             .filter_map(|c| c.get().and_then(Option::as_ref))
             .map(GeoIndex::heap_bytes)
             .sum();
-        w + g
+        w + g + self.keys.iter().map(KeyCache::heap_bytes).sum::<usize>()
     }
 }
 
@@ -965,6 +968,10 @@ impl<'a> Columns for TableColumns<'a> {
             .get(field)?
             .get_or_init(|| word_index(t.columns.get(field)?, t.len))
             .as_ref()
+    }
+
+    fn key_cache(&self) -> Option<&KeyCache> {
+        self.table.keys.get(self.lang)
     }
 
     fn geo_index(&self, field: usize) -> Option<&GeoIndex> {

@@ -19,7 +19,7 @@
 //!   gzip-compressed when the client accepts it, and requests are traced.
 
 pub mod api;
-mod ckan;
+pub mod ckan;
 mod error;
 pub mod explore;
 mod landing;

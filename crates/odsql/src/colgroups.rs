@@ -59,7 +59,11 @@ impl Source<'_> {
             Source::Dict(Codes::U16(c), n) => {
                 for (o, &r) in out.iter_mut().zip(rows) {
                     let v = c[r as usize];
-                    *o = if v == u16::MAX { n as u32 } else { u32::from(v) };
+                    *o = if v == u16::MAX {
+                        n as u32
+                    } else {
+                        u32::from(v)
+                    };
                 }
             }
             Source::Dict(Codes::U32(c), n) => {
@@ -121,9 +125,9 @@ struct Key<'a> {
 fn key<'c, C: Columns>(cols: &'c C, k: &KeyPlan) -> Option<Key<'c>> {
     let node = match k {
         KeyPlan::Expr(n) => n,
-        KeyPlan::Step { node, .. } | KeyPlan::Interval { node, .. } | KeyPlan::Bounds { node, .. } => {
-            node
-        }
+        KeyPlan::Step { node, .. }
+        | KeyPlan::Interval { node, .. }
+        | KeyPlan::Bounds { node, .. } => node,
     };
     let f = single_field(node)?;
     let view = cols.column(f);
@@ -138,9 +142,12 @@ fn key<'c, C: Columns>(cols: &'c C, k: &KeyPlan) -> Option<Key<'c>> {
     let source = match view {
         ColumnView::Dict { codes, len } => Source::Dict(codes, len),
         ColumnView::Date { values, valid } => {
-            let (lo, hi) = span(cached.is_none().then(|| value_span(values, valid, |d| {
-                i64::from(d.days_since_epoch())
-            })).flatten())
+            let (lo, hi) = span(
+                cached
+                    .is_none()
+                    .then(|| value_span(values, valid, |d| i64::from(d.days_since_epoch())))
+                    .flatten(),
+            )
             .unwrap_or((0, 0));
             if hi - lo >= MAX_SPAN {
                 return None;
@@ -148,8 +155,13 @@ fn key<'c, C: Columns>(cols: &'c C, k: &KeyPlan) -> Option<Key<'c>> {
             Source::Days(values, valid, lo, (hi - lo + 1) as usize)
         }
         ColumnView::Int { values, valid } => {
-            let (lo, hi) = span(cached.is_none().then(|| value_span(values, valid, |x| x)).flatten())
-                .unwrap_or((0, 0));
+            let (lo, hi) = span(
+                cached
+                    .is_none()
+                    .then(|| value_span(values, valid, |x| x))
+                    .flatten(),
+            )
+            .unwrap_or((0, 0));
             if hi.checked_sub(lo).is_none_or(|s| s >= MAX_SPAN) {
                 return None;
             }
@@ -210,7 +222,10 @@ fn key<'c, C: Columns>(cols: &'c C, k: &KeyPlan) -> Option<Key<'c>> {
         let mut h = hasher.build_hasher();
         hash_value(v, &mut h);
         let same = by_hash.entry(h.finish()).or_default();
-        let id = match same.iter().find(|&&id| equal(values[id as usize].as_ref(), v)) {
+        let id = match same
+            .iter()
+            .find(|&&id| equal(values[id as usize].as_ref(), v))
+        {
             Some(&id) => id,
             None => {
                 let id = values.len() as u32;
@@ -332,7 +347,10 @@ fn accumulate<'c>(
             match (acc, *arg) {
                 // count(*) is the group's number of rows, counted above.
                 (Acc::Count(_), Arg::Star) => {}
-                (Acc::Count(c), Arg::Int(_, valid) | Arg::Float(_, valid) | Arg::Valid(_, valid)) => {
+                (
+                    Acc::Count(c),
+                    Arg::Int(_, valid) | Arg::Float(_, valid) | Arg::Valid(_, valid),
+                ) => {
                     for (&r, &g) in rows.iter().zip(gid) {
                         c[g as usize] += u64::from(bit(valid, r as usize));
                     }
@@ -421,7 +439,11 @@ fn better<'a>(best: &mut Option<ValueRef<'a>>, v: ValueRef<'a>, min: bool) {
 }
 
 /// Adds the arrays of a later range of rows to those of an earlier one.
-fn merge<'a>(into: &mut (Vec<u64>, Vec<Acc<'a>>), from: (Vec<u64>, Vec<Acc<'a>>), aggs: &[(&AggSpec, Arg<'a>)]) {
+fn merge<'a>(
+    into: &mut (Vec<u64>, Vec<Acc<'a>>),
+    from: (Vec<u64>, Vec<Acc<'a>>),
+    aggs: &[(&AggSpec, Arg<'a>)],
+) {
     for (a, b) in into.0.iter_mut().zip(from.0) {
         *a += b;
     }
@@ -497,7 +519,9 @@ pub(crate) fn groups<C: Columns>(
     let threads = if ordered || sel.len() < 1 << 16 {
         1
     } else {
-        std::thread::available_parallelism().map_or(1, |t| t.get()).min(8)
+        std::thread::available_parallelism()
+            .map_or(1, |t| t.get())
+            .min(8)
     };
     let per = words.len().div_ceil(threads).max(1);
     let mut parts: Vec<(Vec<u64>, Vec<Acc<'_>>)> = if threads == 1 {
@@ -618,7 +642,10 @@ pub(crate) fn top_k<C: Columns>(
     };
     if !matches!(
         view,
-        ColumnView::Int { .. } | ColumnView::Date { .. } | ColumnView::DateTime { .. } | ColumnView::Float { .. }
+        ColumnView::Int { .. }
+            | ColumnView::Date { .. }
+            | ColumnView::DateTime { .. }
+            | ColumnView::Float { .. }
     ) {
         return None;
     }
@@ -656,7 +683,9 @@ pub(crate) fn top_k<C: Columns>(
             let threads = if sel.len() < 1 << 16 {
                 1
             } else {
-                std::thread::available_parallelism().map_or(1, |t| t.get()).min(8)
+                std::thread::available_parallelism()
+                    .map_or(1, |t| t.get())
+                    .min(8)
             };
             let per = words.len().div_ceil(threads).max(1);
             std::thread::scope(|s| {

@@ -77,7 +77,10 @@ pub enum ColumnView<'a> {
         valid: &'a [u64],
     },
     /// Dictionary-encoded text: `len` values, read with [`Columns::dict_value`].
-    Dict { codes: Codes<'a>, len: usize },
+    Dict {
+        codes: Codes<'a>,
+        len: usize,
+    },
     /// Read row by row only.
     Other,
 }
@@ -338,7 +341,11 @@ pub(crate) struct One<'a>(pub usize, pub ValueRef<'a>);
 
 impl Record for One<'_> {
     fn value(&self, field: usize) -> ValueRef<'_> {
-        if field == self.0 { self.1 } else { ValueRef::Null }
+        if field == self.0 {
+            self.1
+        } else {
+            ValueRef::Null
+        }
     }
 }
 
@@ -431,7 +438,9 @@ fn code_table<'c, C: Columns>(
     len: usize,
     f: impl Fn(ValueRef<'c>) -> bool,
 ) -> Vec<bool> {
-    let mut t: Vec<bool> = (0..len as u32).map(|c| f(cols.dict_value(field, c))).collect();
+    let mut t: Vec<bool> = (0..len as u32)
+        .map(|c| f(cols.dict_value(field, c)))
+        .collect();
     t.push(f(ValueRef::Null));
     t
 }
@@ -491,7 +500,12 @@ fn dense<T: Copy + Sync>(
 
 /// `x op c` for a typed column and a constant of a kind [`compare`] orders numerically or
 /// by day; `None` when the pair is not one of those.
-fn compare_column(view: &ColumnView<'_>, op: Cmp, c: ValueRef<'_>, cand: &Bitmap) -> Option<Bitmap> {
+fn compare_column(
+    view: &ColumnView<'_>,
+    op: Cmp,
+    c: ValueRef<'_>,
+    cand: &Bitmap,
+) -> Option<Bitmap> {
     macro_rules! by_op {
         ($values:expr, $valid:expr, |$x:ident| $ord:expr) => {
             Some(match op {
@@ -509,7 +523,10 @@ fn compare_column(view: &ColumnView<'_>, op: Cmp, c: ValueRef<'_>, cand: &Bitmap
             by_op!(values, valid, |x| x.cmp(&c))
         }
         (ColumnView::Int { values, valid }, ValueRef::Float(c)) => {
-            by_op!(values, valid, |x| compare(ValueRef::Float(x as f64), ValueRef::Float(c)))
+            by_op!(values, valid, |x| compare(
+                ValueRef::Float(x as f64),
+                ValueRef::Float(c)
+            ))
         }
         (ColumnView::Float { values, valid }, ValueRef::Float(_) | ValueRef::Int(_)) => {
             by_op!(values, valid, |x| compare(ValueRef::Float(x), c))
@@ -620,7 +637,8 @@ fn leaf<C: Columns>(node: &Node, cols: &C, cand: &Bitmap) -> Bitmap {
     }
     if let Node::Within(n, center, metres) = node {
         if let Node::Field(f) = **n {
-            if let (Some(ix), ColumnView::Geo { values, .. }) = (cols.geo_index(f), cols.column(f)) {
+            if let (Some(ix), ColumnView::Geo { values, .. }) = (cols.geo_index(f), cols.column(f))
+            {
                 if let Some(mut b) = ix.within(values, *center, *metres, cand.len()) {
                     b.and(cand);
                     return b;
@@ -883,8 +901,14 @@ impl GeoIndex {
         let idx = |v: f64, v0: f64, n: usize| -> usize {
             (((v - v0) / self.step).floor().max(0.0) as usize).min(n - 1)
         };
-        let (y0, y1) = (idx(la0, self.lat0, self.nlat), idx(la1, self.lat0, self.nlat));
-        let (x0, x1) = (idx(lo0, self.lon0, self.nlon), idx(lo1, self.lon0, self.nlon));
+        let (y0, y1) = (
+            idx(la0, self.lat0, self.nlat),
+            idx(la1, self.lat0, self.nlat),
+        );
+        let (x0, x1) = (
+            idx(lo0, self.lon0, self.nlon),
+            idx(lo1, self.lon0, self.nlon),
+        );
         for y in y0..=y1 {
             for x in x0..=x1 {
                 let c = y * self.nlon + x;

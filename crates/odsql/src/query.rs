@@ -807,63 +807,63 @@ fn finish_groups(
     order: &[(Node, bool)],
     page: Page,
 ) -> ResultSet {
-        let nk = keys.len();
-        let Groups {
-            mut n_groups,
-            keys: mut group_keys,
-            mut states,
-        } = acc;
-        if nk == 0 && n_groups == 0 {
-            // Aggregates over no records: one row (count 0, the others null).
-            states.extend(aggs.iter().map(AggState::new));
-            n_groups = 1;
+    let nk = keys.len();
+    let Groups {
+        mut n_groups,
+        keys: mut group_keys,
+        mut states,
+    } = acc;
+    if nk == 0 && n_groups == 0 {
+        // Aggregates over no records: one row (count 0, the others null).
+        states.extend(aggs.iter().map(AggState::new));
+        n_groups = 1;
+    }
+    let desc: Vec<bool> = order
+        .iter()
+        .map(|o| o.1)
+        .chain(keys.iter().map(|_| false))
+        .collect();
+    let mut rows: Vec<(Vec<Value>, Vec<Value>)> = Vec::with_capacity(n_groups);
+    let mut slots: Vec<Value> = Vec::with_capacity(nk + aggs.len());
+    let mut state_iter = states.into_iter();
+    for gi in 0..n_groups {
+        slots.clear();
+        // Groups sort by `order_by`, then by their raw keys (a range bucket by its index).
+        let mut raw_keys: Vec<Value> = Vec::with_capacity(nk);
+        for (i, k) in keys.iter().enumerate() {
+            let raw = std::mem::replace(&mut group_keys[gi * nk + i], Value::Null);
+            slots.push(match (k, &raw) {
+                (KeyPlan::Bounds { labels, .. }, Value::Int(b)) => {
+                    Value::Text(labels.get(*b as usize).cloned().unwrap_or_default())
+                }
+                _ => raw.clone(),
+            });
+            raw_keys.push(raw);
         }
-        let desc: Vec<bool> = order
+        for a in aggs {
+            let s = state_iter
+                .next()
+                .expect("one state per aggregate and group");
+            slots.push(s.finish(a));
+        }
+        let mut sort: Vec<Value> = order
             .iter()
-            .map(|o| o.1)
-            .chain(keys.iter().map(|_| false))
+            .map(|(n, _)| eval(n, slots.as_slice()).into_owned())
             .collect();
-        let mut rows: Vec<(Vec<Value>, Vec<Value>)> = Vec::with_capacity(n_groups);
-        let mut slots: Vec<Value> = Vec::with_capacity(nk + aggs.len());
-        let mut state_iter = states.into_iter();
-        for gi in 0..n_groups {
-            slots.clear();
-            // Groups sort by `order_by`, then by their raw keys (a range bucket by its index).
-            let mut raw_keys: Vec<Value> = Vec::with_capacity(nk);
-            for (i, k) in keys.iter().enumerate() {
-                let raw = std::mem::replace(&mut group_keys[gi * nk + i], Value::Null);
-                slots.push(match (k, &raw) {
-                    (KeyPlan::Bounds { labels, .. }, Value::Int(b)) => {
-                        Value::Text(labels.get(*b as usize).cloned().unwrap_or_default())
-                    }
-                    _ => raw.clone(),
-                });
-                raw_keys.push(raw);
-            }
-            for a in aggs {
-                let s = state_iter
-                    .next()
-                    .expect("one state per aggregate and group");
-                slots.push(s.finish(a));
-            }
-            let mut sort: Vec<Value> = order
-                .iter()
-                .map(|(n, _)| eval(n, slots.as_slice()).into_owned())
-                .collect();
-            sort.extend(raw_keys);
-            rows.push((sort, project(outputs, slots.as_slice())));
-        }
-        rows.sort_by(|a, b| compare_keys(&a.0, &b.0, &desc));
-        let limit = page.limit.unwrap_or(usize::MAX);
-        ResultSet {
-            total_count: n_groups as u64,
-            rows: rows
-                .into_iter()
-                .skip(page.offset)
-                .take(limit)
-                .map(|(_, row)| row)
-                .collect(),
-        }
+        sort.extend(raw_keys);
+        rows.push((sort, project(outputs, slots.as_slice())));
+    }
+    rows.sort_by(|a, b| compare_keys(&a.0, &b.0, &desc));
+    let limit = page.limit.unwrap_or(usize::MAX);
+    ResultSet {
+        total_count: n_groups as u64,
+        rows: rows
+            .into_iter()
+            .skip(page.offset)
+            .take(limit)
+            .map(|(_, row)| row)
+            .collect(),
+    }
 }
 
 fn project<R: Record + ?Sized>(outputs: &[Node], r: &R) -> Vec<Value> {
@@ -1137,11 +1137,7 @@ impl AggState {
                 let y = if hi == lo {
                     x
                 } else {
-                    above
-                        .iter()
-                        .copied()
-                        .min_by(f64::total_cmp)
-                        .unwrap_or(x)
+                    above.iter().copied().min_by(f64::total_cmp).unwrap_or(x)
                 };
                 finite(x + (y - x) * (rank - lo as f64))
             }

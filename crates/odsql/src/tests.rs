@@ -2069,9 +2069,9 @@ impl ModelColumns {
             communes: ms
                 .iter()
                 .map(|m| {
-                    m.commune
-                        .as_deref()
-                        .map_or(u8::MAX, |c| COMMUNES.iter().position(|x| *x == c).unwrap() as u8)
+                    m.commune.as_deref().map_or(u8::MAX, |c| {
+                        COMMUNES.iter().position(|x| *x == c).unwrap() as u8
+                    })
                 })
                 .collect(),
             pop: dense(ms.iter().map(|m| m.population), 0),
@@ -2172,7 +2172,8 @@ fn extra_pred() -> impl Strategy<Value = String> {
             "in_bbox(geo, 50.2, 4.2, 50.8, 4.8)",
             "surface >= 2.5 AND active",
             "commune = 'Liège' OR population > 10",
-        ]).prop_map(str::to_owned),
+        ])
+        .prop_map(str::to_owned),
     ]
 }
 
@@ -2237,10 +2238,30 @@ fn columnar_execution_on_many_rows_matches_the_row_engine() {
     let cols = ModelColumns::new(&ms, true);
     for (select, w, g, o) in [
         ("count(*) AS n", "population >= 10", "commune", ""),
-        ("count(*) AS n, sum(population) AS s, median(population) AS m, max(founded) AS f", "active", "year(founded)", "n DESC"),
-        ("count(*) AS n, avg(population) AS a", r#""numerique" AND surface < 50"#, "range(population, 100)", ""),
-        ("count(*) AS n, avg(surface) AS a", "within_distance(geo, geom'POINT(4.5 50.5)', 20km)", "commune", ""),
-        ("population, commune", "NOT (commune = 'Namur')", "", "population DESC"),
+        (
+            "count(*) AS n, sum(population) AS s, median(population) AS m, max(founded) AS f",
+            "active",
+            "year(founded)",
+            "n DESC",
+        ),
+        (
+            "count(*) AS n, avg(population) AS a",
+            r#""numerique" AND surface < 50"#,
+            "range(population, 100)",
+            "",
+        ),
+        (
+            "count(*) AS n, avg(surface) AS a",
+            "within_distance(geo, geom'POINT(4.5 50.5)', 20km)",
+            "commune",
+            "",
+        ),
+        (
+            "population, commune",
+            "NOT (commune = 'Namur')",
+            "",
+            "population DESC",
+        ),
     ] {
         let q = CompiledQuery::new(
             QueryText {
@@ -2252,7 +2273,10 @@ fn columnar_execution_on_many_rows_matches_the_row_engine() {
             &extended_schema(),
         )
         .unwrap();
-        let page = Page { offset: 3, limit: Some(20) };
+        let page = Page {
+            offset: 3,
+            limit: Some(20),
+        };
         let want = q.execute(cols.rows.iter().map(Vec::as_slice), page);
         assert!(want.total_count > 0, "{select} / {w}");
         assert_eq!(q.execute_columns(&cols, None, page), want, "{select} / {w}");

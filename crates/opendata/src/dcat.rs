@@ -237,7 +237,12 @@ fn graph(cat: &Catalogue, base: &str) -> Graph {
             .to_owned(),
         WKT,
     );
-    g.typed(&bel, &p(dcat, "centroid"), "POINT(4.6681 50.6411)".to_owned(), WKT);
+    g.typed(
+        &bel,
+        &p(dcat, "centroid"),
+        "POINT(4.6681 50.6411)".to_owned(),
+        WKT,
+    );
     let themes = format!("{EU}data-theme");
     g.iri(&c, &p(dcat, "themeTaxonomy"), &themes);
     g.a(&themes, &p(SKOS, "ConceptScheme"));
@@ -284,7 +289,10 @@ fn graph(cat: &Catalogue, base: &str) -> Graph {
     g.a(spec, &p(dct, "Standard"));
     let description = format!("{base}/api/openapi.json");
     g.iri(&service, &p(dcat, "endpointDescription"), &description);
-    g.a(&description, "http://www.w3.org/2000/01/rdf-schema#Resource");
+    g.a(
+        &description,
+        "http://www.w3.org/2000/01/rdf-schema#Resource",
+    );
     let service_contact = format!("{service}-contact");
     g.iri(&service, &p(dcat, "contactPoint"), &service_contact);
     g.a(&service_contact, &p(VCARD, "Kind"));
@@ -295,7 +303,11 @@ fn graph(cat: &Catalogue, base: &str) -> Graph {
         &p(VCARD, "hasEmail"),
         &format!("mailto:{}", cat.publisher.email),
     );
-    for (fr, en) in [("API", "API"), ("données ouvertes", "open data"), ("ODSQL", "ODSQL")] {
+    for (fr, en) in [
+        ("API", "API"),
+        ("données ouvertes", "open data"),
+        ("ODSQL", "ODSQL"),
+    ] {
         g.text(&service, &p(dcat, "keyword"), fr, "fr");
         g.text(&service, &p(dcat, "keyword"), en, "en");
     }

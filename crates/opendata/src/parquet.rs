@@ -244,9 +244,7 @@ impl<'w> ParquetWriter<'w> {
                 }
                 // An integer column's value that overflowed into a float (arithmetic):
                 // kept when it is a whole number in range, null otherwise.
-                (Physical::Int64, ValueRef::Float(x))
-                    if x.fract() == 0.0 && x.abs() < 9.2e18 =>
-                {
+                (Physical::Int64, ValueRef::Float(x)) if x.fract() == 0.0 && x.abs() < 9.2e18 => {
                     chunk.values.extend_from_slice(&(x as i64).to_le_bytes());
                     true
                 }
@@ -259,7 +257,9 @@ impl<'w> ParquetWriter<'w> {
                     true
                 }
                 (Physical::Int32, ValueRef::Date(d)) => {
-                    chunk.values.extend_from_slice(&d.days_since_epoch().to_le_bytes());
+                    chunk
+                        .values
+                        .extend_from_slice(&d.days_since_epoch().to_le_bytes());
                     true
                 }
                 (Physical::Boolean, ValueRef::Bool(b)) => {
@@ -365,8 +365,8 @@ impl<'w> ParquetWriter<'w> {
             t.binary(4, name.as_bytes());
             match logical {
                 Logical::None => {}
-                Logical::String => t.i32(6, 0),          // UTF8
-                Logical::Date => t.i32(6, 6),            // DATE
+                Logical::String => t.i32(6, 0),             // UTF8
+                Logical::Date => t.i32(6, 6),               // DATE
                 Logical::TimestampMillisUtc => t.i32(6, 9), // TIMESTAMP_MILLIS
             }
             match logical {
@@ -403,7 +403,8 @@ impl<'w> ParquetWriter<'w> {
             t.begin_element();
             t.list(1, T_STRUCT, metas.len());
             let mut total = 0;
-            for (m, (name, &(physical, _))) in metas.iter().zip(self.names.iter().zip(&self.kinds)) {
+            for (m, (name, &(physical, _))) in metas.iter().zip(self.names.iter().zip(&self.kinds))
+            {
                 total += m.size;
                 t.begin_element();
                 t.i64(2, m.offset);
@@ -464,7 +465,10 @@ mod tests {
                 v(ValueRef::Bool(i % 3 == 0)),
                 v(ValueRef::Date(Date::from_days(i as i32))),
                 v(ValueRef::DateTime(DateTime::from_millis(i as i64 * 1000))),
-                v(ValueRef::Geo(territoria_odsql::GeoPoint { lon: 4.5, lat: 50.5 })),
+                v(ValueRef::Geo(territoria_odsql::GeoPoint {
+                    lon: 4.5,
+                    lat: 50.5,
+                })),
             ];
             w.push(&row, |buf, _, v| match v {
                 ValueRef::Text(t) => buf.push_str(t),

@@ -27,8 +27,8 @@
 
 use std::collections::HashMap;
 
-use territoria_model::{Labels, Lang};
 use std::sync::OnceLock;
+use territoria_model::{Labels, Lang};
 
 use territoria_odsql::{
     Codes as CodeView, ColumnView, Columns, Date, DateTime, FieldDef, FieldType, GeoIndex,

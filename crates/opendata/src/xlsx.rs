@@ -308,7 +308,11 @@ mod tests {
                             ValueRef::Text(&name),
                             ValueRef::Int(i),
                             ValueRef::Date(Date::from_days(i as i32)),
-                            if i % 3 == 0 { ValueRef::Null } else { ValueRef::Bool(i % 2 == 0) },
+                            if i % 3 == 0 {
+                                ValueRef::Null
+                            } else {
+                                ValueRef::Bool(i % 2 == 0)
+                            },
                         ])?;
                     }
                     Ok(1000)

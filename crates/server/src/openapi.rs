@@ -335,40 +335,104 @@ fn ckan_paths(p: &mut serde_json::Map<String, Value>) {
     }}});
     let fail = |d: &str| json!({"description": d, "content": envelope.clone()});
     let actions: [(&str, &str, Vec<Value>); 17] = [
-        ("package_list", "Dataset names", vec![q("limit", "At most this many."), q("offset", "Skip this many.")]),
-        ("package_show", "One dataset with its resources", vec![q("id", "The dataset's name or id.")]),
-        ("package_search", "Search datasets (Solr syntax)", vec![
-            q("q", "Words or `field:value`."),
-            q("fq", "Filter query: `field:value` terms on name, tags, groups, organization, res_format, license_id, metadata_modified (`[… TO *]`), demo; `AND`, `OR`, `NOT`, parentheses."),
-            q("rows", "Results (default 10, at most 1000)."),
-            q("start", "First result."),
-            q("sort", "`name`, `title_string`, `metadata_modified`, `id`, `score`, with `asc`/`desc`."),
-            q("facet.field", "Facet fields, a JSON list."),
-            q("facet.limit", "Values per facet (default 50, -1: all)."),
-            q("facet.mincount", "Least count shown."),
-        ]),
-        ("package_autocomplete", "Datasets whose name or title begins with `q`", vec![q("q", "The beginning."), q("limit", "At most this many.")]),
-        ("current_package_list_with_resources", "Datasets with their resources, most recent first", vec![q("limit", "At most this many."), q("offset", "Skip this many.")]),
-        ("resource_show", "One resource (an export of a dataset)", vec![q("id", "The resource id.")]),
-        ("datastore_search", "Rows of a resource's table (DataStore)", vec![
-            q("resource_id", "The resource id."),
-            q("q", "Full-text search."),
-            q("filters", "A JSON object of field → value."),
-            q("limit", "Rows (default 100)."),
-            q("offset", "First row."),
-            q("fields", "Comma-separated fields."),
-            q("sort", "`field [asc|desc]`, comma-separated."),
-        ]),
-        ("group_list", "The groups (EU data themes)", vec![q("all_fields", "Whole objects (true) or names.")]),
-        ("group_show", "One group", vec![q("id", "The group's name.")]),
-        ("organization_list", "The organisations (the publisher)", vec![q("all_fields", "Whole objects (true) or names.")]),
-        ("organization_list_for_user", "The organisations (the publisher)", vec![]),
-        ("organization_show", "The publisher", vec![q("id", "The organisation's name.")]),
+        (
+            "package_list",
+            "Dataset names",
+            vec![
+                q("limit", "At most this many."),
+                q("offset", "Skip this many."),
+            ],
+        ),
+        (
+            "package_show",
+            "One dataset with its resources",
+            vec![q("id", "The dataset's name or id.")],
+        ),
+        (
+            "package_search",
+            "Search datasets (Solr syntax)",
+            vec![
+                q("q", "Words or `field:value`."),
+                q(
+                    "fq",
+                    "Filter query: `field:value` terms on name, tags, groups, organization, res_format, license_id, metadata_modified (`[… TO *]`), demo; `AND`, `OR`, `NOT`, parentheses.",
+                ),
+                q("rows", "Results (default 10, at most 1000)."),
+                q("start", "First result."),
+                q(
+                    "sort",
+                    "`name`, `title_string`, `metadata_modified`, `id`, `score`, with `asc`/`desc`.",
+                ),
+                q("facet.field", "Facet fields, a JSON list."),
+                q("facet.limit", "Values per facet (default 50, -1: all)."),
+                q("facet.mincount", "Least count shown."),
+            ],
+        ),
+        (
+            "package_autocomplete",
+            "Datasets whose name or title begins with `q`",
+            vec![q("q", "The beginning."), q("limit", "At most this many.")],
+        ),
+        (
+            "current_package_list_with_resources",
+            "Datasets with their resources, most recent first",
+            vec![
+                q("limit", "At most this many."),
+                q("offset", "Skip this many."),
+            ],
+        ),
+        (
+            "resource_show",
+            "One resource (an export of a dataset)",
+            vec![q("id", "The resource id.")],
+        ),
+        (
+            "datastore_search",
+            "Rows of a resource's table (DataStore)",
+            vec![
+                q("resource_id", "The resource id."),
+                q("q", "Full-text search."),
+                q("filters", "A JSON object of field → value."),
+                q("limit", "Rows (default 100)."),
+                q("offset", "First row."),
+                q("fields", "Comma-separated fields."),
+                q("sort", "`field [asc|desc]`, comma-separated."),
+            ],
+        ),
+        (
+            "group_list",
+            "The groups (EU data themes)",
+            vec![q("all_fields", "Whole objects (true) or names.")],
+        ),
+        (
+            "group_show",
+            "One group",
+            vec![q("id", "The group's name.")],
+        ),
+        (
+            "organization_list",
+            "The organisations (the publisher)",
+            vec![q("all_fields", "Whole objects (true) or names.")],
+        ),
+        (
+            "organization_list_for_user",
+            "The organisations (the publisher)",
+            vec![],
+        ),
+        (
+            "organization_show",
+            "The publisher",
+            vec![q("id", "The organisation's name.")],
+        ),
         ("tag_list", "Keywords", vec![]),
         ("license_list", "The licence", vec![]),
         ("status_show", "Site status and version", vec![]),
         ("site_read", "Whether the site can be read (`true`)", vec![]),
-        ("help_show", "An action's documentation", vec![q("name", "The action.")]),
+        (
+            "help_show",
+            "An action's documentation",
+            vec![q("name", "The action.")],
+        ),
     ];
     for (name, summary, parameters) in actions {
         p.insert(
@@ -1082,7 +1146,10 @@ fn explore_paths(p: &mut serde_json::Map<String, Value>) {
     );
     let mut download = vec![ods_dataset_param()];
     for (name, d) in [
-        ("format", "`csv` (default), `json`, `jsonl`, `geojson`, `parquet`."),
+        (
+            "format",
+            "`csv` (default), `json`, `jsonl`, `geojson`, `parquet`.",
+        ),
         (
             "use_labels_for_header",
             "CSV header: labels (true) or names (false, default).",

@@ -50,3 +50,26 @@ curl -sf -o "$work/organisations.csv" "$api/exports/csv?delimiter=%3B"
 echo "   $(($(wc -l <"$work/organisations.csv") - 1)) rows, $(du -h "$work/organisations.csv" | cut -f1)"
 echo "== $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $runs runs per query"
 "$venv/bin/python" bench/odsql_vs_duckdb.py "$url" "$work/organisations.csv" "$runs"
+
+# The parquet export of every organisation: time, the server's resident memory before,
+# during (sampled every 0.2 s) and after, and DuckDB reading it back (row count, types).
+echo "== parquet export of the organisations dataset"
+rss() { awk '/^VmRSS/ {print int($2 / 1024)}' "/proc/$pid/status"; }
+before="$(rss)"
+( peak=0; while kill -0 "$pid" 2>/dev/null && [ ! -f "$work/done" ]; do
+    r="$(rss)"; [ "$r" -gt "$peak" ] && peak="$r" && echo "$peak" >"$work/peak"; sleep 0.2
+  done ) &
+sampler=$!
+start="$(date +%s.%N)"
+curl -sf -o "$work/organisations.parquet" "$api/exports/parquet"
+end="$(date +%s.%N)"
+touch "$work/done"; wait "$sampler" 2>/dev/null || true
+echo "   $(du -h "$work/organisations.parquet" | cut -f1) in $(echo "$end - $start" | bc) s;" \
+  "server VmRSS ${before} MiB before, $(cat "$work/peak" 2>/dev/null || echo "$before") MiB at most during, $(rss) MiB after"
+"$venv/bin/python" - "$work/organisations.parquet" <<'PY'
+import sys, duckdb
+path = sys.argv[1]
+n = duckdb.sql(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()[0]
+types = duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()
+print(f"   DuckDB reads {n} rows;", ", ".join(f"{c} {t}" for c, t, *_ in types))
+PY

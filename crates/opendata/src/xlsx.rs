@@ -56,12 +56,15 @@ struct Entry {
 struct Deflating<'a, 'w> {
     enc: DeflateEncoder<&'a mut Counted<'w>>,
     crc: Crc,
+    /// Bytes before deflating (the CRC's own count wraps at 4 GiB).
+    size: u64,
 }
 
 impl Write for Deflating<'_, '_> {
     fn write(&mut self, b: &[u8]) -> io::Result<usize> {
         let k = self.enc.write(b)?;
         self.crc.update(&b[..k]);
+        self.size += k as u64;
         Ok(k)
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -72,6 +75,10 @@ impl Write for Deflating<'_, '_> {
 fn too_large() -> io::Error {
     io::Error::other("the workbook exceeds 4 GiB (zip without zip64): export fewer rows")
 }
+
+/// Hands each row to its callback (`emit`) and returns how many there were.
+pub type Rows<'r> =
+    dyn FnMut(&mut dyn FnMut(&[ValueRef<'_>]) -> io::Result<()>) -> io::Result<u64> + 'r;
 
 /// Writes the workbook's parts around the sheet's rows.
 pub struct XlsxWriter<'w> {
@@ -144,10 +151,11 @@ impl<'w> XlsxWriter<'w> {
             let mut d = Deflating {
                 enc: DeflateEncoder::new(&mut self.out, flate2::Compression::fast()),
                 crc: Crc::new(),
+                size: 0,
             };
             fill(&mut d)?;
             let crc = d.crc.sum();
-            let size = d.crc.amount();
+            let size = d.size;
             d.enc.finish()?;
             (crc, size)
         };
@@ -174,7 +182,7 @@ impl<'w> XlsxWriter<'w> {
     pub fn sheet(
         &mut self,
         labels: &[&str],
-        rows: &mut dyn FnMut(&mut dyn FnMut(&[ValueRef<'_>]) -> io::Result<()>) -> io::Result<u64>,
+        rows: &mut Rows<'_>,
         text: &dyn Fn(&mut String, usize, ValueRef<'_>),
     ) -> io::Result<u64> {
         let mut n = 0;

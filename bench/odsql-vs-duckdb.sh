@@ -69,7 +69,7 @@ echo "   $(du -h "$work/organisations.parquet" | cut -f1) in $(echo "$end - $sta
 "$venv/bin/python" - "$work/organisations.parquet" <<'PY'
 import sys, duckdb
 path = sys.argv[1]
-n = duckdb.sql(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()[0]
+n = duckdb.sql(f"SELECT count(*) FROM read_parquet('{path}')").fetchall()[0][0]
 types = duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()
 print(f"   DuckDB reads {n} rows;", ", ".join(f"{c} {t}" for c, t, *_ in types))
 PY

@@ -56,10 +56,10 @@ def main(base):
         path = f"/tmp/territoria-{dataset_id}-{total}.parquet"
         with open(path, "wb") as f:
             f.write(raw)
-        n = duckdb.sql(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()[0]
+        n = duckdb.sql(f"SELECT count(*) FROM read_parquet('{path}')").fetchall()[0][0]
         check(n == total, f"duckdb {dataset_id}: {n} rows")
         if total:
-            ids = duckdb.sql(f"SELECT count(DISTINCT id) FROM read_parquet('{path}')").fetchone()[0]
+            ids = duckdb.sql(f"SELECT count(DISTINCT id) FROM read_parquet('{path}')").fetchall()[0][0]
             check(ids == total, f"duckdb {dataset_id}: ids unique")
         # xlsx: labels as the header.
         sheet = pandas.read_excel(io.BytesIO(get(f"{url}/xlsx?lang=en")))

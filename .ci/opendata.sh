@@ -20,6 +20,10 @@ python3 -c 'import odsclient, pandas, geopandas' 2>/dev/null ||
 [ -d tests/opendata/js/node_modules/@opendatasoft/api-client ] ||
   (cd tests/opendata/js && npm ci --no-audit --no-fund)
 # --- end of Opendatasoft's clients
+# --- parquet and xlsx exports (issue #11): pyarrow, DuckDB, openpyxl (PyPI).
+python3 -c 'import pyarrow, duckdb, openpyxl' 2>/dev/null ||
+  python3 -m pip install --quiet pyarrow duckdb openpyxl
+# --- end of parquet and xlsx
 
 cargo build --locked -p territoria
 bin="$CARGO_TARGET_DIR/debug/territoria"
@@ -56,6 +60,8 @@ python3 tests/opendata/datastore_pandas.py "$url"
 # --- Opendatasoft's own clients (issue #11)
 echo "== Opendatasoft's Python clients (odsclient, pandas, geopandas) against $url"
 python3 tests/opendata/ods_python_clients.py "$url"
+echo "== parquet (pyarrow, pandas, DuckDB), xlsx (pandas/openpyxl), compressed=true against $url"
+python3 tests/opendata/exports_parquet_xlsx.py "$url"
 echo "== Opendatasoft's JavaScript client (@opendatasoft/api-client) against $url"
 (cd tests/opendata/js && TERRITORIA_URL="$url" node --test ods_client.test.mjs)
 # --- end of Opendatasoft's clients

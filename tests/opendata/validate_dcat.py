@@ -54,6 +54,28 @@ def main():
     print(text)
     print(f"{len(data)} triples; Conforms: {conforms}")
     ok = conforms
+    # DCAT-AP's recommended properties that the catalogue once lacked (issue #11: 13
+    # warnings of the recommended shapes), checked one by one.
+    DCAT = Namespace("http://www.w3.org/ns/dcat#")
+    DCT = Namespace("http://purl.org/dc/terms/")
+    RDF_TYPE = Namespace("http://www.w3.org/1999/02/22-rdf-syntax-ns#")["type"]
+    missing = []
+    for service in data.subjects(RDF_TYPE, DCAT.DataService):
+        for prop in (DCT.conformsTo, DCAT.contactPoint, DCAT.endpointDescription, DCAT.keyword, DCAT.theme):
+            if (service, prop, None) not in data:
+                missing.append(f"{service} {prop}")
+    for ds in data.subjects(RDF_TYPE, DCAT.Dataset):
+        if (ds, DCT.temporal, None) not in data:
+            missing.append(f"{ds} dct:temporal")
+    for lic in data.subjects(RDF_TYPE, DCT.LicenseDocument):
+        if (lic, DCT.type, None) not in data:
+            missing.append(f"{lic} dct:type")
+    for loc in data.subjects(RDF_TYPE, DCT.Location):
+        for prop in (DCAT.bbox, DCAT.centroid):
+            if (loc, prop, None) not in data:
+                missing.append(f"{loc} {prop}")
+    print(f"recommended properties missing: {len(missing)}", *missing, sep="\n  ")
+    ok = ok and not missing
     return 0 if ok else 1
 
 

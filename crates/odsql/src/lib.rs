@@ -81,6 +81,8 @@
 //! ```
 
 mod ast;
+mod colgroups;
+mod columnar;
 mod compile;
 mod error;
 mod eval;
@@ -97,6 +99,7 @@ pub use ast::{
     BinaryOp, DistanceUnit, Expr, ExprKind, Function, GroupItem, GroupKey, IntervalUnit, Literal,
     MAX_FIELDS, OrderItem, SelectItem, print_list,
 };
+pub use columnar::{Bitmap, Codes, ColumnView, Columns, GeoIndex, KeyCache, WordIndex};
 pub use error::{Clause, ErrorKind, OdsqlError};
 pub use parse::{parse_group_by, parse_order_by, parse_select, parse_where};
 pub use query::{

@@ -8,6 +8,7 @@ use std::hash::{BuildHasher, Hasher, RandomState};
 use crate::ast::{
     Expr, ExprKind, Function, GroupItem, GroupKey, IntervalUnit, OrderItem, SelectItem, print_list,
 };
+use crate::columnar::{Bitmap, Columns};
 use crate::compile::{AggSpec, Grouping, Node, Scope, coerce};
 use crate::error::{Clause, ErrorKind, OdsqlError};
 use crate::eval::{Ev, eval, test};
@@ -442,6 +443,11 @@ impl Filter {
     pub fn matches<R: Record + ?Sized>(&self, record: &R) -> bool {
         test(&self.node, record)
     }
+
+    /// The rows of `candidates` that pass the filter, evaluated column by column.
+    pub fn select<C: Columns>(&self, cols: &C, candidates: &Bitmap) -> Bitmap {
+        crate::columnar::select(&self.node, cols, candidates)
+    }
 }
 
 /// Parses and checks a `where` clause.
@@ -474,7 +480,7 @@ pub struct ResultSet {
 }
 
 #[derive(Debug, Clone)]
-enum KeyPlan {
+pub(crate) enum KeyPlan {
     Expr(Node),
     /// `range(f, step)`: the lower bound of the bucket.
     Step {
@@ -539,8 +545,9 @@ impl CompiledQuery {
         matches!(self.plan, Plan::Groups { .. })
     }
 
-    fn keep<R: Record + ?Sized>(&self, r: &R) -> bool {
-        self.filter.as_ref().is_none_or(|f| f.matches(r))
+    /// Whether `r` passes the filter (always, for records already filtered).
+    fn keep<R: Record + ?Sized>(&self, r: &R, filtered: bool) -> bool {
+        filtered || self.filter.as_ref().is_none_or(|f| f.matches(r))
     }
 
     /// Runs the query over `records` and returns one page.
@@ -554,13 +561,86 @@ impl CompiledQuery {
         I: IntoIterator,
         I::Item: Record,
     {
+        self.execute_rows(records, page, false)
+    }
+
+    /// Runs the query over a columnar source, on the rows of `candidates` (`None`: every
+    /// row): the filter into a selection bitmap, then the columnar grouping or ordering
+    /// where they apply, otherwise the row engine on the selected rows. Gives exactly what
+    /// [`CompiledQuery::execute`] gives over the same rows.
+    pub fn execute_columns<C: Columns>(
+        &self,
+        cols: &C,
+        candidates: Option<Bitmap>,
+        page: Page,
+    ) -> ResultSet {
+        let mut sel = candidates.unwrap_or_else(|| Bitmap::full(cols.len()));
+        if let Some(f) = &self.filter {
+            sel = f.select(cols, &sel);
+        }
+        let rows = |sel: &Bitmap| sel.ones().map(|r| cols.row(r)).collect::<Vec<_>>();
+        match &self.plan {
+            Plan::Records { outputs, order } if order.is_empty() => {
+                let limit = page.limit.unwrap_or(usize::MAX);
+                ResultSet {
+                    total_count: sel.count() as u64,
+                    rows: sel
+                        .ones()
+                        .skip(page.offset)
+                        .take(limit)
+                        .map(|r| project(outputs, &cols.row(r)))
+                        .collect(),
+                }
+            }
+            Plan::Records { outputs, order } => {
+                let keep = page.limit.map(|l| page.offset.saturating_add(l));
+                let fast = match order.as_slice() {
+                    [(Node::Field(f), desc)] => {
+                        crate::colgroups::top_k(cols, &sel, *f, *desc, keep)
+                    }
+                    _ => None,
+                };
+                match fast {
+                    Some(best) => ResultSet {
+                        total_count: sel.count() as u64,
+                        rows: best
+                            .into_iter()
+                            .skip(page.offset)
+                            .map(|r| project(outputs, &cols.row(r)))
+                            .collect(),
+                    },
+                    None => self.sorted_records(rows(&sel), outputs, order, page, true),
+                }
+            }
+            Plan::Groups {
+                keys,
+                aggs,
+                outputs,
+                order,
+            } => {
+                let acc = match crate::colgroups::groups(cols, &sel, keys, aggs) {
+                    Some(acc) => acc,
+                    None => self.groups(rows(&sel), keys, aggs, true),
+                };
+                finish_groups(acc, keys, aggs, outputs, order, page)
+            }
+        }
+    }
+
+    /// [`CompiledQuery::execute`] over records that passed the filter already when
+    /// `filtered`.
+    fn execute_rows<I>(&self, records: I, page: Page, filtered: bool) -> ResultSet
+    where
+        I: IntoIterator,
+        I::Item: Record,
+    {
         match &self.plan {
             Plan::Records { outputs, order } if order.is_empty() => {
                 let mut total = 0u64;
                 let mut rows = Vec::new();
                 let limit = page.limit.unwrap_or(usize::MAX);
                 for r in records {
-                    if !self.keep(&r) {
+                    if !self.keep(&r, filtered) {
                         continue;
                     }
                     if total >= page.offset as u64 && rows.len() < limit {
@@ -573,13 +653,18 @@ impl CompiledQuery {
                     rows,
                 }
             }
-            Plan::Records { outputs, order } => self.sorted_records(records, outputs, order, page),
+            Plan::Records { outputs, order } => {
+                self.sorted_records(records, outputs, order, page, filtered)
+            }
             Plan::Groups {
                 keys,
                 aggs,
                 outputs,
                 order,
-            } => self.groups(records, keys, aggs, outputs, order, page),
+            } => {
+                let acc = self.groups(records, keys, aggs, filtered);
+                finish_groups(acc, keys, aggs, outputs, order, page)
+            }
         }
     }
 
@@ -589,6 +674,7 @@ impl CompiledQuery {
         outputs: &[Node],
         order: &[(Node, bool)],
         page: Page,
+        filtered: bool,
     ) -> ResultSet
     where
         I: IntoIterator,
@@ -599,7 +685,7 @@ impl CompiledQuery {
         let mut heap: BinaryHeap<Entry<'_, I::Item>> = BinaryHeap::new();
         let mut total = 0u64;
         for r in records {
-            if !self.keep(&r) {
+            if !self.keep(&r, filtered) {
                 continue;
             }
             total += 1;
@@ -639,15 +725,8 @@ impl CompiledQuery {
         }
     }
 
-    fn groups<I>(
-        &self,
-        records: I,
-        keys: &[KeyPlan],
-        aggs: &[AggSpec],
-        outputs: &[Node],
-        order: &[(Node, bool)],
-        page: Page,
-    ) -> ResultSet
+    /// Groups `records` with a hash table.
+    fn groups<I>(&self, records: I, keys: &[KeyPlan], aggs: &[AggSpec], filtered: bool) -> Groups
     where
         I: IntoIterator,
         I::Item: Record,
@@ -660,7 +739,7 @@ impl CompiledQuery {
         let mut group_keys: Vec<Value> = Vec::new();
         let mut states: Vec<AggState> = Vec::new();
         'records: for r in records {
-            if !self.keep(&r) {
+            if !self.keep(&r, filtered) {
                 continue;
             }
             let mut h = hasher.build_hasher();
@@ -703,58 +782,87 @@ impl CompiledQuery {
                 states[gi * aggs.len() + j].add(a, v.get());
             }
         }
-        let mut n_groups = next.len();
-        if nk == 0 && n_groups == 0 {
-            // Aggregates over no records: one row (count 0, the others null).
-            states.extend(aggs.iter().map(AggState::new));
-            n_groups = 1;
+        Groups {
+            n_groups: next.len(),
+            keys: group_keys,
+            states,
         }
-        let desc: Vec<bool> = order
+    }
+}
+
+/// Accumulated groups: `keys` (one value per key and group) and `states` (one per aggregate
+/// and group), group after group.
+pub(crate) struct Groups {
+    pub n_groups: usize,
+    pub keys: Vec<Value>,
+    pub states: Vec<AggState>,
+}
+
+/// Groups made rows: ordered by `order_by`, then by their keys, and paged.
+fn finish_groups(
+    acc: Groups,
+    keys: &[KeyPlan],
+    aggs: &[AggSpec],
+    outputs: &[Node],
+    order: &[(Node, bool)],
+    page: Page,
+) -> ResultSet {
+    let nk = keys.len();
+    let Groups {
+        mut n_groups,
+        keys: mut group_keys,
+        mut states,
+    } = acc;
+    if nk == 0 && n_groups == 0 {
+        // Aggregates over no records: one row (count 0, the others null).
+        states.extend(aggs.iter().map(AggState::new));
+        n_groups = 1;
+    }
+    let desc: Vec<bool> = order
+        .iter()
+        .map(|o| o.1)
+        .chain(keys.iter().map(|_| false))
+        .collect();
+    let mut rows: Vec<(Vec<Value>, Vec<Value>)> = Vec::with_capacity(n_groups);
+    let mut slots: Vec<Value> = Vec::with_capacity(nk + aggs.len());
+    let mut state_iter = states.into_iter();
+    for gi in 0..n_groups {
+        slots.clear();
+        // Groups sort by `order_by`, then by their raw keys (a range bucket by its index).
+        let mut raw_keys: Vec<Value> = Vec::with_capacity(nk);
+        for (i, k) in keys.iter().enumerate() {
+            let raw = std::mem::replace(&mut group_keys[gi * nk + i], Value::Null);
+            slots.push(match (k, &raw) {
+                (KeyPlan::Bounds { labels, .. }, Value::Int(b)) => {
+                    Value::Text(labels.get(*b as usize).cloned().unwrap_or_default())
+                }
+                _ => raw.clone(),
+            });
+            raw_keys.push(raw);
+        }
+        for a in aggs {
+            let s = state_iter
+                .next()
+                .expect("one state per aggregate and group");
+            slots.push(s.finish(a));
+        }
+        let mut sort: Vec<Value> = order
             .iter()
-            .map(|o| o.1)
-            .chain(keys.iter().map(|_| false))
+            .map(|(n, _)| eval(n, slots.as_slice()).into_owned())
             .collect();
-        let mut rows: Vec<(Vec<Value>, Vec<Value>)> = Vec::with_capacity(n_groups);
-        let mut slots: Vec<Value> = Vec::with_capacity(nk + aggs.len());
-        let mut state_iter = states.into_iter();
-        for gi in 0..n_groups {
-            slots.clear();
-            // Groups sort by `order_by`, then by their raw keys (a range bucket by its index).
-            let mut raw_keys: Vec<Value> = Vec::with_capacity(nk);
-            for (i, k) in keys.iter().enumerate() {
-                let raw = std::mem::replace(&mut group_keys[gi * nk + i], Value::Null);
-                slots.push(match (k, &raw) {
-                    (KeyPlan::Bounds { labels, .. }, Value::Int(b)) => {
-                        Value::Text(labels.get(*b as usize).cloned().unwrap_or_default())
-                    }
-                    _ => raw.clone(),
-                });
-                raw_keys.push(raw);
-            }
-            for a in aggs {
-                let s = state_iter
-                    .next()
-                    .expect("one state per aggregate and group");
-                slots.push(s.finish(a));
-            }
-            let mut sort: Vec<Value> = order
-                .iter()
-                .map(|(n, _)| eval(n, slots.as_slice()).into_owned())
-                .collect();
-            sort.extend(raw_keys);
-            rows.push((sort, project(outputs, slots.as_slice())));
-        }
-        rows.sort_by(|a, b| compare_keys(&a.0, &b.0, &desc));
-        let limit = page.limit.unwrap_or(usize::MAX);
-        ResultSet {
-            total_count: n_groups as u64,
-            rows: rows
-                .into_iter()
-                .skip(page.offset)
-                .take(limit)
-                .map(|(_, row)| row)
-                .collect(),
-        }
+        sort.extend(raw_keys);
+        rows.push((sort, project(outputs, slots.as_slice())));
+    }
+    rows.sort_by(|a, b| compare_keys(&a.0, &b.0, &desc));
+    let limit = page.limit.unwrap_or(usize::MAX);
+    ResultSet {
+        total_count: n_groups as u64,
+        rows: rows
+            .into_iter()
+            .skip(page.offset)
+            .take(limit)
+            .map(|(_, row)| row)
+            .collect(),
     }
 }
 
@@ -763,7 +871,7 @@ fn project<R: Record + ?Sized>(outputs: &[Node], r: &R) -> Vec<Value> {
 }
 
 /// A group key's value for a record; `None` when a `range()` has no bucket for it.
-fn key_value<'a, R: Record + ?Sized>(k: &'a KeyPlan, r: &'a R) -> Option<Ev<'a>> {
+pub(crate) fn key_value<'a, R: Record + ?Sized>(k: &'a KeyPlan, r: &'a R) -> Option<Ev<'a>> {
     match k {
         KeyPlan::Expr(n) => Some(eval(n, r)),
         KeyPlan::Interval {
@@ -913,7 +1021,7 @@ impl<R> Eq for Entry<'_, R> {}
 
 /// The running state of one aggregate in one group.
 #[derive(Debug)]
-enum AggState {
+pub(crate) enum AggState {
     Count(u64),
     Sum {
         int: i64,
@@ -1021,10 +1129,16 @@ impl AggState {
                 if values.is_empty() {
                     return Value::Null;
                 }
-                values.sort_by(f64::total_cmp);
+                // The two values around the rank, as a full sort would place them.
                 let rank = a.percentile / 100.0 * (values.len() - 1) as f64;
                 let (lo, hi) = (rank.floor() as usize, rank.ceil() as usize);
-                let (x, y) = (values[lo], values[hi.min(values.len() - 1)]);
+                let hi = hi.min(values.len() - 1);
+                let (_, &mut x, above) = values.select_nth_unstable_by(lo, f64::total_cmp);
+                let y = if hi == lo {
+                    x
+                } else {
+                    above.iter().copied().min_by(f64::total_cmp).unwrap_or(x)
+                };
                 finite(x + (y - x) * (rank - lo as f64))
             }
         }

@@ -339,6 +339,11 @@ impl Date {
         self.0
     }
 
+    /// The day `days` after 1970-01-01.
+    pub fn from_days(days: i32) -> Date {
+        Date(days)
+    }
+
     /// Midnight UTC of that day.
     pub fn to_datetime(self) -> DateTime {
         DateTime(i64::from(self.0) * MS_PER_DAY)

@@ -215,6 +215,8 @@ struct Builder<'s> {
     concepts: Vec<ConceptInfo>,
     by_ref: HashMap<(String, String), usize>,
     territory_cache: HashMap<usize, Territory>,
+    /// Territory concept → its reference point.
+    centres: HashMap<usize, Option<GeoPoint>>,
     /// action key → (operators, partners) names.
     action_orgs: HashMap<String, (Vec<String>, Vec<String>)>,
     /// Names of entities by `kind/key` (programmes, strategies, actions, …).
@@ -297,6 +299,7 @@ impl<'s> Builder<'s> {
             concepts,
             by_ref,
             territory_cache: HashMap::new(),
+            centres: HashMap::new(),
             action_orgs: HashMap::new(),
             names: HashMap::new(),
             programme_parents: HashMap::new(),
@@ -370,6 +373,29 @@ impl<'s> Builder<'s> {
 
     fn labels(&self, c: Option<usize>) -> Option<&Labels> {
         c.map(|c| &self.concepts[c].labels)
+    }
+
+    /// The reference point (`lat`, `lon` attributes) of a territory concept, read once.
+    fn centre(&mut self, c: usize) -> Option<GeoPoint> {
+        if let Some(p) = self.centres.get(&c) {
+            return *p;
+        }
+        let info = &self.concepts[c];
+        let p = self
+            .store
+            .concept(&info.scheme, &info.notation)
+            .ok()
+            .flatten()
+            .and_then(|d| {
+                let num = |k: &str| d.attributes.get(k).and_then(serde_json::Value::as_f64);
+                Some(GeoPoint {
+                    lat: num("lat")?,
+                    lon: num("lon")?,
+                })
+            })
+            .filter(|p| (-90.0..=90.0).contains(&p.lat) && (-180.0..=180.0).contains(&p.lon));
+        self.centres.insert(c, p);
+        p
     }
 
     /// The municipality, province and region of a territory concept.
@@ -492,6 +518,16 @@ impl<'s> Builder<'s> {
             FieldSpec::new("province", T::Text, "Province", "Province").facet(),
             FieldSpec::new("region", T::Text, "Région", "Region").facet(),
             FieldSpec::new(
+                "municipality_centre",
+                T::GeoPoint,
+                "Centre de la commune",
+                "Municipality centre",
+            )
+            .describe(
+                "The reference point of the organisation's municipality (its latitude and \
+                 longitude in the territory reference data), not the organisation's address.",
+            ),
+            FieldSpec::new(
                 "digital_offers",
                 T::Text,
                 "Offre numérique",
@@ -597,6 +633,7 @@ impl<'s> Builder<'s> {
                 }
             }
             let municipality = t.municipality.or(terr);
+            let centre = municipality.and_then(|c| self.centre(c));
             table.push(&[
                 Cell::Text(&e.key),
                 Cell::Text(name),
@@ -613,6 +650,7 @@ impl<'s> Builder<'s> {
                 self.labels(municipality).map_or(Cell::Null, Cell::Labels),
                 self.labels(t.province).map_or(Cell::Null, Cell::Labels),
                 self.labels(t.region).map_or(Cell::Null, Cell::Labels),
+                centre.map_or(Cell::Null, Cell::Geo),
                 Cell::Text(&join(&offers)),
                 Cell::text(website.as_deref()),
                 Cell::Bool(e.provenance.demo),

@@ -217,6 +217,9 @@ fn graph(cat: &Catalogue, base: &str) -> Graph {
     g.a(&format!("{base}/"), &p(foaf, "Document"));
     g.iri(&c, &p(dct, "license"), licence);
     g.a(licence, &p(dct, "LicenseDocument"));
+    let attribution = "http://purl.org/adms/licencetype/Attribution";
+    g.iri(licence, &p(dct, "type"), attribution);
+    g.node(attribution, &p(SKOS, "Concept"), Some("Attribution"));
     for l in ["FRA", "ENG"] {
         let lang = format!("{EU}language/{l}");
         g.iri(&c, &p(dct, "language"), &lang);
@@ -225,6 +228,21 @@ fn graph(cat: &Catalogue, base: &str) -> Graph {
     let bel = format!("{EU}country/BEL");
     g.iri(&c, &p(dct, "spatial"), &bel);
     g.a(&bel, &p(dct, "Location"));
+    // Belgium's bounding box and geographic centre (Nil-Saint-Vincent), WGS 84.
+    const WKT: &str = "http://www.opengis.net/ont/geosparql#wktLiteral";
+    g.typed(
+        &bel,
+        &p(dcat, "bbox"),
+        "POLYGON((2.5449 49.4969, 6.4084 49.4969, 6.4084 51.5051, 2.5449 51.5051, 2.5449 49.4969))"
+            .to_owned(),
+        WKT,
+    );
+    g.typed(
+        &bel,
+        &p(dcat, "centroid"),
+        "POINT(4.6681 50.6411)".to_owned(),
+        WKT,
+    );
     let themes = format!("{EU}data-theme");
     g.iri(&c, &p(dcat, "themeTaxonomy"), &themes);
     g.a(&themes, &p(SKOS, "ConceptScheme"));
@@ -266,6 +284,44 @@ fn graph(cat: &Catalogue, base: &str) -> Graph {
     g.iri(&service, &p(dct, "accessRights"), &public);
     g.a(&public, &p(dct, "RightsStatement"));
     g.iri(&service, &p(dct, "publisher"), &publisher);
+    let spec = "https://help.opendatasoft.com/apis/ods-explore-v2/";
+    g.iri(&service, &p(dct, "conformsTo"), spec);
+    g.a(spec, &p(dct, "Standard"));
+    let description = format!("{base}/api/openapi.json");
+    g.iri(&service, &p(dcat, "endpointDescription"), &description);
+    g.a(
+        &description,
+        "http://www.w3.org/2000/01/rdf-schema#Resource",
+    );
+    let service_contact = format!("{service}-contact");
+    g.iri(&service, &p(dcat, "contactPoint"), &service_contact);
+    g.a(&service_contact, &p(VCARD, "Kind"));
+    g.a(&service_contact, &p(VCARD, "Organization"));
+    g.plain(&service_contact, &p(VCARD, "fn"), &cat.publisher.name);
+    g.iri(
+        &service_contact,
+        &p(VCARD, "hasEmail"),
+        &format!("mailto:{}", cat.publisher.email),
+    );
+    for (fr, en) in [
+        ("API", "API"),
+        ("données ouvertes", "open data"),
+        ("ODSQL", "ODSQL"),
+    ] {
+        g.text(&service, &p(dcat, "keyword"), fr, "fr");
+        g.text(&service, &p(dcat, "keyword"), en, "en");
+    }
+    let mut service_themes: Vec<&str> = cat
+        .datasets
+        .iter()
+        .flat_map(|d| d.meta.themes.iter().map(|t| &**t))
+        .collect();
+    service_themes.sort_unstable();
+    service_themes.dedup();
+    for t in service_themes {
+        let theme = format!("{EU}data-theme/{t}");
+        g.iri(&service, &p(dcat, "theme"), &theme);
+    }
 
     let frequency = format!("{EU}frequency/CONT");
     g.a(&frequency, &p(dct, "Frequency"));
@@ -330,7 +386,13 @@ fn graph(cat: &Catalogue, base: &str) -> Graph {
         g.iri(&ds, &p(dct, "spatial"), &bel);
         g.iri(&ds, &p(dct, "accrualPeriodicity"), &frequency);
         g.iri(&ds, &p(dct, "accessRights"), &public);
-        if let Some((a, b)) = m.temporal {
+        // The dates the records carry; for a dataset without dates of its own, the span from
+        // its earliest provenance date to its last change.
+        let temporal = m.temporal.or_else(|| {
+            let end = m.modified.map(|t| t.date())?;
+            Some((m.issued.unwrap_or(end), end))
+        });
+        if let Some((a, b)) = temporal {
             let t = format!("{ds}#temporal");
             g.iri(&ds, &p(dct, "temporal"), &t);
             g.a(&t, &p(dct, "PeriodOfTime"));
@@ -399,7 +461,11 @@ pub fn catalogue_rdf(cat: &Catalogue, base: &str, format: RdfFormat) -> String {
     }
 }
 
+/// A datatype's IRI: an XML Schema type by its local name, or a full IRI (`http…`).
 fn xsd(dt: &str) -> String {
+    if dt.starts_with("http") {
+        return dt.to_owned();
+    }
     format!("{XSD}{dt}")
 }
 
@@ -457,6 +523,11 @@ fn turtle(g: &Graph) -> String {
                     lang: Some(l),
                     ..
                 } => format!("{}@{l}", turtle_string(value)),
+                Term::Lit {
+                    value,
+                    datatype: Some(d),
+                    ..
+                } if d.starts_with("http") => format!("{}^^<{d}>", turtle_string(value)),
                 Term::Lit {
                     value,
                     datatype: Some(d),

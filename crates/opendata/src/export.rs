@@ -1,8 +1,9 @@
-//! Streaming writers for the record exports: CSV, JSON, JSON Lines, GeoJSON.
+//! Streaming writers for the record exports: CSV, JSON, JSON Lines, GeoJSON, Parquet
+//! (`parquet.rs`).
 //!
 //! A writer receives the rows one by one from [`Plan::stream`] and writes them to any
 //! `io::Write` (the server hands a writer that ships 64 KiB chunks to the HTTP body):
-//! nothing but the current row is held.
+//! nothing but the current row is held (Parquet: the current row group).
 
 use std::io::{self, Write};
 
@@ -18,10 +19,19 @@ pub enum Format {
     Json,
     Jsonl,
     GeoJson,
+    Parquet,
+    Xlsx,
 }
 
 impl Format {
-    pub const ALL: [Format; 4] = [Format::Csv, Format::Json, Format::Jsonl, Format::GeoJson];
+    pub const ALL: [Format; 6] = [
+        Format::Csv,
+        Format::Json,
+        Format::Jsonl,
+        Format::GeoJson,
+        Format::Parquet,
+        Format::Xlsx,
+    ];
 
     pub fn parse(name: &str) -> Option<Format> {
         Some(match name {
@@ -29,6 +39,8 @@ impl Format {
             "json" => Format::Json,
             "jsonl" => Format::Jsonl,
             "geojson" => Format::GeoJson,
+            "parquet" => Format::Parquet,
+            "xlsx" => Format::Xlsx,
             _ => return None,
         })
     }
@@ -39,6 +51,8 @@ impl Format {
             Format::Json => "json",
             Format::Jsonl => "jsonl",
             Format::GeoJson => "geojson",
+            Format::Parquet => "parquet",
+            Format::Xlsx => "xlsx",
         }
     }
 
@@ -48,6 +62,8 @@ impl Format {
             Format::Json => "application/json; charset=utf-8",
             Format::Jsonl => "application/jsonl; charset=utf-8",
             Format::GeoJson => "application/geo+json; charset=utf-8",
+            Format::Parquet => "application/vnd.apache.parquet",
+            Format::Xlsx => XLSX,
         }
     }
 
@@ -58,6 +74,8 @@ impl Format {
             Format::Json => "JSON",
             Format::Jsonl => "JSON",
             Format::GeoJson => "GEOJSON",
+            Format::Parquet => "PARQUET",
+            Format::Xlsx => "XLSX",
         }
     }
 
@@ -68,9 +86,13 @@ impl Format {
             Format::Json => "application/json",
             Format::Jsonl => "application/jsonl",
             Format::GeoJson => "application/geo+json",
+            Format::Parquet => "application/vnd.apache.parquet",
+            Format::Xlsx => XLSX,
         }
     }
 }
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// Export options (Opendatasoft's names and defaults).
 #[derive(Debug, Clone, Copy)]
@@ -83,6 +105,9 @@ pub struct ExportOptions {
     pub use_labels: bool,
     /// CSV: quote every field.
     pub quote_all: bool,
+    /// The separator that joins the values of a multivalued field (default: the field's
+    /// own, `, `).
+    pub list_separator: Option<&'static str>,
 }
 
 impl Default for ExportOptions {
@@ -92,6 +117,7 @@ impl Default for ExportOptions {
             with_bom: true,
             use_labels: false,
             quote_all: false,
+            list_separator: None,
         }
     }
 }
@@ -117,6 +143,25 @@ pub fn export(
         })
         .collect();
     let tz = plan.tz;
+    // Multivalued columns, with the separator that joins their values in a row's text.
+    let multi: Vec<Option<&str>> = columns
+        .iter()
+        .map(|c| {
+            plan.dataset
+                .table
+                .specs()
+                .iter()
+                .find(|s| s.def.name == c.name)
+                .and_then(|s| s.multi)
+        })
+        .collect();
+    let relist = |i: usize, buf: &mut String| {
+        if let (Some(Some(from)), Some(to)) = (multi.get(i), options.list_separator) {
+            if *from != to && buf.contains(*from) {
+                *buf = buf.split(*from).collect::<Vec<_>>().join(to);
+            }
+        }
+    };
     match format {
         Format::Csv => {
             if options.with_bom {
@@ -142,6 +187,7 @@ pub fn export(
                         }
                         text.clear();
                         plain_text(&mut text, *v, tz);
+                        relist(i, &mut text);
                         csv_field(out, &text, options)?;
                     }
                     out.write_all(b"\r\n")
@@ -172,6 +218,40 @@ pub fn export(
             if !lines {
                 out.write_all(b"]")?;
             }
+            Ok(n)
+        }
+        Format::Parquet => {
+            let cols: Vec<(String, Option<FieldType>)> = names
+                .iter()
+                .zip(&columns)
+                .map(|(n, c)| ((*n).to_owned(), c.field_type))
+                .collect();
+            let mut w = crate::parquet::ParquetWriter::new(out, &cols)?;
+            plan.stream(
+                offset,
+                limit,
+                &mut |row: &[ValueRef<'_>]| -> io::Result<()> {
+                    w.push(row, |buf, i, v| {
+                        plain_text(buf, v, tz);
+                        relist(i, buf);
+                    })
+                },
+            )?;
+            w.finish()
+        }
+        Format::Xlsx => {
+            // Labels as the header, whatever `use_labels` says (a sheet is read by people).
+            let labels: Vec<&str> = columns.iter().map(|c| c.label.as_str()).collect();
+            let mut w = crate::xlsx::XlsxWriter::new(out, &plan.dataset.meta.id)?;
+            let n = w.sheet(
+                &labels,
+                &mut |emit| plan.stream(offset, limit, emit),
+                &|buf, i, v| {
+                    plain_text(buf, v, tz);
+                    relist(i, buf);
+                },
+            )?;
+            w.finish()?;
             Ok(n)
         }
         Format::GeoJson => {

@@ -29,10 +29,12 @@ pub mod catalogue;
 pub mod datastore;
 pub mod dcat;
 pub mod export;
+pub mod parquet;
 pub mod query;
 pub mod solr;
 pub mod table;
 pub mod tz;
+pub mod xlsx;
 
 pub use catalogue::{Bilingual, Catalogue, Dataset, DatasetMeta, Publisher};
 pub use export::{ExportOptions, Format};

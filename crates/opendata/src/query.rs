@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use serde_json::Value as Json;
 use territoria_model::Lang;
 use territoria_odsql::{
-    CompiledQuery, FieldDef, FieldType, Page, QueryText, Record, ResultSet, Schema, Value, ValueRef,
+    Bitmap, CompiledQuery, FieldDef, FieldType, Page, QueryText, Record, ResultSet, Schema, Value,
+    ValueRef,
 };
 
 use crate::Error;
@@ -192,6 +193,38 @@ impl<'d> Plan<'d> {
         self.conditions.iter().all(|c| c.matches(row) != c.exclude)
     }
 
+    /// The rows passing `refine` and `exclude` (`None`: every row, no condition).
+    fn refined(&self) -> Option<Bitmap> {
+        if self.conditions.is_empty() {
+            return None;
+        }
+        let table = &self.dataset.table;
+        let mut sel = Bitmap::full(table.len());
+        for c in &self.conditions {
+            let hit = table
+                .rows_where_text(c.field, self.lang, |v| v == c.value)
+                .unwrap_or_else(|| {
+                    Bitmap::from_fn(table.len(), |r| c.matches(&table.row(r, self.lang)))
+                });
+            if c.exclude {
+                sel.and_not(&hit);
+            } else {
+                sel.and(&hit);
+            }
+        }
+        Some(sel)
+    }
+
+    /// The rows passing `refine`, `exclude` and `where`, evaluated column by column.
+    pub fn selection(&self) -> Bitmap {
+        let table = &self.dataset.table;
+        let sel = self.refined().unwrap_or_else(|| Bitmap::full(table.len()));
+        match self.query.filter() {
+            Some(f) => f.select(&table.columns(self.lang), &sel),
+            None => sel,
+        }
+    }
+
     fn rows(&self) -> impl Iterator<Item = Row<'d>> + '_ {
         let dataset: &'d Dataset = self.dataset;
         dataset
@@ -200,8 +233,16 @@ impl<'d> Plan<'d> {
             .filter(move |r| self.passes(r))
     }
 
-    /// Runs the query and returns one page (records or groups).
+    /// Runs the query and returns one page (records or groups), column by column.
     pub fn run(&self, page: Page) -> ResultSet {
+        let table = &self.dataset.table;
+        self.query
+            .execute_columns(&table.columns(self.lang), self.refined(), page)
+    }
+
+    /// [`Plan::run`] through the row-at-a-time engine (the reference the columnar engine is
+    /// tested against).
+    pub fn run_rows(&self, page: Page) -> ResultSet {
         self.query.execute(self.rows(), page)
     }
 
@@ -252,10 +293,9 @@ impl<'d> Plan<'d> {
             }
         };
         if !self.ordered {
-            for row in self.rows() {
-                if !self.query.filter().is_none_or(|f| f.matches(&row)) {
-                    continue;
-                }
+            let sel = self.selection();
+            for i in sel.ones() {
+                let row = table.row(i, self.lang);
                 n += 1;
                 if n as usize <= offset {
                     continue;
@@ -364,10 +404,9 @@ impl<'d> Plan<'d> {
                 None => Counter::Values(HashMap::new()),
             })
             .collect();
-        for row in self.rows() {
-            if !self.query.filter().is_none_or(|f| f.matches(&row)) {
-                continue;
-            }
+        let sel = self.selection();
+        for i in sel.ones() {
+            let row = table.row(i, self.lang);
             for (k, &f) in fields.iter().enumerate() {
                 match &mut counters[k] {
                     Counter::Codes(c) => {

@@ -27,8 +27,13 @@
 
 use std::collections::HashMap;
 
+use std::sync::OnceLock;
 use territoria_model::{Labels, Lang};
-use territoria_odsql::{Date, DateTime, FieldDef, FieldType, GeoPoint, Record, Schema, ValueRef};
+
+use territoria_odsql::{
+    Codes as CodeView, ColumnView, Columns, Date, DateTime, FieldDef, FieldType, GeoIndex,
+    GeoPoint, KeyCache, Record, Schema, ValueRef, WordIndex,
+};
 
 /// How a field is stored and shown.
 #[derive(Debug, Clone)]
@@ -644,12 +649,16 @@ impl TableBuilder {
                 }
             }
         }
+        let n = self.columns.len();
         Table {
             schema,
             specs: self.specs,
             columns: self.columns,
             len: self.len,
             by_key,
+            word_ix: (0..n).map(|_| OnceLock::new()).collect(),
+            geo_ix: (0..n).map(|_| OnceLock::new()).collect(),
+            keys: Default::default(),
         }
     }
 }
@@ -663,6 +672,12 @@ pub struct Table {
     len: usize,
     /// Only when the ids are not sorted.
     by_key: HashMap<String, u32>,
+    /// Per field: the word index of a plain text field, built on first search.
+    word_ix: Vec<OnceLock<Option<WordIndex>>>,
+    /// Per field: the grid over a geo field's points, built on first `within_distance`.
+    geo_ix: Vec<OnceLock<Option<GeoIndex>>>,
+    /// Per language: group keys numbered over the columns' values, between queries.
+    keys: [KeyCache; 4],
 }
 
 impl Table {
@@ -788,6 +803,186 @@ impl Table {
     /// An estimate of the memory column `field` holds (0 for no such field).
     pub fn column_heap_bytes(&self, field: usize) -> usize {
         self.columns.get(field).map_or(0, Column::heap_bytes)
+    }
+}
+
+/// A table read in one language, column by column, for the columnar ODSQL engine.
+#[derive(Clone, Copy)]
+pub struct TableColumns<'a> {
+    table: &'a Table,
+    lang: usize,
+}
+
+impl Table {
+    /// The table's columns read in `lang` ([`territoria_odsql::Columns`]).
+    pub fn columns(&self, lang: Lang) -> TableColumns<'_> {
+        TableColumns {
+            table: self,
+            lang: lang_index(lang),
+        }
+    }
+
+    /// For a dictionary or multi-valued text field: the rows whose value (one of whose
+    /// values) satisfies `pred`, read in `lang`; `None` for other fields.
+    pub fn rows_where_text(
+        &self,
+        field: usize,
+        lang: Lang,
+        pred: impl Fn(&str) -> bool,
+    ) -> Option<territoria_odsql::Bitmap> {
+        use territoria_odsql::Bitmap;
+        let l = lang_index(lang);
+        match self.columns.get(field)? {
+            Column::Dict { codes, values } => {
+                let hit: Vec<bool> = values
+                    .iter()
+                    .map(|v| pred(if v[l].is_empty() { &v[0] } else { &v[l] }))
+                    .collect();
+                Some(Bitmap::from_fn(self.len, |r| {
+                    codes.get(r).is_some_and(|c| hit[c as usize])
+                }))
+            }
+            Column::Multi {
+                starts,
+                items,
+                values,
+                ..
+            } => {
+                let hit: Vec<bool> = values.iter().map(|v| pred(v)).collect();
+                Some(Bitmap::from_fn(self.len, |r| {
+                    items[starts[r] as usize..starts[r + 1] as usize]
+                        .iter()
+                        .any(|&c| hit[c as usize])
+                }))
+            }
+            _ => None,
+        }
+    }
+
+    /// The memory the search indexes built so far hold (they are built on first use).
+    pub fn index_heap_bytes(&self) -> usize {
+        let w: usize = self
+            .word_ix
+            .iter()
+            .filter_map(|c| c.get().and_then(Option::as_ref))
+            .map(WordIndex::heap_bytes)
+            .sum();
+        let g: usize = self
+            .geo_ix
+            .iter()
+            .filter_map(|c| c.get().and_then(Option::as_ref))
+            .map(GeoIndex::heap_bytes)
+            .sum();
+        w + g + self.keys.iter().map(KeyCache::heap_bytes).sum::<usize>()
+    }
+}
+
+/// Indexes the words of a text column when they repeat (fewer distinct words than a
+/// quarter of the rows): names, not identifiers.
+fn word_index(col: &Column, len: usize) -> Option<WordIndex> {
+    let Column::Text { offsets, bytes } = col else {
+        return None;
+    };
+    WordIndex::build(
+        len,
+        |row| {
+            let (a, b) = (offsets[row] as usize, offsets[row + 1] as usize);
+            (a < b).then(|| &bytes[a..b])
+        },
+        (len / 4).max(1024),
+    )
+}
+
+impl<'a> Columns for TableColumns<'a> {
+    type Row<'r>
+        = Row<'a>
+    where
+        Self: 'r;
+
+    fn len(&self) -> usize {
+        self.table.len
+    }
+
+    fn column(&self, field: usize) -> ColumnView<'_> {
+        match self.table.columns.get(field) {
+            Some(Column::Int(v)) => ColumnView::Int {
+                values: &v.values,
+                valid: &v.valid,
+            },
+            Some(Column::Float(v)) => ColumnView::Float {
+                values: &v.values,
+                valid: &v.valid,
+            },
+            Some(Column::Bool(v)) => ColumnView::Bool {
+                values: &v.values,
+                valid: &v.valid,
+            },
+            Some(Column::Date(v)) => ColumnView::Date {
+                values: &v.values,
+                valid: &v.valid,
+            },
+            Some(Column::DateTime(v)) => ColumnView::DateTime {
+                values: &v.values,
+                valid: &v.valid,
+            },
+            Some(Column::Geo(v)) => ColumnView::Geo {
+                values: &v.values,
+                valid: &v.valid,
+            },
+            Some(Column::Dict { codes, values }) => ColumnView::Dict {
+                codes: match codes {
+                    Codes::U8(c) => CodeView::U8(c),
+                    Codes::U16(c) => CodeView::U16(c),
+                    Codes::U32(c) => CodeView::U32(c),
+                },
+                len: values.len(),
+            },
+            _ => ColumnView::Other,
+        }
+    }
+
+    fn dict_value(&self, field: usize, code: u32) -> ValueRef<'_> {
+        match self.table.columns.get(field) {
+            Some(Column::Dict { values, .. }) => match values.get(code as usize) {
+                Some(v) => {
+                    let t = &v[self.lang];
+                    ValueRef::Text(if t.is_empty() { &v[0] } else { t })
+                }
+                None => ValueRef::Null,
+            },
+            _ => ValueRef::Null,
+        }
+    }
+
+    fn row(&self, index: usize) -> Row<'a> {
+        Row {
+            table: self.table,
+            index,
+            lang: self.lang,
+        }
+    }
+
+    fn word_index(&self, field: usize) -> Option<&WordIndex> {
+        let t = self.table;
+        t.word_ix
+            .get(field)?
+            .get_or_init(|| word_index(t.columns.get(field)?, t.len))
+            .as_ref()
+    }
+
+    fn key_cache(&self) -> Option<&KeyCache> {
+        self.table.keys.get(self.lang)
+    }
+
+    fn geo_index(&self, field: usize) -> Option<&GeoIndex> {
+        let t = self.table;
+        t.geo_ix
+            .get(field)?
+            .get_or_init(|| match t.columns.get(field)? {
+                Column::Geo(v) => Some(GeoIndex::build(&v.values, &v.valid)),
+                _ => None,
+            })
+            .as_ref()
     }
 }
 

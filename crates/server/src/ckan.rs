@@ -38,6 +38,36 @@ pub(crate) fn routes() -> Router<OpenData> {
         .route("/api/action/{action}", get(action).post(action))
 }
 
+/// The CKAN actions served, each at `/api/3/action/{name}` (also `/api/action/{name}`), and
+/// described in `/api/openapi.json`.
+pub const ACTIONS: [&str; 17] = [
+    "package_list",
+    "package_show",
+    "package_search",
+    "package_autocomplete",
+    "current_package_list_with_resources",
+    "resource_show",
+    "datastore_search",
+    "group_list",
+    "group_show",
+    "organization_list",
+    "organization_list_for_user",
+    "organization_show",
+    "tag_list",
+    "license_list",
+    "status_show",
+    "site_read",
+    "help_show",
+];
+
+/// The documented paths of the CKAN action API (`/api/3/action/{name}`).
+pub fn routes_documented() -> Vec<String> {
+    ACTIONS
+        .iter()
+        .map(|a| format!("/api/3/action/{a}"))
+        .collect()
+}
+
 const ORG: &str = "territoria";
 
 struct Failure {

@@ -950,6 +950,18 @@ fn export_options(p: &Params) -> Result<ExportOptions, OdsError> {
     o.with_bom = p.bool("with_bom", true)?;
     o.use_labels = p.bool("use_labels", false)?;
     o.quote_all = p.bool("quote_all", false)?;
+    if let Some(sep) = p.get("list_separator") {
+        const SEPARATORS: [&str; 8] = [",", ", ", ";", "; ", "|", " | ", "/", "\t"];
+        match SEPARATORS.iter().find(|s| **s == sep) {
+            Some(&s) => o.list_separator = Some(if s == "\\t" { "\t" } else { s }),
+            None => {
+                return Err(param_error(format!(
+                    "Invalid value for list_separator API parameter: {sep:?} was found but one of \
+                     ',', ', ', ';', '; ', '|', ' | ', '/', '\\t' is expected."
+                )));
+            }
+        }
+    }
     Ok(o)
 }
 
@@ -968,7 +980,7 @@ async fn export(
     }
     let Some(fmt) = Format::parse(&format) else {
         return param_error(format!(
-            "Invalid value for format API parameter: {format} was found but one of csv, json, jsonl, geojson is expected."
+            "Invalid value for format API parameter: {format} was found but one of csv, json, jsonl, geojson, parquet, xlsx is expected."
         )).into_response();
     };
     let options = match export_options(&p) {
@@ -1022,14 +1034,50 @@ fn export_response(
         return internal().into_response();
     };
     // Check the query before the body starts, so errors keep their status.
-    if let Err(e) = Plan::new(d, &p.request()) {
-        return od_error(e).into_response();
+    let plan = match Plan::new(d, &p.request()) {
+        Ok(plan) => plan,
+        Err(e) => return od_error(e).into_response(),
+    };
+    if fmt == Format::Xlsx {
+        let total = plan.run(Page {
+            offset: 0,
+            limit: Some(0),
+        });
+        let rows = (total.total_count as usize)
+            .saturating_sub(offset)
+            .min(limit.unwrap_or(usize::MAX));
+        if rows >= territoria_opendata::xlsx::MAX_ROWS {
+            return param_error(format!(
+                "Invalid value for format API parameter: xlsx was found but the export has \
+                 {rows} rows and a sheet holds at most {}: use limit, a filter, or csv or parquet.",
+                territoria_opendata::xlsx::MAX_ROWS - 1
+            ))
+            .into_response();
+        }
     }
-    let filename = format!("{}.{}", d.meta.id, fmt.name());
-    streamed(fmt.content_type(), Some(filename), move |w| {
+    drop(plan);
+    // `compressed=true`: the file gzipped (`.gz`).
+    let compressed = match p.bool("compressed", false) {
+        Ok(c) => c,
+        Err(r) => return r.into_response(),
+    };
+    let mut filename = format!("{}.{}", d.meta.id, fmt.name());
+    let content_type = if compressed {
+        filename.push_str(".gz");
+        "application/gzip"
+    } else {
+        fmt.content_type()
+    };
+    streamed(content_type, Some(filename), move |w| {
         let d = source.of(&snap).ok_or_else(|| io::Error::other("gone"))?;
         let plan = Plan::new(d, &p.request()).map_err(io::Error::other)?;
-        territoria_opendata::export::export(&plan, fmt, options, offset, limit, w).map(|_| ())
+        if compressed {
+            let mut gz = flate2::write::GzEncoder::new(w, flate2::Compression::fast());
+            territoria_opendata::export::export(&plan, fmt, options, offset, limit, &mut gz)?;
+            gz.finish().map(|_| ())
+        } else {
+            territoria_opendata::export::export(&plan, fmt, options, offset, limit, w).map(|_| ())
+        }
     })
 }
 
@@ -1068,7 +1116,7 @@ async fn download(
     let format = v1.get("format").unwrap_or("csv").to_ascii_lowercase();
     let Some(fmt) = Format::parse(&format) else {
         return param_error(format!(
-            "Invalid value for format API parameter: {format} was found but one of csv, json, jsonl, geojson is expected."
+            "Invalid value for format API parameter: {format} was found but one of csv, json, jsonl, geojson, parquet, xlsx is expected."
         )).into_response();
     };
     if let Some(sep) = v1.get("csv_separator") {

@@ -20,7 +20,7 @@
 
 pub mod account;
 pub mod api;
-mod ckan;
+pub mod ckan;
 mod error;
 pub mod explore;
 mod landing;

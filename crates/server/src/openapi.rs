@@ -38,6 +38,7 @@ pub fn document() -> Value {
             {"name": "schemes", "description": "Concept schemes (taxonomies) and their concepts."},
             {"name": "entities", "description": "Organisations, actions, places and every other kind of entity."},
             {"name": "magnets", "description": "Saved smart magnets: named, versioned, shareable."},
+            {"name": "ckan", "description": "Open data as CKAN's action API serves it (`ckanapi`, ckanext-harvest, DataStore readers). See docs/opendata.md."},
             {"name": "explore", "description": "Open data as the Opendatasoft Explore API v2.1 serves it (ODSQL, facets, exports; errors `{\"error_code\", \"message\"}`), Opendatasoft's download path, and the DCAT-AP 3 catalogue. Readable from any origin (CORS). See docs/opendata.md."},
         ],
         "paths": paths(),
@@ -330,7 +331,147 @@ fn base_paths() -> Value {
         },
     }}));
     explore_paths(&mut p);
+    ckan_paths(&mut p);
     Value::Object(p)
+}
+
+/// The CKAN action API: one path per action (`/api/3/action/{name}`; `POST` with a JSON
+/// body takes the same arguments).
+fn ckan_paths(p: &mut serde_json::Map<String, Value>) {
+    let q = |name: &str, description: &str| {
+        json!({"name": name, "in": "query", "required": false,
+               "description": description, "schema": {"type": "string"}})
+    };
+    let envelope = json!({"application/json": {"schema": {
+        "type": "object",
+        "required": ["help", "success"],
+        "properties": {
+            "help": {"type": "string"},
+            "success": {"type": "boolean"},
+            "result": {},
+            "error": {"type": "object", "properties": {
+                "__type": {"type": "string"}, "message": {"type": "string"}}},
+        },
+    }}});
+    let fail = |d: &str| json!({"description": d, "content": envelope.clone()});
+    let actions: [(&str, &str, Vec<Value>); 17] = [
+        (
+            "package_list",
+            "Dataset names",
+            vec![
+                q("limit", "At most this many."),
+                q("offset", "Skip this many."),
+            ],
+        ),
+        (
+            "package_show",
+            "One dataset with its resources",
+            vec![q("id", "The dataset's name or id.")],
+        ),
+        (
+            "package_search",
+            "Search datasets (Solr syntax)",
+            vec![
+                q("q", "Words or `field:value`."),
+                q(
+                    "fq",
+                    "Filter query: `field:value` terms on name, tags, groups, organization, res_format, license_id, metadata_modified (`[… TO *]`), demo; `AND`, `OR`, `NOT`, parentheses.",
+                ),
+                q("rows", "Results (default 10, at most 1000)."),
+                q("start", "First result."),
+                q(
+                    "sort",
+                    "`name`, `title_string`, `metadata_modified`, `id`, `score`, with `asc`/`desc`.",
+                ),
+                q("facet.field", "Facet fields, a JSON list."),
+                q("facet.limit", "Values per facet (default 50, -1: all)."),
+                q("facet.mincount", "Least count shown."),
+            ],
+        ),
+        (
+            "package_autocomplete",
+            "Datasets whose name or title begins with `q`",
+            vec![q("q", "The beginning."), q("limit", "At most this many.")],
+        ),
+        (
+            "current_package_list_with_resources",
+            "Datasets with their resources, most recent first",
+            vec![
+                q("limit", "At most this many."),
+                q("offset", "Skip this many."),
+            ],
+        ),
+        (
+            "resource_show",
+            "One resource (an export of a dataset)",
+            vec![q("id", "The resource id.")],
+        ),
+        (
+            "datastore_search",
+            "Rows of a resource's table (DataStore)",
+            vec![
+                q("resource_id", "The resource id."),
+                q("q", "Full-text search."),
+                q("filters", "A JSON object of field → value."),
+                q("limit", "Rows (default 100)."),
+                q("offset", "First row."),
+                q("fields", "Comma-separated fields."),
+                q("sort", "`field [asc|desc]`, comma-separated."),
+            ],
+        ),
+        (
+            "group_list",
+            "The groups (EU data themes)",
+            vec![q("all_fields", "Whole objects (true) or names.")],
+        ),
+        (
+            "group_show",
+            "One group",
+            vec![q("id", "The group's name.")],
+        ),
+        (
+            "organization_list",
+            "The organisations (the publisher)",
+            vec![q("all_fields", "Whole objects (true) or names.")],
+        ),
+        (
+            "organization_list_for_user",
+            "The organisations (the publisher)",
+            vec![],
+        ),
+        (
+            "organization_show",
+            "The publisher",
+            vec![q("id", "The organisation's name.")],
+        ),
+        ("tag_list", "Keywords", vec![]),
+        ("license_list", "The licence", vec![]),
+        ("status_show", "Site status and version", vec![]),
+        ("site_read", "Whether the site can be read (`true`)", vec![]),
+        (
+            "help_show",
+            "An action's documentation",
+            vec![q("name", "The action.")],
+        ),
+    ];
+    for (name, summary, parameters) in actions {
+        p.insert(
+            format!("/api/3/action/{name}"),
+            json!({"get": {
+                "tags": ["ckan"],
+                "operationId": format!("ckan_{name}"),
+                "summary": summary,
+                "description": "CKAN's envelope `{\"help\", \"success\", \"result\"}`; also at `/api/action/…` and as `POST` with a JSON body.",
+                "parameters": parameters,
+                "responses": {
+                    "200": {"description": "`success: true`, the `result`.", "content": envelope.clone()},
+                    "400": fail("Bad Request (`success: false`)."),
+                    "404": fail("Not Found Error: no such dataset, resource, group or action."),
+                    "409": fail("Validation Error or Search Query Error: a missing or bad argument."),
+                },
+            }}),
+        );
+    }
 }
 
 fn parameters() -> Value {
@@ -883,16 +1024,28 @@ fn ods_json(description: &str, schema: &str) -> Value {
 fn ods_files(description: &str, types: &[&str]) -> Value {
     let content: serde_json::Map<String, Value> = types
         .iter()
-        .map(|t| ((*t).to_owned(), json!({"schema": {"type": "string"}})))
+        .map(|t| {
+            // A JSON body is any JSON value (the records, a GeoJSON collection, a JSON-LD
+            // graph); other formats are text or bytes.
+            let schema = if t.ends_with("json") {
+                json!({})
+            } else {
+                json!({"type": "string"})
+            };
+            ((*t).to_owned(), json!({ "schema": schema }))
+        })
         .collect();
     json!({"description": description, "content": content})
 }
 
-const ODS_EXPORTS: [&str; 4] = [
+const ODS_EXPORTS: [&str; 7] = [
     "text/csv",
     "application/json",
     "application/jsonl",
     "application/geo+json",
+    "application/vnd.apache.parquet",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/gzip",
 ];
 
 fn explore_paths(p: &mut serde_json::Map<String, Value>) {
@@ -995,7 +1148,11 @@ fn explore_paths(p: &mut serde_json::Map<String, Value>) {
     );
     let mut export = vec![
         ods_dataset_param(),
-        path_param("format", "`csv`, `json`, `jsonl`, `geojson`.", "csv"),
+        path_param(
+            "format",
+            "`csv`, `json`, `jsonl`, `geojson`, `parquet`, `xlsx` (labels as the header).",
+            "csv",
+        ),
     ];
     export.extend(ods_query_params(false));
     export.push(ods_param("limit", "Records (default -1: all)."));
@@ -1015,6 +1172,15 @@ fn explore_paths(p: &mut serde_json::Map<String, Value>) {
     export.push(ods_param(
         "quote_all",
         "Quote every CSV cell (default false).",
+    ));
+    export.push(ods_param(
+        "list_separator",
+        "The separator joining the values of a multivalued field (default `, `): `,`, `, `, \
+         `;`, `; `, `|`, ` | `, `/`, `\\t`.",
+    ));
+    export.push(ods_param(
+        "compressed",
+        "Gzip the file (`application/gzip`, `.gz`; default false).",
     ));
     p.insert(
         ods::EXPORT.into(),
@@ -1036,7 +1202,10 @@ fn explore_paths(p: &mut serde_json::Map<String, Value>) {
     );
     let mut download = vec![ods_dataset_param()];
     for (name, d) in [
-        ("format", "`csv` (default), `json`, `jsonl`, `geojson`."),
+        (
+            "format",
+            "`csv` (default), `json`, `jsonl`, `geojson`, `parquet`.",
+        ),
         (
             "use_labels_for_header",
             "CSV header: labels (true) or names (false, default).",

@@ -792,10 +792,12 @@ async fn openapi_document_describes_exactly_the_routes() {
         .keys()
         .map(String::as_str)
         .collect();
+    let ckan = territoria_server::ckan::routes_documented();
     let served: BTreeSet<&str> = ROUTES
         .into_iter()
         .chain(territoria_server::explore::ROUTES)
         .chain(territoria_server::account::api::ROUTES)
+        .chain(ckan.iter().map(String::as_str))
         .collect();
     assert_eq!(documented, served);
 

@@ -94,18 +94,18 @@ async fn fq_unions_intersections_and_negations_count_right() {
         all
     );
     assert!(names("organization:someone-else").await.is_empty());
-    assert_eq!(
-        names("res_format:GEOJSON").await,
-        BTreeSet::from(["places".to_owned()])
-    );
+    // GeoJSON where there is a point field: places, and organisations (their
+    // municipality's centre).
+    let geo = BTreeSet::from(["organisations".to_owned(), "places".to_owned()]);
+    assert_eq!(names("res_format:GEOJSON").await, geo);
+    assert_eq!(names("res_format:PARQUET").await.len(), 8);
     assert_eq!(
         names("name:org*").await,
         BTreeSet::from(["organisations".to_owned()])
     );
-    assert_eq!(
-        names("num_resources:[4 TO *]").await,
-        BTreeSet::from(["places".to_owned()])
-    );
+    // csv, json, jsonl, parquet, xlsx, and geojson for the geographic ones.
+    assert_eq!(names("num_resources:[6 TO *]").await, geo);
+    assert_eq!(names("num_resources:[5 TO 5]").await.len(), 6);
     // q with a field is a lucene query too, ANDed with fq.
     let r = ok(
         "package_search",

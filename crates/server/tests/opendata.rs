@@ -435,8 +435,14 @@ async fn errors_keep_opendatasoft_shapes() {
     assert_eq!(j.status, StatusCode::OK);
     let j = get(&format!("{ODS}/organisations/records?refine=nope:x")).await;
     assert_eq!(j.json()["error_code"], "InvalidRESTParameterError");
-    let j = get(&format!("{ODS}/organisations/exports/xlsx")).await;
+    let j = get(&format!("{ODS}/organisations/exports/shp")).await;
     assert_eq!(j.status, StatusCode::BAD_REQUEST);
+    let j = get(&format!(
+        "{ODS}/organisations/exports/csv?list_separator=%23"
+    ))
+    .await;
+    assert_eq!(j.status, StatusCode::BAD_REQUEST);
+    assert!(j.text().contains("list_separator"), "{}", j.text());
 }
 
 #[tokio::test]
@@ -575,8 +581,18 @@ async fn ckan_action_api() {
         ))
         .await,
     );
-    assert_eq!(s["count"], 1);
-    assert_eq!(s["results"][0]["name"], "places");
+    // Places and organisations (their municipality's centre) have a point field.
+    assert_eq!(s["count"], 2);
+    let names: Vec<&str> = s["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"places") && names.contains(&"organisations"),
+        "{names:?}"
+    );
     // POST with a JSON body, as ckanapi sends it, on the unversioned path.
     let s = ckan_ok(
         &call(
@@ -603,4 +619,39 @@ async fn ckan_action_api() {
     assert_eq!(a.json()["error"]["__type"], "Search Query Error");
     let a = get("/api/3/action/nope").await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
+}
+
+/// parquet and xlsx exports carry their media types and magic numbers, a parquet file holds
+/// every matching record, `compressed=true` gzips the same bytes.
+#[tokio::test]
+async fn parquet_xlsx_and_compressed_exports() {
+    let total = get(&format!("{ODS}/organisations/records?limit=0"))
+        .await
+        .json()["total_count"]
+        .as_u64()
+        .unwrap();
+    let p = get(&format!("{ODS}/organisations/exports/parquet")).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert_eq!(p.content_type, "application/vnd.apache.parquet");
+    assert_eq!(&p.body[..4], b"PAR1");
+    assert_eq!(&p.body[p.body.len() - 4..], b"PAR1");
+    // The footer records the row count (FileMetaData field 3, an i64 after the schema):
+    // read by the client tests (pyarrow, DuckDB); here, the file is at least one byte per
+    // record and id.
+    assert!(p.body.len() as u64 > total * 8, "{} bytes", p.body.len());
+    let x = get(&format!("{ODS}/organisations/exports/xlsx?lang=en")).await;
+    assert_eq!(x.status, StatusCode::OK);
+    assert_eq!(
+        x.content_type,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    assert_eq!(&x.body[..4], b"PK\x03\x04");
+    let csv = get(&format!("{ODS}/organisations/exports/csv")).await;
+    let gz = get(&format!("{ODS}/organisations/exports/csv?compressed=true")).await;
+    assert_eq!(gz.content_type, "application/gzip");
+    assert_eq!(&gz.body[..2], b"\x1f\x8b");
+    let mut plain = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz.body[..]), &mut plain)
+        .unwrap();
+    assert_eq!(plain, csv.body);
 }

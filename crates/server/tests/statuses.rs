@@ -197,3 +197,44 @@ async fn programme_pages_show_indicator_statuses_and_trend_charts() {
     assert!(seen >= 5, "{seen}");
     assert!(charts > 0, "no indicator with a real figure has a chart");
 }
+
+#[tokio::test]
+async fn the_report_lists_every_ambition_with_its_status_and_sources() {
+    let html = ok("/fr/strategies/digital-wallonia/rapport?version=2024-2029").await;
+    assert!(html.contains("<h1>Rapport au Gouvernement — "), "{html}");
+    let tree: serde_json::Value =
+        serde_json::from_str(&ok("/api/strategies/digital-wallonia?version=2024-2029").await)
+            .unwrap();
+    for a in tree["children"].as_array().unwrap() {
+        let id = a["id"].as_str().unwrap();
+        let at = html
+            .find(&format!("<h2 id=\"amb-{id}-h\">"))
+            .unwrap_or_else(|| panic!("ambition {id} missing"));
+        let section = &html[at..at + html[at..].find("</h2>").unwrap()];
+        assert!(
+            section.contains("class=\"st st-"),
+            "{id} without a status: {section}"
+        );
+    }
+    assert!(html.contains("Recommandations") && html.contains("prescribe-1"));
+    // Targets the memorandum sets without any dated value: a rule-based
+    // recommendation to publish the values, with the figure and its source.
+    assert!(html.contains("58\u{202f}414 foyers"), "{html}");
+    assert!(html.contains("publier les valeurs atteintes"));
+    assert!(html.contains("Mémorandum « Digital Wallonia 2024-2029 »"));
+    // Nothing synthetic in it.
+    assert!(
+        !html.contains("demo-action-"),
+        "a synthetic action in the report"
+    );
+    assert!(!html.contains("badge demo"));
+    let en = ok("/en/strategies/digital-wallonia/rapport").await;
+    assert!(en.contains("Report to the Government") && en.contains("Recommendations"));
+    let csv = ok("/fr/strategies/digital-wallonia/rapport?format=csv").await;
+    assert!(
+        csv.lines().next().unwrap().contains("rule_version"),
+        "{csv}"
+    );
+    ok("/fr/strategies/eu-digital-decade/rapport").await;
+    ok("/fr/strategies/s3/rapport").await;
+}

@@ -25,6 +25,7 @@ pub(crate) mod fmt;
 mod geo;
 mod i18n;
 mod maps;
+mod report;
 mod status;
 mod strategy;
 mod trend_chart;
@@ -124,6 +125,10 @@ pub fn router() -> Router<AppState> {
                 &format!("/{l}/strategies/{{key}}/a-surveiller"),
                 get(watch::page),
             )
+            .route(
+                &format!("/{l}/strategies/{{key}}/rapport"),
+                get(report::page),
+            )
             .route(&format!("/{l}/actions"), get(strategy::actions))
             .route(&format!("/{l}/actions/{{id}}"), get(strategy::action))
             .route(&format!("/{l}/explorer"), get(explorer::page))
@@ -169,6 +174,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ),
         ("actions.html", include_str!("../../templates/actions.html")),
         ("watch.html", include_str!("../../templates/watch.html")),
+        ("report.html", include_str!("../../templates/report.html")),
         ("action.html", include_str!("../../templates/action.html")),
         (
             "explorer.html",

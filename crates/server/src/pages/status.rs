@@ -529,3 +529,250 @@ pub fn watch_list(
     out.sort_by(|a, b| (a.0.rank, a.0.kind, &a.0.id).cmp(&(b.0.rank, b.0.kind, &b.0.id)));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use territoria_model::{Labels, Provenance};
+    use territoria_store::{ObservationView, TargetView, VersionSummary};
+
+    use super::*;
+
+    fn prov(demo: bool) -> Provenance {
+        if demo {
+            Provenance::demo("Territoria demo generator (synthetic)")
+        } else {
+            Provenance::stated("A real source")
+        }
+    }
+
+    fn obs(end: &str, value: f64, demo: bool) -> ObservationView {
+        ObservationView {
+            period: Some(end[..4].to_owned()),
+            start: Some(format!("{}-01-01", &end[..4])),
+            end: Some(end.to_owned()),
+            value,
+            qualifier: None,
+            period_label: None,
+            note: None,
+            quote: None,
+            recorded_at: "2026-01-01".into(),
+            provenance: prov(demo),
+        }
+    }
+
+    fn ind(
+        id: &str,
+        rule: &str,
+        o: Vec<ObservationView>,
+        t: Option<(&str, f64)>,
+        demo: bool,
+    ) -> IndicatorView {
+        IndicatorView {
+            id: id.into(),
+            name: Labels::fr(id),
+            unit: "entreprises".into(),
+            kind: "output".into(),
+            aggregation: rule.into(),
+            provenance: prov(demo),
+            observations: o,
+            targets: t
+                .map(|(due, value)| TargetView {
+                    due: due.into(),
+                    value,
+                    qualifier: None,
+                    note: None,
+                    quote: None,
+                    provenance: prov(demo),
+                })
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    fn node(
+        kind: EntityKind,
+        id: &str,
+        demo: bool,
+        indicators: Vec<IndicatorView>,
+        children: Vec<Node>,
+    ) -> Node {
+        Node {
+            kind,
+            id: id.into(),
+            name: Labels::fr(id),
+            description: Labels::default(),
+            attributes: serde_json::Map::new(),
+            provenance: prov(demo),
+            link: prov(demo),
+            indicators,
+            children,
+        }
+    }
+
+    fn tree(children: Vec<Node>) -> StrategyTree {
+        let v = VersionSummary {
+            id: "v".into(),
+            label: Labels::fr("v"),
+            year: Some(2024),
+            note: None,
+            source: "s".into(),
+        };
+        StrategyTree {
+            id: "s".into(),
+            name: Labels::fr("S"),
+            description: Labels::default(),
+            attributes: serde_json::Map::new(),
+            provenance: prov(false),
+            version: v.clone(),
+            versions: vec![v],
+            node_counts: BTreeMap::new(),
+            children,
+        }
+    }
+
+    /// Programme P: I1 (a level already at its target: on track) and I2 (10 a year
+    /// towards 100 by 2025: off track) → score ½ → at risk; the demo action under it,
+    /// on track on its own synthetic figures, is left out of every real status.
+    fn fixture() -> (StrategyTree, HashMap<String, String>) {
+        let i1 = ind(
+            "i1",
+            "last",
+            vec![
+                obs("2022-12-31", 40.0, false),
+                obs("2023-12-31", 55.0, false),
+            ],
+            Some(("2025-12-31", 50.0)),
+            false,
+        );
+        let i2 = ind(
+            "i2",
+            "sum",
+            vec![
+                obs("2022-12-31", 10.0, false),
+                obs("2023-12-31", 10.0, false),
+            ],
+            Some(("2025-12-31", 100.0)),
+            false,
+        );
+        let d = ind(
+            "demo-i",
+            "sum",
+            vec![obs("2022-12-31", 5.0, true), obs("2023-12-31", 5.0, true)],
+            Some(("2023-12-31", 10.0)),
+            true,
+        );
+        let action = node(EntityKind::Action, "demo-action", true, vec![d], vec![]);
+        let p = node(
+            EntityKind::Programme,
+            "p",
+            false,
+            vec![i1, i2],
+            vec![action],
+        );
+        let a = node(EntityKind::Ambition, "a", false, vec![], vec![p]);
+        (tree(vec![a]), HashMap::new())
+    }
+
+    #[test]
+    fn a_tree_rolls_up_by_the_rule_and_leaves_synthetic_parts_out() {
+        let (t, c) = fixture();
+        let ts = of_tree(&t, &c);
+        assert_eq!(ts.indicator("i1").unwrap().status, Status::OnTrack);
+        assert_eq!(ts.indicator("i2").unwrap().status, Status::OffTrack);
+        let demo = ts.indicator("demo-i").unwrap();
+        assert_eq!(demo.status, Status::OnTrack);
+        assert!(demo.synthetic);
+        let p = ts.node(EntityKind::Programme, "p").unwrap();
+        assert_eq!((p.status, p.score), (Status::AtRisk, Some(0.5)));
+        assert_eq!(p.synthetic_left_out, 1);
+        assert_eq!(
+            ts.node(EntityKind::Ambition, "a").unwrap().status,
+            Status::AtRisk
+        );
+        assert_eq!(
+            ts.node(EntityKind::Strategy, "s").unwrap().status,
+            Status::AtRisk
+        );
+        let v = ts.node_view(EntityKind::Programme, "p", Lang::Fr).unwrap();
+        assert_eq!(v.label, "À risque");
+        assert!(
+            v.reason.contains("1 en bonne voie, 1 hors trajectoire"),
+            "{}",
+            v.reason
+        );
+        assert!(v.reason.contains("score pondéré 0,50"), "{}", v.reason);
+        assert!(
+            v.reason
+                .contains("1 élément(s) synthétique(s) non compté(s)"),
+            "{}",
+            v.reason
+        );
+    }
+
+    #[test]
+    fn the_watch_list_is_worst_first_and_real_unless_asked() {
+        let (t, c) = fixture();
+        let ts = of_tree(&t, &c);
+        let real: Vec<(EntityKind, String)> = watch_list(&ts, Lang::Fr, false)
+            .into_iter()
+            .map(|(w, _)| (w.kind, w.id))
+            .collect();
+        assert_eq!(
+            real,
+            [
+                (EntityKind::Indicator, "i2".to_owned()),
+                (EntityKind::Strategy, "s".to_owned()),
+                (EntityKind::Ambition, "a".to_owned()),
+                (EntityKind::Programme, "p".to_owned()),
+            ]
+        );
+        // The demo action is on track: nothing synthetic to watch either.
+        assert_eq!(watch_list(&ts, Lang::Fr, true).len(), 4);
+    }
+
+    #[test]
+    fn a_real_indicator_fed_only_by_synthetic_figures_has_no_real_status() {
+        // A real indicator with a real target and no figures of its own, fed by a demo
+        // action's indicator: its series is the contributors' — synthetic, ignored.
+        let real = ind("real", "sum", vec![], Some(("2025-12-31", 10.0)), false);
+        let d = ind(
+            "demo-i",
+            "sum",
+            vec![obs("2022-12-31", 50.0, true), obs("2023-12-31", 50.0, true)],
+            None,
+            true,
+        );
+        let action = node(EntityKind::Action, "demo-action", true, vec![d], vec![]);
+        let p = node(EntityKind::Programme, "p", false, vec![real], vec![action]);
+        let c: HashMap<String, String> = [("demo-i".to_owned(), "real".to_owned())].into();
+        let ts = of_tree(&tree(vec![p]), &c);
+        let a = ts.indicator("real").unwrap();
+        assert_eq!(a.status, Status::NotEnoughData, "{a:?}");
+        assert!(a.current.is_none());
+        assert_eq!(
+            ts.node(EntityKind::Programme, "p").unwrap().status,
+            Status::NotEnoughData
+        );
+    }
+
+    #[test]
+    fn reasons_use_belgian_numbers_and_dates() {
+        let i = ind(
+            "x",
+            "sum",
+            vec![
+                obs("2022-12-31", 1000.0, false),
+                obs("2023-12-31", 1000.0, false),
+            ],
+            Some(("2025-12-31", 10_000.0)),
+            false,
+        );
+        let a = assess(&i, &[]).unwrap();
+        let fr = reason(&a, "entreprises", Lang::Fr);
+        assert!(fr.contains("10\u{202f}000 entreprises"), "{fr}");
+        assert!(fr.contains("31/12/2025"), "{fr}");
+        let en = reason(&a, "entreprises", Lang::En);
+        assert!(en.contains("10,000 entreprises"), "{en}");
+        assert!(rule(Lang::Fr).contains(territoria_prescribe::RULE_VERSION));
+    }
+}

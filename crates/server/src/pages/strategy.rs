@@ -982,6 +982,7 @@ async fn home_page(
             "status": ts.node_view(EntityKind::Strategy, &chosen.strategy, lang),
             "rule": super::status::rule(lang),
             "watch_url": format!("/{}/strategies/{}/a-surveiller?{q}", lang.code(), chosen.strategy),
+            "report_url": format!("/{}/strategies/{}/rapport?{q}", lang.code(), chosen.strategy),
             "ambitions": cards,
             "facts": chosen.tree().map(|t| facts(t, lang)).unwrap_or_default(),
             "strategy": chosen.strategy,

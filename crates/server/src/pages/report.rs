@@ -51,6 +51,7 @@ pub struct Section {
 #[derive(Debug, Serialize)]
 pub struct Recommendation {
     pub status: &'static str,
+    pub label: &'static str,
     pub text: String,
 }
 
@@ -62,11 +63,13 @@ pub struct Report {
     pub sources: Vec<String>,
 }
 
+/// The real actions under a node.
 fn actions_under(n: &Node) -> usize {
     let mut keys = BTreeSet::new();
     fn walk<'a>(n: &'a Node, out: &mut BTreeSet<&'a str>) {
         for c in &n.children {
-            if c.kind == EntityKind::Action {
+            // Real actions only: a recommendation never counts synthetic ones.
+            if c.kind == EntityKind::Action && !c.provenance.demo {
                 out.insert(c.id.as_str());
             }
             walk(c, out);
@@ -172,13 +175,16 @@ fn recommend(n: &Node, i: &IndicatorView, ts: &TreeStatus, lang: Lang) -> Option
             }
         }
         (Status::NotEnoughData, Reason::TooFewPoints { points }) if a.target.is_some() => {
+            let t = a.target.as_ref()?;
+            let expected = fmt::with_unit(t.value, &i.unit, lang);
+            let due = fmt::date(&t.due.to_string());
             if fr {
                 format!(
-                    "{name} ({node}) : une cible est fixée mais {points} valeur(s) datée(s) réelle(s) seulement ; publier les valeurs atteintes pour pouvoir juger la trajectoire."
+                    "{name} ({node}) : {expected} attendu(s) au {due} (cible ou projection de la source), mais {points} valeur(s) datée(s) réelle(s) seulement ; publier les valeurs atteintes pour pouvoir juger la trajectoire."
                 )
             } else {
                 format!(
-                    "{name} ({node}): a target is set but only {points} real dated value(s) exist; publish the values reached so the trajectory can be judged."
+                    "{name} ({node}): {expected} expected by {due} (the source's target or projection), but only {points} real dated value(s); publish the values reached so the trajectory can be judged."
                 )
             }
         }
@@ -186,6 +192,7 @@ fn recommend(n: &Node, i: &IndicatorView, ts: &TreeStatus, lang: Lang) -> Option
     };
     Some(Recommendation {
         status: a.status.as_str(),
+        label: status::label(a.status, lang),
         text,
     })
 }

@@ -150,6 +150,15 @@ async fn eu_digital_decade_pages_show_axes_targets_and_no_status_without_data() 
     assert!(axis.contains("Données insuffisantes"), "{axis}");
     assert!(!axis.contains("En bonne voie") && !axis.contains("Hors trajectoire"));
     ok("/en/strategies/eu-digital-decade/a-surveiller").await;
+    // The other way: a Digital Wallonia ambition names the axis it is aligned with.
+    let dw = ok("/fr/ambitions/usages-numeriques?version=2024-2029").await;
+    assert!(dw.contains("En phase avec"), "{dw}");
+    assert!(dw.contains("/fr/ambitions/eu-dd-skills?strategy=eu-digital-decade"));
+    let other = ok("/fr/ambitions/innovation-numerique?version=2024-2029").await;
+    assert!(
+        !other.contains("En phase avec"),
+        "innovation numérique is the fifth ambition"
+    );
 }
 
 #[tokio::test]

@@ -1017,6 +1017,47 @@ fn theme(n: &Node) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The nodes of other strategies (their latest version) that name this ambition in
+/// their `aligned_with` (the EU Digital Decade's axes), with the link's provenance.
+async fn aligned_in(
+    state: &AppState,
+    snap: &Snapshot,
+    chosen: &Chosen,
+    ambition: &str,
+    lang: Lang,
+) -> Result<Vec<serde_json::Value>, PageError> {
+    let mut out = Vec::new();
+    for s in chosen.all.iter().filter(|s| s.id != chosen.strategy) {
+        let Some(v) = s.versions.iter().max_by_key(|v| v.year.unwrap_or(0)) else {
+            continue;
+        };
+        let tree = snap.tree(state, &s.id, &v.id).await.lang(lang)?;
+        let Some(tree) = tree.as_ref().as_ref() else {
+            continue;
+        };
+        for n in tree.children.iter().flat_map(subtree) {
+            for al in n
+                .attributes
+                .get("aligned_with")
+                .and_then(|x| x.as_array())
+                .into_iter()
+                .flatten()
+            {
+                if al["strategy"] == chosen.strategy.as_str() && al["ambition"] == ambition {
+                    out.push(json!({
+                        "strategy": text(&s.name, lang),
+                        "name": text(&n.name, lang),
+                        "url": node_url(lang, n.kind, &n.id, &super::query_string([("strategy", s.id.as_str()), ("version", v.id.as_str())])),
+                        "inferred": al["inferred"],
+                        "source": al["source"],
+                    }));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 pub async fn ambition(
     State(state): State<AppState>,
     lang: Lang,
@@ -1044,6 +1085,7 @@ pub async fn ambition(
     let ts = chosen.statuses(&contributions);
     let mut rolled = rollup(a, &contributions, lang, &q, false);
     annotate(&mut rolled, &ts, lang, false);
+    let aligned_in = aligned_in(&state, &snap, &chosen, &id, lang).await?;
     if format != Format::Html {
         return Ok(export::table(
             format,
@@ -1117,6 +1159,7 @@ pub async fn ambition(
             "rule": super::status::rule(lang),
             "watch_url": format!("/{}/strategies/{}/a-surveiller?{q}", lang.code(), chosen.strategy),
             "aligned_with": a.attributes.get("aligned_with"),
+            "aligned_in": aligned_in,
             "indicators": rolled,
             "totals": totals_by_unit(&rolled, lang),
             "q": q,

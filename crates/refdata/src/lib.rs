@@ -8,6 +8,9 @@
 //! * [`strategy`]: the human-editable strategy file (`data/strategy/digital-wallonia.toml`):
 //!   ambitions, values, levers, programmes, indicators with the memorandum's figures, and
 //!   the taxonomies the memorandum names.
+//! * [`targets`]: strategy files that state targets by axis — the EU Digital Decade 2030
+//!   (`data/strategy/eu-digital-decade.toml`), with Digital Wallonia's ambitions aligned
+//!   to its axes (inferred).
 //! * [`demo`]: a seeded, deterministic generator of a synthetic ecosystem (every record
 //!   marked demo).
 //!
@@ -19,6 +22,7 @@ pub mod demo;
 pub mod reference;
 mod rng;
 pub mod strategy;
+pub mod targets;
 
 use territoria_store::{Located, Op, Record, Store, StoreError, WriteOptions, WriteReport};
 
@@ -51,7 +55,20 @@ pub fn bootstrap_ops(demo: Option<&demo::DemoOptions>) -> impl Iterator<Item = O
     reference::ops()
         .into_iter()
         .chain(strategy::digital_wallonia_ops())
+        .chain(targets::eu_digital_decade_ops())
         .chain(demo_ops)
+}
+
+/// A strategy file of either layout (`[[ambitions]]` with programmes, or `[[axes]]`
+/// with targets) as operations; errors name the file and the line or the item.
+pub fn strategy_file_ops(file: &str, text: &str) -> Result<Vec<Op>, String> {
+    if targets::is_targets_file(text) {
+        let f = targets::parse(file, text).map_err(|e| e.to_string())?;
+        f.ops().map_err(|e| format!("{file}: {e}"))
+    } else {
+        let f = strategy::parse(file, text).map_err(|e| e.to_string())?;
+        f.ops().map_err(|e| format!("{file}: {e}"))
+    }
 }
 
 /// True when the store already holds the shipped strategy (i.e. was bootstrapped).
@@ -86,6 +103,16 @@ mod tests {
         assert_eq!(tree.node_counts["ambition"], 5);
         assert_eq!(tree.node_counts["lever"], 15);
         assert_eq!(tree.node_counts["value"], 15);
+        let eu = store.strategy("eu-digital-decade", None).unwrap().unwrap();
+        assert_eq!(eu.node_counts["ambition"], 4);
+        assert_eq!(eu.node_counts.get("indicator"), None);
+        let targets: usize = eu
+            .children
+            .iter()
+            .flat_map(|a| &a.indicators)
+            .map(|i| i.targets.len())
+            .sum();
+        assert_eq!(targets, 13);
         let wal = store
             .entities(&EntityQuery {
                 kind: EntityKind::Organisation,

@@ -233,6 +233,10 @@ pub struct ObservationDef {
 pub struct TargetDef {
     pub due: String,
     pub value: f64,
+    /// The unit the source states the target in, when it does: it must be the
+    /// indicator's (checked, then not stored again).
+    #[serde(default)]
+    pub unit: Option<String>,
     #[serde(default)]
     pub qualifier: Option<String>,
     #[serde(default)]
@@ -285,6 +289,14 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 
 /// Parses a strategy file; errors name the file, line and column.
 pub fn parse(file: &str, text: &str) -> Result<StrategyFile, FileError> {
+    parse_toml(file, text)
+}
+
+/// Parses TOML into `T`; errors name the file, line and column.
+pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(
+    file: &str,
+    text: &str,
+) -> Result<T, FileError> {
     toml::from_str(text).map_err(|e| {
         let (line, column) = e.span().map_or((1, 1), |s| line_col(text, s.start));
         FileError {
@@ -695,6 +707,10 @@ impl StrategyFile {
                 }
                 for t in &ind.targets {
                     let due = territoria_model::parse_date(&field("targets.due"), &t.due)?;
+                    if let Some(u) = &t.unit {
+                        check_target_unit(&ind.id, &ind.unit, due, u, t.value)
+                            .map_err(|m| FieldError::new(field("targets.unit"), m))?;
+                    }
                     observations.push(Op::Target(Target {
                         indicator: ind.id.clone(),
                         due,
@@ -795,6 +811,32 @@ impl StrategyFile {
         }
         out
     }
+}
+
+/// A target's unit against its indicator's, by the engine's rule.
+fn check_target_unit(
+    indicator: &str,
+    unit: &str,
+    due: chrono::NaiveDate,
+    target_unit: &str,
+    value: f64,
+) -> Result<(), String> {
+    territoria_prescribe::validate(&territoria_prescribe::Series {
+        indicator: indicator.to_owned(),
+        unit: unit.to_owned(),
+        accumulation: territoria_prescribe::Accumulation::Level,
+        demo: false,
+        points: Vec::new(),
+        targets: vec![territoria_prescribe::Target {
+            due,
+            value,
+            unit: Some(target_unit.to_owned()),
+            baseline: None,
+            at_most: false,
+            demo: false,
+        }],
+    })
+    .map_err(|e| e.to_string())
 }
 
 /// Text as compared with quotes: Markdown emphasis (`**`, `*`) dropped and every run of
@@ -937,6 +979,30 @@ mod tests {
         let e = parse("s.toml", text).err().unwrap();
         assert_eq!((e.file.as_str(), e.line), ("s.toml", 3), "{e}");
         assert!(e.to_string().starts_with("s.toml:3:1:"), "{e}");
+    }
+
+    #[test]
+    fn a_target_in_another_unit_is_refused() {
+        let mut f = parse(DIGITAL_WALLONIA_PATH, DIGITAL_WALLONIA).unwrap();
+        let (p, i) = f
+            .programmes
+            .iter()
+            .enumerate()
+            .find_map(|(p, x)| {
+                x.indicators
+                    .iter()
+                    .position(|i| !i.targets.is_empty())
+                    .map(|i| (p, i))
+            })
+            .unwrap();
+        let ind = &mut f.programmes[p].indicators[i];
+        let unit = ind.unit.clone();
+        ind.targets[0].unit = Some(unit);
+        assert!(f.ops().is_ok());
+        f.programmes[p].indicators[i].targets[0].unit = Some("EUR".into());
+        let e = f.ops().err().unwrap();
+        assert!(e.field.ends_with("targets.unit"), "{e}");
+        assert!(e.to_string().contains("`EUR`"), "{e}");
     }
 
     #[test]

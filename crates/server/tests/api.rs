@@ -291,6 +291,85 @@ async fn strategy_2024_has_five_ambitions_fifteen_levers_and_sourced_figures() {
 }
 
 #[tokio::test]
+async fn eu_digital_decade_lists_its_four_axes_with_sourced_2030_targets() {
+    let tree = get_json("/api/strategies/eu-digital-decade", StatusCode::OK).await;
+    // Real figures only: no synthetic-data notice.
+    assert!(tree.get("notice").is_none(), "{}", tree["notice"]);
+    let data = &tree;
+    let axes: Vec<&str> = data["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["attributes"]["axis"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        axes,
+        ["skills", "infrastructure", "business", "public-services"]
+    );
+    let target = |axis: usize, key: &str| {
+        let i = data["children"][axis]["indicators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == key)
+            .unwrap_or_else(|| panic!("{key}"))
+            .clone();
+        (i["unit"].clone(), i["targets"][0].clone())
+    };
+    let (unit, t) = target(0, "eu-dd-basic-digital-skills");
+    assert_eq!(
+        (unit.as_str(), t["value"].as_f64()),
+        (Some("%"), Some(80.0))
+    );
+    assert_eq!(t["due"], "2030-12-31");
+    assert_eq!(t["qualifier"], "at least");
+    assert!(
+        t["provenance"]["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("Decision (EU) 2022/2481"),
+        "{t}"
+    );
+    assert_eq!(t["provenance"]["demo"], false);
+    let (unit, t) = target(0, "eu-dd-ict-specialists");
+    assert_eq!(
+        (unit.as_str(), t["value"].as_f64()),
+        (Some("persons"), Some(20_000_000.0))
+    );
+    // Every axis has targets, each with its source.
+    for a in data["children"].as_array().unwrap() {
+        let inds = a["indicators"].as_array().unwrap();
+        assert!(!inds.is_empty(), "{}", a["id"]);
+        for i in inds {
+            assert!(
+                i["targets"][0]["provenance"]["source"].is_string(),
+                "{}",
+                i["id"]
+            );
+        }
+    }
+    // Digital Wallonia's ambitions aligned with the axes: four, each marked inferred.
+    let aligned: usize = data["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["attributes"]["aligned_with"].as_array())
+        .map(Vec::len)
+        .sum();
+    assert_eq!(aligned, 4);
+    for a in data["children"].as_array().unwrap() {
+        for al in a["attributes"]["aligned_with"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            assert_eq!(al["inferred"], true, "{al}");
+            assert_eq!(al["strategy"], "digital-wallonia");
+        }
+    }
+}
+
+#[tokio::test]
 async fn strategy_v3_keeps_the_2022_names() {
     let tree = get_json(
         "/api/strategies/digital-wallonia?version=v3",

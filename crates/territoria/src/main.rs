@@ -552,10 +552,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let store = open(&config, &DemoArgs::default(), no_demo)?;
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
-            let parsed = territoria_refdata::strategy::parse(&file.display().to_string(), &text)?;
-            let ops = parsed
-                .ops()
-                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let ops = territoria_refdata::strategy_file_ops(&file.display().to_string(), &text)
+                .map_err(|e| anyhow::anyhow!(e))?;
             let report = territoria_refdata::load(
                 &store,
                 &format!("load strategy {}", file.display()),

@@ -25,7 +25,11 @@ pub(crate) mod fmt;
 mod geo;
 mod i18n;
 mod maps;
+mod report;
+mod status;
 mod strategy;
+mod trend_chart;
+mod watch;
 
 use std::sync::LazyLock;
 
@@ -122,6 +126,14 @@ pub fn router() -> Router<AppState> {
             .route(&format!("/{l}/"), get(strategy::home))
             .route(&format!("/{l}/ambitions/{{id}}"), get(strategy::ambition))
             .route(&format!("/{l}/programmes/{{id}}"), get(strategy::programme))
+            .route(
+                &format!("/{l}/strategies/{{key}}/a-surveiller"),
+                get(watch::page),
+            )
+            .route(
+                &format!("/{l}/strategies/{{key}}/rapport"),
+                get(report::page),
+            )
             .route(&format!("/{l}/actions"), get(strategy::actions))
             .route(&format!("/{l}/actions/{{id}}"), get(strategy::action))
             .route(&format!("/{l}/explorer"), get(explorer::page))
@@ -166,6 +178,8 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             include_str!("../../templates/programme.html"),
         ),
         ("actions.html", include_str!("../../templates/actions.html")),
+        ("watch.html", include_str!("../../templates/watch.html")),
+        ("report.html", include_str!("../../templates/report.html")),
         ("action.html", include_str!("../../templates/action.html")),
         (
             "explorer.html",

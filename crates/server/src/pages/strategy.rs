@@ -73,6 +73,13 @@ impl Chosen {
     pub fn tree(&self) -> Option<&StrategyTree> {
         self.tree.as_ref().as_ref()
     }
+
+    /// The statuses of every indicator and node of the chosen tree.
+    pub fn statuses(&self, contributions: &HashMap<String, String>) -> super::status::TreeStatus {
+        self.tree()
+            .map(|t| super::status::of_tree(t, contributions))
+            .unwrap_or_default()
+    }
 }
 
 pub async fn choose(
@@ -97,6 +104,16 @@ pub async fn choose(
             .or_else(|| all.first())
             .ok_or_else(|| PageError::not_found(lang, "no strategy is loaded"))?,
     };
+    // A strategy entity without any version yet (a related strategy the file names, a
+    // strategy just created): its page says so rather than failing.
+    if found.versions.is_empty() && params.one("version").lang(lang)?.is_none() {
+        return Ok(Chosen {
+            strategy: found.id.clone(),
+            version: String::new(),
+            tree: Arc::new(None),
+            all,
+        });
+    }
     let version = match params.one("version").lang(lang)? {
         Some(v) => found
             .versions
@@ -298,6 +315,27 @@ pub struct Rolled {
     pub synthetic_rollup: bool,
     /// The map of its breakdown by territory, when it has one.
     pub map_url: Option<String>,
+    /// Its status by the prescribe rule (set by [`annotate`]).
+    pub status: Option<super::status::StatusView>,
+    /// Observations, target, trend and projection band.
+    pub trend_chart: Option<String>,
+}
+
+/// Adds each indicator's status (and, with `charts`, its trend chart) from the
+/// tree's statuses.
+fn annotate(rolled: &mut [Rolled], ts: &super::status::TreeStatus, lang: Lang, charts: bool) {
+    for r in rolled {
+        r.status = ts.indicator_view(&r.id, lang);
+        if charts && let Some(a) = ts.indicator(&r.id) {
+            r.trend_chart = super::trend_chart::chart(
+                &format!("trend-{}", r.id),
+                &r.name.text,
+                &r.unit,
+                a,
+                lang,
+            );
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -370,7 +408,7 @@ fn rule_key(rule: &str) -> &'static str {
     }
 }
 
-fn node_url(lang: Lang, kind: EntityKind, id: &str, q: &str) -> String {
+pub(super) fn node_url(lang: Lang, kind: EntityKind, id: &str, q: &str) -> String {
     let l = lang.code();
     match kind {
         EntityKind::Ambition => format!("/{l}/ambitions/{id}?{q}"),
@@ -570,6 +608,8 @@ pub fn rollup(
             indicator_demo,
             synthetic_rollup,
             map_url: None,
+            status: None,
+            trend_chart: None,
         });
     }
     out
@@ -696,6 +736,7 @@ struct AmbitionCard {
     progress: Option<String>,
     progress_value: Option<f64>,
     progress_of: usize,
+    status: Option<super::status::StatusView>,
     key_indicators: Vec<Rolled>,
     values: Vec<Text>,
     levers: Vec<Text>,
@@ -791,6 +832,7 @@ async fn home_page(
     let q = chosen.query();
     let mut cards = Vec::new();
     let mut demo = false;
+    let ts = chosen.statuses(&contributions);
     if let Some(tree) = chosen.tree() {
         for a in tree
             .children
@@ -798,7 +840,8 @@ async fn home_page(
             .filter(|n| n.kind == EntityKind::Ambition)
         {
             let keys = action_keys(a);
-            let rolled = rollup(a, &contributions, lang, &q, false);
+            let mut rolled = rollup(a, &contributions, lang, &q, false);
+            annotate(&mut rolled, &ts, lang, false);
             demo |= !keys.is_empty() || rolled.iter().any(|r| r.demo);
             let p = progress(&rolled);
             let key_indicators: Vec<Rolled> = rolled
@@ -821,6 +864,7 @@ async fn home_page(
                 progress: p.map(|(x, _)| fmt::percent(x, lang)),
                 progress_value: p.map(|(x, _)| x.round()),
                 progress_of: p.map_or(0, |(_, n)| n),
+                status: ts.node_view(EntityKind::Ambition, &a.id, lang),
                 key_indicators,
                 values: children_of(a, EntityKind::Value)
                     .map(|v| text(&v.name, lang))
@@ -839,6 +883,9 @@ async fn home_page(
             "actions",
             "progress_percent",
             "indicators_with_target",
+            "status",
+            "status_reason",
+            "rule_version",
             "source",
         ])
         .numeric(&[
@@ -855,6 +902,15 @@ async fn home_page(
                 c.actions.to_string(),
                 c.progress_value.map(|v| v.to_string()).unwrap_or_default(),
                 c.progress_of.to_string(),
+                c.status
+                    .as_ref()
+                    .map(|s| s.code.to_owned())
+                    .unwrap_or_default(),
+                c.status
+                    .as_ref()
+                    .map(|s| s.reason.clone())
+                    .unwrap_or_default(),
+                territoria_prescribe::RULE_VERSION.to_owned(),
                 c.link.source.clone(),
             ]);
         }
@@ -923,6 +979,10 @@ async fn home_page(
         json!({
             "switch": sw,
             "has_tree": chosen.tree().is_some_and(|t| !t.children.is_empty()),
+            "status": ts.node_view(EntityKind::Strategy, &chosen.strategy, lang),
+            "rule": super::status::rule(lang),
+            "watch_url": format!("/{}/strategies/{}/a-surveiller?{q}", lang.code(), chosen.strategy),
+            "report_url": format!("/{}/strategies/{}/rapport?{q}", lang.code(), chosen.strategy),
             "ambitions": cards,
             "facts": chosen.tree().map(|t| facts(t, lang)).unwrap_or_default(),
             "strategy": chosen.strategy,
@@ -947,6 +1007,7 @@ struct ProgrammeRow {
     actions: usize,
     statuses: Vec<StatusCount>,
     progress: Option<String>,
+    status: Option<super::status::StatusView>,
 }
 
 fn theme(n: &Node) -> Option<String> {
@@ -954,6 +1015,47 @@ fn theme(n: &Node) -> Option<String> {
         .get("theme")
         .and_then(|v| v.as_str())
         .map(str::to_owned)
+}
+
+/// The nodes of other strategies (their latest version) that name this ambition in
+/// their `aligned_with` (the EU Digital Decade's axes), with the link's provenance.
+async fn aligned_in(
+    state: &AppState,
+    snap: &Snapshot,
+    chosen: &Chosen,
+    ambition: &str,
+    lang: Lang,
+) -> Result<Vec<serde_json::Value>, PageError> {
+    let mut out = Vec::new();
+    for s in chosen.all.iter().filter(|s| s.id != chosen.strategy) {
+        let Some(v) = s.versions.iter().max_by_key(|v| v.year.unwrap_or(0)) else {
+            continue;
+        };
+        let tree = snap.tree(state, &s.id, &v.id).await.lang(lang)?;
+        let Some(tree) = tree.as_ref().as_ref() else {
+            continue;
+        };
+        for n in tree.children.iter().flat_map(subtree) {
+            for al in n
+                .attributes
+                .get("aligned_with")
+                .and_then(|x| x.as_array())
+                .into_iter()
+                .flatten()
+            {
+                if al["strategy"] == chosen.strategy.as_str() && al["ambition"] == ambition {
+                    out.push(json!({
+                        "strategy": text(&s.name, lang),
+                        "name": text(&n.name, lang),
+                        "url": node_url(lang, n.kind, &n.id, &super::query_string([("strategy", s.id.as_str()), ("version", v.id.as_str())])),
+                        "inferred": al["inferred"],
+                        "source": al["source"],
+                    }));
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 pub async fn ambition(
@@ -980,7 +1082,10 @@ pub async fn ambition(
             ),
         ));
     };
-    let rolled = rollup(a, &contributions, lang, &q, false);
+    let ts = chosen.statuses(&contributions);
+    let mut rolled = rollup(a, &contributions, lang, &q, false);
+    annotate(&mut rolled, &ts, lang, false);
+    let aligned_in = aligned_in(&state, &snap, &chosen, &id, lang).await?;
     if format != Format::Html {
         return Ok(export::table(
             format,
@@ -1003,6 +1108,7 @@ pub async fn ambition(
                 actions: keys.len(),
                 statuses: status_counts(&keys, &by_key, lang),
                 progress: pr.map(|(x, _)| fmt::percent(x, lang)),
+                status: ts.node_view(EntityKind::Programme, &p.id, lang),
             }
         })
         .collect();
@@ -1049,6 +1155,11 @@ pub async fn ambition(
             "progress": p.map(|(x, _)| fmt::percent(x, lang)),
             "progress_value": p.map(|(x, _)| x.round()),
             "progress_of": p.map_or(0, |(_, n)| n),
+            "status": ts.node_view(EntityKind::Ambition, &id, lang),
+            "rule": super::status::rule(lang),
+            "watch_url": format!("/{}/strategies/{}/a-surveiller?{q}", lang.code(), chosen.strategy),
+            "aligned_with": a.attributes.get("aligned_with"),
+            "aligned_in": aligned_in,
             "indicators": rolled,
             "totals": totals_by_unit(&rolled, lang),
             "q": q,
@@ -1108,6 +1219,8 @@ pub async fn programme(
         ));
     };
     let mut rolled = rollup(p, &contributions, lang, &q, format == Format::Html);
+    let ts = chosen.statuses(&contributions);
+    annotate(&mut rolled, &ts, lang, format == Format::Html);
     let territorial = snap.territorial(&state).await.lang(lang)?;
     for r in rolled.iter_mut() {
         if territorial.iter().any(|t| t.id == r.id) {
@@ -1186,6 +1299,9 @@ pub async fn programme(
             "source": source(&p.provenance),
             "link": source(&p.link),
             "ambition": ancestors.iter().find(|a| a.kind == EntityKind::Ambition).map(|a| json!({"name": node_name(a, &chosen.version, lang), "url": format!("/{}/ambitions/{}?{q}", lang.code(), a.id)})),
+            "status": ts.node_view(EntityKind::Programme, &id, lang),
+            "rule": super::status::rule(lang),
+            "watch_url": format!("/{}/strategies/{}/a-surveiller?{q}", lang.code(), chosen.strategy),
             "indicators": rolled,
             "indicators_csv": indicators_csv,
             "indicators_json": indicators_json,

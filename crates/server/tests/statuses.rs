@@ -1,0 +1,249 @@
+//! Statuses on the dashboard (territoria-prescribe): the home, ambition and programme
+//! pages, the « à surveiller » view in both languages with its exports, the EU Digital
+//! Decade strategy, and strategy entities without a tree.
+
+use std::sync::LazyLock;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use territoria_server::router;
+use tower::ServiceExt;
+
+mod common;
+
+static FIXTURE: LazyLock<common::Demo> = LazyLock::new(|| common::demo(42, 1500));
+
+fn app() -> Router {
+    router(FIXTURE.state.clone())
+}
+
+async fn get(uri: &str) -> (StatusCode, String) {
+    let req = Request::builder()
+        .method(Method::GET)
+        .uri(uri)
+        .body(Body::empty())
+        .unwrap();
+    let res = app().oneshot(req).await.expect("infallible");
+    let status = res.status();
+    let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+    (status, String::from_utf8(body).unwrap())
+}
+
+async fn ok(uri: &str) -> String {
+    let (s, body) = get(uri).await;
+    assert_eq!(s, StatusCode::OK, "{uri}: {body}");
+    body
+}
+
+const LABELS_FR: [&str; 5] = [
+    "En bonne voie",
+    "À risque",
+    "Hors trajectoire",
+    "Données insuffisantes",
+    "Sans cible",
+];
+
+#[tokio::test]
+async fn home_shows_the_strategy_status_the_rule_and_the_watch_link() {
+    let html = ok("/fr/").await;
+    assert!(html.contains("Où en est la stratégie"), "{html}");
+    assert!(html.contains("/fr/strategies/digital-wallonia/a-surveiller?"));
+    assert!(html.contains("prescribe-1"), "the rule's version is shown");
+    assert!(html.contains("pente de Theil–Sen"));
+    assert!(
+        LABELS_FR
+            .iter()
+            .any(|l| html.contains(&format!("\">{l}</span>")))
+    );
+    let en = ok("/en/").await;
+    assert!(en.contains("Where the strategy stands") && en.contains("Theil–Sen slope"));
+    // The ambitions' CSV carries each status with the rule's version.
+    let csv = ok("/fr/?format=csv").await;
+    let head = csv.lines().next().unwrap();
+    assert!(
+        head.contains("status") && head.contains("rule_version"),
+        "{head}"
+    );
+    assert!(
+        csv.lines().skip(1).all(|l| l.contains("prescribe-1")),
+        "{csv}"
+    );
+}
+
+#[tokio::test]
+async fn the_watch_view_lists_worst_first_with_reasons_in_both_languages() {
+    let html = ok("/fr/strategies/digital-wallonia/a-surveiller").await;
+    assert!(html.contains("<h1>À surveiller — "), "{html}");
+    assert!(html.contains("Indicateurs réels : "));
+    let en = ok("/en/strategies/digital-wallonia/a-surveiller").await;
+    assert!(en.contains("<h1>To watch — "), "{en}");
+    // French exports separate with `;` (the decimal comma).
+    let csv = ok("/fr/strategies/digital-wallonia/a-surveiller?format=csv").await;
+    println!("{csv}");
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap().trim_start_matches('\u{feff}'),
+        "kind;id;name;status;reason;synthetic;rule_version"
+    );
+    // Off track first, then at risk; every row has its reason; nothing synthetic.
+    let statuses: Vec<&str> = lines
+        .clone()
+        .map(|l| {
+            if l.contains(";off_track;") {
+                "off_track"
+            } else if l.contains(";at_risk;") {
+                "at_risk"
+            } else {
+                panic!("{l}")
+            }
+        })
+        .collect();
+    // Real items first, each part worst first; synthetic ones marked.
+    let synthetic: Vec<bool> = lines
+        .clone()
+        .map(|l| l.contains(";true;prescribe-1"))
+        .collect();
+    let first_synthetic = synthetic.iter().position(|s| *s).unwrap_or(synthetic.len());
+    assert!(synthetic[first_synthetic..].iter().all(|s| *s), "{csv}");
+    for part in [&statuses[..first_synthetic], &statuses[first_synthetic..]] {
+        let mut sorted = part.to_vec();
+        sorted.sort_by_key(|s| *s != "off_track");
+        assert_eq!(part, &sorted[..]);
+    }
+    // The demo's actions have synthetic targets: some are listed, marked synthetic.
+    assert!(first_synthetic < statuses.len(), "{csv}");
+    for l in lines {
+        if l.contains("demo-") {
+            assert!(
+                l.contains(";true;"),
+                "a synthetic item counted as real: {l}"
+            );
+        }
+    }
+    assert!(html.contains("Éléments synthétiques (démonstration)"));
+    let json = ok("/fr/strategies/digital-wallonia/a-surveiller?format=json").await;
+    assert!(json.starts_with('{') || json.starts_with('['), "{json}");
+    let (s, body) = get("/fr/strategies/nope/a-surveiller").await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{body}");
+    let (s, body) = get("/fr/strategies/digital-wallonia/a-surveiller?strategy=x").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+}
+
+#[tokio::test]
+async fn eu_digital_decade_pages_show_axes_targets_and_no_status_without_data() {
+    let html = ok("/fr/?strategy=eu-digital-decade").await;
+    for axis in [
+        "eu-dd-skills",
+        "eu-dd-infrastructure",
+        "eu-dd-business",
+        "eu-dd-public-services",
+    ] {
+        assert!(html.contains(&format!("/fr/ambitions/{axis}?")), "{axis}");
+    }
+    let axis = ok("/fr/ambitions/eu-dd-skills?strategy=eu-digital-decade").await;
+    assert!(axis.contains("80"), "{axis}");
+    assert!(axis.contains("Ambitions alignées"));
+    assert!(axis.contains("usages-numeriques") && axis.contains("badge inferred"));
+    // Targets without any observation: not enough data, never a guess.
+    assert!(axis.contains("Données insuffisantes"), "{axis}");
+    assert!(!axis.contains("En bonne voie") && !axis.contains("Hors trajectoire"));
+    ok("/en/strategies/eu-digital-decade/a-surveiller").await;
+    // The other way: a Digital Wallonia ambition names the axis it is aligned with.
+    let dw = ok("/fr/ambitions/usages-numeriques?version=2024-2029").await;
+    assert!(dw.contains("En phase avec"), "{dw}");
+    assert!(dw.contains("/fr/ambitions/eu-dd-skills?strategy=eu-digital-decade"));
+    let other = ok("/fr/ambitions/innovation-numerique?version=2024-2029").await;
+    assert!(
+        !other.contains("En phase avec"),
+        "innovation numérique is the fifth ambition"
+    );
+}
+
+#[tokio::test]
+async fn a_strategy_entity_without_a_tree_has_a_page() {
+    let list = ok("/api/strategies").await;
+    let v: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let empty: Vec<String> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["versions"].as_array().is_some_and(|x| x.is_empty()))
+        .map(|s| s["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        !empty.is_empty(),
+        "the strategy file names related strategies"
+    );
+    for id in &empty {
+        let html = ok(&format!("/fr/?strategy={id}")).await;
+        assert!(html.contains("notice-plain"), "{id}");
+        ok(&format!("/en/strategies/{id}/a-surveiller")).await;
+    }
+}
+
+#[tokio::test]
+async fn programme_pages_show_indicator_statuses_and_trend_charts() {
+    let home = ok("/fr/?version=2024-2029").await;
+    // Every programme of every ambition answers with a status for each indicator.
+    let mut seen = 0;
+    let mut charts = 0;
+    for amb in home.split("/fr/ambitions/").skip(1) {
+        let id = amb.split('?').next().unwrap();
+        let page = ok(&format!("/fr/ambitions/{id}?version=2024-2029")).await;
+        for p in page.split("/fr/programmes/").skip(1) {
+            let pid = p.split('?').next().unwrap();
+            let html = ok(&format!("/fr/programmes/{pid}?version=2024-2029")).await;
+            seen += 1;
+            charts += html.matches("class=\"chart trend\"").count();
+            // A chart is only drawn with the figures it comes from beside it.
+            if html.contains("class=\"chart trend\"") {
+                assert!(html.contains("Valeurs suivies"), "{pid}");
+            }
+        }
+    }
+    assert!(seen >= 5, "{seen}");
+    assert!(charts > 0, "no indicator with a real figure has a chart");
+}
+
+#[tokio::test]
+async fn the_report_lists_every_ambition_with_its_status_and_sources() {
+    let html = ok("/fr/strategies/digital-wallonia/rapport?version=2024-2029").await;
+    assert!(html.contains("<h1>Rapport au Gouvernement — "), "{html}");
+    let tree: serde_json::Value =
+        serde_json::from_str(&ok("/api/strategies/digital-wallonia?version=2024-2029").await)
+            .unwrap();
+    for a in tree["children"].as_array().unwrap() {
+        let id = a["id"].as_str().unwrap();
+        let at = html
+            .find(&format!("<h2 id=\"amb-{id}-h\">"))
+            .unwrap_or_else(|| panic!("ambition {id} missing"));
+        let section = &html[at..at + html[at..].find("</h2>").unwrap()];
+        assert!(
+            section.contains("class=\"st st-"),
+            "{id} without a status: {section}"
+        );
+    }
+    assert!(html.contains("Recommandations") && html.contains("prescribe-1"));
+    // Targets the memorandum sets without any dated value: a rule-based
+    // recommendation to publish the values, with the figure and its source.
+    assert!(html.contains("58\u{202f}414 foyers"), "{html}");
+    assert!(html.contains("publier les valeurs atteintes"));
+    assert!(html.contains("Mémorandum « Digital Wallonia 2024-2029 »"));
+    // Nothing synthetic in it.
+    assert!(
+        !html.contains("demo-action-"),
+        "a synthetic action in the report"
+    );
+    assert!(!html.contains("badge demo"));
+    let en = ok("/en/strategies/digital-wallonia/rapport").await;
+    assert!(en.contains("Report to the Government") && en.contains("Recommendations"));
+    let csv = ok("/fr/strategies/digital-wallonia/rapport?format=csv").await;
+    assert!(
+        csv.lines().next().unwrap().contains("rule_version"),
+        "{csv}"
+    );
+    ok("/fr/strategies/eu-digital-decade/rapport").await;
+    ok("/fr/strategies/s3/rapport").await;
+}

@@ -17,6 +17,7 @@ mod error;
 mod members;
 pub mod read;
 pub mod schema;
+mod sql;
 mod sqlite;
 mod write;
 

@@ -22,6 +22,7 @@ use territoria_model::{
 };
 
 use crate::members;
+use crate::sql::sqlite::SqliteConn;
 use crate::read::*;
 use crate::schema::{MIGRATIONS, Migration, Then};
 use crate::write::Writer;
@@ -167,7 +168,7 @@ fn apply_migration(conn: &mut Connection, m: &Migration) -> Result<()> {
     tx.execute_batch(&m.sql.replace("/*CLUSTERED*/", "WITHOUT ROWID"))?;
     match m.then {
         Then::Nothing => {}
-        Then::DeriveConceptMembers => crate::members::rebuild(&tx)?,
+        Then::DeriveConceptMembers => crate::members::rebuild(&SqliteConn::new(&tx))?,
     }
     if m.rebuilds_tables {
         let broken: Vec<String> = tx
@@ -622,7 +623,8 @@ impl Store for SqliteStore {
         // cannot be taken by another process's write.
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let report = {
-            let writer = Writer::new(&tx)?;
+            let conn = SqliteConn::new(&tx);
+            let writer = Writer::new(&conn)?;
             writer.run(actor, operation, records, options.skip_invalid, progress)?
         };
         let t = std::time::Instant::now();
@@ -907,7 +909,7 @@ impl Store for SqliteStore {
                 .prepare_cached("SELECT geojson FROM geometries WHERE concept_id = ?1")?
                 .query_row([id], |r| r.get(0))
                 .optional()?;
-            let tagged_entities = members::of(c, &descendants(c, scheme, notation)?)?.len();
+            let tagged_entities = members::of(&SqliteConn::new(c), &descendants(c, scheme, notation)?)?.len();
             Ok(Some(ConceptDetail {
                 scheme: scheme.to_owned(),
                 notation: notation.to_owned(),
@@ -955,7 +957,7 @@ impl Store for SqliteStore {
             // the entities must be in all of them.
             let mut tagged: Option<roaring::RoaringBitmap> = None;
             for concept in &q.concepts {
-                let set = members::of(c, &descendants(c, &concept.scheme, &concept.notation)?)?;
+                let set = members::of(&SqliteConn::new(c), &descendants(c, &concept.scheme, &concept.notation)?)?;
                 tagged = Some(match tagged {
                     Some(t) => t & set,
                     None => set,
@@ -1277,7 +1279,7 @@ impl Store for SqliteStore {
                 let (table, rowid) = row?;
                 problems.push(format!("foreign key: row {rowid} of {table} points to nothing"));
             }
-            problems.extend(members::verify(c)?);
+            problems.extend(members::verify(&SqliteConn::new(c))?);
             let mut st = c.prepare(
                 "SELECT e.key, o.kbo FROM organisations o JOIN entities e ON e.id = o.entity_id WHERE o.kbo IS NOT NULL",
             )?;
@@ -1376,7 +1378,7 @@ impl Store for SqliteStore {
             if parts.tags {
                 // Concept by concept, from the stored bitmaps: a bitmap index builds
                 // each concept's set in one sequential pass.
-                members::scan(c, &mut |concept, entity| {
+                members::scan(&SqliteConn::new(c), &mut |concept, entity| {
                     visit(ScanItem::Tag { entity, concept })
                 })?;
             }

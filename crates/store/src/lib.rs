@@ -15,6 +15,9 @@
 
 mod error;
 mod members;
+#[cfg(feature = "postgres")]
+mod pg;
+mod query;
 pub mod read;
 pub mod schema;
 mod sql;
@@ -25,6 +28,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use error::{Location, RecordError, StoreError};
+#[cfg(feature = "postgres")]
+pub use pg::{NOTIFY_CHANNEL, PgStore};
 pub use read::*;
 pub use sqlite::SqliteStore;
 pub use write::{Op, SavedMagnet, StrategyVersion, WriteOptions, WriteReport};

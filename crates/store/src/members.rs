@@ -255,8 +255,7 @@ pub(crate) fn verify(c: &dyn Conn) -> Result<Vec<String>> {
         concepts.sort_unstable();
         concepts.dedup();
         for concept in concepts {
-            if c
-                .query_row("SELECT 1 FROM concepts WHERE id = ?1", params![concept])?
+            if c.query_row("SELECT 1 FROM concepts WHERE id = ?1", params![concept])?
                 .is_none()
             {
                 unknown += 1;

@@ -21,12 +21,12 @@ use territoria_model::{
     RelationKind,
 };
 
-use crate::members;
-use crate::sql::sqlite::SqliteConn;
 use crate::read::*;
 use crate::schema::{MIGRATIONS, Migration, Then};
+use crate::sql::sqlite::SqliteConn;
 use crate::write::Writer;
 use crate::{Record, Result, Store, StoreError, WriteOptions, WriteReport};
+use crate::{members, query};
 
 pub struct SqliteStore {
     path: PathBuf,
@@ -570,45 +570,6 @@ const DESCENDANTS: &str = "WITH RECURSIVE sub(id) AS (
         SELECT c.id FROM concepts c JOIN schemes s ON s.id = c.scheme_id WHERE s.slug = ? AND c.notation = ?
         UNION SELECT c.id FROM concepts c JOIN sub ON c.broader_id = sub.id)";
 
-fn magnet_record(c: &Connection, slug: &str) -> Result<Option<MagnetRecord>> {
-    let head = c
-        .prepare_cached("SELECT id, name, kind, source, created_at FROM magnets WHERE slug = ?1")?
-        .query_row([slug], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                labels(r.get(1)?)?,
-                kind_of(&r.get::<_, String>(2)?),
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-            ))
-        })
-        .optional()?;
-    let Some((id, name, kind, source, created_at)) = head else {
-        return Ok(None);
-    };
-    let versions = c
-        .prepare_cached(
-            "SELECT version, query, actor, created_at FROM magnet_versions WHERE magnet_id = ?1 ORDER BY version",
-        )?
-        .query_map([id], |r| {
-            Ok(MagnetVersion {
-                version: r.get(0)?,
-                query: r.get(1)?,
-                actor: r.get(2)?,
-                created_at: r.get(3)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(Some(MagnetRecord {
-        id: slug.to_owned(),
-        name,
-        kind,
-        source,
-        created_at,
-        versions,
-    }))
-}
-
 impl Store for SqliteStore {
     fn apply(
         &self,
@@ -638,25 +599,7 @@ impl Store for SqliteStore {
     }
 
     fn counts(&self) -> Result<Counts> {
-        self.read(|c| {
-            let mut entities = BTreeMap::new();
-            let mut st =
-                c.prepare("SELECT kind, COUNT(*) FROM entities GROUP BY kind ORDER BY kind")?;
-            for row in st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)))? {
-                let (k, n) = row?;
-                entities.insert(k, n);
-            }
-            let one = |sql: &str| -> Result<u64> { Ok(c.query_row(sql, [], |r| r.get(0))?) };
-            Ok(Counts {
-                entities,
-                demo_entities: one("SELECT COUNT(*) FROM entities WHERE demo = 1")?,
-                schemes: one("SELECT COUNT(*) FROM schemes")?,
-                concepts: one("SELECT COUNT(*) FROM concepts")?,
-                relations: one("SELECT COUNT(*) FROM relations")?,
-                observations: one("SELECT COUNT(*) FROM observations")?,
-                audit_entries: one("SELECT COUNT(*) FROM audit")?,
-            })
-        })
+        self.read(|c| in_snapshot(c, || query::counts(&SqliteConn::new(c))))
     }
 
     fn strategies(&self) -> Result<Vec<StrategySummary>> {
@@ -1210,21 +1153,7 @@ impl Store for SqliteStore {
     }
 
     fn audit(&self, limit: u32) -> Result<Vec<AuditEntry>> {
-        self.read(|c| {
-            let mut st = c.prepare(
-                "SELECT id, at, actor, operation, summary FROM audit ORDER BY id DESC LIMIT ?1",
-            )?;
-            let rows = st.query_map([limit], |r| {
-                Ok(AuditEntry {
-                    id: r.get(0)?,
-                    at: r.get(1)?,
-                    actor: r.get(2)?,
-                    operation: r.get(3)?,
-                    summary: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default(),
-                })
-            })?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })
+        self.read(|c| query::audit(&SqliteConn::new(c), limit))
     }
 
     fn backup(&self, destination: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<()> {
@@ -1328,23 +1257,11 @@ impl Store for SqliteStore {
     }
 
     fn magnets(&self) -> Result<Vec<MagnetRecord>> {
-        self.read(|c| {
-            let slugs: Vec<String> = c
-                .prepare("SELECT slug FROM magnets ORDER BY slug")?
-                .query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
-            Ok(slugs
-                .iter()
-                .map(|s| magnet_record(c, s))
-                .collect::<Result<Vec<_>>>()?
-                .into_iter()
-                .flatten()
-                .collect())
-        })
+        self.read(|c| in_snapshot(c, || query::magnets(&SqliteConn::new(c))))
     }
 
     fn magnet(&self, id: &str) -> Result<Option<MagnetRecord>> {
-        self.read(|c| magnet_record(c, id))
+        self.read(|c| in_snapshot(c, || query::magnet(&SqliteConn::new(c), id)))
     }
 
     fn scan_parts(
@@ -1352,83 +1269,12 @@ impl Store for SqliteStore {
         parts: crate::ScanParts,
         visit: &mut dyn FnMut(crate::ScanItem) -> Result<()>,
     ) -> Result<()> {
-        use crate::ScanItem;
-        self.read(|c| {
-            if parts.items {
-                let mut st = c.prepare(
-                    "SELECT c.id, s.slug, c.notation, c.broader_id, c.labels FROM concepts c
-                     JOIN schemes s ON s.id = c.scheme_id ORDER BY c.id",
-                )?;
-                let mut rows = st.query([])?;
-                while let Some(r) = rows.next()? {
-                    visit(ScanItem::Concept {
-                        id: r.get(0)?,
-                        scheme: r.get(1)?,
-                        notation: r.get(2)?,
-                        broader: r.get(3)?,
-                        labels: labels(r.get(4)?)?,
-                    })?;
-                }
-                let mut st = c.prepare(&format!("{SCAN_ENTITY} ORDER BY e.id"))?;
-                let mut rows = st.query([])?;
-                while let Some(r) = rows.next()? {
-                    visit(scan_entity(r)?)?;
-                }
-            }
-            if parts.tags {
-                // Concept by concept, from the stored bitmaps: a bitmap index builds
-                // each concept's set in one sequential pass.
-                members::scan(&SqliteConn::new(c), &mut |concept, entity| {
-                    visit(ScanItem::Tag { entity, concept })
-                })?;
-            }
-            if parts.items {
-                let mut st = c.prepare(&format!("{SCAN_RELATION} ORDER BY id"))?;
-                let mut rows = st.query([])?;
-                while let Some(r) = rows.next()? {
-                    visit(scan_relation(r)?)?;
-                }
-            }
-            Ok(())
-        })
+        self.read(|c| query::scan_parts(&SqliteConn::new(c), parts, visit))
     }
 
     fn changes_since(&self, after: i64) -> Result<crate::Changes> {
-        self.read(|c| {
-            // One read transaction: the three answers describe the same snapshot.
-            in_snapshot(c, || {
-                let upto: i64 =
-                    c.query_row("SELECT COALESCE(MAX(id), 0) FROM audit", [], |r| r.get(0))?;
-                if upto <= after {
-                    return Ok(crate::Changes {
-                        upto,
-                        ..Default::default()
-                    });
-                }
-                let mut entities: Vec<i64> = Vec::new();
-                for sql in [
-                    "SELECT id FROM entities WHERE audit_id > ?1 AND audit_id <= ?2",
-                    "SELECT subject_id FROM relations WHERE audit_id > ?1 AND audit_id <= ?2",
-                ] {
-                    let mut st = c.prepare(sql)?;
-                    for id in st.query_map([after, upto], |r| r.get(0))? {
-                        entities.push(id?);
-                    }
-                }
-                entities.sort_unstable();
-                entities.dedup();
-                let concepts: bool = c.query_row(
-                    "SELECT EXISTS (SELECT 1 FROM concepts WHERE audit_id > ?1 AND audit_id <= ?2)",
-                    [after, upto],
-                    |r| r.get(0),
-                )?;
-                Ok(crate::Changes {
-                    upto,
-                    entities,
-                    concepts,
-                })
-            })
-        })
+        // One read transaction: the three answers describe the same snapshot.
+        self.read(|c| in_snapshot(c, || query::changes_since(&SqliteConn::new(c), after)))
     }
 
     fn scan_entities(
@@ -1436,65 +1282,6 @@ impl Store for SqliteStore {
         ids: &[i64],
         visit: &mut dyn FnMut(crate::ScanItem) -> Result<()>,
     ) -> Result<()> {
-        let mut ids = ids.to_vec();
-        ids.sort_unstable();
-        ids.dedup();
-        self.read(|c| {
-            in_snapshot(c, || {
-                let mut st = c.prepare(&format!("{SCAN_ENTITY} WHERE e.id = ?1"))?;
-                for id in &ids {
-                    if let Some(r) = st.query([id])?.next()? {
-                        visit(scan_entity(r)?)?;
-                    }
-                }
-                let mut st = c.prepare("SELECT concepts FROM entities WHERE id = ?1")?;
-                for &entity in &ids {
-                    let tags: Option<String> = st.query_row([entity], |r| r.get(0)).optional()?;
-                    for concept in members::decode(tags.as_deref().unwrap_or("[]"))? {
-                        visit(crate::ScanItem::Tag { entity, concept })?;
-                    }
-                }
-                let mut st = c.prepare(&format!(
-                    "{SCAN_RELATION} WHERE subject_id = ?1 ORDER BY id"
-                ))?;
-                for id in &ids {
-                    let mut rows = st.query([id])?;
-                    while let Some(r) = rows.next()? {
-                        visit(scan_relation(r)?)?;
-                    }
-                }
-                Ok(())
-            })
-        })
+        self.read(|c| in_snapshot(c, || query::scan_entities(&SqliteConn::new(c), ids, visit)))
     }
-}
-
-const SCAN_ENTITY: &str = "SELECT e.id, e.kind, e.key, e.labels, e.description, e.demo,
-        COALESCE(o.founded, a.start_date, ev.start_date), o.employees
-     FROM entities e
-     LEFT JOIN organisations o ON o.entity_id = e.id
-     LEFT JOIN actions a ON a.entity_id = e.id
-     LEFT JOIN events ev ON ev.entity_id = e.id";
-const SCAN_RELATION: &str = "SELECT subject_id, kind, object_id, since FROM relations";
-
-fn scan_entity(r: &Row) -> rusqlite::Result<crate::ScanItem> {
-    Ok(crate::ScanItem::Entity {
-        id: r.get(0)?,
-        kind: kind_of(&r.get::<_, String>(1)?),
-        key: r.get(2)?,
-        name: labels(r.get(3)?)?,
-        description: labels(r.get(4)?)?,
-        demo: r.get(5)?,
-        date: r.get(6)?,
-        employees: r.get(7)?,
-    })
-}
-
-fn scan_relation(r: &Row) -> rusqlite::Result<crate::ScanItem> {
-    Ok(crate::ScanItem::Relation {
-        subject: r.get(0)?,
-        kind: r.get(1)?,
-        object: r.get(2)?,
-        since: r.get(3)?,
-    })
 }

@@ -391,11 +391,13 @@ impl<'t> Writer<'t> {
                 let a = self.concept_id("from", from)?;
                 let b = self.concept_id("to", to)?;
                 if write {
-                    self.tx
-                        .execute("INSERT INTO concept_links(concept_id, kind, related_id, partial, source)
+                    self.tx.execute(
+                        "INSERT INTO concept_links(concept_id, kind, related_id, partial, source)
                              VALUES (?1, ?2, ?3, ?4, ?5)
                              ON CONFLICT (concept_id, kind, related_id)
-                             DO UPDATE SET partial = excluded.partial, source = excluded.source", params![a, kind, b, partial, source])?;
+                             DO UPDATE SET partial = excluded.partial, source = excluded.source",
+                        params![a, kind, b, partial, source],
+                    )?;
                     self.count("concept_link", true);
                 }
                 Ok(())
@@ -511,7 +513,11 @@ impl<'t> Writer<'t> {
                     None => {
                         let v: Option<i64> = match self.lookup(EntityKind::Strategy, strategy)? {
                             None => None,
-                            Some(sid) => sql::opt(self.tx, "SELECT id FROM strategy_versions WHERE strategy_id = ?1 AND slug = ?2", params![sid, version])?,
+                            Some(sid) => sql::opt(
+                                self.tx,
+                                "SELECT id FROM strategy_versions WHERE strategy_id = ?1 AND slug = ?2",
+                                params![sid, version],
+                            )?,
                         };
                         let v = v.ok_or_else(|| {
                             Fail::field(
@@ -574,15 +580,20 @@ impl<'t> Writer<'t> {
                     // One row per (indicator, period, territory); the whole has no
                     // territory. An explicit look-up, then an update or an insert,
                     // because the unique key is an expression over a nullable column.
-                    let existing: Option<i64> = sql::opt(self.tx, "SELECT id FROM observations WHERE indicator_id = ?1 AND period_start = ?2
-                               AND period_end = ?3 AND COALESCE(territory_id, 0) = COALESCE(?4, 0)", params![id, start, end, territory])?;
+                    let existing: Option<i64> = sql::opt(
+                        self.tx,
+                        "SELECT id FROM observations WHERE indicator_id = ?1 AND period_start = ?2
+                               AND period_end = ?3 AND COALESCE(territory_id, 0) = COALESCE(?4, 0)",
+                        params![id, start, end, territory],
+                    )?;
                     let source_date = p.date.map(iso);
                     if let Some(row) = existing {
-                        self.tx
-                            .execute("UPDATE observations SET value = ?2, qualifier = ?3, period_label = ?4,
+                        self.tx.execute(
+                            "UPDATE observations SET value = ?2, qualifier = ?3, period_label = ?4,
                                    note = ?5, recorded_at = ?6, source = ?7, source_date = ?8,
                                    inferred = ?9, demo = ?10, quote = ?11
-                                 WHERE id = ?1", params![
+                                 WHERE id = ?1",
+                            params![
                                 row,
                                 o.value,
                                 o.qualifier,
@@ -594,7 +605,8 @@ impl<'t> Writer<'t> {
                                 p.inferred,
                                 p.demo,
                                 o.quote
-                            ])?;
+                            ],
+                        )?;
                     } else {
                         self.tx
                             .execute("INSERT INTO observations(indicator_id, period_start, period_end, territory_id,
@@ -693,13 +705,14 @@ impl<'t> Writer<'t> {
                     &EntityRef::new(EntityKind::Indicator, indicator.clone()),
                 )?;
                 if write {
-                    let n = self
-                        .tx
-                        .execute("DELETE FROM observations
-                             WHERE indicator_id = ?1 AND territory_id IS NULL AND demo = 0", params![id])?
-                        + self
-                            .tx
-                            .execute("DELETE FROM targets WHERE indicator_id = ?1 AND demo = 0", params![id])?;
+                    let n = self.tx.execute(
+                        "DELETE FROM observations
+                             WHERE indicator_id = ?1 AND territory_id IS NULL AND demo = 0",
+                        params![id],
+                    )? + self.tx.execute(
+                        "DELETE FROM targets WHERE indicator_id = ?1 AND demo = 0",
+                        params![id],
+                    )?;
                     if n > 0 {
                         *self
                             .report
@@ -809,8 +822,11 @@ impl<'t> Writer<'t> {
         if let Some(id) = self.sources.get(text) {
             return Ok(*id);
         }
-        let found: Option<i64> =
-            sql::opt(self.tx, "SELECT id FROM sources WHERE text = ?1", params![text])?;
+        let found: Option<i64> = sql::opt(
+            self.tx,
+            "SELECT id FROM sources WHERE text = ?1",
+            params![text],
+        )?;
         let id = match found {
             Some(id) => id,
             None => sql::one(
@@ -905,7 +921,11 @@ impl<'t> Writer<'t> {
                     } else if self.keys.is_some() {
                         self.store_kbo.get(&k).cloned()
                     } else {
-                        sql::opt(self.tx, "SELECT e.key FROM organisations o JOIN entities e ON e.id = o.entity_id WHERE o.kbo = ?1", params![k.to_string()])?
+                        sql::opt(
+                            self.tx,
+                            "SELECT e.key FROM organisations o JOIN entities e ON e.id = o.entity_id WHERE o.kbo = ?1",
+                            params![k.to_string()],
+                        )?
                     };
                     if let Some(h) = holder.filter(|h| h != &e.key) {
                         errs.push(FieldError::new(
@@ -999,7 +1019,11 @@ impl<'t> Writer<'t> {
                 self.members.remove(id, &members::decode(&old)?)?;
                 if self.keys.is_some() && self.kbo_in_store {
                     // Its enterprise number may change: forget the one it held.
-                    let held: Option<Option<String>> = sql::opt(self.tx, "SELECT kbo FROM organisations WHERE entity_id = ?1", params![id])?;
+                    let held: Option<Option<String>> = sql::opt(
+                        self.tx,
+                        "SELECT kbo FROM organisations WHERE entity_id = ?1",
+                        params![id],
+                    )?;
                     if let Some(k) = held.flatten().and_then(|k| Kbo::parse(&k).ok()) {
                         if self.store_kbo.get(&k) == Some(&e.key) {
                             self.store_kbo.remove(&k);
@@ -1024,8 +1048,10 @@ impl<'t> Writer<'t> {
                         self.audit_id
                     ])?;
                 for table in ["organisations", "actions", "indicators", "places", "events"] {
-                    self.tx
-                        .execute(&format!("DELETE FROM {table} WHERE entity_id = ?1"), params![id])?;
+                    self.tx.execute(
+                        &format!("DELETE FROM {table} WHERE entity_id = ?1"),
+                        params![id],
+                    )?;
                 }
                 id
             }
@@ -1072,8 +1098,10 @@ impl<'t> Writer<'t> {
                     .execute("INSERT INTO places(entity_id, lat, lon, address, postal_code) VALUES (?1, ?2, ?3, ?4, ?5)", params![id, pl.lat, pl.lon, pl.address, pl.postal_code])?;
             }
             Details::Event(ev) => {
-                self.tx
-                    .execute("INSERT INTO events(entity_id, start_date, end_date) VALUES (?1, ?2, ?3)", params![id, iso(ev.start), ev.end.map(iso)])?;
+                self.tx.execute(
+                    "INSERT INTO events(entity_id, start_date, end_date) VALUES (?1, ?2, ?3)",
+                    params![id, iso(ev.start), ev.end.map(iso)],
+                )?;
             }
         }
         self.count(e.kind.as_str(), inserted.is_some());

@@ -13,9 +13,9 @@
 
 use crate::{Result, StoreError};
 
-pub(crate) mod sqlite;
 #[cfg(feature = "postgres")]
 pub(crate) mod pg;
+pub(crate) mod sqlite;
 
 /// A borrowed statement parameter.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -228,8 +228,14 @@ pub(crate) struct EntityRow<'a> {
 }
 
 /// The insert of an entity row, shared by both dialects but for the conflict clause.
-pub(crate) const INSERT_ENTITY: &str = "INSERT INTO entities(kind, key, name, labels, description, attributes, concepts, source_id, source_date, inferred, demo, audit_id)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+macro_rules! insert_entity_sql {
+    () => {
+        "INSERT INTO entities(kind, key, name, labels, description, attributes, concepts, source_id, source_date, inferred, demo, audit_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+    };
+}
+pub(crate) use insert_entity_sql;
+pub(crate) const INSERT_ENTITY: &str = insert_entity_sql!();
 
 /// The insert of an organisation's details.
 pub(crate) const INSERT_ORGANISATION: &str = "INSERT INTO organisations(entity_id, kbo, founded, employees, website) VALUES (?1, ?2, ?3, ?4, ?5)";

@@ -52,7 +52,9 @@ fn value(v: ValueRef<'_>) -> Result<Value> {
         ValueRef::Real(f) => Value::Real(f),
         ValueRef::Text(t) => Value::Text(
             std::str::from_utf8(t)
-                .map_err(|e| crate::StoreError::Internal(format!("a text column is not UTF-8: {e}")))?
+                .map_err(|e| {
+                    crate::StoreError::Internal(format!("a text column is not UTF-8: {e}"))
+                })?
                 .to_owned(),
         ),
         ValueRef::Blob(b) => Value::Blob(b.to_vec()),
@@ -139,7 +141,9 @@ impl Conn for SqliteConn<'_> {
             Some(st) => st,
             None => held.insert(self.conn.prepare(INSERT_ORGANISATION)?),
         };
-        st.execute(rusqlite::params![entity_id, kbo, founded, employees, website])?;
+        st.execute(rusqlite::params![
+            entity_id, kbo, founded, employees, website
+        ])?;
         Ok(())
     }
 }

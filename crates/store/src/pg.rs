@@ -1,0 +1,305 @@
+//! The PostgreSQL implementation of the store, for deployments past one machine.
+//!
+//! A pool of connections (r2d2); every read runs in a read-only repeatable-read
+//! transaction (one snapshot, as SQLite's read transactions give), every write through
+//! the same [`Writer`] as the embedded store, in one transaction that first takes an
+//! exclusive lock on `audit` — writers queue, across every process on the database,
+//! while readers go on — so that the audit id it reserves (`MAX(id) + 1`) is its own.
+//! A committed write sends `NOTIFY territoria_audit, '<audit id>'`, so that other
+//! processes can catch up without polling.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use postgres::{Client, Config, NoTls};
+use r2d2_postgres::PostgresConnectionManager;
+
+use crate::query;
+use crate::schema::{Migration, PG_MIGRATIONS, Then};
+use crate::sql::pg::{PgConn, pg_error};
+use crate::sql::{self, Conn, params};
+use crate::write::Writer;
+use crate::{Record, Result, StoreError, WriteOptions, WriteReport};
+
+/// The channel a committed write notifies, with its audit id as payload.
+pub const NOTIFY_CHANNEL: &str = "territoria_audit";
+
+/// Held by every process while it migrates (`pg_advisory_lock`): two servers started
+/// at once on an empty database do not both create the tables.
+const MIGRATION_LOCK: i64 = 0x7465_7272_6974_6f72; // "territor"
+
+type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+
+pub struct PgStore {
+    pool: Pool,
+    /// Writes of this process queue here rather than on the database lock, holding no
+    /// pooled connection while they wait.
+    writer: Mutex<()>,
+    /// Where it is, for messages: host and database, never the password.
+    place: String,
+}
+
+fn place(config: &Config) -> String {
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .map(|h| match h {
+            postgres::config::Host::Tcp(h) => h.clone(),
+            postgres::config::Host::Unix(p) => p.display().to_string(),
+        })
+        .collect();
+    format!(
+        "database `{}` on {}",
+        config.get_dbname().unwrap_or("(default)"),
+        if hosts.is_empty() {
+            "the default host".to_owned()
+        } else {
+            hosts.join(", ")
+        }
+    )
+}
+
+/// A schema name PostgreSQL takes without quoting.
+fn check_schema(schema: &str) -> Result<()> {
+    let ok = !schema.is_empty()
+        && schema.len() <= 63
+        && schema.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && schema
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::Unusable(format!(
+            "`{schema}` is not a usable schema name (lower-case letters, digits and _, at most 63)"
+        )))
+    }
+}
+
+impl PgStore {
+    /// Opens the database at `url` (`postgres://user@host/db`, or libpq's `key=value`
+    /// form), creating the tables or bringing them up to date.
+    pub fn open(url: &str) -> Result<Self> {
+        Self::open_config(parse(url)?, None)
+    }
+
+    /// [`PgStore::open`] with the store's tables in `schema` (created if missing): one
+    /// database can hold several stores, e.g. one per test.
+    pub fn open_in_schema(url: &str, schema: &str) -> Result<Self> {
+        check_schema(schema)?;
+        Self::open_config(parse(url)?, Some(schema))
+    }
+
+    fn open_config(mut config: Config, schema: Option<&str>) -> Result<Self> {
+        let place = place(&config);
+        if config.get_application_name().is_none() {
+            config.application_name("territoria");
+        }
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        if let Some(schema) = schema {
+            let mut client = config.connect(NoTls).map_err(|e| unreachable(&place, e))?;
+            client
+                .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+                .map_err(pg_error)?;
+            config.options(&format!("-c search_path={schema}"));
+        }
+        let manager = PostgresConnectionManager::new(config, NoTls);
+        let pool = r2d2::Pool::builder()
+            .max_size(16)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(30))
+            .build(manager)
+            .map_err(|e| {
+                StoreError::Unusable(format!("cannot connect to PostgreSQL, {place}: {e}"))
+            })?;
+        let store = Self {
+            pool,
+            writer: Mutex::new(()),
+            place,
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Where the store is (host and database), for messages.
+    pub fn place(&self) -> &str {
+        &self.place
+    }
+
+    fn client(&self) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>> {
+        self.pool.get().map_err(|e| {
+            StoreError::Internal(format!(
+                "no PostgreSQL connection free, {}: {e}",
+                self.place
+            ))
+        })
+    }
+
+    /// The schema version the database is at.
+    pub fn schema_version(&self) -> Result<i64> {
+        self.read(|c| sql::one(c, "SELECT MAX(version) FROM schema_migrations", params![]))
+    }
+
+    /// Runs `f` on a pooled connection in a read-only snapshot.
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&dyn Conn) -> Result<T>) -> Result<T> {
+        let mut client = self.client()?;
+        client
+            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .map_err(pg_error)?;
+        let out = f(&PgConn::new(&mut client));
+        // Nothing was written: ending the transaction either way is the same.
+        client.batch_execute("COMMIT").map_err(pg_error)?;
+        out
+    }
+
+    /// Runs `f` in one read-write transaction: committed when it returns `Ok`, rolled
+    /// back otherwise (and when the connection fails, by the server).
+    fn transaction<T>(client: &mut Client, f: impl FnOnce(&dyn Conn) -> Result<T>) -> Result<T> {
+        client.batch_execute("BEGIN").map_err(pg_error)?;
+        let out = f(&PgConn::new(client));
+        match out {
+            Ok(v) => {
+                client.batch_execute("COMMIT").map_err(pg_error)?;
+                Ok(v)
+            }
+            Err(e) => {
+                // A failed rollback leaves the connection broken; r2d2 checks it before
+                // lending it again.
+                let _ = client.batch_execute("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    fn migrate(&self) -> Result<()> {
+        let mut client = self.client()?;
+        client
+            .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+            .map_err(pg_error)?;
+        let out = migrate(&mut client);
+        client
+            .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+            .map_err(pg_error)?;
+        out
+    }
+
+    /// The single write path (see [`crate::Store::apply`]).
+    pub fn apply(
+        &self,
+        actor: &str,
+        operation: &str,
+        records: &mut dyn Iterator<Item = Record>,
+        options: &WriteOptions,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<WriteReport> {
+        let _queue = self.writer.lock().expect("writer poisoned");
+        let mut client = self.client()?;
+        Self::transaction(&mut client, |c| {
+            c.batch("LOCK TABLE audit IN EXCLUSIVE MODE")?;
+            let report =
+                Writer::new(c)?.run(actor, operation, records, options.skip_invalid, progress)?;
+            if let Some(id) = report.audit_id {
+                c.execute(
+                    "SELECT pg_notify(?1, ?2)",
+                    params![NOTIFY_CHANNEL, id.to_string()],
+                )?;
+            }
+            Ok(report)
+        })
+    }
+}
+
+/// Reads of [`crate::Store`] available on PostgreSQL so far (the rest follow as the
+/// SQLite backend's reads move to [`crate::query`]).
+impl PgStore {
+    pub fn counts(&self) -> Result<crate::Counts> {
+        self.read(query::counts)
+    }
+
+    pub fn audit(&self, limit: u32) -> Result<Vec<crate::AuditEntry>> {
+        self.read(|c| query::audit(c, limit))
+    }
+
+    pub fn magnets(&self) -> Result<Vec<crate::MagnetRecord>> {
+        self.read(query::magnets)
+    }
+
+    pub fn magnet(&self, id: &str) -> Result<Option<crate::MagnetRecord>> {
+        self.read(|c| query::magnet(c, id))
+    }
+
+    pub fn scan_parts(
+        &self,
+        parts: crate::ScanParts,
+        visit: &mut dyn FnMut(crate::ScanItem) -> Result<()>,
+    ) -> Result<()> {
+        self.read(|c| query::scan_parts(c, parts, visit))
+    }
+
+    pub fn changes_since(&self, after: i64) -> Result<crate::Changes> {
+        self.read(|c| query::changes_since(c, after))
+    }
+
+    pub fn scan_entities(
+        &self,
+        ids: &[i64],
+        visit: &mut dyn FnMut(crate::ScanItem) -> Result<()>,
+    ) -> Result<()> {
+        self.read(|c| query::scan_entities(c, ids, visit))
+    }
+}
+
+fn parse(url: &str) -> Result<Config> {
+    url.parse::<Config>().map_err(|e| {
+        StoreError::Unusable(format!(
+            "the database address is not a PostgreSQL URL (postgres://user@host/database): {e}"
+        ))
+    })
+}
+
+fn unreachable(place: &str, e: postgres::Error) -> StoreError {
+    StoreError::Unusable(format!("cannot connect to PostgreSQL, {place}: {e}"))
+}
+
+fn migrate(client: &mut Client) -> Result<()> {
+    client
+        .batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                version BIGINT PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)",
+        )
+        .map_err(pg_error)?;
+    let current: i64 = client
+        .query_one(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            &[],
+        )
+        .map_err(pg_error)?
+        .get(0);
+    let latest = PG_MIGRATIONS.last().map_or(0, |m| m.version);
+    if current > latest {
+        return Err(StoreError::Unusable(format!(
+            "this store is at schema version {current}, newer than this program knows ({latest}): upgrade Territoria"
+        )));
+    }
+    for m in PG_MIGRATIONS.iter().filter(|m| m.version > current) {
+        PgStore::transaction(client, |c| apply_migration(c, m))?;
+        let (version, description) = (m.version, m.description);
+        tracing::info!(version, description, "applied migration (PostgreSQL)");
+    }
+    Ok(())
+}
+
+fn apply_migration(c: &dyn Conn, m: &Migration) -> Result<()> {
+    c.batch(m.sql)?;
+    match m.then {
+        Then::Nothing => {}
+        Then::DeriveConceptMembers => crate::members::rebuild(c)?,
+    }
+    c.execute(
+        "INSERT INTO schema_migrations(version, description, applied_at) VALUES (?1, ?2, ?3)",
+        params![m.version, m.description, chrono::Utc::now().to_rfc3339()],
+    )?;
+    Ok(())
+}

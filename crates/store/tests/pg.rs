@@ -1,0 +1,242 @@
+//! The PostgreSQL backend against a real server: the database named by
+//! `TERRITORIA_TEST_DATABASE` (`.ci/postgres.sh` starts one and prints its URL), each
+//! test in a fresh schema dropped at its end. Without that variable these tests say so
+//! and pass vacuously; `.ci/run` always sets it (and `TERRITORIA_TEST_REQUIRE_DATABASE`,
+//! which turns a missing database into a failure).
+#![cfg(feature = "postgres")]
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use territoria_model::entity::EntityRef;
+use territoria_model::{
+    Details, Entity, EntityKind, Kbo, Labels, Organisation, Provenance, Relation, RelationKind,
+};
+use territoria_store::{Located, Op, PgStore, StoreError, WriteOptions, WriteReport};
+
+struct Fresh {
+    url: String,
+    schema: String,
+    store: PgStore,
+}
+
+impl Drop for Fresh {
+    fn drop(&mut self) {
+        if let Ok(mut c) = postgres::Client::connect(&self.url, postgres::NoTls) {
+            let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
+        }
+    }
+}
+
+fn url() -> Option<String> {
+    match std::env::var("TERRITORIA_TEST_DATABASE") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            assert!(
+                std::env::var_os("TERRITORIA_TEST_REQUIRE_DATABASE").is_none(),
+                "TERRITORIA_TEST_REQUIRE_DATABASE is set but TERRITORIA_TEST_DATABASE is not"
+            );
+            eprintln!("skipped: TERRITORIA_TEST_DATABASE is not set (see .ci/postgres.sh)");
+            None
+        }
+    }
+}
+
+fn fresh(test: &str) -> Option<Fresh> {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let url = url()?;
+    let schema = format!(
+        "t_{}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed),
+        test
+    );
+    let store = PgStore::open_in_schema(&url, &schema).unwrap();
+    Some(Fresh { url, schema, store })
+}
+
+fn org(key: &str, kbo: Option<&str>) -> Op {
+    let mut e = Entity::new(
+        EntityKind::Organisation,
+        key,
+        Labels::fr(key),
+        Provenance::stated("test"),
+    );
+    e.details = Details::Organisation(Organisation {
+        kbo: kbo.map(|k| Kbo::parse(k).unwrap()),
+        ..Default::default()
+    });
+    Op::Entity(Box::new(e))
+}
+
+fn apply(store: &PgStore, ops: Vec<Op>, skip: bool) -> Result<WriteReport, StoreError> {
+    let mut it = ops.into_iter().map(|op| Ok(Located::from(op)));
+    store.apply(
+        "alice",
+        "test write",
+        &mut it,
+        &WriteOptions { skip_invalid: skip },
+        &mut |_| {},
+    )
+}
+
+#[test]
+fn a_fresh_database_is_migrated_to_the_latest_version_and_opens_again() {
+    let Some(f) = fresh("migrate") else { return };
+    let latest = territoria_store::schema::PG_MIGRATIONS
+        .last()
+        .unwrap()
+        .version;
+    assert_eq!(f.store.schema_version().unwrap(), latest);
+    let again = PgStore::open_in_schema(&f.url, &f.schema).unwrap();
+    assert_eq!(again.schema_version().unwrap(), latest);
+}
+
+#[test]
+fn a_database_from_a_newer_version_is_not_opened() {
+    let Some(f) = fresh("newer") else { return };
+    let mut c = postgres::Client::connect(&f.url, postgres::NoTls).unwrap();
+    c.batch_execute(&format!(
+        "INSERT INTO {}.schema_migrations VALUES (999, 'future', 'x')",
+        f.schema
+    ))
+    .unwrap();
+    let err = PgStore::open_in_schema(&f.url, &f.schema)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("newer than this program knows"), "{err}");
+}
+
+#[test]
+fn a_bad_address_or_schema_is_refused_clearly() {
+    let err = PgStore::open("postgres://u@h/d?sslmode=bogus")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("not a PostgreSQL URL"), "{err}");
+    let err = PgStore::open_in_schema("postgres://u@h/d", "Bad; DROP")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("not a usable schema name"), "{err}");
+}
+
+#[test]
+fn every_commit_appends_one_audit_entry_and_notifies() {
+    let Some(f) = fresh("audit") else { return };
+    let mut listener = postgres::Client::connect(&f.url, postgres::NoTls).unwrap();
+    listener.batch_execute("LISTEN territoria_audit").unwrap();
+    let first = apply(&f.store, vec![org("a", None), org("b", None)], false).unwrap();
+    apply(&f.store, vec![org("a", None)], false).unwrap();
+    let audit = f.store.audit(10).unwrap();
+    assert_eq!(audit.len(), 2);
+    assert_eq!(audit[0].actor, "alice");
+    assert_eq!(audit[1].id, first.audit_id.unwrap());
+    assert_eq!(audit[1].summary["inserted"]["organisation"], 2);
+    assert_eq!(audit[0].summary["updated"]["organisation"], 1);
+    assert_eq!(audit[0].summary["changed"][0], "organisation/a");
+    // Both notifications were sent before this point (at each commit); the timeout
+    // only bounds a failure.
+    let mut got: Vec<String> = Vec::new();
+    let mut notes = listener.notifications();
+    let mut it = notes.timeout_iter(std::time::Duration::from_secs(10));
+    while got.len() < 2 {
+        match postgres::fallible_iterator::FallibleIterator::next(&mut it).unwrap() {
+            Some(n) => got.push(n.payload().to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(got, [audit[1].id.to_string(), audit[0].id.to_string()]);
+    let counts = f.store.counts().unwrap();
+    assert_eq!(counts.entities["organisation"], 2);
+    assert_eq!(counts.audit_entries, 2);
+}
+
+#[test]
+fn the_same_validation_refuses_the_same_records() {
+    let Some(f) = fresh("validation") else { return };
+    apply(&f.store, vec![org("a", Some("0403.170.701"))], false).unwrap();
+    apply(&f.store, vec![org("a", Some("0403170701"))], false).unwrap();
+    let Err(StoreError::Invalid(errs)) =
+        apply(&f.store, vec![org("b", Some("BE0403170701"))], false)
+    else {
+        panic!("expected a refusal");
+    };
+    assert!(
+        errs[0]
+            .to_string()
+            .contains("already belongs to organisation/a"),
+        "{}",
+        errs[0]
+    );
+    // A relation to an unknown entity refuses the batch: nothing of it is written.
+    let rel = Op::Relation(Relation {
+        subject: EntityRef::new(EntityKind::Organisation, "c"),
+        kind: RelationKind::MemberOf,
+        object: EntityRef::new(EntityKind::Organisation, "nobody"),
+        since: None,
+        until: None,
+        amount_eur: None,
+        provenance: Provenance::stated("test"),
+    });
+    let Err(StoreError::Invalid(errs)) = apply(&f.store, vec![org("c", None), rel.clone()], false)
+    else {
+        panic!("expected a refusal");
+    };
+    assert_eq!(errs.len(), 1);
+    assert!(
+        errs[0].to_string().contains("unknown organisation/nobody"),
+        "{}",
+        errs[0]
+    );
+    assert_eq!(f.store.counts().unwrap().entities["organisation"], 1);
+    // With skip_invalid the valid record is committed and the other reported.
+    let report = apply(&f.store, vec![org("c", None), rel], true).unwrap();
+    assert_eq!(report.rejected.len(), 1);
+    assert_eq!(f.store.counts().unwrap().entities["organisation"], 2);
+}
+
+#[test]
+fn a_bulk_write_builds_its_deferred_indexes_again_and_catches_duplicates() {
+    let Some(f) = fresh("bulk") else { return };
+    let ops: Vec<Op> = (0..6_000).map(|i| org(&format!("o{i:05}"), None)).collect();
+    let report = apply(&f.store, ops, false).unwrap();
+    assert_eq!(report.inserted["organisation"], 6_000);
+    let mut c = postgres::Client::connect(&f.url, postgres::NoTls).unwrap();
+    let indexes: Vec<String> = c
+        .query(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = $1
+             AND indexname IN ('entities_key', 'entities_by_name', 'organisations_kbo')
+             ORDER BY indexname",
+            &[&f.schema],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        indexes,
+        ["entities_by_name", "entities_key", "organisations_kbo"]
+    );
+    // The same keys again, with one duplicate inside the batch: refused whole.
+    let mut ops: Vec<Op> = (0..6_000).map(|i| org(&format!("o{i:05}"), None)).collect();
+    ops.push(org("o00042", None));
+    let Err(StoreError::Invalid(errs)) = apply(&f.store, ops, false) else {
+        panic!("expected a refusal");
+    };
+    assert!(errs[0].to_string().contains("appears twice"), "{}", errs[0]);
+    assert_eq!(f.store.counts().unwrap().entities["organisation"], 6_000);
+}
+
+#[test]
+fn changes_since_names_the_entities_written_after_an_audit_entry() {
+    let Some(f) = fresh("changes") else { return };
+    let first = apply(&f.store, vec![org("a", None), org("b", None)], false).unwrap();
+    apply(&f.store, vec![org("b", None)], false).unwrap();
+    let all = f.store.changes_since(0).unwrap();
+    assert_eq!(all.entities.len(), 2);
+    let later = f.store.changes_since(first.audit_id.unwrap()).unwrap();
+    assert_eq!(later.upto, first.audit_id.unwrap() + 1);
+    assert_eq!(later.entities.len(), 1);
+    assert!(!later.concepts);
+}

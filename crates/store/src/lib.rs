@@ -22,6 +22,7 @@ pub mod read;
 pub mod schema;
 mod sql;
 mod sqlite;
+mod views;
 mod write;
 
 use std::path::Path;

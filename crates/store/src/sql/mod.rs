@@ -240,8 +240,30 @@ pub(crate) const INSERT_ENTITY: &str = insert_entity_sql!();
 /// The insert of an organisation's details.
 pub(crate) const INSERT_ORGANISATION: &str = "INSERT INTO organisations(entity_id, kbo, founded, employees, website) VALUES (?1, ?2, ?3, ?4, ?5)";
 
+/// Which SQL a connection speaks, for the few statements that differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// A table expression of the ids in a JSON array column (`[12,407]`), one row each
+    /// in a column `value`, to follow `CROSS JOIN` and be aliased.
+    pub(crate) fn json_ids(self, column: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("json_each({column})"),
+            Dialect::Postgres => format!(
+                "LATERAL (SELECT j.value::bigint AS value FROM jsonb_array_elements_text({column}::jsonb) AS j(value))"
+            ),
+        }
+    }
+}
+
 /// A connection (inside a transaction, for writes) of either backend.
 pub(crate) trait Conn {
+    fn dialect(&self) -> Dialect;
+
     /// Runs a statement; the number of rows it changed.
     fn execute(&self, sql: &str, params: &[&dyn ToParam]) -> Result<u64>;
     /// Visits every row of a query, in order.
@@ -304,17 +326,31 @@ pub(crate) fn opt<T: FromValue>(
     c.query_row(sql, params)?.map(|r| r.get(0)).transpose()
 }
 
-/// Rewrites SQLite's `?N` placeholders to PostgreSQL's `$N` (the statements hold no
-/// question mark anywhere else: no string literal of them contains one).
+/// Rewrites SQLite's placeholders to PostgreSQL's: `?N` to `$N`, and a bare `?` to
+/// the number after the largest one so far, as SQLite numbers it (the statements hold
+/// no question mark anywhere else: no string literal of them contains one).
 pub(crate) fn dollar_placeholders(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len());
+    let mut out = String::with_capacity(sql.len() + 16);
     let mut chars = sql.chars().peekable();
+    let mut largest = 0u32;
     while let Some(c) = chars.next() {
-        if c == '?' && chars.peek().is_some_and(|d| d.is_ascii_digit()) {
-            out.push('$');
-        } else {
+        if c != '?' {
             out.push(c);
+            continue;
         }
+        let mut n = 0u32;
+        let mut digits = false;
+        while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
+            n = n * 10 + d;
+            digits = true;
+            chars.next();
+        }
+        if !digits {
+            n = largest + 1;
+        }
+        largest = largest.max(n);
+        out.push('$');
+        out.push_str(&n.to_string());
     }
     out
 }
@@ -328,6 +364,10 @@ mod tests {
         assert_eq!(
             dollar_placeholders("SELECT id FROM t WHERE a = ?1 AND b = COALESCE(?12, 0)"),
             "SELECT id FROM t WHERE a = $1 AND b = COALESCE($12, 0)"
+        );
+        assert_eq!(
+            dollar_placeholders("WHERE k = ? AND id IN (?,?,?)"),
+            "WHERE k = $1 AND id IN ($2,$3,$4)"
         );
     }
 

@@ -152,6 +152,10 @@ fn row(r: &postgres::Row, into: &mut Row) -> Result<()> {
 }
 
 impl Conn for PgConn<'_> {
+    fn dialect(&self) -> super::Dialect {
+        super::Dialect::Postgres
+    }
+
     fn execute(&self, sql: &str, params: &[&dyn ToParam]) -> Result<u64> {
         let mut client = self.client()?;
         let st = self.statement(&mut client, sql)?;

@@ -62,6 +62,10 @@ fn value(v: ValueRef<'_>) -> Result<Value> {
 }
 
 impl Conn for SqliteConn<'_> {
+    fn dialect(&self) -> super::Dialect {
+        super::Dialect::Sqlite
+    }
+
     fn execute(&self, sql: &str, params: &[&dyn ToParam]) -> Result<u64> {
         let n = self
             .conn

@@ -13,6 +13,8 @@
 //! Architecture invariant: nothing here knows HTTP or file formats; rusqlite's types
 //! never leave this crate.
 
+#[cfg(feature = "postgres")]
+mod copy;
 mod error;
 mod members;
 #[cfg(feature = "postgres")]
@@ -28,6 +30,8 @@ mod write;
 use std::path::Path;
 use std::sync::Arc;
 
+#[cfg(feature = "postgres")]
+pub use copy::{postgres_to_sqlite, sqlite_to_postgres};
 pub use error::{Location, RecordError, StoreError};
 #[cfg(feature = "postgres")]
 pub use pg::{NOTIFY_CHANNEL, PgStore};

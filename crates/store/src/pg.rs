@@ -8,18 +8,21 @@
 //! A committed write sends `NOTIFY territoria_audit, '<audit id>'`, so that other
 //! processes can catch up without polling.
 
+use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use postgres::{Client, Config, NoTls};
 use r2d2_postgres::PostgresConnectionManager;
+use territoria_model::{Entity, EntityKind, Observation, Relation};
 
-use crate::query;
+use crate::read::*;
 use crate::schema::{Migration, PG_MIGRATIONS, Then};
 use crate::sql::pg::{PgConn, pg_error};
 use crate::sql::{self, Conn, params};
 use crate::write::Writer;
 use crate::{Record, Result, StoreError, WriteOptions, WriteReport};
+use crate::{Store, members, query, views};
 
 /// The channel a committed write notifies, with its audit id as payload.
 pub const NOTIFY_CHANNEL: &str = "territoria_audit";
@@ -185,8 +188,19 @@ impl PgStore {
         out
     }
 
+    /// Runs `f` in one write transaction that holds the writers' lock. Not the write
+    /// path: for copies of a whole store only.
+    pub(crate) fn write_raw<T>(&self, f: impl FnOnce(&dyn Conn) -> Result<T>) -> Result<T> {
+        let _queue = self.writer.lock().expect("writer poisoned");
+        let mut client = self.client()?;
+        Self::transaction(&mut client, |c| {
+            c.batch("LOCK TABLE audit IN EXCLUSIVE MODE")?;
+            f(c)
+        })
+    }
+
     /// The single write path (see [`crate::Store::apply`]).
-    pub fn apply(
+    fn write(
         &self,
         actor: &str,
         operation: &str,
@@ -211,26 +225,97 @@ impl PgStore {
     }
 }
 
-/// Reads of [`crate::Store`] available on PostgreSQL so far (the rest follow as the
-/// SQLite backend's reads move to [`crate::query`]).
-impl PgStore {
-    pub fn counts(&self) -> Result<crate::Counts> {
+impl Store for PgStore {
+    fn apply(
+        &self,
+        actor: &str,
+        operation: &str,
+        records: &mut dyn Iterator<Item = Record>,
+        options: &WriteOptions,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<WriteReport> {
+        self.write(actor, operation, records, options, progress)
+    }
+
+    fn counts(&self) -> Result<Counts> {
         self.read(query::counts)
     }
 
-    pub fn audit(&self, limit: u32) -> Result<Vec<crate::AuditEntry>> {
+    fn strategies(&self) -> Result<Vec<StrategySummary>> {
+        self.read(views::strategies)
+    }
+
+    fn strategy(&self, key: &str, version: Option<&str>) -> Result<Option<StrategyTree>> {
+        self.read(|c| views::strategy(c, key, version))
+    }
+
+    fn schemes(&self) -> Result<Vec<SchemeSummary>> {
+        self.read(views::schemes)
+    }
+
+    fn concept(&self, scheme: &str, notation: &str) -> Result<Option<ConceptDetail>> {
+        self.read(|c| views::concept(c, scheme, notation))
+    }
+
+    fn entities(&self, q: &EntityQuery) -> Result<Page<EntitySummary>> {
+        self.read(|c| entities(c, q))
+    }
+
+    fn entity(&self, kind: EntityKind, key: &str) -> Result<Option<EntityDetail>> {
+        self.read(|c| views::entity(c, kind, key))
+    }
+
+    fn export_entities(
+        &self,
+        kind: EntityKind,
+        visit: &mut dyn FnMut(Entity, Vec<Relation>) -> Result<()>,
+    ) -> Result<u64> {
+        self.read(|c| views::export_entities(c, kind, visit))
+    }
+
+    fn export_observations(&self, visit: &mut dyn FnMut(Observation) -> Result<()>) -> Result<u64> {
+        self.read(|c| views::export_observations(c, visit))
+    }
+
+    fn territorial_indicators(&self) -> Result<Vec<TerritorialIndicator>> {
+        self.read(views::territorial_indicators)
+    }
+
+    fn territorial_observations(
+        &self,
+        indicator: &str,
+    ) -> Result<Option<Vec<TerritorialObservation>>> {
+        self.read(|c| views::territorial_observations(c, indicator))
+    }
+
+    fn audit(&self, limit: u32) -> Result<Vec<AuditEntry>> {
         self.read(|c| query::audit(c, limit))
     }
 
-    pub fn magnets(&self) -> Result<Vec<crate::MagnetRecord>> {
+    fn backup(&self, destination: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<()> {
+        crate::copy::backup_to_sqlite(self, destination, progress)
+    }
+
+    fn check(&self) -> Result<Vec<String>> {
+        self.read(|c| {
+            let mut problems = Vec::new();
+            // The foreign keys SQLite's `foreign_key_check` verifies, PostgreSQL enforces
+            // itself; the tags' table declares none (see schema.rs): both sides are in
+            // `views::check`.
+            problems.extend(views::check(c)?);
+            Ok(problems)
+        })
+    }
+
+    fn magnets(&self) -> Result<Vec<MagnetRecord>> {
         self.read(query::magnets)
     }
 
-    pub fn magnet(&self, id: &str) -> Result<Option<crate::MagnetRecord>> {
+    fn magnet(&self, id: &str) -> Result<Option<MagnetRecord>> {
         self.read(|c| query::magnet(c, id))
     }
 
-    pub fn scan_parts(
+    fn scan_parts(
         &self,
         parts: crate::ScanParts,
         visit: &mut dyn FnMut(crate::ScanItem) -> Result<()>,
@@ -238,17 +323,93 @@ impl PgStore {
         self.read(|c| query::scan_parts(c, parts, visit))
     }
 
-    pub fn changes_since(&self, after: i64) -> Result<crate::Changes> {
+    fn changes_since(&self, after: i64) -> Result<crate::Changes> {
         self.read(|c| query::changes_since(c, after))
     }
 
-    pub fn scan_entities(
+    fn scan_entities(
         &self,
         ids: &[i64],
         visit: &mut dyn FnMut(crate::ScanItem) -> Result<()>,
     ) -> Result<()> {
         self.read(|c| query::scan_entities(c, ids, visit))
     }
+}
+
+/// A page of entities: SQLite's page (`sqlite.rs`) in PostgreSQL's terms. The concept
+/// filters are bitmaps of entity ids intersected here; the rows are joined to them as
+/// an array (`unnest`), which PostgreSQL hashes however large it is. Text matches
+/// ignore case, as SQLite's `LIKE` does.
+fn entities(c: &dyn Conn, q: &EntityQuery) -> Result<Page<EntitySummary>> {
+    let mut wheres = vec!["e.kind = ?".to_owned()];
+    let mut texts: Vec<String> = Vec::new();
+    if let Some(text) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
+        wheres.push("(e.labels ILIKE ? ESCAPE '\\' OR e.key ILIKE ? ESCAPE '\\')".into());
+        let escaped = text
+            .trim()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        texts.push(format!("%{escaped}%"));
+        texts.push(format!("%{escaped}%"));
+    }
+    if let Some(d) = q.demo {
+        wheres.push(format!("e.demo = {}", i32::from(d)));
+    }
+    let filter = wheres.join(" AND ");
+    let page = |total: u64, items: Vec<EntitySummary>| Page {
+        total,
+        limit: q.limit,
+        offset: q.offset,
+        items,
+    };
+    let order = format!(
+        "ORDER BY e.name, e.key LIMIT {} OFFSET {}",
+        q.limit, q.offset
+    );
+    let mut tagged: Option<roaring::RoaringBitmap> = None;
+    for concept in &q.concepts {
+        let set = members::of(
+            c,
+            &views::descendants(c, &concept.scheme, &concept.notation)?,
+        )?;
+        tagged = Some(match tagged {
+            Some(t) => t & set,
+            None => set,
+        });
+    }
+    let ids: Vec<i64> = match &tagged {
+        Some(t) if t.is_empty() => return Ok(page(0, Vec::new())),
+        Some(t) => t.iter().map(i64::from).collect(),
+        None => Vec::new(),
+    };
+    let kind = q.kind.as_str();
+    let mut args: Vec<&dyn sql::ToParam> = Vec::new();
+    let from = if tagged.is_some() {
+        args.push(&ids);
+        "FROM unnest(CAST(? AS bigint[])) AS m(value) JOIN entities e ON e.id = m.value"
+    } else {
+        "FROM entities e"
+    };
+    args.push(&kind);
+    for t in &texts {
+        args.push(t);
+    }
+    let total: u64 = sql::one(c, &format!("SELECT COUNT(*) {from} WHERE {filter}"), &args)?;
+    let items = query::collect(
+        c,
+        &format!("SELECT e.kind, e.key, e.labels, e.demo {from} WHERE {filter} {order}"),
+        &args,
+        |r| {
+            Ok(EntitySummary {
+                kind: query::kind_of(r.text(0)?),
+                id: r.get(1)?,
+                name: query::labels(r.text(2)?)?,
+                demo: r.get(3)?,
+            })
+        },
+    )?;
+    Ok(page(total, items))
 }
 
 fn parse(url: &str) -> Result<Config> {

@@ -28,7 +28,7 @@ use crate::{members, query, views};
 
 pub struct SqliteStore {
     path: PathBuf,
-    writer: Mutex<Connection>,
+    pub(crate) writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
 }
 
@@ -232,6 +232,45 @@ fn summaries(
         })?
         .collect::<rusqlite::Result<_>>()?;
     Ok(items)
+}
+
+impl SqliteStore {
+    /// Runs `f` on a reader in one read transaction.
+    pub(crate) fn read_snapshot<T>(
+        &self,
+        f: impl FnOnce(&dyn crate::sql::Conn) -> Result<T>,
+    ) -> Result<T> {
+        self.read(|c| in_snapshot(c, || f(&SqliteConn::new(c))))
+    }
+
+    /// Runs `f` in one write transaction with foreign keys unchecked row by row, then
+    /// checked as a whole before the commit (a copy of a store writes rows in table
+    /// order, not in reference order). Not the write path: for copies of a whole store
+    /// only.
+    pub(crate) fn write_raw<T>(
+        &self,
+        f: impl FnOnce(&dyn crate::sql::Conn) -> Result<T>,
+    ) -> Result<T> {
+        let mut conn = self.writer.lock().expect("writer poisoned");
+        conn.execute_batch("PRAGMA foreign_keys = OFF")?;
+        let out = (|| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let out = f(&SqliteConn::new(&tx))?;
+            let broken: i64 =
+                tx.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| {
+                    r.get(0)
+                })?;
+            if broken > 0 {
+                return Err(StoreError::Internal(format!(
+                    "{broken} copied rows point to nothing; nothing was written"
+                )));
+            }
+            tx.commit()?;
+            Ok(out)
+        })();
+        conn.execute_batch("PRAGMA foreign_keys = ON")?;
+        out
+    }
 }
 
 impl Store for SqliteStore {

@@ -11,7 +11,7 @@ use territoria_model::entity::EntityRef;
 use territoria_model::{
     Details, Entity, EntityKind, Kbo, Labels, Organisation, Provenance, Relation, RelationKind,
 };
-use territoria_store::{Located, Op, PgStore, StoreError, WriteOptions, WriteReport};
+use territoria_store::{Located, Op, PgStore, Store, StoreError, WriteOptions, WriteReport};
 
 struct Fresh {
     url: String,

@@ -25,6 +25,9 @@ pub(crate) enum Param<'a> {
     Real(f64),
     Text(&'a str),
     Blob(&'a [u8]),
+    /// A list of integers, bound as an array (PostgreSQL: `CAST(?1 AS bigint[])`).
+    /// Only the PostgreSQL connection takes it.
+    Ints(&'a [i64]),
 }
 
 /// Something that can be bound as a statement parameter.
@@ -64,6 +67,18 @@ impl ToParam for String {
 impl ToParam for [u8] {
     fn param(&self) -> Param<'_> {
         Param::Blob(self)
+    }
+}
+
+impl ToParam for [i64] {
+    fn param(&self) -> Param<'_> {
+        Param::Ints(self)
+    }
+}
+
+impl ToParam for Vec<i64> {
+    fn param(&self) -> Param<'_> {
+        Param::Ints(self)
     }
 }
 

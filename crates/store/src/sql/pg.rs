@@ -98,6 +98,10 @@ impl ToSql for P<'_> {
                 }
                 _ => Err(unbindable("a text", ty)),
             },
+            Param::Ints(list) => match *ty {
+                Type::INT8_ARRAY => list.to_sql(ty, out),
+                _ => Err(unbindable("an integer list", ty)),
+            },
             Param::Blob(b) => match *ty {
                 Type::BYTEA => b.to_sql(ty, out),
                 _ => Err(unbindable("bytes", ty)),

@@ -32,6 +32,11 @@ struct P<'a>(Param<'a>);
 impl rusqlite::ToSql for P<'_> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
         Ok(ToSqlOutput::Borrowed(match self.0 {
+            Param::Ints(_) => {
+                return Err(rusqlite::Error::ToSqlConversionFailure(
+                    "an integer list is bound through rarray on SQLite".into(),
+                ));
+            }
             Param::Null => ValueRef::Null,
             Param::Int(i) => ValueRef::Integer(i),
             Param::Real(f) => ValueRef::Real(f),

@@ -425,12 +425,20 @@ fn unreachable(place: &str, e: postgres::Error) -> StoreError {
 }
 
 fn migrate(client: &mut Client) -> Result<()> {
-    client
-        .batch_execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (
-                version BIGINT PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)",
-        )
-        .map_err(pg_error)?;
+    // (Looked up first: `CREATE TABLE IF NOT EXISTS` on an existing table sends a
+    // notice, which the driver logs on every start.)
+    let exists: bool = client
+        .query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[])
+        .map_err(pg_error)?
+        .get(0);
+    if !exists {
+        client
+            .batch_execute(
+                "CREATE TABLE schema_migrations (
+                    version BIGINT PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)",
+            )
+            .map_err(pg_error)?;
+    }
     let current: i64 = client
         .query_one(
             "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",

@@ -16,7 +16,7 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use territoria_exchange::{Collection, CsvOptions, ExchangeError, Format, ImportOptions};
 use territoria_refdata::demo::DemoOptions;
-use territoria_store::{SqliteStore, Store, StoreError};
+use territoria_store::{PgStore, SqliteStore, Store, StoreError};
 
 use crate::config::Config;
 
@@ -41,6 +41,15 @@ struct Cli {
     /// Where the store lives (created if needed). Default: ./territoria-data
     #[arg(long, global = true, env = "TERRITORIA_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// Keep the store in PostgreSQL instead (postgres://user@host/database): several
+    /// servers may share it. Default: the embedded store in --data-dir.
+    #[arg(
+        long,
+        global = true,
+        env = "TERRITORIA_DATABASE",
+        hide_env_values = true
+    )]
+    database: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -103,6 +112,19 @@ enum Command {
     },
     /// Check the store's integrity (SQLite checks and domain rules).
     Check,
+    /// Copy a whole store to another backend: an embedded store (a .sqlite file, or a
+    /// data directory) to PostgreSQL (a postgres:// URL) or back. The destination must
+    /// be empty; the copy is verified by comparing both stores' exports and checking
+    /// the destination.
+    MigrateStore {
+        /// The store to copy: a postgres:// URL, a .sqlite file or a data directory
+        #[arg(long)]
+        from: String,
+        /// The empty store to fill: a postgres:// URL, or a .sqlite file or data
+        /// directory (created)
+        #[arg(long)]
+        to: String,
+    },
     /// Load (or reload) a strategy file such as data/strategy/digital-wallonia.toml.
     LoadStrategy { file: PathBuf },
     /// Hydrological models (GR4J daily, GR4H hourly): simulate or calibrate on a CSV series.
@@ -205,13 +227,173 @@ fn counter(what: &str) -> ProgressBar {
     pb
 }
 
-fn open(config: &Config) -> anyhow::Result<SqliteStore> {
-    let path = config.store_path();
-    SqliteStore::open(&path).with_context(|| format!("opening the store {}", path.display()))
+/// The store the configuration names: embedded, or in PostgreSQL.
+enum Opened {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+impl std::ops::Deref for Opened {
+    type Target = dyn Store;
+
+    fn deref(&self) -> &(dyn Store + 'static) {
+        match self {
+            Opened::Sqlite(s) => s,
+            Opened::Postgres(s) => s,
+        }
+    }
+}
+
+impl Opened {
+    fn schema_version(&self) -> Result<i64, StoreError> {
+        match self {
+            Opened::Sqlite(s) => s.schema_version(),
+            Opened::Postgres(s) => s.schema_version(),
+        }
+    }
+
+    fn into_shared(self) -> Arc<dyn Store> {
+        match self {
+            Opened::Sqlite(s) => Arc::new(s),
+            Opened::Postgres(s) => Arc::new(s),
+        }
+    }
+
+    /// What it is, for messages (never a password).
+    fn describe(&self) -> String {
+        match self {
+            Opened::Sqlite(s) => s.path().display().to_string(),
+            Opened::Postgres(s) => format!("PostgreSQL {}", s.place()),
+        }
+    }
+}
+
+fn open(config: &Config) -> anyhow::Result<Opened> {
+    match &config.database {
+        Some(url) => open_location(url),
+        None => open_location(&config.store_path().display().to_string()),
+    }
+}
+
+/// A store by location: a postgres:// URL, a .sqlite file, or a data directory.
+fn open_location(location: &str) -> anyhow::Result<Opened> {
+    if config::is_postgres_url(location) {
+        return Ok(Opened::Postgres(
+            PgStore::open(location).context("opening the PostgreSQL store")?,
+        ));
+    }
+    let path = Path::new(location);
+    let path = if path.is_dir() {
+        path.join("territoria.sqlite")
+    } else {
+        path.to_owned()
+    };
+    Ok(Opened::Sqlite(SqliteStore::open(&path).with_context(
+        || format!("opening the store {}", path.display()),
+    )?))
+}
+
+/// `territoria migrate-store`: copies, then compares the exports of both stores and
+/// checks the destination.
+fn migrate_store(from: &str, to: &str) -> anyhow::Result<()> {
+    let source = open_location(from)?;
+    let dest = open_location(to)?;
+    let started = Instant::now();
+    let pb = ProgressBar::new(1);
+    pb.set_style(
+        ProgressStyle::with_template("{bar:30} {human_pos}/{human_len} rows ({eta})")
+            .expect("valid template"),
+    );
+    let mut progress = |done: u64, total: u64| {
+        pb.set_length(total);
+        pb.set_position(done);
+        report_line("migrate-store", done);
+    };
+    let rows = match (&source, &dest) {
+        (Opened::Sqlite(a), Opened::Postgres(b)) => {
+            territoria_store::sqlite_to_postgres(a, b, &mut progress)?
+        }
+        (Opened::Postgres(a), Opened::Sqlite(b)) => {
+            territoria_store::postgres_to_sqlite(a, b, &mut progress)?
+        }
+        _ => bail!(
+            "migrate-store copies between an embedded store and PostgreSQL: --from and --to \
+             are both {} (use `territoria backup` to copy an embedded store)",
+            if matches!(source, Opened::Sqlite(_)) {
+                "embedded"
+            } else {
+                "PostgreSQL"
+            }
+        ),
+    };
+    pb.finish_and_clear();
+    eprintln!(
+        "Copied {rows} rows from {} to {} in {:.1} s; verifying …",
+        source.describe(),
+        dest.describe(),
+        started.elapsed().as_secs_f64()
+    );
+    let problems = dest.check()?;
+    if !problems.is_empty() {
+        for p in &problems {
+            println!("problem: {p}");
+        }
+        bail!("the copy has {} problem(s)", problems.len());
+    }
+    for c in [
+        territoria_exchange::Collection::Organisations,
+        territoria_exchange::Collection::Actions,
+        territoria_exchange::Collection::Observations,
+    ] {
+        let a = export_digest(&*source, c)?;
+        let b = export_digest(&*dest, c)?;
+        if a != b {
+            bail!(
+                "the {} exported from the copy differ from the source's ({} and {} records)",
+                c.as_str(),
+                a.0,
+                b.0
+            );
+        }
+    }
+    let (a, b) = (source.counts()?, dest.counts()?);
+    if a != b {
+        bail!("the copy's counts differ from the source's: {a:?} and {b:?}");
+    }
+    println!(
+        "ok: {} entities, {} concepts, {} relations, {} observations, {} audit entries copied and verified",
+        b.entities.values().sum::<u64>(),
+        b.concepts,
+        b.relations,
+        b.observations,
+        b.audit_entries
+    );
+    Ok(())
+}
+
+/// The number of records and a digest of a collection's JSON export.
+fn export_digest(
+    store: &dyn Store,
+    c: territoria_exchange::Collection,
+) -> anyhow::Result<(u64, u64)> {
+    use std::hash::Hasher;
+    struct Digest(std::collections::hash_map::DefaultHasher);
+    impl Write for Digest {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.write(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut d = Digest(Default::default());
+    let n = territoria_exchange::export(store, c, Format::Json, &CsvOptions::default(), &mut d)?;
+    Ok((n, d.0.finish()))
 }
 
 /// Fills a fresh store (reference data, strategy, demo) in one transaction.
-fn bootstrap(store: &SqliteStore, args: &DemoArgs) -> anyhow::Result<()> {
+fn bootstrap(store: &dyn Store, args: &DemoArgs) -> anyhow::Result<()> {
     let demo = &args.options();
     if territoria_refdata::is_bootstrapped(store)? {
         return Ok(());
@@ -283,25 +465,26 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::resolve(
         cli.config.as_deref(),
         cli.data_dir.clone(),
+        cli.database.clone(),
         listen,
         write_token,
     )?;
     match cli.command {
         Command::Serve { demo, .. } => {
             let store = open(&config)?;
-            bootstrap(&store, &demo)?;
+            bootstrap(&*store, &demo)?;
             serve(store, &config)
         }
         Command::Demo { demo } => {
             let store = open(&config)?;
             let opts = demo.options();
-            if !territoria_refdata::is_bootstrapped(&store)? {
-                return bootstrap(&store, &demo);
+            if !territoria_refdata::is_bootstrapped(&*store)? {
+                return bootstrap(&*store, &demo);
             }
             let started = Instant::now();
             let pb = counter("Generating the demo ecosystem");
             let report = territoria_refdata::load(
-                &store,
+                &*store,
                 &format!(
                     "demo: {} organisations, seed {}",
                     opts.organisations, opts.seed
@@ -342,7 +525,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let started = Instant::now();
             let name = file.display().to_string();
             let result = territoria_exchange::import(
-                &store,
+                &*store,
                 c,
                 format,
                 &name,
@@ -399,7 +582,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     let f = std::fs::File::create(&tmp)
                         .with_context(|| format!("cannot create {}", tmp.display()))?;
                     let mut w = BufWriter::new(f);
-                    let n = territoria_exchange::export(&store, c, format, &csv, &mut w)?;
+                    let n = territoria_exchange::export(&*store, c, format, &csv, &mut w)?;
                     w.flush()?;
                     std::fs::rename(&tmp, path)?;
                     n
@@ -407,7 +590,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 None => {
                     let stdout = std::io::stdout();
                     let mut w = BufWriter::new(stdout.lock());
-                    let n = territoria_exchange::export(&store, c, format, &csv, &mut w)?;
+                    let n = territoria_exchange::export(&*store, c, format, &csv, &mut w)?;
                     w.flush()?;
                     n
                 }
@@ -471,7 +654,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .ops()
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             let report = territoria_refdata::load(
-                &store,
+                &*store,
                 &format!("load strategy {}", file.display()),
                 ops,
                 &mut |_| {},
@@ -481,6 +664,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Hydro(cmd) => hydro_cmd::run(cmd),
+        Command::MigrateStore { from, to } => migrate_store(&from, &to),
     }
 }
 
@@ -507,7 +691,7 @@ fn query(
         .with_context(|| format!("--kind `{kind}`: use organisation, action, place, …"))?;
     let store = open(config)?;
     let started = Instant::now();
-    let index = territoria_magnet::Index::build(&store)?;
+    let index = territoria_magnet::Index::build(&*store)?;
     let built = started.elapsed();
     let started = Instant::now();
     let result = index
@@ -524,8 +708,8 @@ fn query(
     Ok(())
 }
 
-fn serve(store: SqliteStore, config: &Config) -> anyhow::Result<()> {
-    let store: Arc<dyn Store> = Arc::new(store);
+fn serve(store: Opened, config: &Config) -> anyhow::Result<()> {
+    let store: Arc<dyn Store> = store.into_shared();
     let started = Instant::now();
     let state = territoria_server::AppState::new(store)
         .context("building the magnet index")?

@@ -240,3 +240,69 @@ fn changes_since_names_the_entities_written_after_an_audit_entry() {
     assert_eq!(later.entities.len(), 1);
     assert!(!later.concepts);
 }
+
+/// Everything a store exports, as comparable text.
+fn exports(store: &dyn Store) -> Vec<String> {
+    let mut out = Vec::new();
+    for kind in [EntityKind::Organisation, EntityKind::Strategy, EntityKind::Indicator] {
+        store
+            .export_entities(kind, &mut |e, rels| {
+                out.push(format!("{e:?} {rels:?}"));
+                Ok(())
+            })
+            .unwrap();
+    }
+    store
+        .export_observations(&mut |o| {
+            out.push(format!("{o:?}"));
+            Ok(())
+        })
+        .unwrap();
+    out.push(format!("{:?}", store.counts().unwrap()));
+    out.push(format!("{:?}", store.audit(100).unwrap()));
+    out
+}
+
+#[test]
+fn a_store_copied_to_postgresql_and_back_exports_the_same_and_checks_clean() {
+    let Some(f) = fresh("copy") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let embedded = territoria_store::SqliteStore::open(&dir.path().join("a.sqlite")).unwrap();
+    let mut ops: Vec<Op> = (0..300)
+        .map(|i| org(&format!("o{i:03}"), (i == 7).then_some("0403.170.701")))
+        .collect();
+    ops.push(Op::Relation(Relation {
+        subject: EntityRef::new(EntityKind::Organisation, "o001"),
+        kind: RelationKind::MemberOf,
+        object: EntityRef::new(EntityKind::Organisation, "o002"),
+        since: None,
+        until: None,
+        amount_eur: Some(12.5),
+        provenance: Provenance::stated("test"),
+    }));
+    let mut it = ops.into_iter().map(|op| Ok(Located::from(op)));
+    embedded
+        .apply("alice", "seed", &mut it, &WriteOptions::default(), &mut |_| {})
+        .unwrap();
+    let mut seen = (0, 0);
+    let rows =
+        territoria_store::sqlite_to_postgres(&embedded, &f.store, &mut |d, t| seen = (d, t)).unwrap();
+    assert_eq!(seen, (rows, rows));
+    assert_eq!(exports(&embedded), exports(&f.store));
+    assert_eq!(f.store.check().unwrap(), Vec::<String>::new());
+    // The copy is not a second write: its generated ids continue after the copied ones.
+    let report = apply(&f.store, vec![org("new", None)], false).unwrap();
+    assert_eq!(report.audit_id, Some(2));
+    assert_eq!(report.changed_entities, [301]);
+    // A store that holds data is not overwritten.
+    let err = territoria_store::sqlite_to_postgres(&embedded, &f.store, &mut |_, _| {})
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("already holds data"), "{err}");
+    // And back.
+    let back = territoria_store::SqliteStore::open(&dir.path().join("b.sqlite")).unwrap();
+    territoria_store::postgres_to_sqlite(&f.store, &back, &mut |_, _| {}).unwrap();
+    assert_eq!(exports(&back), exports(&f.store));
+    assert_eq!(back.check().unwrap(), Vec::<String>::new());
+}

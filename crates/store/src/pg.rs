@@ -40,6 +40,8 @@ pub struct PgStore {
     writer: Mutex<()>,
     /// Where it is, for messages: host and database, never the password.
     place: String,
+    /// How to connect, for the listener's own connection.
+    config: Config,
 }
 
 fn place(config: &Config) -> String {
@@ -108,7 +110,7 @@ impl PgStore {
                 .map_err(pg_error)?;
             config.options(&format!("-c search_path={schema}"));
         }
-        let manager = PostgresConnectionManager::new(config, NoTls);
+        let manager = PostgresConnectionManager::new(config.clone(), NoTls);
         let pool = r2d2::Pool::builder()
             .max_size(16)
             .min_idle(Some(1))
@@ -121,9 +123,65 @@ impl PgStore {
             pool,
             writer: Mutex::new(()),
             place,
+            config,
         };
         store.migrate()?;
         Ok(store)
+    }
+
+    /// Calls `on_write(audit id)` after every write committed to this database, by any
+    /// process (`LISTEN territoria_audit`), on a thread of its own with its own
+    /// connection, for as long as the process lives. A lost connection is opened
+    /// again (after a pause that doubles up to 30 s); writes committed meanwhile are
+    /// not announced, so a caller also catches up from the audit log now and then.
+    pub fn on_write(
+        &self,
+        mut on_write: impl FnMut(i64) + Send + 'static,
+    ) -> Result<std::thread::JoinHandle<()>> {
+        let config = self.config.clone();
+        let place = self.place.clone();
+        // The first connection is made here, so that a caller learns at once if it fails.
+        let mut client = listen(&config).map_err(|e| unreachable(&place, e))?;
+        std::thread::Builder::new()
+            .name("territoria-listen".into())
+            .spawn(move || {
+                let mut pause = Duration::from_secs(1);
+                loop {
+                    {
+                    let mut notes = client.notifications();
+                    let mut it = notes.blocking_iter();
+                    loop {
+                        match postgres::fallible_iterator::FallibleIterator::next(&mut it) {
+                            Ok(Some(n)) => {
+                                pause = Duration::from_secs(1);
+                                if let Ok(id) = n.payload().parse() {
+                                    on_write(id);
+                                }
+                            }
+                            Ok(None) => break,
+                            Err(e) => {
+                                tracing::warn!(error = %e, "the PostgreSQL listener lost its connection");
+                                break;
+                            }
+                        }
+                    }
+                    }
+                    loop {
+                        std::thread::sleep(pause);
+                        match listen(&config) {
+                            Ok(c) => {
+                                client = c;
+                                break;
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, "the PostgreSQL listener cannot connect again");
+                                pause = (pause * 2).min(Duration::from_secs(30));
+                            }
+                        }
+                    }
+                }
+            })
+            .map_err(|e| StoreError::Internal(format!("starting the listener thread: {e}")))
     }
 
     /// Where the store is (host and database), for messages.
@@ -418,6 +476,12 @@ fn parse(url: &str) -> Result<Config> {
             "the database address is not a PostgreSQL URL (postgres://user@host/database): {e}"
         ))
     })
+}
+
+fn listen(config: &Config) -> Result<Client, postgres::Error> {
+    let mut client = config.connect(NoTls)?;
+    client.batch_execute(&format!("LISTEN {NOTIFY_CHANNEL}"))?;
+    Ok(client)
 }
 
 fn unreachable(place: &str, e: postgres::Error) -> StoreError {

@@ -244,7 +244,11 @@ fn changes_since_names_the_entities_written_after_an_audit_entry() {
 /// Everything a store exports, as comparable text.
 fn exports(store: &dyn Store) -> Vec<String> {
     let mut out = Vec::new();
-    for kind in [EntityKind::Organisation, EntityKind::Strategy, EntityKind::Indicator] {
+    for kind in [
+        EntityKind::Organisation,
+        EntityKind::Strategy,
+        EntityKind::Indicator,
+    ] {
         store
             .export_entities(kind, &mut |e, rels| {
                 out.push(format!("{e:?} {rels:?}"));
@@ -282,11 +286,17 @@ fn a_store_copied_to_postgresql_and_back_exports_the_same_and_checks_clean() {
     }));
     let mut it = ops.into_iter().map(|op| Ok(Located::from(op)));
     embedded
-        .apply("alice", "seed", &mut it, &WriteOptions::default(), &mut |_| {})
+        .apply(
+            "alice",
+            "seed",
+            &mut it,
+            &WriteOptions::default(),
+            &mut |_| {},
+        )
         .unwrap();
     let mut seen = (0, 0);
-    let rows =
-        territoria_store::sqlite_to_postgres(&embedded, &f.store, &mut |d, t| seen = (d, t)).unwrap();
+    let rows = territoria_store::sqlite_to_postgres(&embedded, &f.store, &mut |d, t| seen = (d, t))
+        .unwrap();
     assert_eq!(seen, (rows, rows));
     assert_eq!(exports(&embedded), exports(&f.store));
     assert_eq!(f.store.check().unwrap(), Vec::<String>::new());
@@ -305,4 +315,19 @@ fn a_store_copied_to_postgresql_and_back_exports_the_same_and_checks_clean() {
     territoria_store::postgres_to_sqlite(&f.store, &back, &mut |_, _| {}).unwrap();
     assert_eq!(exports(&back), exports(&f.store));
     assert_eq!(back.check().unwrap(), Vec::<String>::new());
+}
+
+#[test]
+fn a_write_by_one_process_is_announced_to_the_others() {
+    let Some(f) = fresh("announce") else { return };
+    // Another server on the same database.
+    let other = PgStore::open_in_schema(&f.url, &f.schema).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    other.on_write(move |id| tx.send(id).unwrap()).unwrap();
+    let report = apply(&f.store, vec![org("a", None)], false).unwrap();
+    // The timeout only bounds a failure: the notification is sent at the commit.
+    let got = rx.recv_timeout(std::time::Duration::from_secs(30)).unwrap();
+    assert_eq!(Some(got), report.audit_id);
+    let changes = other.changes_since(got - 1).unwrap();
+    assert_eq!(changes.entities.len(), 1);
 }

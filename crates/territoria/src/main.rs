@@ -252,10 +252,14 @@ impl Opened {
         }
     }
 
-    fn into_shared(self) -> Arc<dyn Store> {
+    /// The store to share, and the PostgreSQL one again when it is one (to listen).
+    fn into_shared(self) -> (Arc<dyn Store>, Option<Arc<PgStore>>) {
         match self {
-            Opened::Sqlite(s) => Arc::new(s),
-            Opened::Postgres(s) => Arc::new(s),
+            Opened::Sqlite(s) => (Arc::new(s), None),
+            Opened::Postgres(s) => {
+                let s = Arc::new(s);
+                (s.clone(), Some(s))
+            }
         }
     }
 
@@ -709,11 +713,23 @@ fn query(
 }
 
 fn serve(store: Opened, config: &Config) -> anyhow::Result<()> {
-    let store: Arc<dyn Store> = store.into_shared();
+    let (store, postgres) = store.into_shared();
     let started = Instant::now();
     let state = territoria_server::AppState::new(store)
         .context("building the magnet index")?
         .with_write_token(config.write_token.clone());
+    if let Some(pg) = postgres {
+        // Several servers on one database: each write, by any of them or an import,
+        // is announced (NOTIFY) and the smart-magnet index catches up at once from the
+        // audit log; the periodic refresh below covers announcements lost with a
+        // connection.
+        let s = state.clone();
+        pg.on_write(move |audit_id| match s.refresh() {
+            Ok(done) => tracing::debug!(audit_id, ?done, "caught up with a write"),
+            Err(e) => tracing::warn!(audit_id, error = %e, "magnet index refresh failed"),
+        })
+        .context("listening for writes on PostgreSQL")?;
+    }
     if state.write_token.is_none() && !config.listen.ip().is_loopback() {
         eprintln!(
             "Warning: listening on {} without a write token: anyone who reaches the server can save magnets. Set write_token (or --write-token / TERRITORIA_WRITE_TOKEN).",

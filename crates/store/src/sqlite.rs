@@ -234,6 +234,7 @@ fn summaries(
     Ok(items)
 }
 
+#[cfg(feature = "postgres")]
 impl SqliteStore {
     /// Runs `f` on a reader in one read transaction.
     pub(crate) fn read_snapshot<T>(

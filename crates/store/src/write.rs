@@ -718,7 +718,7 @@ impl<'t> Writer<'t> {
                             .report
                             .updated
                             .entry("figure_removed".into())
-                            .or_default() += n as u64;
+                            .or_default() += n;
                     }
                 }
                 Ok(())

@@ -11,6 +11,9 @@
 //! ([`Conn::insert_entity`]), so that a backend keeps its fast path (SQLite's held
 //! statement and constraint code, PostgreSQL's `ON CONFLICT … RETURNING`).
 
+// Without the `postgres` feature some of the layer's PostgreSQL side goes unused.
+#![cfg_attr(not(feature = "postgres"), allow(dead_code, unused_imports))]
+
 use crate::{Result, StoreError};
 
 #[cfg(feature = "postgres")]

@@ -5,8 +5,12 @@
 //! the same [`Writer`] as the embedded store, in one transaction that first takes an
 //! exclusive lock on `audit` — writers queue, across every process on the database,
 //! while readers go on — so that the audit id it reserves (`MAX(id) + 1`) is its own.
-//! A committed write sends `NOTIFY territoria_audit, '<audit id>'`, so that other
-//! processes can catch up without polling.
+//! A committed write sends `NOTIFY territoria_audit, '<schema> <audit id>'`, so that
+//! other processes can catch up without polling.
+//!
+//! Unlike the embedded store, a bulk write keeps its indexes: dropping one takes an
+//! exclusive lock on its table, which would stop every other server's reads until the
+//! write commits (SQLite's readers keep reading their snapshot).
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -42,6 +46,9 @@ pub struct PgStore {
     place: String,
     /// How to connect, for the listener's own connection.
     config: Config,
+    /// The schema holding the tables: notifications are per database, so each names the
+    /// schema its write went to.
+    schema: String,
 }
 
 fn place(config: &Config) -> String {
@@ -119,13 +126,15 @@ impl PgStore {
             .map_err(|e| {
                 StoreError::Unusable(format!("cannot connect to PostgreSQL, {place}: {e}"))
             })?;
-        let store = Self {
+        let mut store = Self {
             pool,
             writer: Mutex::new(()),
             place,
             config,
+            schema: String::new(),
         };
         store.migrate()?;
+        store.schema = store.read(|c| sql::one(c, "SELECT current_schema()::text", params![]))?;
         Ok(store)
     }
 
@@ -140,6 +149,7 @@ impl PgStore {
     ) -> Result<std::thread::JoinHandle<()>> {
         let config = self.config.clone();
         let place = self.place.clone();
+        let schema = self.schema.clone();
         // The first connection is made here, so that a caller learns at once if it fails.
         let mut client = listen(&config).map_err(|e| unreachable(&place, e))?;
         std::thread::Builder::new()
@@ -154,7 +164,7 @@ impl PgStore {
                         match postgres::fallible_iterator::FallibleIterator::next(&mut it) {
                             Ok(Some(n)) => {
                                 pause = Duration::from_secs(1);
-                                if let Ok(id) = n.payload().parse() {
+                                if let Some(id) = announced(n.payload(), &schema) {
                                     on_write(id);
                                 }
                             }
@@ -274,7 +284,7 @@ impl PgStore {
                 Writer::new(c)?.run(actor, operation, records, options.skip_invalid, progress)?;
             if let Some(id) = report.audit_id {
                 c.execute(
-                    "SELECT pg_notify(?1, ?2)",
+                    "SELECT pg_notify(?1, current_schema() || ' ' || ?2)",
                     params![NOTIFY_CHANNEL, id.to_string()],
                 )?;
             }
@@ -470,12 +480,29 @@ fn entities(c: &dyn Conn, q: &EntityQuery) -> Result<Page<EntitySummary>> {
     Ok(page(total, items))
 }
 
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_notification_counts_for_its_own_schema_only() {
+        assert_eq!(super::announced("public 42", "public"), Some(42));
+        assert_eq!(super::announced("t_1_x 42", "public"), None);
+        assert_eq!(super::announced("public x", "public"), None);
+        assert_eq!(super::announced("42", "public"), None);
+    }
+}
+
 fn parse(url: &str) -> Result<Config> {
     url.parse::<Config>().map_err(|e| {
         StoreError::Unusable(format!(
             "the database address is not a PostgreSQL URL (postgres://user@host/database): {e}"
         ))
     })
+}
+
+/// The audit id of a notification (`"<schema> <audit id>"`) about `schema`.
+fn announced(payload: &str, schema: &str) -> Option<i64> {
+    let (s, id) = payload.rsplit_once(' ')?;
+    (s == schema).then(|| id.parse().ok()).flatten()
 }
 
 fn listen(config: &Config) -> Result<Client, postgres::Error> {

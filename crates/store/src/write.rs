@@ -993,6 +993,7 @@ impl<'t> Writer<'t> {
             }
             self.entities_inserted += 1;
             if !self.indexes_deferred
+                && self.tx.dialect().defers_indexes()
                 && self.entities_inserted >= BULK_ENTITIES
                 && self.entities_inserted * 4 >= self.entities_before
             {

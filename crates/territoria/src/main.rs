@@ -35,7 +35,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
     long_about = "Territoria — territorial intelligence platform.\n\nOne binary with embedded storage: `territoria serve` creates the store on first run (real reference data, the Digital Wallonia strategy and a synthetic demo ecosystem) and serves the API and pages."
 )]
 struct Cli {
-    /// Configuration file (TOML: data_dir, listen, write_token). Default: ./territoria.toml if present.
+    /// Configuration file (TOML: data_dir, database, listen, write_token). Default: ./territoria.toml if present.
     #[arg(long, global = true, env = "TERRITORIA_CONFIG")]
     config: Option<PathBuf>,
     /// Where the store lives (created if needed). Default: ./territoria-data

@@ -266,6 +266,13 @@ pub(crate) enum Dialect {
 }
 
 impl Dialect {
+    /// Whether a bulk write drops its deferrable indexes and builds them again
+    /// (`write.rs`): on SQLite readers keep their snapshot meanwhile; on PostgreSQL the
+    /// drop would lock the table against every reader until the commit.
+    pub(crate) fn defers_indexes(self) -> bool {
+        self == Dialect::Sqlite
+    }
+
     /// A table expression of the ids in a JSON array column (`[12,407]`), one row each
     /// in a column `value`, to follow `CROSS JOIN` and be aliased.
     pub(crate) fn json_ids(self, column: &str) -> String {

@@ -480,17 +480,6 @@ fn entities(c: &dyn Conn, q: &EntityQuery) -> Result<Page<EntitySummary>> {
     Ok(page(total, items))
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_notification_counts_for_its_own_schema_only() {
-        assert_eq!(super::announced("public 42", "public"), Some(42));
-        assert_eq!(super::announced("t_1_x 42", "public"), None);
-        assert_eq!(super::announced("public x", "public"), None);
-        assert_eq!(super::announced("42", "public"), None);
-    }
-}
-
 fn parse(url: &str) -> Result<Config> {
     url.parse::<Config>().map_err(|e| {
         StoreError::Unusable(format!(
@@ -562,4 +551,15 @@ fn apply_migration(c: &dyn Conn, m: &Migration) -> Result<()> {
         params![m.version, m.description, chrono::Utc::now().to_rfc3339()],
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_notification_counts_for_its_own_schema_only() {
+        assert_eq!(super::announced("public 42", "public"), Some(42));
+        assert_eq!(super::announced("t_1_x 42", "public"), None);
+        assert_eq!(super::announced("public x", "public"), None);
+        assert_eq!(super::announced("42", "public"), None);
+    }
 }

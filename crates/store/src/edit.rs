@@ -9,12 +9,13 @@
 //!   target it writes (`audit_changes`), so that an entity's page shows its history
 //!   and an administrator can revert a change.
 
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use territoria_model::{Entity, EntityKind, Observation, Target};
 
-use crate::sqlite::{ENTITY_COLS, complete, entity_row, provenance, stored_period};
-use crate::{Op, Record, Result, StoreError};
+use crate::sql::{Conn, Row, params};
+use crate::views::{ENTITY_COLS, complete, entity_row, provenance, stored_period};
+use crate::write::Writer;
+use crate::{Op, Record, Result, StoreError, WriteOptions, WriteReport};
 
 /// "This entity is at this version" (`None`: "it does not exist yet").
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,8 +51,41 @@ pub struct HistoryEntry {
     pub change: Change,
 }
 
+/// The write path with an edit's extras, on either backend: the expectations checked
+/// first, then the records written by the [`Writer`] — with, when asked, the before
+/// and after of each item recorded under the write's audit entry. The caller owns the
+/// transaction (and rolls it back for a dry run).
+pub(crate) fn run_write(
+    c: &dyn Conn,
+    actor: &str,
+    operation: &str,
+    records: &mut dyn Iterator<Item = Record>,
+    options: &WriteOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<WriteReport> {
+    check(c, &options.expect)?;
+    if !options.record_changes {
+        return Writer::new(c)?.run(actor, operation, records, options.skip_invalid, progress);
+    }
+    let mut recorder = Recorder::default();
+    let report = {
+        let mut records = records.inspect(|r| recorder.before(c, r));
+        Writer::new(c)?.run(
+            actor,
+            operation,
+            &mut records,
+            options.skip_invalid,
+            progress,
+        )?
+    };
+    if let Some(id) = report.audit_id {
+        recorder.finish(c, id)?;
+    }
+    Ok(report)
+}
+
 /// Checks the expectations in the write's transaction.
-pub(crate) fn check(c: &Connection, expect: &[Expectation]) -> Result<()> {
+pub(crate) fn check(c: &dyn Conn, expect: &[Expectation]) -> Result<()> {
     for e in expect {
         let current = version(c, e.kind, &e.key)?;
         if current != e.version {
@@ -65,27 +99,26 @@ pub(crate) fn check(c: &Connection, expect: &[Expectation]) -> Result<()> {
 }
 
 /// The version of an entity (the audit entry that last wrote it), `None` if absent.
-pub(crate) fn version(c: &Connection, kind: EntityKind, key: &str) -> Result<Option<i64>> {
-    Ok(
-        c.prepare_cached(
-            "SELECT COALESCE(audit_id, 0) FROM entities WHERE kind = ?1 AND key = ?2",
-        )?
-        .query_row(params![kind.as_str(), key], |r| r.get(0))
-        .optional()?,
-    )
+pub(crate) fn version(c: &dyn Conn, kind: EntityKind, key: &str) -> Result<Option<i64>> {
+    match c.query_row(
+        "SELECT COALESCE(audit_id, 0) FROM entities WHERE kind = ?1 AND key = ?2",
+        params![kind.as_str(), key],
+    )? {
+        Some(r) => Ok(Some(r.get(0)?)),
+        None => Ok(None),
+    }
 }
 
 /// One entity as the export gives it.
-pub(crate) fn entity(c: &Connection, kind: EntityKind, key: &str) -> Result<Option<Entity>> {
-    let mut st = c.prepare_cached(&format!(
-        "SELECT {ENTITY_COLS} FROM entities e WHERE e.kind = ?1 AND e.key = ?2"
-    ))?;
-    let Some((id, mut e)) = st
-        .query_row(params![kind.as_str(), key], entity_row)
-        .optional()?
+pub(crate) fn entity(c: &dyn Conn, kind: EntityKind, key: &str) -> Result<Option<Entity>> {
+    let Some(r) = c.query_row(
+        &format!("SELECT {ENTITY_COLS} FROM entities e WHERE e.kind = ?1 AND e.key = ?2"),
+        params![kind.as_str(), key],
+    )?
     else {
         return Ok(None);
     };
+    let (id, mut e) = entity_row(&r)?;
     complete(c, id, &mut e)?;
     Ok(Some(e))
 }
@@ -96,65 +129,53 @@ fn period_texts(o: &Observation) -> (String, String) {
     })
 }
 
-fn observation(c: &Connection, o: &Observation) -> Result<Option<Observation>> {
+fn observation(c: &dyn Conn, o: &Observation) -> Result<Option<Observation>> {
     let (start, end) = period_texts(o);
-    let mut st = c.prepare_cached(
+    let territory = o.territory.clone().unwrap_or_default();
+    let Some(r) = c.query_row(
         "SELECT o.period_start, o.period_end, o.value, o.qualifier, o.period_label, o.note,
                 o.source, o.source_date, o.inferred, o.demo, o.quote
          FROM observations o JOIN entities e ON e.id = o.indicator_id
          LEFT JOIN concepts t ON t.id = o.territory_id
          WHERE e.kind = 'indicator' AND e.key = ?1 AND o.period_start = ?2 AND o.period_end = ?3
-           AND COALESCE(t.notation, '') = COALESCE(?4, '')",
-    )?;
-    let row = st
-        .query_row(params![o.indicator, start, end, o.territory], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, f64>(2)?,
-                r.get::<_, Option<String>>(3)?,
-                r.get::<_, Option<String>>(4)?,
-                r.get::<_, Option<String>>(5)?,
-                provenance(r, 6)?,
-                r.get::<_, Option<String>>(10)?,
-            ))
-        })
-        .optional()?;
-    let Some((s, e, value, qualifier, period_label, note, provenance, quote)) = row else {
+           AND COALESCE(t.notation, '') = ?4",
+        params![o.indicator, start, end, territory],
+    )?
+    else {
         return Ok(None);
     };
     Ok(Some(Observation {
         indicator: o.indicator.clone(),
-        period: stored_period(&s, &e)?,
+        period: stored_period(r.text(0)?, r.text(1)?)?,
         territory: o.territory.clone(),
-        value,
-        qualifier,
-        period_label,
-        note,
-        quote,
-        provenance,
+        value: r.get(2)?,
+        qualifier: r.get(3)?,
+        period_label: r.get(4)?,
+        note: r.get(5)?,
+        quote: r.get(10)?,
+        provenance: provenance(&r, 6)?,
     }))
 }
 
-fn target(c: &Connection, t: &Target) -> Result<Option<Target>> {
-    let mut st = c.prepare_cached(
+fn target(c: &dyn Conn, t: &Target) -> Result<Option<Target>> {
+    let Some(r) = c.query_row(
         "SELECT t.value, t.qualifier, t.note, t.quote, t.source, t.source_date, t.inferred, t.demo
          FROM targets t JOIN entities e ON e.id = t.indicator_id
          WHERE e.kind = 'indicator' AND e.key = ?1 AND t.due = ?2",
-    )?;
-    Ok(st
-        .query_row(params![t.indicator, t.due.to_string()], |r| {
-            Ok(Target {
-                indicator: t.indicator.clone(),
-                due: t.due,
-                value: r.get(0)?,
-                qualifier: r.get(1)?,
-                note: r.get(2)?,
-                quote: r.get(3)?,
-                provenance: provenance(r, 4)?,
-            })
-        })
-        .optional()?)
+        params![t.indicator, t.due.to_string()],
+    )?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Target {
+        indicator: t.indicator.clone(),
+        due: t.due,
+        value: r.get(0)?,
+        qualifier: r.get(1)?,
+        note: r.get(2)?,
+        quote: r.get(3)?,
+        provenance: provenance(&r, 4)?,
+    }))
 }
 
 /// What a recorded item is: enough to read it again after the write.
@@ -175,7 +196,7 @@ impl Item {
         }
     }
 
-    fn read(&self, c: &Connection) -> Result<Option<serde_json::Value>> {
+    fn read(&self, c: &dyn Conn) -> Result<Option<serde_json::Value>> {
         Ok(match self {
             Item::Entity(kind, key) => entity(c, *kind, key)?
                 .map(serde_json::to_value)
@@ -218,7 +239,7 @@ pub(crate) struct Recorder {
 
 impl Recorder {
     /// Called with each record before the writer sees it.
-    pub(crate) fn before(&mut self, c: &Connection, record: &Record) {
+    pub(crate) fn before(&mut self, c: &dyn Conn, record: &Record) {
         let Ok(located) = record else { return };
         let Some(item) = Item::of(&located.op) else {
             return;
@@ -232,39 +253,39 @@ impl Recorder {
     }
 
     /// Writes the recorded changes (those that changed something) under `audit_id`.
-    pub(crate) fn finish(self, c: &Connection, audit_id: i64) -> Result<()> {
+    pub(crate) fn finish(self, c: &dyn Conn, audit_id: i64) -> Result<()> {
         if let Some(e) = self.failed {
             return Err(e);
         }
-        let mut insert = c.prepare_cached(
-            "INSERT INTO audit_changes(audit_id, kind, key, item, detail, before, after)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?;
         for (item, before) in self.items {
             let after = item.read(c)?;
             if after == before {
                 continue;
             }
             let (kind, key, what, detail) = item.owner();
-            insert.execute(params![
-                audit_id,
-                kind.as_str(),
-                key,
-                what,
-                detail,
-                before.map(|v| v.to_string()),
-                after.map(|v| v.to_string()),
-            ])?;
+            c.execute(
+                "INSERT INTO audit_changes(audit_id, kind, key, item, detail, before, after)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    audit_id,
+                    kind.as_str(),
+                    key,
+                    what,
+                    detail,
+                    before.map(|v| v.to_string()),
+                    after.map(|v| v.to_string())
+                ],
+            )?;
         }
         Ok(())
     }
 }
 
-fn change_row(r: &rusqlite::Row, i: usize) -> rusqlite::Result<Change> {
+fn change_row(r: &Row, i: usize) -> Result<Change> {
     let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
     Ok(Change {
         audit_id: r.get(i)?,
-        kind: EntityKind::parse(&r.get::<_, String>(i + 1)?).unwrap_or(EntityKind::Organisation),
+        kind: EntityKind::parse(r.text(i + 1)?).unwrap_or(EntityKind::Organisation),
         key: r.get(i + 2)?,
         item: r.get(i + 3)?,
         detail: r.get(i + 4)?,
@@ -275,35 +296,74 @@ fn change_row(r: &rusqlite::Row, i: usize) -> rusqlite::Result<Change> {
 
 /// The recorded changes of an entity (its observations and targets included), newest first.
 pub(crate) fn history(
-    c: &Connection,
+    c: &dyn Conn,
     kind: EntityKind,
     key: &str,
     limit: u32,
 ) -> Result<Vec<HistoryEntry>> {
-    let mut st = c.prepare_cached(
+    let mut out = Vec::new();
+    c.query(
         "SELECT a.at, a.actor, a.operation, x.audit_id, x.kind, x.key, x.item, x.detail, x.before, x.after
          FROM audit_changes x JOIN audit a ON a.id = x.audit_id
-         WHERE x.kind = ?1 AND x.key = ?2 ORDER BY x.audit_id DESC, x.rowid DESC LIMIT ?3",
+         WHERE x.kind = ?1 AND x.key = ?2 ORDER BY x.audit_id DESC, x.id DESC LIMIT ?3",
+        params![kind.as_str(), key, limit],
+        &mut |r| {
+            out.push(HistoryEntry {
+                at: r.get(0)?,
+                actor: r.get(1)?,
+                operation: r.get(2)?,
+                change: change_row(r, 3)?,
+            });
+            Ok(())
+        },
     )?;
-    let rows = st.query_map(params![kind.as_str(), key, limit], |r| {
-        Ok(HistoryEntry {
-            at: r.get(0)?,
-            actor: r.get(1)?,
-            operation: r.get(2)?,
-            change: change_row(r, 3)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(out)
 }
 
 /// The changes recorded with one audit entry, in the order they were made.
-pub(crate) fn changes_of(c: &Connection, audit_id: i64) -> Result<Vec<Change>> {
-    let mut st = c.prepare_cached(
+pub(crate) fn changes_of(c: &dyn Conn, audit_id: i64) -> Result<Vec<Change>> {
+    let mut out = Vec::new();
+    c.query(
         "SELECT audit_id, kind, key, item, detail, before, after FROM audit_changes
-         WHERE audit_id = ?1 ORDER BY rowid",
+         WHERE audit_id = ?1 ORDER BY id",
+        params![audit_id],
+        &mut |r| {
+            out.push(change_row(r, 0)?);
+            Ok(())
+        },
     )?;
-    let rows = st.query_map([audit_id], |r| change_row(r, 0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(out)
+}
+
+/// Every target, by indicator key then due date.
+pub(crate) fn export_targets(
+    c: &dyn Conn,
+    visit: &mut dyn FnMut(Target) -> Result<()>,
+) -> Result<u64> {
+    let mut n = 0;
+    c.query(
+        "SELECT e.key, t.due, t.value, t.qualifier, t.note, t.quote,
+                t.source, t.source_date, t.inferred, t.demo
+         FROM targets t JOIN entities e ON e.id = t.indicator_id
+         ORDER BY e.key, t.due",
+        params![],
+        &mut |r| {
+            let due = r.text(1)?;
+            visit(Target {
+                indicator: r.get(0)?,
+                due: chrono::NaiveDate::parse_from_str(due, "%Y-%m-%d")
+                    .map_err(|e| StoreError::Internal(format!("target due date `{due}`: {e}")))?,
+                value: r.get(2)?,
+                qualifier: r.get(3)?,
+                note: r.get(4)?,
+                quote: r.get(5)?,
+                provenance: provenance(r, 6)?,
+            })?;
+            n += 1;
+            Ok(())
+        },
+    )?;
+    Ok(n)
 }
 
 /// The operations that undo `changes` (newest change undone first), and the

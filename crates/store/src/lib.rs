@@ -14,22 +14,33 @@
 //! never leave this crate.
 
 mod accounts;
+#[cfg(feature = "postgres")]
+mod copy;
 mod edit;
 mod error;
 mod members;
+#[cfg(feature = "postgres")]
+mod pg;
+mod query;
 pub mod read;
 mod restore;
 pub mod schema;
+mod sql;
 mod sqlite;
 mod sqlite_accounts;
+mod views;
 mod write;
 
 use std::path::Path;
 use std::sync::Arc;
 
 pub use accounts::{AccountStore, ApiToken, Credentials, NewUser, Role, Session, User, UserChange};
+#[cfg(feature = "postgres")]
+pub use copy::{postgres_to_sqlite, sqlite_to_postgres};
 pub use edit::{Change, Expectation, HistoryEntry, revert_ops};
 pub use error::{Location, RecordError, StoreError};
+#[cfg(feature = "postgres")]
+pub use pg::{NOTIFY_CHANNEL, PgStore};
 pub use read::*;
 pub use sqlite::SqliteStore;
 pub use write::{Op, SavedMagnet, StrategyVersion, WriteOptions, WriteReport};

@@ -17,7 +17,8 @@
 use std::collections::HashMap;
 
 use roaring::RoaringBitmap;
-use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::sql::{self, Conn, params};
 
 use crate::{Result, StoreError};
 
@@ -109,7 +110,7 @@ impl Deltas {
     }
 
     /// Rewrites every block that changed, in key order.
-    pub(crate) fn apply(mut self, c: &Connection) -> Result<()> {
+    pub(crate) fn apply(mut self, c: &dyn Conn) -> Result<()> {
         self.gone.sort_unstable();
         self.new.sort_unstable();
         // (concept, block) → (entities leaving, entities joining)
@@ -130,19 +131,13 @@ impl Deltas {
                 changes.push((next, g, n));
             }
         }
-        let mut read = c.prepare_cached(
-            "SELECT members FROM concept_members WHERE concept_id = ?1 AND block = ?2",
-        )?;
-        let mut write = c.prepare_cached(
-            "INSERT OR REPLACE INTO concept_members(concept_id, block, members) VALUES (?1, ?2, ?3)",
-        )?;
-        let mut delete =
-            c.prepare_cached("DELETE FROM concept_members WHERE concept_id = ?1 AND block = ?2")?;
         let mut buf = Vec::new();
         for ((concept, block), gone, new) in changes {
-            let stored: Option<Vec<u8>> = read
-                .query_row(params![concept, block], |r| r.get(0))
-                .optional()?;
+            let stored: Option<Vec<u8>> = sql::opt(
+                c,
+                "SELECT members FROM concept_members WHERE concept_id = ?1 AND block = ?2",
+                params![concept, block],
+            )?;
             let mut set = match stored {
                 Some(bytes) => deserialize(&bytes)?,
                 None => RoaringBitmap::new(),
@@ -154,10 +149,17 @@ impl Deltas {
                 set |= bitmap(new);
             }
             if set.is_empty() {
-                delete.execute(params![concept, block])?;
+                c.execute(
+                    "DELETE FROM concept_members WHERE concept_id = ?1 AND block = ?2",
+                    params![concept, block],
+                )?;
             } else {
                 serialize(&set, &mut buf)?;
-                write.execute(params![concept, block, buf])?;
+                c.execute(
+                    "INSERT INTO concept_members(concept_id, block, members) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (concept_id, block) DO UPDATE SET members = excluded.members",
+                    params![concept, block, buf],
+                )?;
             }
         }
         Ok(())
@@ -177,76 +179,85 @@ fn deserialize(bytes: &[u8]) -> Result<RoaringBitmap> {
 }
 
 /// The entities carrying any of `concepts` (the caller expands narrower concepts).
-pub(crate) fn of(c: &Connection, concepts: &[i64]) -> Result<RoaringBitmap> {
-    let mut st = c.prepare_cached("SELECT members FROM concept_members WHERE concept_id = ?1")?;
+pub(crate) fn of(c: &dyn Conn, concepts: &[i64]) -> Result<RoaringBitmap> {
     let mut out = RoaringBitmap::new();
     for concept in concepts {
-        let mut rows = st.query([concept])?;
-        while let Some(r) = rows.next()? {
-            out |= deserialize(r.get_ref(0)?.as_blob()?)?;
-        }
+        c.query(
+            "SELECT members FROM concept_members WHERE concept_id = ?1",
+            params![concept],
+            &mut |r| {
+                out |= deserialize(r.blob(0)?)?;
+                Ok(())
+            },
+        )?;
     }
     Ok(out)
 }
 
 /// Every (concept, entity) pair, concept by concept, entities ascending.
-pub(crate) fn scan(c: &Connection, visit: &mut dyn FnMut(i64, i64) -> Result<()>) -> Result<()> {
-    let mut st =
-        c.prepare("SELECT concept_id, members FROM concept_members ORDER BY concept_id, block")?;
-    let mut rows = st.query([])?;
-    while let Some(r) = rows.next()? {
-        let concept: i64 = r.get(0)?;
-        for e in deserialize(r.get_ref(1)?.as_blob()?)? {
-            visit(concept, i64::from(e))?;
-        }
-    }
-    Ok(())
+pub(crate) fn scan(c: &dyn Conn, visit: &mut dyn FnMut(i64, i64) -> Result<()>) -> Result<()> {
+    c.query(
+        "SELECT concept_id, members FROM concept_members ORDER BY concept_id, block",
+        params![],
+        &mut |r| {
+            let concept: i64 = r.get(0)?;
+            for e in deserialize(r.blob(1)?)? {
+                visit(concept, i64::from(e))?;
+            }
+            Ok(())
+        },
+    )
 }
 
 /// The membership the entity rows imply: (concept, block) → entities.
-fn implied(c: &Connection) -> Result<HashMap<(i64, u32), RoaringBitmap>> {
+fn implied(c: &dyn Conn) -> Result<HashMap<(i64, u32), RoaringBitmap>> {
     let mut sets: HashMap<(i64, u32), RoaringBitmap> = HashMap::new();
-    let mut st = c.prepare("SELECT id, concepts FROM entities WHERE concepts <> '[]'")?;
-    let mut rows = st.query([])?;
-    while let Some(r) = rows.next()? {
-        let e = entity_u32(r.get(0)?)?;
-        for concept in decode(r.get_ref(1)?.as_str()?)? {
-            sets.entry((concept, e >> BLOCK_SHIFT))
-                .or_default()
-                .insert(e);
-        }
-    }
+    c.query(
+        "SELECT id, concepts FROM entities WHERE concepts <> '[]'",
+        params![],
+        &mut |r| {
+            let e = entity_u32(r.get(0)?)?;
+            for concept in decode(r.text(1)?)? {
+                sets.entry((concept, e >> BLOCK_SHIFT))
+                    .or_default()
+                    .insert(e);
+            }
+            Ok(())
+        },
+    )?;
     Ok(sets)
 }
 
 /// Writes `concept_members` again from the entity rows (a migration step).
-pub(crate) fn rebuild(c: &Connection) -> Result<()> {
+pub(crate) fn rebuild(c: &dyn Conn) -> Result<()> {
     let mut sets: Vec<_> = implied(c)?.into_iter().collect();
     sets.sort_unstable_by_key(|(k, _)| *k);
-    c.execute("DELETE FROM concept_members", [])?;
-    let mut st =
-        c.prepare("INSERT INTO concept_members(concept_id, block, members) VALUES (?1, ?2, ?3)")?;
+    c.execute("DELETE FROM concept_members", params![])?;
     let mut buf = Vec::new();
     for ((concept, block), set) in sets {
         serialize(&set, &mut buf)?;
-        st.execute(params![concept, block, buf])?;
+        c.execute(
+            "INSERT INTO concept_members(concept_id, block, members) VALUES (?1, ?2, ?3)",
+            params![concept, block, buf],
+        )?;
     }
     Ok(())
 }
 
 /// Problems found comparing `concept_members` with the entity rows, and tags that
 /// point to no concept.
-pub(crate) fn verify(c: &Connection) -> Result<Vec<String>> {
+pub(crate) fn verify(c: &dyn Conn) -> Result<Vec<String>> {
     let mut problems = Vec::new();
     let mut expected = implied(c)?;
     let mut unknown: u64 = 0;
     {
-        let mut known = c.prepare("SELECT 1 FROM concepts WHERE id = ?1")?;
         let mut concepts: Vec<i64> = expected.keys().map(|k| k.0).collect();
         concepts.sort_unstable();
         concepts.dedup();
         for concept in concepts {
-            if !known.exists([concept])? {
+            if c.query_row("SELECT 1 FROM concepts WHERE id = ?1", params![concept])?
+                .is_none()
+            {
                 unknown += 1;
             }
         }
@@ -257,17 +268,20 @@ pub(crate) fn verify(c: &Connection) -> Result<Vec<String>> {
         ));
     }
     let (mut differing, mut extra) = (0u64, 0u64);
-    let mut st = c.prepare("SELECT concept_id, block, members FROM concept_members")?;
-    let mut rows = st.query([])?;
-    while let Some(r) = rows.next()? {
-        let key: (i64, u32) = (r.get(0)?, r.get(1)?);
-        let stored = deserialize(r.get_ref(2)?.as_blob()?)?;
-        match expected.remove(&key) {
-            Some(set) if set == stored => {}
-            Some(_) => differing += 1,
-            None => extra += 1,
-        }
-    }
+    c.query(
+        "SELECT concept_id, block, members FROM concept_members",
+        params![],
+        &mut |r| {
+            let key: (i64, u32) = (r.get(0)?, r.get(1)?);
+            let stored = deserialize(r.blob(2)?)?;
+            match expected.remove(&key) {
+                Some(set) if set == stored => {}
+                Some(_) => differing += 1,
+                None => extra += 1,
+            }
+            Ok(())
+        },
+    )?;
     let missing = expected.len();
     if differing + extra > 0 || missing > 0 {
         problems.push(format!(
@@ -293,8 +307,9 @@ mod tests {
 
     #[test]
     fn deltas_apply_removals_then_additions_per_block() {
-        let c = Connection::open_in_memory().unwrap();
-        c.execute_batch(
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let c = crate::sql::sqlite::SqliteConn::new(&conn);
+        c.batch(
             "CREATE TABLE concept_members (concept_id INTEGER NOT NULL, block INTEGER NOT NULL,
                members BLOB NOT NULL, PRIMARY KEY (concept_id, block)) WITHOUT ROWID",
         )
@@ -307,9 +322,7 @@ mod tests {
             of(&c, &[10]).unwrap().iter().collect::<Vec<_>>(),
             [1, 70_000]
         );
-        let blocks: i64 = c
-            .query_row("SELECT COUNT(*) FROM concept_members", [], |r| r.get(0))
-            .unwrap();
+        let blocks: i64 = sql::one(&c, "SELECT COUNT(*) FROM concept_members", params![]).unwrap();
         assert_eq!(blocks, 3, "concept 10 spans two blocks, concept 11 one");
         // Entity 1 moves from 10 and 11 to 11 only; an emptied block disappears.
         let mut d = Deltas::default();

@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use chrono::{Datelike, NaiveDate, Utc};
-use rusqlite::{OptionalExtension, Statement, Transaction, params};
 use serde::Serialize;
 use territoria_model::entity::{Details, EntityRef};
 use territoria_model::{
@@ -13,6 +12,7 @@ use territoria_model::{
 };
 
 use crate::members::{self, Deltas};
+use crate::sql::{self, Conn, EntityRow, params};
 
 // The writer's look-ups (concept codes, keys, enterprise numbers) run several times per
 // record: a fast hash rather than the default SipHash (a third of a bulk import's
@@ -130,7 +130,7 @@ struct SchemeCache {
 }
 
 pub(crate) struct Writer<'t> {
-    tx: &'t Transaction<'t>,
+    tx: &'t dyn Conn,
     now: String,
     /// The id this write's audit row will take (the transaction holds the write lock,
     /// so it is `MAX(id) + 1`). Every entity, relation and concept written carries it,
@@ -164,10 +164,6 @@ pub(crate) struct Writer<'t> {
     members: Deltas,
     /// Source texts seen in this write, with their ids in `sources`.
     sources: HashMap<String, i64>,
-    /// The bulk path's statements, prepared once (the statement cache would hash their
-    /// text on every use).
-    insert_entity: Option<Statement<'t>>,
-    insert_organisation: Option<Statement<'t>>,
 }
 
 /// A write that inserts this many entities, and at least a quarter of what the store
@@ -177,70 +173,56 @@ pub(crate) struct Writer<'t> {
 const BULK_ENTITIES: i64 = 5_000;
 
 impl<'t> Writer<'t> {
-    pub(crate) fn new(tx: &'t Transaction<'t>) -> Result<Self> {
+    pub(crate) fn new(tx: &'t dyn Conn) -> Result<Self> {
         let mut schemes: HashMap<String, SchemeCache> = HashMap::default();
         let mut by_id: HashMap<i64, String> = HashMap::default();
-        {
-            let mut st = tx.prepare("SELECT id, slug FROM schemes")?;
-            let rows = st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
-            for row in rows {
-                let (id, slug) = row?;
-                by_id.insert(id, slug.clone());
-                schemes.insert(
-                    slug,
-                    SchemeCache {
-                        id,
-                        concepts: HashMap::default(),
-                    },
-                );
-            }
-            let mut st = tx.prepare("SELECT scheme_id, notation, id FROM concepts")?;
-            let rows = st.query_map([], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
-                ))
-            })?;
-            for row in rows {
-                let (sid, notation, id) = row?;
+        tx.query("SELECT id, slug FROM schemes", params![], &mut |r| {
+            let (id, slug): (i64, String) = (r.get(0)?, r.get(1)?);
+            by_id.insert(id, slug.clone());
+            schemes.insert(
+                slug,
+                SchemeCache {
+                    id,
+                    concepts: HashMap::default(),
+                },
+            );
+            Ok(())
+        })?;
+        tx.query(
+            "SELECT scheme_id, notation, id FROM concepts",
+            params![],
+            &mut |r| {
+                let sid: i64 = r.get(0)?;
                 if let Some(s) = by_id.get(&sid).and_then(|slug| schemes.get_mut(slug)) {
-                    s.concepts.insert(notation, id);
+                    s.concepts.insert(r.get(1)?, r.get(2)?);
                 }
-            }
-        }
+                Ok(())
+            },
+        )?;
         Ok(Self {
             tx,
             now: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            audit_id: tx.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM audit", [], |r| {
-                r.get(0)
-            })?,
+            audit_id: sql::one(tx, "SELECT COALESCE(MAX(id), 0) + 1 FROM audit", params![])?,
             schemes,
             seen_entities: HashMap::default(),
             seen_kbo: HashMap::default(),
             versions: HashMap::default(),
-            kbo_in_store: tx.query_row(
+            kbo_in_store: sql::one(
+                tx,
                 "SELECT EXISTS (SELECT 1 FROM organisations WHERE kbo IS NOT NULL)",
-                [],
-                |r| r.get(0),
+                params![],
             )?,
             validate_only: false,
             actor: String::new(),
             report: WriteReport::default(),
             changed_keys: Vec::new(),
-            entities_before: tx.query_row(
-                "SELECT COALESCE(MAX(id), 0) FROM entities",
-                [],
-                |r| r.get(0),
-            )?,
+            entities_before: sql::one(tx, "SELECT COALESCE(MAX(id), 0) FROM entities", params![])?,
             entities_inserted: 0,
             indexes_deferred: false,
             keys: None,
             store_kbo: HashMap::default(),
             members: Deltas::default(),
             sources: HashMap::default(),
-            insert_entity: None,
-            insert_organisation: None,
         })
     }
 
@@ -307,7 +289,7 @@ impl<'t> Writer<'t> {
         if self.indexes_deferred {
             for (name, create) in schema::DEFERRABLE_INDEXES {
                 let t = std::time::Instant::now();
-                self.tx.execute_batch(create)?;
+                self.tx.batch(create)?;
                 tracing::debug!(index = name, elapsed = ?t.elapsed(), "deferred index built");
             }
         }
@@ -380,11 +362,11 @@ impl<'t> Writer<'t> {
         if let Some(keys) = &self.keys {
             return Ok(keys.get(&kind).and_then(|m| m.get(key)).copied());
         }
-        Ok(self
-            .tx
-            .prepare_cached("SELECT id FROM entities WHERE kind = ?1 AND key = ?2")?
-            .query_row(params![kind.as_str(), key], |row| row.get(0))
-            .optional()?)
+        sql::opt(
+            self.tx,
+            "SELECT id FROM entities WHERE kind = ?1 AND key = ?2",
+            params![kind.as_str(), key],
+        )
     }
 
     fn entity_id(&self, field: &str, r: &EntityRef) -> Result<i64, Fail> {
@@ -418,14 +400,13 @@ impl<'t> Writer<'t> {
                 let a = self.concept_id("from", from)?;
                 let b = self.concept_id("to", to)?;
                 if write {
-                    self.tx
-                        .prepare_cached(
-                            "INSERT INTO concept_links(concept_id, kind, related_id, partial, source)
+                    self.tx.execute(
+                        "INSERT INTO concept_links(concept_id, kind, related_id, partial, source)
                              VALUES (?1, ?2, ?3, ?4, ?5)
                              ON CONFLICT (concept_id, kind, related_id)
                              DO UPDATE SET partial = excluded.partial, source = excluded.source",
-                        )?
-                        .execute(params![a, kind, b, partial, source])?;
+                        params![a, kind, b, partial, source],
+                    )?;
                     self.count("concept_link", true);
                 }
                 Ok(())
@@ -443,11 +424,8 @@ impl<'t> Writer<'t> {
                 }
                 if write {
                     self.tx
-                        .prepare_cached(
-                            "INSERT INTO geometries(concept_id, geojson, source) VALUES (?1, ?2, ?3)
-                             ON CONFLICT (concept_id) DO UPDATE SET geojson = excluded.geojson, source = excluded.source",
-                        )?
-                        .execute(params![id, geojson, source])?;
+                        .execute("INSERT INTO geometries(concept_id, geojson, source) VALUES (?1, ?2, ?3)
+                             ON CONFLICT (concept_id) DO UPDATE SET geojson = excluded.geojson, source = excluded.source", params![id, geojson, source])?;
                     self.count("geometry", true);
                 }
                 Ok(())
@@ -466,11 +444,8 @@ impl<'t> Writer<'t> {
                 let id = self.concept_id("municipality", municipality)?;
                 if write {
                     self.tx
-                        .prepare_cached(
-                            "INSERT INTO postal_codes(postal_code, concept_id, source) VALUES (?1, ?2, ?3)
-                             ON CONFLICT (postal_code, concept_id) DO UPDATE SET source = excluded.source",
-                        )?
-                        .execute(params![postal_code, id, source])?;
+                        .execute("INSERT INTO postal_codes(postal_code, concept_id, source) VALUES (?1, ?2, ?3)
+                             ON CONFLICT (postal_code, concept_id) DO UPDATE SET source = excluded.source", params![postal_code, id, source])?;
                     self.count("postal_code", true);
                 }
                 Ok(())
@@ -484,15 +459,12 @@ impl<'t> Writer<'t> {
                     let p = &r.provenance;
                     let n = self
                         .tx
-                        .prepare_cached(
-                            "INSERT INTO relations(subject_id, kind, object_id, since, until, amount_eur, source, source_date, inferred, demo, audit_id)
+                        .execute("INSERT INTO relations(subject_id, kind, object_id, since, until, amount_eur, source, source_date, inferred, demo, audit_id)
                              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                              ON CONFLICT (subject_id, kind, object_id) DO UPDATE SET
                                since = excluded.since, until = excluded.until, amount_eur = excluded.amount_eur,
                                source = excluded.source, source_date = excluded.source_date,
-                               inferred = excluded.inferred, demo = excluded.demo, audit_id = excluded.audit_id",
-                        )?
-                        .execute(params![
+                               inferred = excluded.inferred, demo = excluded.demo, audit_id = excluded.audit_id", params![
                             s,
                             r.kind.as_str(),
                             o,
@@ -517,17 +489,12 @@ impl<'t> Writer<'t> {
                 )?;
                 territoria_model::entity::check_key("version", &v.id)?;
                 if write {
-                    let id: i64 = self
-                        .tx
-                        .prepare_cached(
-                            "INSERT INTO strategy_versions(strategy_id, slug, label, year, note, position, source)
+                    let id: i64 = sql::one(self.tx, "INSERT INTO strategy_versions(strategy_id, slug, label, year, note, position, source)
                              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                              ON CONFLICT (strategy_id, slug) DO UPDATE SET label = excluded.label,
                                year = excluded.year, note = excluded.note, position = excluded.position,
                                source = excluded.source
-                             RETURNING id",
-                        )?
-                        .query_row(
+                             RETURNING id", 
                             params![
                                 sid,
                                 v.id,
@@ -536,9 +503,7 @@ impl<'t> Writer<'t> {
                                 v.note,
                                 v.position,
                                 v.source
-                            ],
-                            |r| r.get(0),
-                        )?;
+                            ])?;
                     self.versions.insert((v.strategy.clone(), v.id.clone()), id);
                     self.count("strategy_version", true);
                 }
@@ -557,13 +522,11 @@ impl<'t> Writer<'t> {
                     None => {
                         let v: Option<i64> = match self.lookup(EntityKind::Strategy, strategy)? {
                             None => None,
-                            Some(sid) => self
-                                .tx
-                                .prepare_cached(
-                                    "SELECT id FROM strategy_versions WHERE strategy_id = ?1 AND slug = ?2",
-                                )?
-                                .query_row(params![sid, version], |r| r.get(0))
-                                .optional()?,
+                            Some(sid) => sql::opt(
+                                self.tx,
+                                "SELECT id FROM strategy_versions WHERE strategy_id = ?1 AND slug = ?2",
+                                params![sid, version],
+                            )?,
                         };
                         let v = v.ok_or_else(|| {
                             Fail::field(
@@ -582,14 +545,11 @@ impl<'t> Writer<'t> {
                 }
                 if write {
                     self.tx
-                        .prepare_cached(
-                            "INSERT INTO strategy_edges(version_id, parent_id, child_id, position, source, source_date, inferred, demo)
+                        .execute("INSERT INTO strategy_edges(version_id, parent_id, child_id, position, source, source_date, inferred, demo)
                              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                              ON CONFLICT (version_id, parent_id, child_id) DO UPDATE SET position = excluded.position,
                                source = excluded.source, source_date = excluded.source_date,
-                               inferred = excluded.inferred, demo = excluded.demo",
-                        )?
-                        .execute(params![
+                               inferred = excluded.inferred, demo = excluded.demo", params![
                             vid,
                             p,
                             c,
@@ -629,24 +589,20 @@ impl<'t> Writer<'t> {
                     // One row per (indicator, period, territory); the whole has no
                     // territory. An explicit look-up, then an update or an insert,
                     // because the unique key is an expression over a nullable column.
-                    let existing: Option<i64> = self
-                        .tx
-                        .prepare_cached(
-                            "SELECT id FROM observations WHERE indicator_id = ?1 AND period_start = ?2
+                    let existing: Option<i64> = sql::opt(
+                        self.tx,
+                        "SELECT id FROM observations WHERE indicator_id = ?1 AND period_start = ?2
                                AND period_end = ?3 AND COALESCE(territory_id, 0) = COALESCE(?4, 0)",
-                        )?
-                        .query_row(params![id, start, end, territory], |r| r.get(0))
-                        .optional()?;
+                        params![id, start, end, territory],
+                    )?;
                     let source_date = p.date.map(iso);
                     if let Some(row) = existing {
-                        self.tx
-                            .prepare_cached(
-                                "UPDATE observations SET value = ?2, qualifier = ?3, period_label = ?4,
+                        self.tx.execute(
+                            "UPDATE observations SET value = ?2, qualifier = ?3, period_label = ?4,
                                    note = ?5, recorded_at = ?6, source = ?7, source_date = ?8,
                                    inferred = ?9, demo = ?10, quote = ?11
                                  WHERE id = ?1",
-                            )?
-                            .execute(params![
+                            params![
                                 row,
                                 o.value,
                                 o.qualifier,
@@ -658,16 +614,14 @@ impl<'t> Writer<'t> {
                                 p.inferred,
                                 p.demo,
                                 o.quote
-                            ])?;
+                            ],
+                        )?;
                     } else {
                         self.tx
-                            .prepare_cached(
-                                "INSERT INTO observations(indicator_id, period_start, period_end, territory_id,
+                            .execute("INSERT INTO observations(indicator_id, period_start, period_end, territory_id,
                                    value, qualifier, period_label, note, recorded_at, source, source_date,
                                    inferred, demo, quote)
-                                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-                            )?
-                            .execute(params![
+                                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)", params![
                                 id,
                                 start,
                                 end,
@@ -697,34 +651,24 @@ impl<'t> Writer<'t> {
                     return Err(Fail::field("query", "the query is too long"));
                 }
                 if write {
-                    let mid: i64 = self
-                        .tx
-                        .prepare_cached(
-                            "INSERT INTO magnets(slug, name, kind, source, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                    let mid: i64 = sql::one(self.tx, "INSERT INTO magnets(slug, name, kind, source, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
                              ON CONFLICT (slug) DO UPDATE SET name = excluded.name, kind = excluded.kind,
                                source = excluded.source
-                             RETURNING id",
-                        )?
-                        .query_row(
-                            params![m.id, json(&m.name)?, m.kind.as_str(), m.source, self.now],
-                            |r| r.get(0),
-                        )?;
-                    let last: Option<(i64, String)> = self
-                        .tx
-                        .prepare_cached(
-                            "SELECT version, query FROM magnet_versions WHERE magnet_id = ?1
-                             ORDER BY version DESC LIMIT 1",
-                        )?
-                        .query_row([mid], |r| Ok((r.get(0)?, r.get(1)?)))
-                        .optional()?;
+                             RETURNING id", 
+                            params![m.id, json(&m.name)?, m.kind.as_str(), m.source, self.now])?;
+                    let last: Option<(i64, String)> = match self.tx.query_row(
+                        "SELECT version, query FROM magnet_versions WHERE magnet_id = ?1
+                         ORDER BY version DESC LIMIT 1",
+                        params![mid],
+                    )? {
+                        Some(r) => Some((r.get(0)?, r.get(1)?)),
+                        None => None,
+                    };
                     if last.as_ref().map(|l| l.1.as_str()) != Some(m.query.as_str()) {
                         let version = last.map_or(1, |l| l.0 + 1);
                         self.tx
-                            .prepare_cached(
-                                "INSERT INTO magnet_versions(magnet_id, version, query, actor, created_at)
-                                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                            )?
-                            .execute(params![mid, version, m.query, self.actor, self.now])?;
+                            .execute("INSERT INTO magnet_versions(magnet_id, version, query, actor, created_at)
+                                 VALUES (?1, ?2, ?3, ?4, ?5)", params![mid, version, m.query, self.actor, self.now])?;
                         self.count("magnet_version", true);
                     }
                 }
@@ -741,17 +685,14 @@ impl<'t> Writer<'t> {
                 if write {
                     let p = &t.provenance;
                     self.tx
-                        .prepare_cached(
-                            "INSERT INTO targets(indicator_id, due, value, source, source_date, inferred, demo,
+                        .execute("INSERT INTO targets(indicator_id, due, value, source, source_date, inferred, demo,
                                qualifier, note, quote)
                              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
                              ON CONFLICT (indicator_id, due) DO UPDATE SET value = excluded.value,
                                source = excluded.source, source_date = excluded.source_date,
                                inferred = excluded.inferred, demo = excluded.demo,
                                qualifier = excluded.qualifier, note = excluded.note,
-                               quote = excluded.quote",
-                        )?
-                        .execute(params![
+                               quote = excluded.quote", params![
                             id,
                             iso(t.due),
                             t.value,
@@ -773,25 +714,20 @@ impl<'t> Writer<'t> {
                     &EntityRef::new(EntityKind::Indicator, indicator.clone()),
                 )?;
                 if write {
-                    let n = self
-                        .tx
-                        .prepare_cached(
-                            "DELETE FROM observations
+                    let n = self.tx.execute(
+                        "DELETE FROM observations
                              WHERE indicator_id = ?1 AND territory_id IS NULL AND demo = 0",
-                        )?
-                        .execute([id])?
-                        + self
-                            .tx
-                            .prepare_cached(
-                                "DELETE FROM targets WHERE indicator_id = ?1 AND demo = 0",
-                            )?
-                            .execute([id])?;
+                        params![id],
+                    )? + self.tx.execute(
+                        "DELETE FROM targets WHERE indicator_id = ?1 AND demo = 0",
+                        params![id],
+                    )?;
                     if n > 0 {
                         *self
                             .report
                             .updated
                             .entry("figure_removed".into())
-                            .or_default() += n as u64;
+                            .or_default() += n;
                     }
                 }
                 Ok(())
@@ -806,17 +742,12 @@ impl<'t> Writer<'t> {
         }
         if write {
             let p = &s.provenance;
-            let id: i64 = self
-                .tx
-                .prepare_cached(
-                    "INSERT INTO schemes(slug, title, description, source, source_date, inferred, demo)
+            let id: i64 = sql::one(self.tx, "INSERT INTO schemes(slug, title, description, source, source_date, inferred, demo)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                      ON CONFLICT (slug) DO UPDATE SET title = excluded.title, description = excluded.description,
                        source = excluded.source, source_date = excluded.source_date,
                        inferred = excluded.inferred, demo = excluded.demo
-                     RETURNING id",
-                )?
-                .query_row(
+                     RETURNING id", 
                     params![
                         s.id,
                         json(&s.title)?,
@@ -825,9 +756,7 @@ impl<'t> Writer<'t> {
                         p.date.map(iso),
                         p.inferred,
                         p.demo
-                    ],
-                    |r| r.get(0),
-                )?;
+                    ])?;
             let inserted = !self.schemes.contains_key(&s.id);
             self.schemes.entry(s.id.clone()).or_insert(SchemeCache {
                 id,
@@ -871,18 +800,13 @@ impl<'t> Writer<'t> {
         if write {
             let scheme_id = scheme.id;
             let p = &c.provenance;
-            let id: i64 = self
-                .tx
-                .prepare_cached(
-                    "INSERT INTO concepts(scheme_id, notation, broader_id, labels, attributes, source, source_date, inferred, demo, audit_id)
+            let id: i64 = sql::one(self.tx, "INSERT INTO concepts(scheme_id, notation, broader_id, labels, attributes, source, source_date, inferred, demo, audit_id)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
                      ON CONFLICT (scheme_id, notation) DO UPDATE SET broader_id = excluded.broader_id,
                        labels = excluded.labels, attributes = excluded.attributes, source = excluded.source,
                        source_date = excluded.source_date, inferred = excluded.inferred, demo = excluded.demo,
                        audit_id = excluded.audit_id
-                     RETURNING id",
-                )?
-                .query_row(
+                     RETURNING id", 
                     params![
                         scheme_id,
                         c.notation,
@@ -894,9 +818,7 @@ impl<'t> Writer<'t> {
                         p.inferred,
                         p.demo,
                         self.audit_id
-                    ],
-                    |r| r.get(0),
-                )?;
+                    ])?;
             let cache = self.schemes.get_mut(&c.scheme).expect("checked above");
             let inserted = cache.concepts.insert(c.notation.clone(), id).is_none();
             self.count("concept", inserted);
@@ -909,19 +831,18 @@ impl<'t> Writer<'t> {
         if let Some(id) = self.sources.get(text) {
             return Ok(*id);
         }
-        let found: Option<i64> = self
-            .tx
-            .prepare_cached("SELECT id FROM sources WHERE text = ?1")?
-            .query_row([text], |r| r.get(0))
-            .optional()?;
+        let found: Option<i64> = sql::opt(
+            self.tx,
+            "SELECT id FROM sources WHERE text = ?1",
+            params![text],
+        )?;
         let id = match found {
             Some(id) => id,
-            None => {
-                self.tx
-                    .prepare_cached("INSERT INTO sources(text) VALUES (?1)")?
-                    .execute([text])?;
-                self.tx.last_insert_rowid()
-            }
+            None => sql::one(
+                self.tx,
+                "INSERT INTO sources(text) VALUES (?1) RETURNING id",
+                params![text],
+            )?,
         };
         self.sources.insert(text.to_owned(), id);
         Ok(id)
@@ -932,30 +853,31 @@ impl<'t> Writer<'t> {
     fn defer_indexes(&mut self) -> Result<()> {
         let tx = self.tx;
         let mut keys: HashMap<EntityKind, HashMap<Rc<str>, i64>> = HashMap::default();
-        let mut st = tx.prepare("SELECT kind, key, id FROM entities")?;
-        let mut rows = st.query([])?;
-        while let Some(r) = rows.next()? {
-            if let Some(kind) = EntityKind::parse(r.get_ref(0)?.as_str()?) {
+        tx.query("SELECT kind, key, id FROM entities", params![], &mut |r| {
+            if let Some(kind) = EntityKind::parse(r.text(0)?) {
                 keys.entry(kind)
                     .or_default()
-                    .insert(Rc::from(r.get_ref(1)?.as_str()?), r.get(2)?);
+                    .insert(Rc::from(r.text(1)?), r.get(2)?);
             }
-        }
+            Ok(())
+        })?;
         if self.kbo_in_store {
-            let mut st = tx.prepare(
+            let store_kbo = &mut self.store_kbo;
+            tx.query(
                 "SELECT o.kbo, e.key FROM organisations o JOIN entities e ON e.id = o.entity_id
                  WHERE o.kbo IS NOT NULL",
+                params![],
+                &mut |r| {
+                    // An unreadable number cannot collide with a valid one; `check` reports it.
+                    if let Ok(k) = Kbo::parse(r.text(0)?) {
+                        store_kbo.insert(k, r.get(1)?);
+                    }
+                    Ok(())
+                },
             )?;
-            let mut rows = st.query([])?;
-            while let Some(r) = rows.next()? {
-                // An unreadable number cannot collide with a valid one; `check` reports it.
-                if let Ok(k) = Kbo::parse(r.get_ref(0)?.as_str()?) {
-                    self.store_kbo.insert(k, r.get(1)?);
-                }
-            }
         }
         for (name, _) in schema::DEFERRABLE_INDEXES {
-            tx.execute_batch(&format!("DROP INDEX IF EXISTS {name}"))?;
+            tx.batch(&format!("DROP INDEX IF EXISTS {name}"))?;
         }
         self.keys = Some(keys);
         self.indexes_deferred = true;
@@ -1008,12 +930,11 @@ impl<'t> Writer<'t> {
                     } else if self.keys.is_some() {
                         self.store_kbo.get(&k).cloned()
                     } else {
-                        self.tx
-                        .prepare_cached(
+                        sql::opt(
+                            self.tx,
                             "SELECT e.key FROM organisations o JOIN entities e ON e.id = o.entity_id WHERE o.kbo = ?1",
+                            params![k.to_string()],
                         )?
-                        .query_row(params![k.to_string()], |r| r.get(0))
-                        .optional()?
                     };
                     if let Some(h) = holder.filter(|h| h != &e.key) {
                         errs.push(FieldError::new(
@@ -1057,36 +978,23 @@ impl<'t> Writer<'t> {
         let inserted = if known.is_some() {
             None
         } else {
-            let st = match &mut self.insert_entity {
-                Some(st) => st,
-                None => self.insert_entity.insert(self.tx.prepare(
-                    "INSERT INTO entities(kind, key, name, labels, description, attributes, concepts, source_id, source_date, inferred, demo, audit_id)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                )?),
-            };
-            let insert = st.execute(params![
-                e.kind.as_str(),
-                e.key,
-                name,
-                labels,
-                description,
-                attrs,
-                concepts,
-                source_id,
-                source_date,
-                p.inferred,
-                p.demo,
-                self.audit_id
-            ]);
-            match insert {
-                Ok(_) => Some(self.tx.last_insert_rowid()),
-                Err(rusqlite::Error::SqliteFailure(f, _))
-                    if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
-                {
-                    None
-                }
-                Err(other) => return Err(other.into()),
-            }
+            self.tx.insert_entity(
+                &EntityRow {
+                    kind: e.kind.as_str(),
+                    key: &e.key,
+                    name,
+                    labels: &labels,
+                    description: &description,
+                    attributes: &attrs,
+                    concepts: &concepts,
+                    source_id,
+                    source_date: source_date.as_deref(),
+                    inferred: p.inferred,
+                    demo: p.demo,
+                    audit_id: self.audit_id,
+                },
+                !self.indexes_deferred,
+            )?
         };
         if let Some(id) = inserted {
             if let Some(keys) = &mut self.keys {
@@ -1094,6 +1002,7 @@ impl<'t> Writer<'t> {
             }
             self.entities_inserted += 1;
             if !self.indexes_deferred
+                && self.tx.dialect().defers_indexes()
                 && self.entities_inserted >= BULK_ENTITIES
                 && self.entities_inserted * 4 >= self.entities_before
             {
@@ -1103,28 +1012,28 @@ impl<'t> Writer<'t> {
         let id = match inserted {
             Some(id) => id,
             None => {
-                let (id, old): (i64, String) = match known {
-                    Some(id) => self
-                        .tx
-                        .prepare_cached("SELECT id, concepts FROM entities WHERE id = ?1")?
-                        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?,
-                    None => self
-                        .tx
-                        .prepare_cached(
-                            "SELECT id, concepts FROM entities WHERE kind = ?1 AND key = ?2",
-                        )?
-                        .query_row(params![e.kind.as_str(), e.key], |r| {
-                            Ok((r.get(0)?, r.get(1)?))
-                        })?,
+                let row = match known {
+                    Some(id) => self.tx.query_row(
+                        "SELECT id, concepts FROM entities WHERE id = ?1",
+                        params![id],
+                    )?,
+                    None => self.tx.query_row(
+                        "SELECT id, concepts FROM entities WHERE kind = ?1 AND key = ?2",
+                        params![e.kind.as_str(), e.key],
+                    )?,
                 };
+                let row = row.ok_or_else(|| {
+                    StoreError::Internal(format!("{} vanished during its update", e.reference()))
+                })?;
+                let (id, old): (i64, String) = (row.get(0)?, row.get(1)?);
                 self.members.remove(id, &members::decode(&old)?)?;
                 if self.keys.is_some() && self.kbo_in_store {
                     // Its enterprise number may change: forget the one it held.
-                    let held: Option<Option<String>> = self
-                        .tx
-                        .prepare_cached("SELECT kbo FROM organisations WHERE entity_id = ?1")?
-                        .query_row([id], |r| r.get(0))
-                        .optional()?;
+                    let held: Option<Option<String>> = sql::opt(
+                        self.tx,
+                        "SELECT kbo FROM organisations WHERE entity_id = ?1",
+                        params![id],
+                    )?;
                     if let Some(k) = held.flatten().and_then(|k| Kbo::parse(&k).ok()) {
                         if self.store_kbo.get(&k) == Some(&e.key) {
                             self.store_kbo.remove(&k);
@@ -1132,13 +1041,10 @@ impl<'t> Writer<'t> {
                     }
                 }
                 self.tx
-                    .prepare_cached(
-                        "UPDATE entities SET name = ?2, labels = ?3, description = ?4, attributes = ?5,
+                    .execute("UPDATE entities SET name = ?2, labels = ?3, description = ?4, attributes = ?5,
                            concepts = ?6, source_id = ?7, source_date = ?8, inferred = ?9, demo = ?10,
                            audit_id = ?11
-                         WHERE id = ?1",
-                    )?
-                    .execute(params![
+                         WHERE id = ?1", params![
                         id,
                         name,
                         labels,
@@ -1152,9 +1058,10 @@ impl<'t> Writer<'t> {
                         self.audit_id
                     ])?;
                 for table in ["organisations", "actions", "indicators", "places", "events"] {
-                    self.tx
-                        .prepare_cached(&format!("DELETE FROM {table} WHERE entity_id = ?1"))?
-                        .execute([id])?;
+                    self.tx.execute(
+                        &format!("DELETE FROM {table} WHERE entity_id = ?1"),
+                        params![id],
+                    )?;
                 }
                 id
             }
@@ -1168,26 +1075,17 @@ impl<'t> Writer<'t> {
         match details {
             Details::None => {}
             Details::Organisation(o) => {
-                let st = match &mut self.insert_organisation {
-                    Some(st) => st,
-                    None => self.insert_organisation.insert(self.tx.prepare(
-                        "INSERT INTO organisations(entity_id, kbo, founded, employees, website) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    )?),
-                };
-                st.execute(params![
+                self.tx.insert_organisation(
                     id,
-                    o.kbo.map(|k| k.to_string()),
-                    o.founded.map(iso),
+                    o.kbo.map(|k| k.to_string()).as_deref(),
+                    o.founded.map(iso).as_deref(),
                     o.employees,
-                    o.website
-                ])?;
+                    o.website.as_deref(),
+                )?;
             }
             Details::Action(a) => {
                 self.tx
-                    .prepare_cached(
-                        "INSERT INTO actions(entity_id, status, start_date, end_date, budget_eur) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    )?
-                    .execute(params![
+                    .execute("INSERT INTO actions(entity_id, status, start_date, end_date, budget_eur) VALUES (?1, ?2, ?3, ?4, ?5)", params![
                         id,
                         a.status.as_str(),
                         a.start.map(iso),
@@ -1197,10 +1095,7 @@ impl<'t> Writer<'t> {
             }
             Details::Indicator(i) => {
                 self.tx
-                    .prepare_cached(
-                        "INSERT INTO indicators(entity_id, unit, kind, aggregation, measures_id) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    )?
-                    .execute(params![
+                    .execute("INSERT INTO indicators(entity_id, unit, kind, aggregation, measures_id) VALUES (?1, ?2, ?3, ?4, ?5)", params![
                         id,
                         i.unit,
                         i.kind.as_str(),
@@ -1210,17 +1105,13 @@ impl<'t> Writer<'t> {
             }
             Details::Place(pl) => {
                 self.tx
-                    .prepare_cached(
-                        "INSERT INTO places(entity_id, lat, lon, address, postal_code) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    )?
-                    .execute(params![id, pl.lat, pl.lon, pl.address, pl.postal_code])?;
+                    .execute("INSERT INTO places(entity_id, lat, lon, address, postal_code) VALUES (?1, ?2, ?3, ?4, ?5)", params![id, pl.lat, pl.lon, pl.address, pl.postal_code])?;
             }
             Details::Event(ev) => {
-                self.tx
-                    .prepare_cached(
-                        "INSERT INTO events(entity_id, start_date, end_date) VALUES (?1, ?2, ?3)",
-                    )?
-                    .execute(params![id, iso(ev.start), ev.end.map(iso)])?;
+                self.tx.execute(
+                    "INSERT INTO events(entity_id, start_date, end_date) VALUES (?1, ?2, ?3)",
+                    params![id, iso(ev.start), ev.end.map(iso)],
+                )?;
             }
         }
         self.count(e.kind.as_str(), inserted.is_some());
@@ -1311,12 +1202,6 @@ impl From<FieldError> for Fail {
 impl From<ValidationErrors> for Fail {
     fn from(e: ValidationErrors) -> Self {
         Fail::Invalid(e)
-    }
-}
-
-impl From<rusqlite::Error> for Fail {
-    fn from(e: rusqlite::Error) -> Self {
-        Fail::Internal(e.into())
     }
 }
 

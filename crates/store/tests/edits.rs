@@ -4,6 +4,8 @@
 use territoria_model::{
     Details, Entity, EntityKind, Labels, Observation, Organisation, Period, Provenance,
 };
+mod common;
+
 use territoria_store::{
     AccountStore, Expectation, Located, NewUser, Op, Role, SqliteStore, Store, StoreError,
     UserChange, WriteOptions, revert_ops,
@@ -20,7 +22,7 @@ fn org(key: &str, name: &str) -> Op {
     Op::Entity(Box::new(e))
 }
 
-fn write(store: &SqliteStore, ops: Vec<Op>, options: WriteOptions) -> Result<i64, StoreError> {
+fn write(store: &dyn Store, ops: Vec<Op>, options: WriteOptions) -> Result<i64, StoreError> {
     let mut it = ops.into_iter().map(|op| Ok(Located::from(op)));
     store
         .apply("alice", "edit", &mut it, &options, &mut |_| {})
@@ -41,16 +43,20 @@ fn edit(version: Option<i64>, key: &str) -> WriteOptions {
 
 #[test]
 fn a_stale_edit_is_refused_with_the_current_version_and_writes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
-    let v1 = write(&store, vec![org("a", "Alpha")], edit(None, "a")).unwrap();
+    for b in common::backends("a_stale_edit_is_refused_with_t") {
+        a_stale_edit_is_refused_with_the_current_version_and_writes_nothing_on(&*b.store);
+    }
+}
+
+fn a_stale_edit_is_refused_with_the_current_version_and_writes_nothing_on(store: &dyn Store) {
+    let v1 = write(store, vec![org("a", "Alpha")], edit(None, "a")).unwrap();
     assert_eq!(
         store.entity_version(EntityKind::Organisation, "a").unwrap(),
         Some(v1)
     );
-    let v2 = write(&store, vec![org("a", "Alpha 2")], edit(Some(v1), "a")).unwrap();
+    let v2 = write(store, vec![org("a", "Alpha 2")], edit(Some(v1), "a")).unwrap();
     // Someone else started from v1 too.
-    let err = write(&store, vec![org("a", "Alpha bis")], edit(Some(v1), "a")).unwrap_err();
+    let err = write(store, vec![org("a", "Alpha bis")], edit(Some(v1), "a")).unwrap_err();
     let StoreError::Conflict { entity, current } = &err else {
         panic!("{err}");
     };
@@ -67,17 +73,21 @@ fn a_stale_edit_is_refused_with_the_current_version_and_writes_nothing() {
     );
     // Creating what exists already is stale as well.
     assert!(matches!(
-        write(&store, vec![org("a", "X")], edit(None, "a")),
+        write(store, vec![org("a", "X")], edit(None, "a")),
         Err(StoreError::Conflict { .. })
     ));
 }
 
 #[test]
 fn history_records_who_when_before_and_after_and_a_revert_is_itself_audited() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
-    let v1 = write(&store, vec![org("a", "Alpha")], edit(None, "a")).unwrap();
-    let v2 = write(&store, vec![org("a", "Alpha corrigé")], edit(Some(v1), "a")).unwrap();
+    for b in common::backends("history_records_who_when_befor") {
+        history_records_who_when_before_and_after_and_a_revert_is_itself_audited_on(&*b.store);
+    }
+}
+
+fn history_records_who_when_before_and_after_and_a_revert_is_itself_audited_on(store: &dyn Store) {
+    let v1 = write(store, vec![org("a", "Alpha")], edit(None, "a")).unwrap();
+    let v2 = write(store, vec![org("a", "Alpha corrigé")], edit(Some(v1), "a")).unwrap();
     let h = store.history(EntityKind::Organisation, "a", 10).unwrap();
     assert_eq!(h.len(), 2);
     assert_eq!(h[0].change.audit_id, v2);
@@ -89,7 +99,7 @@ fn history_records_who_when_before_and_after_and_a_revert_is_itself_audited() {
     );
     assert!(h[1].change.before.is_none(), "created");
     // Writing the same again records nothing new.
-    write(&store, vec![org("a", "Alpha corrigé")], edit(Some(v2), "a")).unwrap();
+    write(store, vec![org("a", "Alpha corrigé")], edit(Some(v2), "a")).unwrap();
     assert_eq!(
         store
             .history(EntityKind::Organisation, "a", 10)
@@ -120,7 +130,7 @@ fn history_records_who_when_before_and_after_and_a_revert_is_itself_audited() {
         .change
         .audit_id;
     assert_eq!(latest, v2);
-    let v3 = write(&store, vec![org("a", "Alpha faux")], edit(now, "a")).unwrap();
+    let v3 = write(store, vec![org("a", "Alpha faux")], edit(now, "a")).unwrap();
     let (ops, expect) = revert_ops(&store.changes_of(v3).unwrap()).unwrap();
     let mut it = ops.into_iter().map(|op| Ok(Located::from(op)));
     let r = store
@@ -154,9 +164,13 @@ fn history_records_who_when_before_and_after_and_a_revert_is_itself_audited() {
 
 #[test]
 fn observation_changes_belong_to_their_indicator() {
+    for b in common::backends("observation_changes_belong_to_") {
+        observation_changes_belong_to_their_indicator_on(&*b.store);
+    }
+}
+
+fn observation_changes_belong_to_their_indicator_on(store: &dyn Store) {
     use territoria_model::{Aggregation, EntityRef, Indicator, IndicatorKind};
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
     let mut ind = Entity::new(
         EntityKind::Indicator,
         "ind",
@@ -170,7 +184,7 @@ fn observation_changes_belong_to_their_indicator() {
         measures: EntityRef::new(EntityKind::Organisation, "a"),
     });
     write(
-        &store,
+        store,
         vec![org("a", "A"), Op::Entity(Box::new(ind))],
         WriteOptions::default(),
     )
@@ -192,8 +206,8 @@ fn observation_changes_belong_to_their_indicator() {
         record_changes: true,
         ..Default::default()
     };
-    write(&store, vec![o(10.0)], rec()).unwrap();
-    let id = write(&store, vec![o(12.0)], rec()).unwrap();
+    write(store, vec![o(10.0)], rec()).unwrap();
+    let id = write(store, vec![o(12.0)], rec()).unwrap();
     let h = store.history(EntityKind::Indicator, "ind", 10).unwrap();
     assert_eq!(h.len(), 2);
     assert_eq!(h[0].change.item, "observation");
@@ -201,7 +215,7 @@ fn observation_changes_belong_to_their_indicator() {
     assert_eq!(h[0].change.before.as_ref().unwrap()["value"], 10.0);
     assert_eq!(h[0].change.after.as_ref().unwrap()["value"], 12.0);
     let (ops, _) = revert_ops(&store.changes_of(id).unwrap()).unwrap();
-    write(&store, ops, rec()).unwrap();
+    write(store, ops, rec()).unwrap();
     let mut values = vec![];
     store
         .export_observations(&mut |o| {

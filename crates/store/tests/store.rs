@@ -1,10 +1,15 @@
 //! The write path: audit trail, references, duplicates against the store, atomicity,
-//! and schema versions.
+//! and schema versions. The tests that use `common::backends` run on every backend
+//! configured (SQLite, and PostgreSQL with `TERRITORIA_TEST_DATABASE`); the others look
+//! under the trait at SQLite's file (migrations from old SQLite shapes, dropped indexes,
+//! a corrupted bitmap) and say so.
 
 use territoria_model::{
     Details, Entity, EntityKind, EntityRef, Kbo, Labels, Organisation, Provenance, Relation,
     RelationKind,
 };
+mod common;
+
 use territoria_store::{Located, Op, SqliteStore, Store, StoreError, WriteOptions};
 
 fn org(key: &str, kbo: Option<&str>) -> Op {
@@ -45,98 +50,105 @@ fn open(dir: &tempfile::TempDir) -> SqliteStore {
 
 #[test]
 fn every_commit_appends_one_audit_entry_saying_who_and_what() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
-    apply(&store, vec![org("a", None), org("b", None)], false).unwrap();
-    apply(&store, vec![org("a", None)], false).unwrap();
-    let audit = store.audit(10).unwrap();
-    assert_eq!(audit.len(), 2);
-    assert_eq!(audit[0].actor, "alice");
-    assert_eq!(audit[1].summary["inserted"]["organisation"], 2);
-    assert_eq!(audit[0].summary["updated"]["organisation"], 1);
-    assert_eq!(audit[0].summary["changed"][0], "organisation/a");
+    for b in common::backends("every_commit_appends_one_audit") {
+        let store = &*b.store;
+        eprintln!("on {}", b.name);
+        apply(store, vec![org("a", None), org("b", None)], false).unwrap();
+        apply(store, vec![org("a", None)], false).unwrap();
+        let audit = store.audit(10).unwrap();
+        assert_eq!(audit.len(), 2);
+        assert_eq!(audit[0].actor, "alice");
+        assert_eq!(audit[1].summary["inserted"]["organisation"], 2);
+        assert_eq!(audit[0].summary["updated"]["organisation"], 1);
+        assert_eq!(audit[0].summary["changed"][0], "organisation/a");
+    }
 }
 
 #[test]
 fn an_enterprise_number_held_by_another_organisation_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
-    apply(&store, vec![org("a", Some("0403.170.701"))], false).unwrap();
-    // The same organisation may keep its number on update …
-    apply(&store, vec![org("a", Some("0403170701"))], false).unwrap();
-    // … but another one may not take it.
-    let Err(StoreError::Invalid(errs)) = apply(&store, vec![org("b", Some("BE0403170701"))], false)
-    else {
-        panic!("expected a refusal");
-    };
-    assert!(
-        errs[0]
-            .to_string()
-            .contains("already belongs to organisation/a"),
-        "{}",
-        errs[0]
-    );
-    assert!(
-        store
-            .entity(EntityKind::Organisation, "b")
-            .unwrap()
-            .is_none()
-    );
+    for b in common::backends("an_enterprise_number_held_by_a") {
+        let store = &*b.store;
+        eprintln!("on {}", b.name);
+        apply(store, vec![org("a", Some("0403.170.701"))], false).unwrap();
+        // The same organisation may keep its number on update …
+        apply(store, vec![org("a", Some("0403170701"))], false).unwrap();
+        // … but another one may not take it.
+        let Err(StoreError::Invalid(errs)) =
+            apply(store, vec![org("b", Some("BE0403170701"))], false)
+        else {
+            panic!("expected a refusal");
+        };
+        assert!(
+            errs[0]
+                .to_string()
+                .contains("already belongs to organisation/a"),
+            "{}",
+            errs[0]
+        );
+        assert!(
+            store
+                .entity(EntityKind::Organisation, "b")
+                .unwrap()
+                .is_none()
+        );
+    }
 }
 
 #[test]
 fn a_refused_batch_leaves_nothing_and_skip_invalid_keeps_only_valid_records() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
-    let dangling = Op::Relation(Relation {
-        subject: EntityRef::new(EntityKind::Organisation, "a"),
-        kind: RelationKind::Labelled,
-        object: EntityRef::new(EntityKind::Label, "nope"),
-        since: None,
-        until: None,
-        amount_eur: None,
-        provenance: Provenance::stated("test"),
-    });
-    let wrong_kind = Op::Relation(Relation {
-        subject: EntityRef::new(EntityKind::Organisation, "a"),
-        kind: RelationKind::Labelled,
-        object: EntityRef::new(EntityKind::Organisation, "a"),
-        since: None,
-        until: None,
-        amount_eur: None,
-        provenance: Provenance::stated("test"),
-    });
-    let Err(StoreError::Invalid(errs)) = apply(
-        &store,
-        vec![org("a", None), dangling.clone(), wrong_kind.clone()],
-        false,
-    ) else {
-        panic!("expected a refusal");
-    };
-    assert_eq!(errs.len(), 2);
-    assert!(
-        errs[0].to_string().contains("unknown label/nope"),
-        "{}",
-        errs[0]
-    );
-    assert!(
-        errs[1]
-            .to_string()
-            .contains("cannot point to a organisation"),
-        "{}",
-        errs[1]
-    );
-    assert_eq!(store.counts().unwrap().entities.get("organisation"), None);
-    assert!(
-        store.audit(10).unwrap().is_empty(),
-        "no audit entry for a refused write"
-    );
+    for b in common::backends("a_refused_batch_leaves_nothing") {
+        let store = &*b.store;
+        eprintln!("on {}", b.name);
+        let dangling = Op::Relation(Relation {
+            subject: EntityRef::new(EntityKind::Organisation, "a"),
+            kind: RelationKind::Labelled,
+            object: EntityRef::new(EntityKind::Label, "nope"),
+            since: None,
+            until: None,
+            amount_eur: None,
+            provenance: Provenance::stated("test"),
+        });
+        let wrong_kind = Op::Relation(Relation {
+            subject: EntityRef::new(EntityKind::Organisation, "a"),
+            kind: RelationKind::Labelled,
+            object: EntityRef::new(EntityKind::Organisation, "a"),
+            since: None,
+            until: None,
+            amount_eur: None,
+            provenance: Provenance::stated("test"),
+        });
+        let Err(StoreError::Invalid(errs)) = apply(
+            store,
+            vec![org("a", None), dangling.clone(), wrong_kind.clone()],
+            false,
+        ) else {
+            panic!("expected a refusal");
+        };
+        assert_eq!(errs.len(), 2);
+        assert!(
+            errs[0].to_string().contains("unknown label/nope"),
+            "{}",
+            errs[0]
+        );
+        assert!(
+            errs[1]
+                .to_string()
+                .contains("cannot point to a organisation"),
+            "{}",
+            errs[1]
+        );
+        assert_eq!(store.counts().unwrap().entities.get("organisation"), None);
+        assert!(
+            store.audit(10).unwrap().is_empty(),
+            "no audit entry for a refused write"
+        );
 
-    let report = apply(&store, vec![org("a", None), dangling, wrong_kind], true).unwrap();
-    assert_eq!(report.rejected.len(), 2);
-    assert_eq!(store.counts().unwrap().entities["organisation"], 1);
-    assert_eq!(store.counts().unwrap().relations, 0);
-    assert!(store.check().unwrap().is_empty());
+        let report = apply(store, vec![org("a", None), dangling, wrong_kind], true).unwrap();
+        assert_eq!(report.rejected.len(), 2);
+        assert_eq!(store.counts().unwrap().entities["organisation"], 1);
+        assert_eq!(store.counts().unwrap().relations, 0);
+        assert!(store.check().unwrap().is_empty());
+    }
 }
 
 #[test]
@@ -232,66 +244,68 @@ fn obs(territory: Option<&str>, value: f64) -> Op {
 
 #[test]
 fn a_breakdown_by_territory_lives_beside_the_whole_and_never_adds_to_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
-    let mut ops = indicator_world();
-    ops.extend([
-        obs(None, 3.0),
-        obs(Some("62063"), 2.0),
-        obs(Some("92094"), 1.0),
-    ]);
-    let report = apply(&store, ops, false).unwrap();
-    assert_eq!(report.inserted["observation"], 3);
-    // The same (indicator, period, territory) again is an update, not a second row.
-    let report = apply(&store, vec![obs(Some("62063"), 5.0)], false).unwrap();
-    assert_eq!(report.updated["observation"], 1);
-    assert_eq!(store.counts().unwrap().observations, 3);
+    for b in common::backends("a_breakdown_by_territory_lives") {
+        let store = &*b.store;
+        eprintln!("on {}", b.name);
+        let mut ops = indicator_world();
+        ops.extend([
+            obs(None, 3.0),
+            obs(Some("62063"), 2.0),
+            obs(Some("92094"), 1.0),
+        ]);
+        let report = apply(store, ops, false).unwrap();
+        assert_eq!(report.inserted["observation"], 3);
+        // The same (indicator, period, territory) again is an update, not a second row.
+        let report = apply(store, vec![obs(Some("62063"), 5.0)], false).unwrap();
+        assert_eq!(report.updated["observation"], 1);
+        assert_eq!(store.counts().unwrap().observations, 3);
 
-    // Pages and the API see the whole only.
-    let action = store.entity(EntityKind::Action, "act").unwrap().unwrap();
-    let values: Vec<f64> = action.indicators[0]
-        .observations
-        .iter()
-        .map(|o| o.value)
-        .collect();
-    assert_eq!(values, [3.0]);
+        // Pages and the API see the whole only.
+        let action = store.entity(EntityKind::Action, "act").unwrap().unwrap();
+        let values: Vec<f64> = action.indicators[0]
+            .observations
+            .iter()
+            .map(|o| o.value)
+            .collect();
+        assert_eq!(values, [3.0]);
 
-    // Maps see the breakdown, with the whole it breaks down.
-    let list = store.territorial_indicators().unwrap();
-    assert_eq!(list.len(), 1);
-    assert_eq!(list[0].id, "ind");
-    assert_eq!(list[0].periods.len(), 1);
-    assert_eq!(list[0].periods[0].period.period, "2024");
-    let whole = list[0].periods[0].whole.as_ref().unwrap();
-    assert_eq!(
-        (whole.value, whole.provenance.source.as_str()),
-        (3.0, "memorandum")
-    );
-    let parts = store.territorial_observations("ind").unwrap().unwrap();
-    let parts: Vec<(&str, f64, bool)> = parts
-        .iter()
-        .map(|o| (o.territory.as_str(), o.value, o.provenance.demo))
-        .collect();
-    assert_eq!(parts, [("62063", 5.0, true), ("92094", 1.0, true)]);
-    assert!(store.territorial_observations("nope").unwrap().is_none());
+        // Maps see the breakdown, with the whole it breaks down.
+        let list = store.territorial_indicators().unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].id, "ind");
+        assert_eq!(list[0].periods.len(), 1);
+        assert_eq!(list[0].periods[0].period.period, "2024");
+        let whole = list[0].periods[0].whole.as_ref().unwrap();
+        assert_eq!(
+            (whole.value, whole.provenance.source.as_str()),
+            (3.0, "memorandum")
+        );
+        let parts = store.territorial_observations("ind").unwrap().unwrap();
+        let parts: Vec<(&str, f64, bool)> = parts
+            .iter()
+            .map(|o| (o.territory.as_str(), o.value, o.provenance.demo))
+            .collect();
+        assert_eq!(parts, [("62063", 5.0, true), ("92094", 1.0, true)]);
+        assert!(store.territorial_observations("nope").unwrap().is_none());
 
-    // Exports carry the territory: the whole first, then its breakdown.
-    let mut exported = Vec::new();
-    store
-        .export_observations(&mut |o| {
-            exported.push(o.territory);
-            Ok(())
-        })
-        .unwrap();
-    assert_eq!(exported, [None, Some("62063".into()), Some("92094".into())]);
+        // Exports carry the territory: the whole first, then its breakdown.
+        let mut exported = Vec::new();
+        store
+            .export_observations(&mut |o| {
+                exported.push(o.territory);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(exported, [None, Some("62063".into()), Some("92094".into())]);
 
-    // An unknown territory is refused, with a suggestion, and nothing is written.
-    let err = apply(&store, vec![obs(Some("62064"), 1.0)], false)
-        .err()
-        .unwrap()
-        .to_string();
-    assert!(err.contains("territory") && err.contains("62063"), "{err}");
-    assert_eq!(store.counts().unwrap().observations, 3);
+        // An unknown territory is refused, with a suggestion, and nothing is written.
+        let err = apply(store, vec![obs(Some("62064"), 1.0)], false)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("territory") && err.contains("62063"), "{err}");
+        assert_eq!(store.counts().unwrap().observations, 3);
+    }
 }
 
 #[test]
@@ -457,130 +471,135 @@ fn a_bulk_write_builds_its_deferred_indexes_again_or_leaves_them_untouched() {
 #[test]
 fn a_bulk_write_checks_keys_and_enterprise_numbers_against_the_store_without_its_indexes() {
     use territoria_model::ConceptRef;
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
-    let scheme = |id: &str| {
-        Op::Scheme(territoria_model::Scheme {
-            id: id.into(),
-            title: Labels::fr(id),
-            description: Labels::new(),
-            provenance: Provenance::stated("test"),
-        })
-    };
-    let concept = |n: &str| {
-        Op::Concept(territoria_model::Concept {
-            scheme: "size-class".into(),
-            notation: n.into(),
-            labels: Labels::fr(n),
-            broader: None,
-            attributes: Default::default(),
-            provenance: Provenance::stated("test"),
-        })
-    };
-    let tagged = |key: &str, kbo: Option<&str>, size: &str| {
-        let Op::Entity(mut e) = org(key, kbo) else {
-            unreachable!()
+    for b in common::backends("a_bulk_write_checks_keys_and_e") {
+        let store = &*b.store;
+        eprintln!("on {}", b.name);
+        let scheme = |id: &str| {
+            Op::Scheme(territoria_model::Scheme {
+                id: id.into(),
+                title: Labels::fr(id),
+                description: Labels::new(),
+                provenance: Provenance::stated("test"),
+            })
         };
-        e.tags = vec![ConceptRef::new("size-class", size)];
-        Op::Entity(e)
-    };
-    apply(
-        &store,
-        vec![
-            scheme("size-class"),
-            concept("micro"),
-            concept("small"),
-            tagged("x", Some("0123.456.749"), "micro"),
-            tagged("w", Some("0100.000.070"), "micro"),
-        ],
-        false,
-    )
-    .unwrap();
-    // 20,001 new organisations make the write a bulk one; what follows is checked
-    // against keys in memory.
-    let mut ops: Vec<Op> = (0..20_001)
-        .map(|i| tagged(&format!("b-{i:05}"), None, "micro"))
-        .collect();
-    ops.push(tagged("x", Some("0123.456.749"), "small")); // an update of a stored one
-    ops.push(tagged("z", Some("0100.000.070"), "small")); // a number already held
-    ops.push(tagged("b-00005", None, "small")); // a duplicate in this input
-    ops.push(Op::Relation(Relation {
-        subject: EntityRef::new(EntityKind::Organisation, "b-00010"),
-        kind: RelationKind::MemberOf,
-        object: EntityRef::new(EntityKind::Organisation, "x"),
-        since: None,
-        until: None,
-        amount_eur: None,
-        provenance: Provenance::stated("test"),
-    }));
-    let report = apply(&store, ops, true).unwrap();
-    let rejected: Vec<String> = report.rejected.iter().map(ToString::to_string).collect();
-    assert_eq!(rejected.len(), 2, "{rejected:?}");
-    assert!(
-        rejected[0].contains("already belongs to organisation/w"),
-        "{rejected:?}"
-    );
-    assert!(rejected[1].contains("appears twice"), "{rejected:?}");
-    assert_eq!(report.updated.get("organisation"), Some(&1));
-    assert_eq!(report.inserted.get("relation"), Some(&1));
-    assert_eq!(
-        store.counts().unwrap().entities.get("organisation"),
-        Some(&20_003)
-    );
-    let x = store
-        .entity(EntityKind::Organisation, "x")
-        .unwrap()
-        .unwrap();
-    assert_eq!(x.entity.tags, [ConceptRef::new("size-class", "small")]);
-    let count = |size: &str| {
-        store
-            .entities(&territoria_store::EntityQuery {
-                kind: EntityKind::Organisation,
-                concepts: vec![ConceptRef::new("size-class", size)],
-                text: None,
-                demo: None,
-                limit: 1,
-                offset: 0,
+        let concept = |n: &str| {
+            Op::Concept(territoria_model::Concept {
+                scheme: "size-class".into(),
+                notation: n.into(),
+                labels: Labels::fr(n),
+                broader: None,
+                attributes: Default::default(),
+                provenance: Provenance::stated("test"),
             })
-            .unwrap()
-            .total
-    };
-    assert_eq!((count("micro"), count("small")), (20_002, 1));
-    // Pages by name, from many members (walked by name) and from few (sorted).
-    let page = |size: &str, text: Option<&str>, offset: u64| {
-        let p = store
-            .entities(&territoria_store::EntityQuery {
-                kind: EntityKind::Organisation,
-                concepts: vec![ConceptRef::new("size-class", size)],
-                text: text.map(Into::into),
-                demo: None,
-                limit: 2,
-                offset,
-            })
-            .unwrap();
-        (
-            p.total,
-            p.items.into_iter().map(|i| i.id).collect::<Vec<_>>(),
+        };
+        let tagged = |key: &str, kbo: Option<&str>, size: &str| {
+            let Op::Entity(mut e) = org(key, kbo) else {
+                unreachable!()
+            };
+            e.tags = vec![ConceptRef::new("size-class", size)];
+            Op::Entity(e)
+        };
+        apply(
+            store,
+            vec![
+                scheme("size-class"),
+                concept("micro"),
+                concept("small"),
+                tagged("x", Some("0123.456.749"), "micro"),
+                tagged("w", Some("0100.000.070"), "micro"),
+            ],
+            false,
         )
-    };
-    assert_eq!(
-        page("micro", None, 1),
-        (20_002, vec!["b-00001".into(), "b-00002".into()])
-    );
-    assert_eq!(page("micro", None, 20_001), (20_002, vec!["w".into()]));
-    assert_eq!(
-        page("micro", Some("b-1999"), 0),
-        (10, vec!["b-19990".into(), "b-19991".into()])
-    );
-    assert_eq!(page("small", None, 0), (1, vec!["x".into()]));
-    // The unique indexes are back and hold: the number cannot be given twice.
-    assert_eq!(store.check().unwrap(), Vec::<String>::new());
-    let c = rusqlite::Connection::open(dir.path().join("s.sqlite")).unwrap();
-    let twice = c.execute(
-        "UPDATE organisations SET kbo = '0123.456.749' WHERE entity_id = (SELECT id FROM entities WHERE key = 'b-00001')",
-        [],
-    );
-    assert!(twice.is_err());
+        .unwrap();
+        // 20,001 new organisations make the write a bulk one; what follows is checked
+        // against keys in memory.
+        let mut ops: Vec<Op> = (0..20_001)
+            .map(|i| tagged(&format!("b-{i:05}"), None, "micro"))
+            .collect();
+        ops.push(tagged("x", Some("0123.456.749"), "small")); // an update of a stored one
+        ops.push(tagged("z", Some("0100.000.070"), "small")); // a number already held
+        ops.push(tagged("b-00005", None, "small")); // a duplicate in this input
+        ops.push(Op::Relation(Relation {
+            subject: EntityRef::new(EntityKind::Organisation, "b-00010"),
+            kind: RelationKind::MemberOf,
+            object: EntityRef::new(EntityKind::Organisation, "x"),
+            since: None,
+            until: None,
+            amount_eur: None,
+            provenance: Provenance::stated("test"),
+        }));
+        let report = apply(store, ops, true).unwrap();
+        let rejected: Vec<String> = report.rejected.iter().map(ToString::to_string).collect();
+        assert_eq!(rejected.len(), 2, "{rejected:?}");
+        assert!(
+            rejected[0].contains("already belongs to organisation/w"),
+            "{rejected:?}"
+        );
+        assert!(rejected[1].contains("appears twice"), "{rejected:?}");
+        assert_eq!(report.updated.get("organisation"), Some(&1));
+        assert_eq!(report.inserted.get("relation"), Some(&1));
+        assert_eq!(
+            store.counts().unwrap().entities.get("organisation"),
+            Some(&20_003)
+        );
+        let x = store
+            .entity(EntityKind::Organisation, "x")
+            .unwrap()
+            .unwrap();
+        assert_eq!(x.entity.tags, [ConceptRef::new("size-class", "small")]);
+        let count = |size: &str| {
+            store
+                .entities(&territoria_store::EntityQuery {
+                    kind: EntityKind::Organisation,
+                    concepts: vec![ConceptRef::new("size-class", size)],
+                    text: None,
+                    demo: None,
+                    limit: 1,
+                    offset: 0,
+                })
+                .unwrap()
+                .total
+        };
+        assert_eq!((count("micro"), count("small")), (20_002, 1));
+        // Pages by name, from many members (walked by name) and from few (sorted).
+        let page = |size: &str, text: Option<&str>, offset: u64| {
+            let p = store
+                .entities(&territoria_store::EntityQuery {
+                    kind: EntityKind::Organisation,
+                    concepts: vec![ConceptRef::new("size-class", size)],
+                    text: text.map(Into::into),
+                    demo: None,
+                    limit: 2,
+                    offset,
+                })
+                .unwrap();
+            (
+                p.total,
+                p.items.into_iter().map(|i| i.id).collect::<Vec<_>>(),
+            )
+        };
+        assert_eq!(
+            page("micro", None, 1),
+            (20_002, vec!["b-00001".into(), "b-00002".into()])
+        );
+        assert_eq!(page("micro", None, 20_001), (20_002, vec!["w".into()]));
+        assert_eq!(
+            page("micro", Some("b-1999"), 0),
+            (10, vec!["b-19990".into(), "b-19991".into()])
+        );
+        assert_eq!(page("small", None, 0), (1, vec!["x".into()]));
+        // The unique indexes are back and hold: the number cannot be given twice.
+        assert_eq!(store.check().unwrap(), Vec::<String>::new());
+        // (SQLite only: looks at the file under the trait.)
+        if let Some(path) = &b.sqlite_path {
+            let c = rusqlite::Connection::open(path).unwrap();
+            let twice = c.execute(
+            "UPDATE organisations SET kbo = '0123.456.749' WHERE entity_id = (SELECT id FROM entities WHERE key = 'b-00001')",
+            [],
+        );
+            assert!(twice.is_err());
+        }
+    }
 }
 
 #[test]

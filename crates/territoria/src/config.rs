@@ -15,6 +15,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
+    /// A PostgreSQL URL: the store lives there instead of in `data_dir`.
+    pub database: Option<String>,
     pub listen: Option<String>,
     pub write_token: Option<String>,
     /// The server is reached through TLS (a reverse proxy terminating HTTPS): HSTS and
@@ -27,11 +29,18 @@ pub struct FileConfig {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub data_dir: PathBuf,
+    /// Where the store lives when it is not embedded: a PostgreSQL URL.
+    pub database: Option<String>,
     pub listen: SocketAddr,
     /// The token saving a magnet takes (`None`: anyone who reaches the server may save).
     pub write_token: Option<String>,
     pub behind_tls: bool,
     pub oidc: Option<territoria_server::account::oidc::OidcConfig>,
+}
+
+/// Whether `s` names a PostgreSQL database (`postgres://` or `postgresql://`).
+pub fn is_postgres_url(s: &str) -> bool {
+    s.starts_with("postgres://") || s.starts_with("postgresql://")
 }
 
 impl Config {
@@ -44,6 +53,7 @@ impl Config {
     pub fn resolve(
         file: Option<&Path>,
         data_dir: Option<PathBuf>,
+        database: Option<String>,
         listen: Option<String>,
         write_token: Option<String>,
         behind_tls: bool,
@@ -61,10 +71,23 @@ impl Config {
         let listen: SocketAddr = listen_text.parse().with_context(|| {
             format!("--listen `{listen_text}` is not an address:port such as 127.0.0.1:8080")
         })?;
+        let database = database
+            .or(from_file.database)
+            .map(|d| d.trim().to_owned())
+            .filter(|d| !d.is_empty());
+        if let Some(d) = &database {
+            if !is_postgres_url(d) {
+                bail!(
+                    "--database `{d}` is not a PostgreSQL URL such as postgres://user@host/territoria \
+                     (leave it unset for the embedded store in --data-dir)"
+                );
+            }
+        }
         Ok(Config {
             data_dir: data_dir
                 .or(from_file.data_dir)
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+            database,
             listen,
             write_token: write_token
                 .or(from_file.write_token)
@@ -114,13 +137,14 @@ mod tests {
             "data_dir = \"/srv/t\"\nlisten = \"0.0.0.0:9000\"\nwrite_token = \"s3cret\"\n",
         )
         .unwrap();
-        let c = Config::resolve(Some(&f), None, None, None, false).unwrap();
+        let c = Config::resolve(Some(&f), None, None, None, None, false).unwrap();
         assert_eq!(c.data_dir, PathBuf::from("/srv/t"));
         assert_eq!(c.listen.port(), 9000);
         assert_eq!(c.write_token.as_deref(), Some("s3cret"));
         let c = Config::resolve(
             Some(&f),
             Some("/x".into()),
+            None,
             Some("127.0.0.1:1".into()),
             Some("other".into()),
             false,
@@ -129,12 +153,12 @@ mod tests {
         assert_eq!(c.data_dir, PathBuf::from("/x"));
         assert_eq!(c.listen.port(), 1);
         assert_eq!(c.write_token.as_deref(), Some("other"));
-        let c = Config::resolve(None, None, None, Some(" ".into()), false).unwrap();
+        let c = Config::resolve(None, None, None, None, Some(" ".into()), false).unwrap();
         assert_eq!(c.write_token, None, "a blank token is no token");
         assert!(!c.behind_tls);
         std::fs::write(&f, "behind_tls = true\n").unwrap();
         assert!(
-            Config::resolve(Some(&f), None, None, None, false)
+            Config::resolve(Some(&f), None, None, None, None, false)
                 .unwrap()
                 .behind_tls
         );
@@ -145,13 +169,38 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("t.toml");
         std::fs::write(&f, "listen = \"x\"\ndata_dri = 1\n").unwrap();
-        let e = Config::resolve(Some(&f), None, None, None, false)
+        let e = Config::resolve(Some(&f), None, None, None, None, false)
             .unwrap_err()
             .to_string();
         assert!(e.contains("t.toml:2:1"), "{e}");
-        let e = Config::resolve(None, None, Some("nowhere".into()), None, false)
+        let e = Config::resolve(None, None, None, Some("nowhere".into()), None, false)
             .unwrap_err()
             .to_string();
         assert!(e.contains("--listen"), "{e}");
+        let e = Config::resolve(None, None, Some("/var/lib/t".into()), None, None, false)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--database `/var/lib/t`"), "{e}");
+    }
+
+    #[test]
+    fn the_database_comes_from_the_file_unless_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("t.toml");
+        std::fs::write(&f, "database = \"postgres://t@db1/territoria\"\n").unwrap();
+        let c = Config::resolve(Some(&f), None, None, None, None, false).unwrap();
+        assert_eq!(c.database.as_deref(), Some("postgres://t@db1/territoria"));
+        let c = Config::resolve(
+            Some(&f),
+            None,
+            Some("postgresql://t@db2/x".into()),
+            None,
+            None,
+            false,
+        )
+        .unwrap();
+        assert_eq!(c.database.as_deref(), Some("postgresql://t@db2/x"));
+        let c = Config::resolve(None, None, None, None, None, false).unwrap();
+        assert_eq!(c.database, None, "no database: the embedded store");
     }
 }

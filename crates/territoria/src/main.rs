@@ -17,7 +17,7 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use territoria_exchange::{Collection, CsvOptions, ExchangeError, Format, ImportOptions};
 use territoria_refdata::demo::DemoOptions;
-use territoria_store::{SqliteStore, Store, StoreError};
+use territoria_store::{PgStore, SqliteStore, Store, StoreError};
 
 use crate::config::Config;
 
@@ -36,7 +36,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
     long_about = "Territoria — territorial intelligence platform.\n\nOne binary with embedded storage: `territoria serve` creates the store on first run (real reference data, the Digital Wallonia strategy and a synthetic demo ecosystem) and serves the API and pages."
 )]
 struct Cli {
-    /// Configuration file (TOML: data_dir, listen, write_token). Default: ./territoria.toml if present.
+    /// Configuration file (TOML: data_dir, database, listen, write_token). Default: ./territoria.toml if present.
     #[arg(long, global = true, env = "TERRITORIA_CONFIG")]
     config: Option<PathBuf>,
     /// Where the store lives (created if needed). Default: ./territoria-data
@@ -46,6 +46,15 @@ struct Cli {
     /// strategies only, without the synthetic demo ecosystem.
     #[arg(long, global = true, env = "TERRITORIA_NO_DEMO")]
     no_demo: bool,
+    /// Keep the store in PostgreSQL instead (postgres://user@host/database): several
+    /// servers may share it. Default: the embedded store in --data-dir.
+    #[arg(
+        long,
+        global = true,
+        env = "TERRITORIA_DATABASE",
+        hide_env_values = true
+    )]
+    database: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -121,6 +130,19 @@ enum Command {
     /// Accounts: create the first admin, partners and editors; set a password.
     #[command(subcommand)]
     Admin(admin_cmd::AdminCommand),
+    /// Copy a whole store to another backend: an embedded store (a .sqlite file, or a
+    /// data directory) to PostgreSQL (a postgres:// URL) or back. The destination must
+    /// be empty; the copy is verified by comparing both stores' exports and checking
+    /// the destination.
+    MigrateStore {
+        /// The store to copy: a postgres:// URL, a .sqlite file or a data directory
+        #[arg(long)]
+        from: String,
+        /// The empty store to fill: a postgres:// URL, or a .sqlite file or data
+        /// directory (created)
+        #[arg(long)]
+        to: String,
+    },
     /// Load (or reload) a strategy file such as data/strategy/digital-wallonia.toml.
     LoadStrategy { file: PathBuf },
     /// Hydrological models (GR4J daily, GR4H hourly): simulate or calibrate on a CSV series.
@@ -234,20 +256,199 @@ fn counter(what: &str) -> ProgressBar {
     pb
 }
 
+/// The store the configuration names: embedded, or in PostgreSQL.
+enum Opened {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+impl std::ops::Deref for Opened {
+    type Target = dyn Store;
+
+    fn deref(&self) -> &(dyn Store + 'static) {
+        match self {
+            Opened::Sqlite(s) => s,
+            Opened::Postgres(s) => s,
+        }
+    }
+}
+
+impl Opened {
+    fn schema_version(&self) -> Result<i64, StoreError> {
+        match self {
+            Opened::Sqlite(s) => s.schema_version(),
+            Opened::Postgres(s) => s.schema_version(),
+        }
+    }
+
+    /// The store to share, the PostgreSQL one again when it is one (to listen), and the
+    /// accounts where the backend keeps them (the embedded store, for now).
+    #[allow(clippy::type_complexity)]
+    fn into_shared(
+        self,
+    ) -> (
+        Arc<dyn Store>,
+        Option<Arc<PgStore>>,
+        Option<Arc<dyn territoria_store::AccountStore>>,
+    ) {
+        match self {
+            Opened::Sqlite(s) => {
+                let s = Arc::new(s);
+                let accounts: Arc<dyn territoria_store::AccountStore> = s.clone();
+                (s, None, Some(accounts))
+            }
+            Opened::Postgres(s) => {
+                let s = Arc::new(s);
+                (s.clone(), Some(s), None)
+            }
+        }
+    }
+
+    /// What it is, for messages (never a password).
+    fn describe(&self) -> String {
+        match self {
+            Opened::Sqlite(s) => s.path().display().to_string(),
+            Opened::Postgres(s) => format!("PostgreSQL {}", s.place()),
+        }
+    }
+}
+
+fn open_plain(config: &Config) -> anyhow::Result<Opened> {
+    match &config.database {
+        Some(url) => open_location(url),
+        None => open_location(&config.store_path().display().to_string()),
+    }
+}
+
+/// A store by location: a postgres:// URL, a .sqlite file, or a data directory.
+fn open_location(location: &str) -> anyhow::Result<Opened> {
+    if config::is_postgres_url(location) {
+        return Ok(Opened::Postgres(
+            PgStore::open(location).context("opening the PostgreSQL store")?,
+        ));
+    }
+    let path = Path::new(location);
+    let path = if path.is_dir() {
+        path.join("territoria.sqlite")
+    } else {
+        path.to_owned()
+    };
+    Ok(Opened::Sqlite(SqliteStore::open(&path).with_context(
+        || format!("opening the store {}", path.display()),
+    )?))
+}
+
+/// `territoria migrate-store`: copies, then compares the exports of both stores and
+/// checks the destination.
+fn migrate_store(from: &str, to: &str) -> anyhow::Result<()> {
+    let source = open_location(from)?;
+    let dest = open_location(to)?;
+    let started = Instant::now();
+    let pb = ProgressBar::new(1);
+    pb.set_style(
+        ProgressStyle::with_template("{bar:30} {human_pos}/{human_len} rows ({eta})")
+            .expect("valid template"),
+    );
+    let mut progress = |done: u64, total: u64| {
+        pb.set_length(total);
+        pb.set_position(done);
+        report_line("migrate-store", done);
+    };
+    let rows = match (&source, &dest) {
+        (Opened::Sqlite(a), Opened::Postgres(b)) => {
+            territoria_store::sqlite_to_postgres(a, b, &mut progress)?
+        }
+        (Opened::Postgres(a), Opened::Sqlite(b)) => {
+            territoria_store::postgres_to_sqlite(a, b, &mut progress)?
+        }
+        _ => bail!(
+            "migrate-store copies between an embedded store and PostgreSQL: --from and --to \
+             are both {} (use `territoria backup` to copy an embedded store)",
+            if matches!(source, Opened::Sqlite(_)) {
+                "embedded"
+            } else {
+                "PostgreSQL"
+            }
+        ),
+    };
+    pb.finish_and_clear();
+    eprintln!(
+        "Copied {rows} rows from {} to {} in {:.1} s; verifying …",
+        source.describe(),
+        dest.describe(),
+        started.elapsed().as_secs_f64()
+    );
+    let problems = dest.check()?;
+    if !problems.is_empty() {
+        for p in &problems {
+            println!("problem: {p}");
+        }
+        bail!("the copy has {} problem(s)", problems.len());
+    }
+    for c in [
+        territoria_exchange::Collection::Organisations,
+        territoria_exchange::Collection::Actions,
+        territoria_exchange::Collection::Observations,
+    ] {
+        let a = export_digest(&*source, c)?;
+        let b = export_digest(&*dest, c)?;
+        if a != b {
+            bail!(
+                "the {} exported from the copy differ from the source's ({} and {} records)",
+                c.as_str(),
+                a.0,
+                b.0
+            );
+        }
+    }
+    let (a, b) = (source.counts()?, dest.counts()?);
+    if a != b {
+        bail!("the copy's counts differ from the source's: {a:?} and {b:?}");
+    }
+    println!(
+        "ok: {} entities, {} concepts, {} relations, {} observations, {} audit entries copied and verified",
+        b.entities.values().sum::<u64>(),
+        b.concepts,
+        b.relations,
+        b.observations,
+        b.audit_entries
+    );
+    Ok(())
+}
+
+/// The number of records and a digest of a collection's JSON export.
+fn export_digest(
+    store: &dyn Store,
+    c: territoria_exchange::Collection,
+) -> anyhow::Result<(u64, u64)> {
+    use std::hash::Hasher;
+    struct Digest(std::collections::hash_map::DefaultHasher);
+    impl Write for Digest {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.write(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut d = Digest(Default::default());
+    let n = territoria_exchange::export(store, c, Format::Json, &CsvOptions::default(), &mut d)?;
+    Ok((n, d.0.finish()))
+}
+
 /// Opens the store; one this command creates gets the reference data, the strategies
 /// and (unless `--no-demo`) the demo ecosystem first, so that no command ever works on
 /// a store without the schemes its rows name.
-fn open(config: &Config, demo: &DemoArgs, no_demo: bool) -> anyhow::Result<SqliteStore> {
-    let path = config.store_path();
-    let store = SqliteStore::open(&path)
-        .with_context(|| format!("opening the store {}", path.display()))?;
-    bootstrap(&store, demo, no_demo)?;
+fn open(config: &Config, demo: &DemoArgs, no_demo: bool) -> anyhow::Result<Opened> {
+    let store = open_plain(config)?;
+    bootstrap(&*store, demo, no_demo)?;
     Ok(store)
 }
 
 /// Fills a fresh store (reference data, strategy, demo unless `no_demo`) in one
 /// transaction; a store already filled is left as it is.
-fn bootstrap(store: &SqliteStore, args: &DemoArgs, no_demo: bool) -> anyhow::Result<()> {
+fn bootstrap(store: &dyn Store, args: &DemoArgs, no_demo: bool) -> anyhow::Result<()> {
     let demo = &args.options();
     if territoria_refdata::is_bootstrapped(store)? {
         return Ok(());
@@ -338,6 +539,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::resolve(
         cli.config.as_deref(),
         cli.data_dir.clone(),
+        cli.database.clone(),
         listen,
         write_token,
         behind_tls,
@@ -349,17 +551,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             serve(store, &config)
         }
         Command::Demo { demo } => {
-            let path = config.store_path();
-            let store = SqliteStore::open(&path)
-                .with_context(|| format!("opening the store {}", path.display()))?;
+            let store = open_plain(&config)?;
             let opts = demo.options();
-            if !territoria_refdata::is_bootstrapped(&store)? {
-                return bootstrap(&store, &demo, false);
+            if !territoria_refdata::is_bootstrapped(&*store)? {
+                return bootstrap(&*store, &demo, false);
             }
             let started = Instant::now();
             let pb = counter("Generating the demo ecosystem");
             let report = territoria_refdata::load(
-                &store,
+                &*store,
                 &format!(
                     "demo: {} organisations, seed {}",
                     opts.organisations, opts.seed
@@ -400,7 +600,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let started = Instant::now();
             let name = file.display().to_string();
             let result = territoria_exchange::import(
-                &store,
+                &*store,
                 c,
                 format,
                 &name,
@@ -457,7 +657,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     let f = std::fs::File::create(&tmp)
                         .with_context(|| format!("cannot create {}", tmp.display()))?;
                     let mut w = BufWriter::new(f);
-                    let n = territoria_exchange::export(&store, c, format, &csv, &mut w)?;
+                    let n = territoria_exchange::export(&*store, c, format, &csv, &mut w)?;
                     w.flush()?;
                     std::fs::rename(&tmp, path)?;
                     n
@@ -465,7 +665,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 None => {
                     let stdout = std::io::stdout();
                     let mut w = BufWriter::new(stdout.lock());
-                    let n = territoria_exchange::export(&store, c, format, &csv, &mut w)?;
+                    let n = territoria_exchange::export(&*store, c, format, &csv, &mut w)?;
                     w.flush()?;
                     n
                 }
@@ -488,6 +688,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Restore { backup } => {
+            if config.database.is_some() {
+                bail!(
+                    "restore replaces an embedded store; for PostgreSQL, use `territoria migrate-store --from BACKUP.sqlite --to postgres://…` into an empty database"
+                );
+            }
             let path = config.store_path();
             let store = SqliteStore::open(&path)
                 .with_context(|| format!("opening the store {}", path.display()))?;
@@ -511,10 +716,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Admin(cmd) => {
-            let store = open(&config, &DemoArgs::default(), no_demo)?;
-            admin_cmd::run(&store, cmd)
-        }
+        Command::Admin(cmd) => match open(&config, &DemoArgs::default(), no_demo)? {
+            Opened::Sqlite(store) => admin_cmd::run(&store, cmd),
+            Opened::Postgres(_) => bail!(
+                "accounts are kept in the embedded store only for now: run `territoria admin` without --database"
+            ),
+        },
         Command::Check => {
             let store = open(&config, &DemoArgs::default(), no_demo)?;
             let problems = store.check()?;
@@ -555,7 +762,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let ops = territoria_refdata::strategy_file_ops(&file.display().to_string(), &text)
                 .map_err(|e| anyhow::anyhow!(e))?;
             let report = territoria_refdata::load(
-                &store,
+                &*store,
                 &format!("load strategy {}", file.display()),
                 ops,
                 &mut |_| {},
@@ -565,6 +772,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Hydro(cmd) => hydro_cmd::run(cmd),
+        Command::MigrateStore { from, to } => migrate_store(&from, &to),
     }
 }
 
@@ -591,7 +799,7 @@ fn query(
         .with_context(|| format!("--kind `{kind}`: use organisation, action, place, …"))?;
     let store = open(config, &DemoArgs::default(), false)?;
     let started = Instant::now();
-    let index = territoria_magnet::Index::build(&store)?;
+    let index = territoria_magnet::Index::build(&*store)?;
     let built = started.elapsed();
     let started = Instant::now();
     let result = index
@@ -608,21 +816,23 @@ fn query(
     Ok(())
 }
 
-fn serve(store: SqliteStore, config: &Config) -> anyhow::Result<()> {
+fn serve(store: Opened, config: &Config) -> anyhow::Result<()> {
     if store.counts()?.demo_entities == 0 {
         eprintln!(
             "This store holds no demo data: the pages show the real reference data and strategies only (`territoria demo` adds a synthetic ecosystem)."
         );
     }
-    let store = Arc::new(store);
-    let accounts: Arc<dyn territoria_store::AccountStore> = store.clone();
-    let store: Arc<dyn Store> = store;
+    let (store, postgres, accounts) = store.into_shared();
+    if accounts.is_none() {
+        eprintln!(
+            "Accounts are not kept in PostgreSQL yet: this server serves the data read-only (sign-in and editing need the embedded store)."
+        );
+    }
     let started = Instant::now();
     territoria_server::security::set_behind_tls(config.behind_tls);
     let state = territoria_server::AppState::new(store)
         .context("building the magnet index")?
         .with_write_token(config.write_token.clone())
-        .with_accounts(accounts)
         .with_oidc(
             config
                 .oidc
@@ -631,6 +841,22 @@ fn serve(store: SqliteStore, config: &Config) -> anyhow::Result<()> {
                 .transpose()
                 .map_err(|e| anyhow::anyhow!("the configuration's [oidc]: {e}"))?,
         );
+    let state = match accounts {
+        Some(a) => state.with_accounts(a),
+        None => state,
+    };
+    if let Some(pg) = postgres {
+        // Several servers on one database: each write, by any of them or an import,
+        // is announced (NOTIFY) and the smart-magnet index catches up at once from the
+        // audit log; the periodic refresh below covers announcements lost with a
+        // connection.
+        let s = state.clone();
+        pg.on_write(move |audit_id| match s.refresh() {
+            Ok(done) => tracing::debug!(audit_id, ?done, "caught up with a write"),
+            Err(e) => tracing::warn!(audit_id, error = %e, "magnet index refresh failed"),
+        })
+        .context("listening for writes on PostgreSQL")?;
+    }
     if state.write_token.is_none() && !config.listen.ip().is_loopback() {
         eprintln!(
             "Warning: listening on {} without a write token: anyone who reaches the server can save magnets. Set write_token (or --write-token / TERRITORIA_WRITE_TOKEN).",

@@ -108,6 +108,11 @@ pub const WORDS: &[(&str, &str, &str)] = &[
         "Observations d'indicateurs",
         "Indicator observations",
     ),
+    (
+        "acc_col_targets",
+        "Cibles d'indicateurs",
+        "Indicator targets",
+    ),
     ("acc_file", "Fichier (CSV ou JSON)", "File (CSV or JSON)"),
     ("acc_preview", "Voir les changements", "Preview the changes"),
     (
@@ -255,6 +260,32 @@ pub const WORDS: &[(&str, &str, &str)] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_word_the_face_s_templates_use_exists() {
+        let templates = [
+            include_str!("../../templates/account/login.html"),
+            include_str!("../../templates/account/account.html"),
+            include_str!("../../templates/account/bulk.html"),
+            include_str!("../../templates/account/history.html"),
+            include_str!("../../templates/account/edit.html"),
+            include_str!("../../templates/base.html"),
+            include_str!("../../templates/entity.html"),
+            include_str!("../../templates/action.html"),
+        ];
+        for text in templates {
+            for (i, _) in text.match_indices("t.acc_") {
+                let key: String = text[i + 2..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                assert!(
+                    WORDS.iter().any(|(k, _, _)| *k == key),
+                    "a template uses `{key}`, which has no words"
+                );
+            }
+        }
+    }
 
     #[test]
     fn every_page_has_both_addresses_under_its_language() {

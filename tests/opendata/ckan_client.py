@@ -47,7 +47,7 @@ def run(ckan, label):
     check(all(i["count"] >= 1 for i in facets["tags"]["items"]), "tag counts")
 
     geo = ckan.action.package_search(fq="res_format:GEOJSON", sort="name asc")
-    check([p["name"] for p in geo["results"]] == ["places"], "fq res_format")
+    check([p["name"] for p in geo["results"]] == ["organisations", "places"], f"fq res_format: {[p['name'] for p in geo['results']]}")
 
     page = ckan.action.package_search(rows=3, start=3, sort="name asc")
     check(len(page["results"]) == 3 and page["count"] == len(names), "paging")

@@ -12,7 +12,7 @@ use territoria_exchange::{Collection, Format};
 use territoria_model::{Entity, EntityKind};
 use territoria_store::{NewUser, Role};
 
-use super::{SignedIn, Writer, accounts, service};
+use super::{SignedIn, Writer, service, with_accounts};
 use crate::AppState;
 use crate::api::with_store;
 use crate::error::ApiError;
@@ -48,10 +48,7 @@ pub async fn tokens(
     State(state): State<AppState>,
     SignedIn(p): SignedIn,
 ) -> ApiResult<Json<Value>> {
-    let accounts = accounts(&state)?;
-    let list = tokio::task::spawn_blocking(move || accounts.tokens_of(p.user.id))
-        .await
-        .map_err(ApiError::internal)??;
+    let list = with_accounts(&state, move |a| Ok(a.tokens_of(p.user.id)?)).await?;
     Ok(Json(json!({ "tokens": list })))
 }
 
@@ -74,32 +71,11 @@ pub async fn create_token(
     body: Result<Json<NewToken>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let Json(t) = body.map_err(|e| ApiError::bad_parameter("body", e.body_text()))?;
-    let accounts = accounts(&state)?;
-    let (token, secret) = tokio::task::spawn_blocking(move || -> ApiResult<_> {
-        let secret = territoria_auth::new_token().map_err(ApiError::internal)?;
-        let expires = t.expires_in_days.map(|d| {
-            territoria_auth::at_offset(
-                chrono::Utc::now(),
-                std::time::Duration::from_secs(u64::from(d) * 86_400),
-            )
-        });
-        let token = accounts
-            .create_token(
-                &p.actor(),
-                p.user.id,
-                &t.name,
-                &territoria_auth::digest(&secret),
-                t.scope.as_deref().unwrap_or("write"),
-                expires.as_deref(),
-            )
-            .map_err(|e| match e {
-                territoria_store::StoreError::Unusable(m) => ApiError::bad_parameter("body", m),
-                other => other.into(),
-            })?;
-        Ok((token, secret))
+    let (token, secret) = with_accounts(&state, move |a| {
+        let scope = t.scope.as_deref().unwrap_or("write");
+        service::create_token(a, &p, "body", &t.name, scope, t.expires_in_days)
     })
-    .await
-    .map_err(ApiError::internal)??;
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(
@@ -116,11 +92,10 @@ pub async fn revoke_token(
     let id: i64 = id
         .parse()
         .map_err(|_| ApiError::bad_parameter("id", "a token id is a number"))?;
-    let accounts = accounts(&state)?;
-    let done =
-        tokio::task::spawn_blocking(move || accounts.revoke_token(&p.actor(), p.user.id, id))
-            .await
-            .map_err(ApiError::internal)??;
+    let done = with_accounts(&state, move |a| {
+        Ok(a.revoke_token(&p.actor(), p.user.id, id)?)
+    })
+    .await?;
     if done {
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -257,10 +232,7 @@ pub async fn users(State(state): State<AppState>, SignedIn(p): SignedIn) -> ApiR
             "only an administrator may list accounts".into(),
         ));
     }
-    let accounts = accounts(&state)?;
-    let list = tokio::task::spawn_blocking(move || accounts.users())
-        .await
-        .map_err(ApiError::internal)??;
+    let list = with_accounts(&state, |a| Ok(a.users()?)).await?;
     Ok(Json(json!({ "users": list })))
 }
 
@@ -301,9 +273,8 @@ pub(crate) async fn create_account(
             "only an administrator may create accounts".into(),
         ));
     }
-    let accounts = accounts(state)?;
     let actor = p.actor();
-    tokio::task::spawn_blocking(move || -> ApiResult<_> {
+    with_accounts(state, move |accounts| {
         let hash = territoria_auth::hash_password(&form.password)
             .map_err(|e| ApiError::bad_parameter("password", e.to_string()))?;
         let empty = |s: Option<String>| s.filter(|v| !v.trim().is_empty());
@@ -327,5 +298,4 @@ pub(crate) async fn create_account(
             })
     })
     .await
-    .map_err(ApiError::internal)?
 }

@@ -188,6 +188,19 @@ pub(crate) fn accounts(state: &AppState) -> Result<Arc<dyn AccountStore>, ApiErr
     })
 }
 
+/// Runs `f` on the accounts, on the blocking pool (account calls are synchronous, like
+/// the store's): the accounts' [`crate::api::with_store`].
+pub(crate) async fn with_accounts<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&dyn AccountStore) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let accounts = accounts(state)?;
+    tokio::task::spawn_blocking(move || f(accounts.as_ref()))
+        .await
+        .map_err(|e| ApiError::internal(format!("accounts task failed: {e}")))?
+}
+
 /// Who is asking: a valid API token or session, or nobody. A token that is not valid
 /// (revoked, expired, tampered) is an error rather than "nobody", so that a script
 /// learns its token is wrong.

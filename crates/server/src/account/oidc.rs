@@ -24,7 +24,7 @@ use serde::Deserialize;
 use sha2::Digest;
 use territoria_store::{NewUser, Role, UserChange};
 
-use super::{SESSION_COOKIE, accounts, cookie, secret_cookie};
+use super::{SESSION_COOKIE, cookie, secret_cookie};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::pages::{InLang, Lang, PageError};
@@ -359,9 +359,8 @@ pub async fn callback(
         .ok()
         .and_then(|b| String::from_utf8(b).ok());
     let next = super::pages::local_next(next.as_deref(), lang);
-    let accounts = accounts(&state).lang(lang)?;
     let (nonce, verifier) = (nonce.to_string(), verifier.to_string());
-    let session = tokio::task::spawn_blocking(move || -> Result<String, ApiError> {
+    let session = super::with_accounts(&state, move |accounts| -> Result<String, ApiError> {
         let claims = provider
             .claims(&code, &verifier, &nonce)
             .map_err(ApiError::Forbidden)?;
@@ -444,8 +443,6 @@ pub async fn callback(
         Ok(id)
     })
     .await
-    .map_err(ApiError::internal)
-    .and_then(|r| r)
     .lang(lang)?;
     let mut res = Redirect::to(&next).into_response();
     for c in [

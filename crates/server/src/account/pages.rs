@@ -11,8 +11,8 @@ use territoria_model::EntityKind;
 use territoria_store::{ApiToken, Role, User};
 
 use super::{
-    LOGIN_CSRF_COOKIE, MaybeSignedIn, Principal, SESSION_COOKIE, Staged, Via, accounts, check_csrf,
-    cookie, same_origin, secret_cookie, service, words,
+    LOGIN_CSRF_COOKIE, MaybeSignedIn, Principal, SESSION_COOKIE, Staged, Via, check_csrf, cookie,
+    same_origin, secret_cookie, service, with_accounts, words,
 };
 use crate::AppState;
 use crate::api::with_store;
@@ -28,16 +28,17 @@ fn frame(lang: Lang, title_key: &str, path_key: &str) -> Frame {
     Frame::new(lang, title, &here, None)
 }
 
-fn blocking_err(e: tokio::task::JoinError) -> ApiError {
-    ApiError::internal(format!("task failed: {e}"))
-}
-
 /// A path on this site to go back to after signing in (never another site).
 pub(super) fn local_next(next: Option<&str>, lang: Lang) -> String {
     match next {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
         _ => words::path(lang, "account"),
     }
+}
+
+/// To the sign-in form, coming back to `next` (a path on this site) afterwards.
+fn to_login(lang: Lang, next: &str) -> Response {
+    Redirect::to(&format!("{}?next={next}", words::path(lang, "login"))).into_response()
 }
 
 #[derive(Deserialize, Default)]
@@ -149,10 +150,10 @@ pub async fn login(
             Some("acc_form_expired"),
         ));
     }
-    let accounts = accounts(&state).lang(lang)?;
     let login = f.login.clone();
-    let session =
-        tokio::task::spawn_blocking(move || -> Result<Option<(String, String)>, ApiError> {
+    let session = with_accounts(
+        &state,
+        move |accounts| -> Result<Option<(String, String)>, ApiError> {
             let now = territoria_auth::now_text();
             let Some(c) = accounts.credentials(&f.login)? else {
                 territoria_auth::verify_nothing(&f.password);
@@ -180,11 +181,10 @@ pub async fn login(
             accounts.create_session(&territoria_auth::digest(&id), c.user.id, &csrf, &expires)?;
             tracing::info!(user = c.user.id, "signed in");
             Ok(Some((id, csrf)))
-        })
-        .await
-        .map_err(blocking_err)
-        .and_then(|r| r)
-        .lang(lang)?;
+        },
+    )
+    .await
+    .lang(lang)?;
     let Some((id, _)) = session else {
         state.login_throttle.failed(ip);
         return Ok(login_page(
@@ -239,12 +239,8 @@ pub async fn logout(
 ) -> Result<Response, PageError> {
     let p = require(lang, who, &headers, &f.csrf)?;
     if let Via::Session { id_hash, .. } = p.via {
-        let accounts = accounts(&state).lang(lang)?;
-        tokio::task::spawn_blocking(move || accounts.delete_session(&id_hash))
+        with_accounts(&state, move |a| Ok(a.delete_session(&id_hash)?))
             .await
-            .map_err(blocking_err)
-            .lang(lang)?
-            .map_err(ApiError::from)
             .lang(lang)?;
     }
     let mut res = Redirect::to(&format!("/{}/", lang.code())).into_response();
@@ -294,16 +290,13 @@ async fn account_page(
     new_token: Option<String>,
     message: Option<String>,
 ) -> Result<Response, PageError> {
-    let accounts = accounts(state).lang(lang)?;
     let admin = territoria_auth::is_admin(&p.user);
     let uid = p.user.id;
-    let (tokens, users) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+    let (tokens, users) = with_accounts(state, move |accounts| {
         let users = if admin { accounts.users()? } else { Vec::new() };
         Ok((accounts.tokens_of(uid)?, users))
     })
     .await
-    .map_err(blocking_err)
-    .and_then(|r| r)
     .lang(lang)?;
     let org = p.user.organisation.clone();
     let my_actions = match org {
@@ -355,12 +348,7 @@ pub async fn account(
 ) -> Result<Response, PageError> {
     match who {
         Some(p) => account_page(&state, lang, p, None, None).await,
-        None => Ok(Redirect::to(&format!(
-            "{}?next={}",
-            words::path(lang, "login"),
-            words::path(lang, "account")
-        ))
-        .into_response()),
+        None => Ok(to_login(lang, &words::path(lang, "account"))),
     }
 }
 
@@ -379,28 +367,11 @@ pub async fn create_token(
     Form(f): Form<TokenForm>,
 ) -> Result<Response, PageError> {
     let p = require(lang, who, &headers, &f.csrf)?;
-    let accounts = accounts(&state).lang(lang)?;
-    let (actor, uid) = (p.actor(), p.user.id);
-    let secret = tokio::task::spawn_blocking(move || -> Result<String, ApiError> {
-        let secret = territoria_auth::new_token().map_err(ApiError::internal)?;
-        accounts
-            .create_token(
-                &actor,
-                uid,
-                &f.name,
-                &territoria_auth::digest(&secret),
-                &f.scope,
-                None,
-            )
-            .map_err(|e| match e {
-                territoria_store::StoreError::Unusable(m) => ApiError::bad_parameter("name", m),
-                other => other.into(),
-            })?;
-        Ok(secret)
+    let pp = p.clone();
+    let (_, secret) = with_accounts(&state, move |a| {
+        service::create_token(a, &pp, "name", &f.name, &f.scope, None)
     })
     .await
-    .map_err(blocking_err)
-    .and_then(|r| r)
     .lang(lang)?;
     account_page(&state, lang, p, Some(secret), None).await
 }
@@ -419,13 +390,9 @@ pub async fn revoke_token(
     Form(f): Form<RevokeForm>,
 ) -> Result<Response, PageError> {
     let p = require(lang, who, &headers, &f.csrf)?;
-    let accounts = accounts(&state).lang(lang)?;
     let (actor, uid) = (p.actor(), p.user.id);
-    tokio::task::spawn_blocking(move || accounts.revoke_token(&actor, uid, f.id))
+    with_accounts(&state, move |a| Ok(a.revoke_token(&actor, uid, f.id)?))
         .await
-        .map_err(blocking_err)
-        .lang(lang)?
-        .map_err(ApiError::from)
         .lang(lang)?;
     Ok(Redirect::to(&words::path(lang, "account")).into_response())
 }
@@ -465,12 +432,7 @@ pub async fn bulk_form(
     MaybeSignedIn(who): MaybeSignedIn,
 ) -> Result<Response, PageError> {
     let Some(p) = who else {
-        return Ok(Redirect::to(&format!(
-            "{}?next={}",
-            words::path(lang, "login"),
-            words::path(lang, "bulk")
-        ))
-        .into_response());
+        return Ok(to_login(lang, &words::path(lang, "bulk")));
     };
     let page = BulkPage {
         paths: words::paths(lang),
@@ -1042,13 +1004,10 @@ pub async fn edit_form(
     let kind = EntityKind::parse(&kind)
         .ok_or_else(|| PageError::not_found(lang, format!("unknown entity kind `{kind}`")))?;
     let Some(p) = who else {
-        return Ok(Redirect::to(&format!(
-            "{}?next={}/{}/{id}",
-            words::path(lang, "login"),
-            words::path(lang, "edit"),
-            kind.as_str()
-        ))
-        .into_response());
+        return Ok(to_login(
+            lang,
+            &format!("{}/{}/{id}", words::path(lang, "edit"), kind.as_str()),
+        ));
     };
     edit_page(&state, lang, &p, kind, &id, None, None, false).await
 }

@@ -379,3 +379,36 @@ fn clone_located(l: &Located) -> Located {
         column_of: l.column_of.clone(),
     }
 }
+
+/// Creates a personal API token of `p`; returns it with its secret (shown once). A
+/// refused name or scope is a bad `parameter`.
+pub fn create_token(
+    accounts: &dyn territoria_store::AccountStore,
+    p: &Principal,
+    parameter: &str,
+    name: &str,
+    scope: &str,
+    expires_in_days: Option<u32>,
+) -> Result<(territoria_store::ApiToken, String), ApiError> {
+    let secret = territoria_auth::new_token().map_err(ApiError::internal)?;
+    let expires = expires_in_days.map(|d| {
+        territoria_auth::at_offset(
+            chrono::Utc::now(),
+            std::time::Duration::from_secs(u64::from(d) * 86_400),
+        )
+    });
+    let token = accounts
+        .create_token(
+            &p.actor(),
+            p.user.id,
+            name,
+            &territoria_auth::digest(&secret),
+            scope,
+            expires.as_deref(),
+        )
+        .map_err(|e| match e {
+            territoria_store::StoreError::Unusable(m) => ApiError::bad_parameter(parameter, m),
+            other => other.into(),
+        })?;
+    Ok((token, secret))
+}

@@ -14,6 +14,7 @@
 //! never leave this crate.
 
 mod accounts;
+mod accounts_sql;
 #[cfg(feature = "postgres")]
 mod copy;
 mod edit;
@@ -27,7 +28,6 @@ mod restore;
 pub mod schema;
 mod sql;
 mod sqlite;
-mod sqlite_accounts;
 mod views;
 mod write;
 
@@ -83,8 +83,9 @@ pub type Record = Result<Located, RecordError>;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// The storage trait: the only way the rest of Territoria reads or writes data.
-pub trait Store: Send + Sync {
+/// The storage trait: the only way the rest of Territoria reads or writes data. Every
+/// backend keeps accounts too ([`AccountStore`], written once for both).
+pub trait Store: AccountStore + Send + Sync {
     /// The single write path. `progress` is called with the number of records seen.
     fn apply(
         &self,

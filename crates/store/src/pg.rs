@@ -296,6 +296,23 @@ impl PgStore {
     }
 }
 
+impl crate::accounts_sql::AccountTx for PgStore {
+    fn accounts_read<T>(&self, f: impl FnOnce(&dyn Conn) -> Result<T>) -> Result<T> {
+        let mut client = self.client()?;
+        f(&PgConn::new(&mut client))
+    }
+
+    fn accounts_write<T>(&self, f: impl FnOnce(&dyn Conn) -> Result<T>) -> Result<T> {
+        let _queue = self.writer.lock().expect("writer poisoned");
+        let mut client = self.client()?;
+        Self::transaction(&mut client, |c| {
+            // The audit id is the next one: other processes' writers wait.
+            c.batch("LOCK TABLE audit IN EXCLUSIVE MODE")?;
+            f(c)
+        })
+    }
+}
+
 impl Store for PgStore {
     fn apply(
         &self,

@@ -273,6 +273,20 @@ impl SqliteStore {
     }
 }
 
+impl crate::accounts_sql::AccountTx for SqliteStore {
+    fn accounts_read<T>(&self, f: impl FnOnce(&dyn crate::sql::Conn) -> Result<T>) -> Result<T> {
+        self.read(|c| f(&SqliteConn::new(c)))
+    }
+
+    fn accounts_write<T>(&self, f: impl FnOnce(&dyn crate::sql::Conn) -> Result<T>) -> Result<T> {
+        let mut conn = self.writer.lock().expect("writer poisoned");
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let out = f(&SqliteConn::new(&tx))?;
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
 impl Store for SqliteStore {
     fn apply(
         &self,

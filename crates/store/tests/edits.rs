@@ -7,8 +7,8 @@ use territoria_model::{
 mod common;
 
 use territoria_store::{
-    AccountStore, Expectation, Located, NewUser, Op, Role, SqliteStore, Store, StoreError,
-    UserChange, WriteOptions, revert_ops,
+    Expectation, Located, NewUser, Op, Role, Store, StoreError, UserChange, WriteOptions,
+    revert_ops,
 };
 
 fn org(key: &str, name: &str) -> Op {
@@ -228,9 +228,14 @@ fn observation_changes_belong_to_their_indicator_on(store: &dyn Store) {
 
 #[test]
 fn accounts_sessions_and_tokens() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
-    write(&store, vec![org("org-a", "A")], WriteOptions::default()).unwrap();
+    for b in common::backends("accounts_sessions_and_tokens") {
+        eprintln!("backend: {}", b.name);
+        accounts_sessions_and_tokens_on(b.store.as_ref());
+    }
+}
+
+fn accounts_sessions_and_tokens_on(store: &dyn Store) {
+    write(store, vec![org("org-a", "A")], WriteOptions::default()).unwrap();
     let new = |login: &str, role, organisation: Option<&str>| NewUser {
         login: login.into(),
         display_name: login.into(),

@@ -4,7 +4,7 @@ use std::io::{BufRead, IsTerminal};
 
 use anyhow::{Context, bail};
 use clap::{Subcommand, ValueEnum};
-use territoria_store::{AccountStore, NewUser, Role, SqliteStore, UserChange};
+use territoria_store::{NewUser, Role, Store, UserChange};
 
 #[derive(Subcommand)]
 pub enum AdminCommand {
@@ -94,7 +94,7 @@ fn password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
     Ok((territoria_auth::secret()?[..24].to_owned(), true))
 }
 
-pub fn run(store: &SqliteStore, cmd: AdminCommand) -> anyhow::Result<()> {
+pub fn run(store: &dyn Store, cmd: AdminCommand) -> anyhow::Result<()> {
     match cmd {
         AdminCommand::CreateUser {
             login,

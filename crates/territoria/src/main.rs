@@ -282,24 +282,24 @@ impl Opened {
     }
 
     /// The store to share, the PostgreSQL one again when it is one (to listen), and the
-    /// accounts where the backend keeps them (the embedded store, for now).
-    #[allow(clippy::type_complexity)]
+    /// accounts (both backends keep them).
     fn into_shared(
         self,
     ) -> (
         Arc<dyn Store>,
         Option<Arc<PgStore>>,
-        Option<Arc<dyn territoria_store::AccountStore>>,
+        Arc<dyn territoria_store::AccountStore>,
     ) {
         match self {
             Opened::Sqlite(s) => {
                 let s = Arc::new(s);
                 let accounts: Arc<dyn territoria_store::AccountStore> = s.clone();
-                (s, None, Some(accounts))
+                (s, None, accounts)
             }
             Opened::Postgres(s) => {
                 let s = Arc::new(s);
-                (s.clone(), Some(s), None)
+                let accounts: Arc<dyn territoria_store::AccountStore> = s.clone();
+                (s.clone(), Some(s), accounts)
             }
         }
     }
@@ -718,9 +718,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Admin(cmd) => match open(&config, &DemoArgs::default(), no_demo)? {
             Opened::Sqlite(store) => admin_cmd::run(&store, cmd),
-            Opened::Postgres(_) => bail!(
-                "accounts are kept in the embedded store only for now: run `territoria admin` without --database"
-            ),
+            Opened::Postgres(store) => admin_cmd::run(&store, cmd),
         },
         Command::Check => {
             let store = open(&config, &DemoArgs::default(), no_demo)?;
@@ -823,11 +821,6 @@ fn serve(store: Opened, config: &Config) -> anyhow::Result<()> {
         );
     }
     let (store, postgres, accounts) = store.into_shared();
-    if accounts.is_none() {
-        eprintln!(
-            "Accounts are not kept in PostgreSQL yet: this server serves the data read-only (sign-in and editing need the embedded store)."
-        );
-    }
     let started = Instant::now();
     territoria_server::security::set_behind_tls(config.behind_tls);
     let state = territoria_server::AppState::new(store)
@@ -841,10 +834,7 @@ fn serve(store: Opened, config: &Config) -> anyhow::Result<()> {
                 .transpose()
                 .map_err(|e| anyhow::anyhow!("the configuration's [oidc]: {e}"))?,
         );
-    let state = match accounts {
-        Some(a) => state.with_accounts(a),
-        None => state,
-    };
+    let state = state.with_accounts(accounts);
     if let Some(pg) = postgres {
         // Several servers on one database: each write, by any of them or an import,
         // is announced (NOTIFY) and the smart-magnet index catches up at once from the

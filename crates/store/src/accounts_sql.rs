@@ -1,22 +1,35 @@
-//! [`AccountStore`] on SQLite. Writes go through the writer connection, each in its
-//! own transaction with its audit row; reads through the reader pool.
+//! [`AccountStore`] on both backends, written once on the portable connection layer
+//! ([`crate::sql::Conn`]). A backend only says how it runs a read and a write
+//! transaction ([`AccountTx`]); writes take the same writers' lock as the write path,
+//! each in its own transaction with its audit row.
 
 use chrono::Utc;
-use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::accounts::*;
-use crate::{Result, SqliteStore, StoreError};
+use crate::sql::{self, Conn, Row, params};
+use crate::{Result, StoreError};
+
+/// How a backend runs the accounts' transactions.
+pub(crate) trait AccountTx: Send + Sync {
+    /// `f` on a connection that sees committed data.
+    fn accounts_read<T>(&self, f: impl FnOnce(&dyn Conn) -> Result<T>) -> Result<T>;
+    /// `f` in one write transaction, committed when it returns `Ok`, that holds the
+    /// writers' lock (the audit id is the next one).
+    fn accounts_write<T>(&self, f: impl FnOnce(&dyn Conn) -> Result<T>) -> Result<T>;
+}
 
 const USER_COLS: &str = "u.id, u.login, u.display_name, u.email, u.role, u.organisation, u.strategy, u.disabled, u.created_at";
+const USER_WIDTH: usize = 9;
 
-fn user_row(r: &Row, i: usize) -> rusqlite::Result<User> {
+fn user_row(r: &Row, i: usize) -> Result<User> {
     let role: String = r.get(i + 4)?;
     Ok(User {
         id: r.get(i)?,
         login: r.get(i + 1)?,
         display_name: r.get(i + 2)?,
         email: r.get(i + 3)?,
-        role: Role::parse(&role).unwrap_or(Role::Partner),
+        role: Role::parse(&role)
+            .ok_or_else(|| StoreError::Internal(format!("account role `{role}` is unknown")))?,
         organisation: r.get(i + 5)?,
         strategy: r.get(i + 6)?,
         disabled: r.get(i + 7)?,
@@ -27,7 +40,7 @@ fn user_row(r: &Row, i: usize) -> rusqlite::Result<User> {
 const TOKEN_COLS: &str =
     "t.id, t.user_id, t.name, t.scope, t.created_at, t.expires_at, t.revoked_at, t.last_used_at";
 
-fn token_row(r: &Row, i: usize) -> rusqlite::Result<ApiToken> {
+fn token_row(r: &Row, i: usize) -> Result<ApiToken> {
     Ok(ApiToken {
         id: r.get(i)?,
         user_id: r.get(i + 1)?,
@@ -45,10 +58,8 @@ fn now() -> String {
 }
 
 /// Appends the audit row of an account change. Secrets never reach the summary.
-fn audit(c: &Connection, actor: &str, operation: &str, summary: serde_json::Value) -> Result<i64> {
-    let id: i64 = c.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM audit", [], |r| {
-        r.get(0)
-    })?;
+fn audit(c: &dyn Conn, actor: &str, operation: &str, summary: serde_json::Value) -> Result<i64> {
+    let id: i64 = sql::one(c, "SELECT COALESCE(MAX(id), 0) + 1 FROM audit", params![])?;
     c.execute(
         "INSERT INTO audit(id, at, actor, operation, summary) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![id, now(), actor, operation, summary.to_string()],
@@ -56,25 +67,28 @@ fn audit(c: &Connection, actor: &str, operation: &str, summary: serde_json::Valu
     Ok(id)
 }
 
-fn user_by_id(c: &Connection, id: i64) -> Result<Option<User>> {
-    Ok(
-        c.prepare_cached(&format!("SELECT {USER_COLS} FROM users u WHERE u.id = ?1"))?
-            .query_row([id], |r| user_row(r, 0))
-            .optional()?,
-    )
+fn users_where(c: &dyn Conn, clause: &str, params: &[&dyn sql::ToParam]) -> Result<Vec<User>> {
+    let mut out = Vec::new();
+    c.query(
+        &format!("SELECT {USER_COLS} FROM users u {clause}"),
+        params,
+        &mut |r| {
+            out.push(user_row(r, 0)?);
+            Ok(())
+        },
+    )?;
+    Ok(out)
 }
 
-impl SqliteStore {
-    fn write_tx<T>(&self, f: impl FnOnce(&rusqlite::Transaction) -> Result<T>) -> Result<T> {
-        let mut conn = self.writer.lock().expect("writer poisoned");
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
-    }
+fn user_by_id(c: &dyn Conn, id: i64) -> Result<Option<User>> {
+    Ok(users_where(c, "WHERE u.id = ?1", params![id])?.pop())
 }
 
-impl AccountStore for SqliteStore {
+fn exists(c: &dyn Conn, sql_text: &str, param: &str) -> Result<bool> {
+    Ok(c.query_row(sql_text, params![param])?.is_some())
+}
+
+impl<S: AccountTx> AccountStore for S {
     fn create_user(&self, actor: &str, u: &NewUser) -> Result<User> {
         let login = u.login.trim().to_lowercase();
         if login.is_empty()
@@ -92,22 +106,17 @@ impl AccountStore for SqliteStore {
                 "a partner account needs its organisation (--organisation KEY)".into(),
             ));
         }
-        self.write_tx(|tx| {
-            let taken: bool = tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM users WHERE login = ?1)",
-                [&login],
-                |r| r.get(0),
-            )?;
-            if taken {
+        self.accounts_write(|c| {
+            if exists(c, "SELECT 1 FROM users WHERE login = ?1", &login)? {
                 return Err(StoreError::Unusable(format!(
                     "login `{login}` is already taken: choose another"
                 )));
             }
             if let Some(org) = &u.organisation {
-                let known: bool = tx.query_row(
-                    "SELECT EXISTS (SELECT 1 FROM entities WHERE kind = 'organisation' AND key = ?1)",
-                    [org],
-                    |r| r.get(0),
+                let known = exists(
+                    c,
+                    "SELECT 1 FROM entities WHERE kind = 'organisation' AND key = ?1",
+                    org,
                 )?;
                 if !known {
                     return Err(StoreError::Unusable(format!(
@@ -115,9 +124,11 @@ impl AccountStore for SqliteStore {
                     )));
                 }
             }
-            tx.execute(
+            let id: i64 = sql::one(
+                c,
                 "INSERT INTO users(login, display_name, email, password_hash, role, organisation,
-                   strategy, oidc_subject, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                   strategy, oidc_subject, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 RETURNING id",
                 params![
                     login,
                     u.display_name,
@@ -130,61 +141,56 @@ impl AccountStore for SqliteStore {
                     now()
                 ],
             )?;
-            let id = tx.last_insert_rowid();
             audit(
-                tx,
+                c,
                 actor,
                 "account: create",
                 serde_json::json!({"user": id, "login": login, "role": u.role.as_str(),
                     "organisation": u.organisation, "strategy": u.strategy}),
             )?;
-            user_by_id(tx, id)?.ok_or_else(|| StoreError::Internal("account vanished".into()))
+            user_by_id(c, id)?.ok_or_else(|| StoreError::Internal("account vanished".into()))
         })
     }
 
     fn users(&self) -> Result<Vec<User>> {
-        self.read(|c| {
-            let mut st = c.prepare(&format!("SELECT {USER_COLS} FROM users u ORDER BY u.login"))?;
-            let rows = st.query_map([], |r| user_row(r, 0))?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })
+        self.accounts_read(|c| users_where(c, "ORDER BY u.login", params![]))
     }
 
     fn user(&self, id: i64) -> Result<Option<User>> {
-        self.read(|c| user_by_id(c, id))
+        self.accounts_read(|c| user_by_id(c, id))
     }
 
     fn credentials(&self, login: &str) -> Result<Option<Credentials>> {
         let login = login.trim().to_lowercase();
-        self.read(|c| {
-            Ok(c.prepare_cached(&format!(
-                "SELECT {USER_COLS}, u.password_hash, u.failed_logins, u.locked_until FROM users u WHERE u.login = ?1"
-            ))?
-            .query_row([login], |r| {
+        self.accounts_read(|c| {
+            let row = c.query_row(
+                &format!(
+                    "SELECT {USER_COLS}, u.password_hash, u.failed_logins, u.locked_until
+                     FROM users u WHERE u.login = ?1"
+                ),
+                params![login],
+            )?;
+            row.map(|r| {
                 Ok(Credentials {
-                    user: user_row(r, 0)?,
-                    password_hash: r.get(9)?,
-                    failed_logins: r.get(10)?,
-                    locked_until: r.get(11)?,
+                    user: user_row(&r, 0)?,
+                    password_hash: r.get(USER_WIDTH)?,
+                    failed_logins: r.get(USER_WIDTH + 1)?,
+                    locked_until: r.get(USER_WIDTH + 2)?,
                 })
             })
-            .optional()?)
+            .transpose()
         })
     }
 
     fn user_by_oidc_subject(&self, subject: &str) -> Result<Option<User>> {
-        self.read(|c| {
-            Ok(c.prepare_cached(&format!(
-                "SELECT {USER_COLS} FROM users u WHERE u.oidc_subject = ?1"
-            ))?
-            .query_row([subject], |r| user_row(r, 0))
-            .optional()?)
+        self.accounts_read(|c| {
+            Ok(users_where(c, "WHERE u.oidc_subject = ?1", params![subject])?.pop())
         })
     }
 
     fn update_user(&self, actor: &str, id: i64, ch: &UserChange) -> Result<User> {
-        self.write_tx(|tx| {
-            let Some(mut u) = user_by_id(tx, id)? else {
+        self.accounts_write(|c| {
+            let Some(mut u) = user_by_id(c, id)? else {
                 return Err(StoreError::Unusable(format!("no account {id}")));
             };
             if let Some(v) = &ch.display_name {
@@ -210,7 +216,7 @@ impl AccountStore for SqliteStore {
                     "a partner account needs its organisation".into(),
                 ));
             }
-            tx.execute(
+            c.execute(
                 "UPDATE users SET display_name = ?2, email = ?3, role = ?4, organisation = ?5,
                    strategy = ?6, disabled = ?7 WHERE id = ?1",
                 params![
@@ -224,16 +230,16 @@ impl AccountStore for SqliteStore {
                 ],
             )?;
             if let Some(h) = &ch.password_hash {
-                tx.execute(
+                c.execute(
                     "UPDATE users SET password_hash = ?2, failed_logins = 0, locked_until = NULL WHERE id = ?1",
                     params![id, h],
                 )?;
             }
             if ch.password_hash.is_some() || u.disabled {
-                tx.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
+                c.execute("DELETE FROM sessions WHERE user_id = ?1", params![id])?;
             }
             audit(
-                tx,
+                c,
                 actor,
                 "account: update",
                 serde_json::json!({"user": id, "login": u.login, "role": u.role.as_str(),
@@ -245,8 +251,8 @@ impl AccountStore for SqliteStore {
     }
 
     fn login_failed(&self, id: i64, lock_after: u32, lock_until: &str) -> Result<()> {
-        self.write_tx(|tx| {
-            tx.execute(
+        self.accounts_write(|c| {
+            c.execute(
                 "UPDATE users SET failed_logins = failed_logins + 1,
                    locked_until = CASE WHEN failed_logins + 1 >= ?2 THEN ?3 ELSE locked_until END
                  WHERE id = ?1",
@@ -257,10 +263,10 @@ impl AccountStore for SqliteStore {
     }
 
     fn login_succeeded(&self, id: i64) -> Result<()> {
-        self.write_tx(|tx| {
-            tx.execute(
+        self.accounts_write(|c| {
+            c.execute(
                 "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?1",
-                [id],
+                params![id],
             )?;
             Ok(())
         })
@@ -273,10 +279,10 @@ impl AccountStore for SqliteStore {
         csrf: &str,
         expires_at: &str,
     ) -> Result<()> {
-        self.write_tx(|tx| {
+        self.accounts_write(|c| {
             // Expired sessions go when new ones come.
-            tx.execute("DELETE FROM sessions WHERE expires_at < ?1", [now()])?;
-            tx.execute(
+            c.execute("DELETE FROM sessions WHERE expires_at < ?1", params![now()])?;
+            c.execute(
                 "INSERT INTO sessions(id_hash, user_id, csrf, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![id_hash, user_id, csrf, now(), expires_at],
             )?;
@@ -285,32 +291,35 @@ impl AccountStore for SqliteStore {
     }
 
     fn session(&self, id_hash: &str, now: &str) -> Result<Option<Session>> {
-        self.read(|c| {
-            Ok(c.prepare_cached(&format!(
-                "SELECT {USER_COLS}, s.csrf, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
-                 WHERE s.id_hash = ?1 AND s.expires_at > ?2 AND u.disabled = 0"
-            ))?
-            .query_row(params![id_hash, now], |r| {
+        self.accounts_read(|c| {
+            let row = c.query_row(
+                &format!(
+                    "SELECT {USER_COLS}, s.csrf, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
+                     WHERE s.id_hash = ?1 AND s.expires_at > ?2 AND u.disabled = 0"
+                ),
+                params![id_hash, now],
+            )?;
+            row.map(|r| {
                 Ok(Session {
-                    user: user_row(r, 0)?,
-                    csrf: r.get(9)?,
-                    expires_at: r.get(10)?,
+                    user: user_row(&r, 0)?,
+                    csrf: r.get(USER_WIDTH)?,
+                    expires_at: r.get(USER_WIDTH + 1)?,
                 })
             })
-            .optional()?)
+            .transpose()
         })
     }
 
     fn delete_session(&self, id_hash: &str) -> Result<()> {
-        self.write_tx(|tx| {
-            tx.execute("DELETE FROM sessions WHERE id_hash = ?1", [id_hash])?;
+        self.accounts_write(|c| {
+            c.execute("DELETE FROM sessions WHERE id_hash = ?1", params![id_hash])?;
             Ok(())
         })
     }
 
     fn delete_sessions_of(&self, user_id: i64) -> Result<()> {
-        self.write_tx(|tx| {
-            tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
+        self.accounts_write(|c| {
+            c.execute("DELETE FROM sessions WHERE user_id = ?1", params![user_id])?;
             Ok(())
         })
     }
@@ -332,36 +341,41 @@ impl AccountStore for SqliteStore {
         if name.trim().is_empty() {
             return Err(StoreError::Unusable("a token needs a name".into()));
         }
-        self.write_tx(|tx| {
-            tx.execute(
+        self.accounts_write(|c| {
+            let id: i64 = sql::one(
+                c,
                 "INSERT INTO api_tokens(user_id, name, secret_hash, scope, created_at, expires_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
                 params![user_id, name.trim(), secret_hash, scope, now(), expires_at],
             )?;
-            let id = tx.last_insert_rowid();
             audit(
-                tx,
+                c,
                 actor,
                 "account: create token",
                 serde_json::json!({"user": user_id, "token": id, "name": name.trim(), "scope": scope}),
             )?;
-            Ok(tx
-                .prepare_cached(&format!("SELECT {TOKEN_COLS} FROM api_tokens t WHERE t.id = ?1"))?
-                .query_row([id], |r| token_row(r, 0))?)
+            let row = c
+                .query_row(
+                    &format!("SELECT {TOKEN_COLS} FROM api_tokens t WHERE t.id = ?1"),
+                    params![id],
+                )?
+                .ok_or_else(|| StoreError::Internal("token vanished".into()))?;
+            token_row(&row, 0)
         })
     }
 
     fn token(&self, secret_hash: &str, now: &str) -> Result<Option<(User, ApiToken)>> {
-        let found = self.read(|c| {
-            Ok(c.prepare_cached(&format!(
-                "SELECT {USER_COLS}, {TOKEN_COLS} FROM api_tokens t JOIN users u ON u.id = t.user_id
-                 WHERE t.secret_hash = ?1 AND t.revoked_at IS NULL AND u.disabled = 0
-                   AND (t.expires_at IS NULL OR t.expires_at > ?2)"
-            ))?
-            .query_row(params![secret_hash, now], |r| {
-                Ok((user_row(r, 0)?, token_row(r, 9)?))
-            })
-            .optional()?)
+        let found = self.accounts_read(|c| {
+            let row = c.query_row(
+                &format!(
+                    "SELECT {USER_COLS}, {TOKEN_COLS} FROM api_tokens t JOIN users u ON u.id = t.user_id
+                     WHERE t.secret_hash = ?1 AND t.revoked_at IS NULL AND u.disabled = 0
+                       AND (t.expires_at IS NULL OR t.expires_at > ?2)"
+                ),
+                params![secret_hash, now],
+            )?;
+            row.map(|r| Ok((user_row(&r, 0)?, token_row(&r, USER_WIDTH)?)))
+                .transpose()
         })?;
         if let Some((_, t)) = &found {
             // At most one write a minute per token for its "last used".
@@ -370,8 +384,8 @@ impl AccountStore for SqliteStore {
                 .as_deref()
                 .is_none_or(|at| at[..16.min(at.len())] != now[..16.min(now.len())]);
             if stale {
-                self.write_tx(|tx| {
-                    tx.execute(
+                self.accounts_write(|c| {
+                    c.execute(
                         "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1",
                         params![t.id, now],
                     )?;
@@ -383,24 +397,31 @@ impl AccountStore for SqliteStore {
     }
 
     fn tokens_of(&self, user_id: i64) -> Result<Vec<ApiToken>> {
-        self.read(|c| {
-            let mut st = c.prepare(&format!(
-                "SELECT {TOKEN_COLS} FROM api_tokens t WHERE t.user_id = ?1 ORDER BY t.id"
-            ))?;
-            let rows = st.query_map([user_id], |r| token_row(r, 0))?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.accounts_read(|c| {
+            let mut out = Vec::new();
+            c.query(
+                &format!(
+                    "SELECT {TOKEN_COLS} FROM api_tokens t WHERE t.user_id = ?1 ORDER BY t.id"
+                ),
+                params![user_id],
+                &mut |r| {
+                    out.push(token_row(r, 0)?);
+                    Ok(())
+                },
+            )?;
+            Ok(out)
         })
     }
 
     fn revoke_token(&self, actor: &str, user_id: i64, token_id: i64) -> Result<bool> {
-        self.write_tx(|tx| {
-            let n = tx.execute(
+        self.accounts_write(|c| {
+            let n = c.execute(
                 "UPDATE api_tokens SET revoked_at = ?3 WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL",
                 params![token_id, user_id, now()],
             )?;
             if n > 0 {
                 audit(
-                    tx,
+                    c,
                     actor,
                     "account: revoke token",
                     serde_json::json!({"user": user_id, "token": token_id}),

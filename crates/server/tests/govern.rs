@@ -424,6 +424,23 @@ async fn a_bulk_update_previews_applies_once_and_refuses_what_is_not_yours() {
     let a = post("apply", csv.clone()).await.json();
     assert_eq!(a["applied"], true, "{a}");
     assert!(a["audit_id"].as_i64().unwrap() > before);
+    // The strategy's "changes since" names who changed the figure, linked to its history.
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let page = send(
+        Method::GET,
+        &format!("/fr/strategies/digital-wallonia/changements?since={today}"),
+        &[],
+        Body::empty(),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("Modifications enregistrées"), "{html}");
+    assert!(
+        html.contains(&format!("/fr/historique/indicator/{}", w.indicator))
+            && html.contains("partner"),
+        "{html}"
+    );
     // The same file again changes nothing.
     let again = post("apply", csv.clone()).await.json();
     assert_eq!(

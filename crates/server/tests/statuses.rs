@@ -247,3 +247,47 @@ async fn the_report_lists_every_ambition_with_its_status_and_sources() {
     ok("/fr/strategies/eu-digital-decade/rapport").await;
     ok("/fr/strategies/s3/rapport").await;
 }
+
+#[tokio::test]
+async fn changes_since_a_date_list_figures_statuses_and_edits_for_a_node_or_the_whole() {
+    // The fixture's figures were all recorded when it was built: since any past date,
+    // they are new, and statuses judged on nothing then moved.
+    let html = ok("/fr/strategies/digital-wallonia/changements?since=2020-01-01").await;
+    assert!(
+        html.contains("<h1>Ce qui a changé depuis le 01/01/2020</h1>"),
+        "{html}"
+    );
+    assert!(html.contains("Chiffres enregistrés"), "{html}");
+    assert!(
+        html.contains("Statuts qui ont changé")
+            || html.contains("Statuts synthétiques qui ont changé")
+    );
+    assert!(html.contains("→"));
+    let en = ok("/en/strategies/digital-wallonia/changements?since=2020-01-01").await;
+    assert!(en.contains("What changed since 01/01/2020") && en.contains("Figures recorded"));
+    // The default is three months back; the form keeps the date.
+    let html = ok("/fr/strategies/digital-wallonia/changements").await;
+    assert!(html.contains("name=\"since\" value=\"20"), "{html}");
+    // One node: its subtree only, named in the page.
+    let all = ok("/fr/strategies/digital-wallonia/changements?since=2020-01-01&format=csv").await;
+    assert!(all.lines().next().unwrap().contains("change"), "{all}");
+    let one = ok("/fr/strategies/digital-wallonia/changements?since=2020-01-01&format=csv&node=programme/dw4ai").await;
+    assert!(
+        one.lines().count() < all.lines().count(),
+        "a node sees less than the whole"
+    );
+    // Bad parameters are named; an unknown node is a French 404.
+    let (s, body) = get("/fr/strategies/digital-wallonia/changements?since=2026-13-01").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(
+        body.contains("since") && body.contains("AAAA-MM-JJ"),
+        "{body}"
+    );
+    let (s, _) = get("/fr/strategies/digital-wallonia/changements?since=2999-01-01").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, body) = get("/fr/strategies/digital-wallonia/changements?node=programme/nowhere").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(body.contains("est pas dans cette version"), "{body}");
+    let (s, _) = get("/fr/strategies/digital-wallonia/changements?node=nothing").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+}

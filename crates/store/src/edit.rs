@@ -320,6 +320,28 @@ pub(crate) fn history(
     Ok(out)
 }
 
+/// Every recorded change made at or after `since` (an RFC 3339 instant or a date,
+/// compared as the audit's UTC text), newest first, at most `limit`.
+pub(crate) fn recent_changes(c: &dyn Conn, since: &str, limit: u32) -> Result<Vec<HistoryEntry>> {
+    let mut out = Vec::new();
+    c.query(
+        "SELECT a.at, a.actor, a.operation, x.audit_id, x.kind, x.key, x.item, x.detail, x.before, x.after
+         FROM audit_changes x JOIN audit a ON a.id = x.audit_id
+         WHERE a.at >= ?1 ORDER BY x.audit_id DESC, x.id DESC LIMIT ?2",
+        params![since, limit],
+        &mut |r| {
+            out.push(HistoryEntry {
+                at: r.get(0)?,
+                actor: r.get(1)?,
+                operation: r.get(2)?,
+                change: change_row(r, 3)?,
+            });
+            Ok(())
+        },
+    )?;
+    Ok(out)
+}
+
 /// The changes recorded with one audit entry, in the order they were made.
 pub(crate) fn changes_of(c: &dyn Conn, audit_id: i64) -> Result<Vec<Change>> {
     let mut out = Vec::new();

@@ -136,6 +136,9 @@ pub trait Store: AccountStore + Send + Sync {
     fn history(&self, kind: EntityKind, key: &str, limit: u32) -> Result<Vec<HistoryEntry>>;
     /// The changes recorded with one audit entry (empty when it recorded none).
     fn changes_of(&self, audit_id: i64) -> Result<Vec<Change>>;
+    /// Every recorded change made at or after `since` (RFC 3339 or a date, UTC), newest
+    /// first, at most `limit`: what a "changes since" view lists with who and when.
+    fn recent_changes(&self, since: &str, limit: u32) -> Result<Vec<HistoryEntry>>;
     /// A consistent copy of the whole store, taken while it serves.
     fn backup(&self, destination: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<()>;
     /// Integrity and domain checks; an empty list means all is well.

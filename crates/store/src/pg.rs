@@ -341,6 +341,10 @@ impl Store for PgStore {
         self.read(|c| crate::edit::changes_of(c, audit_id))
     }
 
+    fn recent_changes(&self, since: &str, limit: u32) -> Result<Vec<crate::HistoryEntry>> {
+        self.read(|c| crate::edit::recent_changes(c, since, limit))
+    }
+
     fn export_targets(
         &self,
         visit: &mut dyn FnMut(territoria_model::Target) -> Result<()>,

@@ -482,6 +482,10 @@ impl Store for SqliteStore {
         self.read(|c| crate::edit::changes_of(&SqliteConn::new(c), audit_id))
     }
 
+    fn recent_changes(&self, since: &str, limit: u32) -> Result<Vec<crate::HistoryEntry>> {
+        self.read(|c| crate::edit::recent_changes(&SqliteConn::new(c), since, limit))
+    }
+
     fn audit(&self, limit: u32) -> Result<Vec<AuditEntry>> {
         self.read(|c| query::audit(&SqliteConn::new(c), limit))
     }

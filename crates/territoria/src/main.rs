@@ -283,6 +283,7 @@ impl Opened {
 
     /// The store to share, the PostgreSQL one again when it is one (to listen), and the
     /// accounts (both backends keep them).
+    #[allow(clippy::type_complexity)]
     fn into_shared(
         self,
     ) -> (

@@ -17,6 +17,7 @@
 
 mod assets;
 mod cache;
+mod changes;
 mod charts;
 mod entity;
 mod explorer;
@@ -131,6 +132,10 @@ pub fn router() -> Router<AppState> {
                 get(watch::page),
             )
             .route(
+                &format!("/{l}/strategies/{{key}}/changements"),
+                get(changes::page),
+            )
+            .route(
                 &format!("/{l}/strategies/{{key}}/rapport"),
                 get(report::page),
             )
@@ -179,6 +184,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ),
         ("actions.html", include_str!("../../templates/actions.html")),
         ("watch.html", include_str!("../../templates/watch.html")),
+        ("changes.html", include_str!("../../templates/changes.html")),
         ("report.html", include_str!("../../templates/report.html")),
         ("action.html", include_str!("../../templates/action.html")),
         (

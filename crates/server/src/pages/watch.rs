@@ -249,6 +249,7 @@ pub async fn page(
         json!({
             "title": title,
             "strategy": name,
+            "strategy_key": key,
             "has_tree": chosen.tree().is_some(),
             "rule": status::rule(lang),
             "view": v,

@@ -13,6 +13,7 @@
 //! | `taxonomies` | concept of a scheme (territory, NACE-BEL, legal forms, …) | — |
 //! | `places` | place (EPN, office, venue) | `geo` |
 //! | `magnets` | saved smart magnet | — |
+//! | `indicator-statuses` | status of an indicator or node of a strategy (made by the server, [`Dataset::derived`]) | — |
 //!
 //! Demo (synthetic) records keep `demo = true`; a dataset that holds any says so in its
 //! description and in its `demo` metadata.
@@ -63,7 +64,7 @@ pub struct Bilingual {
 }
 
 impl Bilingual {
-    fn new(fr: &str, en: &str) -> Bilingual {
+    pub fn new(fr: &str, en: &str) -> Bilingual {
         Bilingual {
             fr: fr.into(),
             en: en.into(),
@@ -131,6 +132,31 @@ impl DatasetMeta {
 pub struct Dataset {
     pub meta: DatasetMeta,
     pub table: Table,
+}
+
+impl Dataset {
+    /// A dataset made above this crate from the same store state (the statuses the
+    /// server derives from strategy trees): the table's span and geo field are filled
+    /// in as for the catalogue's own datasets.
+    pub fn derived(
+        meta: DatasetMeta,
+        table: TableBuilder,
+        temporal: Option<(Date, Date)>,
+    ) -> Dataset {
+        let table = table.finish();
+        let geo_field = table
+            .specs()
+            .iter()
+            .position(|s| s.def.field_type == FieldType::GeoPoint);
+        Dataset {
+            meta: DatasetMeta {
+                temporal,
+                geo_field,
+                ..meta
+            },
+            table,
+        }
+    }
 }
 
 /// Every published dataset, built from one state of the store.

@@ -148,6 +148,14 @@ impl OpenData {
             .spawn(move || {
                 let started = Instant::now();
                 let built = Catalogue::build(store.as_ref(), Publisher::default())
+                    .and_then(|mut c| {
+                        // The statuses the dashboard shows, from the same store state.
+                        c.datasets.push(crate::pages::status_data::dataset(
+                            store.as_ref(),
+                            c.modified,
+                        )?);
+                        Ok(c)
+                    })
                     .map(|c| Arc::new(snapshot(c)))
                     .map_err(|e| e.to_string());
                 match &built {

@@ -105,10 +105,11 @@ async fn catalogue_lists_every_public_collection_with_metadata() {
         "taxonomies",
         "places",
         "magnets",
+        "indicator-statuses",
     ] {
         assert!(ids.contains(&id), "{id} missing from {ids:?}");
     }
-    assert_eq!(j["total_count"], 8);
+    assert_eq!(j["total_count"], 9);
     let orgs = get(&format!("{ODS}/organisations")).await.json();
     let m = &orgs["metas"]["default"];
     assert!(m["title"].as_str().unwrap().contains("Organisations"));
@@ -654,4 +655,64 @@ async fn parquet_xlsx_and_compressed_exports() {
     std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz.body[..]), &mut plain)
         .unwrap();
     assert_eq!(plain, csv.body);
+}
+
+#[tokio::test]
+async fn statuses_are_a_dataset_with_the_rule_version_and_demo_flags() {
+    let meta = get(&format!("{ODS}/indicator-statuses")).await.json();
+    let m = &meta["metas"]["default"];
+    assert!(
+        m["description"].as_str().unwrap().contains("prescribe-1"),
+        "{m}"
+    );
+    // Every record carries the rule's version; strategy and node records are there.
+    let q = format!(
+        "{ODS}/indicator-statuses/records?limit=100&where={}",
+        enc("kind = \"strategy\"")
+    );
+    let strategies = get(&q).await.json();
+    assert!(
+        strategies["total_count"].as_u64().unwrap() >= 1,
+        "{strategies}"
+    );
+    let r = &strategies["results"][0];
+    assert!(
+        r["rule_version"]
+            .as_str()
+            .unwrap()
+            .starts_with("prescribe-1")
+    );
+    assert!(r["reason_fr"].as_str().is_some() && r["reason_en"].as_str().is_some());
+    // Indicators: statuses among the five codes, each with a reason.
+    let q = format!(
+        "{ODS}/indicator-statuses/records?limit=100&select=status,reason_fr,demo&where={}",
+        enc("kind = \"indicator\"")
+    );
+    let inds = get(&q).await.json();
+    let rows = inds["results"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    for r in rows {
+        assert!(
+            [
+                "on_track",
+                "at_risk",
+                "off_track",
+                "not_enough_data",
+                "no_target"
+            ]
+            .contains(&r["status"].as_str().unwrap()),
+            "{r}"
+        );
+        assert!(!r["reason_fr"].as_str().unwrap().is_empty());
+    }
+    // Faceting by status works like on any dataset, and the CSV export has the columns.
+    let f = get(&format!("{ODS}/indicator-statuses/facets?facet=status")).await;
+    assert_eq!(f.status, StatusCode::OK);
+    let csv = get(&format!("{ODS}/indicator-statuses/exports/csv")).await;
+    let text = String::from_utf8(csv.body).unwrap();
+    let head = text.lines().next().unwrap();
+    assert!(
+        head.contains("status") && head.contains("rule_version") && head.contains("demo"),
+        "{head}"
+    );
 }

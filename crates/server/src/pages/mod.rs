@@ -28,6 +28,7 @@ mod i18n;
 mod maps;
 mod report;
 mod status;
+pub(crate) mod status_data;
 mod strategy;
 mod trend_chart;
 mod watch;

@@ -64,14 +64,8 @@ pub fn header(c: Collection) -> Vec<String> {
             for l in LANG_COLS {
                 h.push(format!("description_{l}"));
             }
-            if c == Collection::Organisations {
-                for s in ["kbo", "founded", "employees", "website"] {
-                    h.push(s.into());
-                }
-            } else {
-                for s in ["status", "start", "end", "budget_eur"] {
-                    h.push(s.into());
-                }
+            for s in crate::detail_columns(c) {
+                h.push((*s).into());
             }
             for (col, _) in tag_columns(c) {
                 h.push((*col).into());
@@ -186,7 +180,20 @@ pub fn export(
                         row.push(a.end.map(|d| d.to_string()).unwrap_or_default());
                         row.push(a.budget_eur.map(fmt_num).unwrap_or_default());
                     }
-                    _ => row.extend(std::iter::repeat_n(String::new(), 4)),
+                    Details::Place(p) if c == Collection::Places => {
+                        row.push(fmt_num(p.lat));
+                        row.push(fmt_num(p.lon));
+                        row.push(p.address.clone().unwrap_or_default());
+                        row.push(p.postal_code.clone().unwrap_or_default());
+                    }
+                    Details::Event(ev) if c == Collection::Events => {
+                        row.push(ev.start.to_string());
+                        row.push(ev.end.map(|d| d.to_string()).unwrap_or_default());
+                    }
+                    _ => row.extend(std::iter::repeat_n(
+                        String::new(),
+                        crate::detail_columns(c).len(),
+                    )),
                 }
                 let (cols, other) = split_tags(c, &e.tags);
                 for v in cols {
@@ -520,6 +527,33 @@ fn row_ops(c: Collection, row: &Row) -> Result<(Op, Vec<Op>), ValidationErrors> 
             }
             e.details = Details::Action(a);
         }
+        Collection::Places => {
+            let lat = parse_number("lat", row.get("lat")).map_err(|x| errs.push(x));
+            let lon = parse_number("lon", row.get("lon")).map_err(|x| errs.push(x));
+            if let (Ok(lat), Ok(lon)) = (lat, lon) {
+                e.details = Details::Place(territoria_model::Place {
+                    lat,
+                    lon,
+                    address: row.opt("address"),
+                    postal_code: row.opt("postal_code"),
+                });
+            }
+        }
+        Collection::Events => match parse_date("start", row.get("start")) {
+            Ok(start) => {
+                let mut end = None;
+                if let Some(d) = row.opt("end") {
+                    match parse_date("end", &d) {
+                        Ok(d) => end = Some(d),
+                        Err(x) => errs.push(x),
+                    }
+                }
+                e.details = Details::Event(territoria_model::Event { start, end });
+            }
+            Err(x) => errs.push(x),
+        },
+        Collection::People => errs.0.extend(crate::person_minimal(&e)),
+        Collection::Publications => {}
         Collection::Observations | Collection::Targets => unreachable!(),
     }
     let subject = e.reference();

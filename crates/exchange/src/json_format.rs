@@ -285,6 +285,17 @@ pub fn records(
                     }));
                     continue;
                 }
+                if kind == EntityKind::Person {
+                    let errors = crate::person_minimal(&item.entity);
+                    if !errors.is_empty() {
+                        out.push(Err(RecordError {
+                            location: Some(location),
+                            record: item.entity.reference().to_string(),
+                            errors: territoria_model::ValidationErrors(errors),
+                        }));
+                        continue;
+                    }
+                }
                 let subject = item.entity.reference();
                 let prov = item.entity.provenance.clone();
                 let at = |op| {

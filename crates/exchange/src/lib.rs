@@ -32,6 +32,12 @@ pub enum Collection {
     Observations,
     /// An indicator's targets (value due at a date), beside its observations.
     Targets,
+    /// Places (digital-inclusion places, offices, venues) with their coordinates.
+    Places,
+    Events,
+    Publications,
+    /// People, with GDPR-minimal fields only: names, a public role, affiliations.
+    People,
 }
 
 impl Collection {
@@ -41,6 +47,10 @@ impl Collection {
             "actions" | "action" => Some(Self::Actions),
             "observations" | "observation" | "indicator-observations" => Some(Self::Observations),
             "targets" | "target" | "indicator-targets" => Some(Self::Targets),
+            "places" | "place" => Some(Self::Places),
+            "events" | "event" => Some(Self::Events),
+            "publications" | "publication" => Some(Self::Publications),
+            "people" | "person" | "persons" => Some(Self::People),
             _ => None,
         }
     }
@@ -51,13 +61,39 @@ impl Collection {
             Self::Actions => "actions",
             Self::Observations => "observations",
             Self::Targets => "targets",
+            Self::Places => "places",
+            Self::Events => "events",
+            Self::Publications => "publications",
+            Self::People => "people",
         }
+    }
+
+    /// Every collection, in the order they are best imported (organisations before
+    /// what points to them).
+    pub const ALL: [Collection; 8] = [
+        Self::Organisations,
+        Self::Places,
+        Self::People,
+        Self::Events,
+        Self::Publications,
+        Self::Actions,
+        Self::Observations,
+        Self::Targets,
+    ];
+
+    /// The names of [`Collection::ALL`], for messages.
+    pub fn names() -> String {
+        Self::ALL.map(Self::as_str).join(", ")
     }
 
     pub(crate) fn kind(self) -> Option<EntityKind> {
         match self {
             Self::Organisations => Some(EntityKind::Organisation),
             Self::Actions => Some(EntityKind::Action),
+            Self::Places => Some(EntityKind::Place),
+            Self::Events => Some(EntityKind::Event),
+            Self::Publications => Some(EntityKind::Publication),
+            Self::People => Some(EntityKind::Person),
             Self::Observations | Self::Targets => None,
         }
     }
@@ -131,8 +167,54 @@ pub(crate) fn tag_columns(c: Collection) -> &'static [(&'static str, &'static st
             ("funding_source", s::FUNDING_SOURCE),
             ("territory", s::TERRITORY),
         ],
-        Collection::Observations | Collection::Targets => &[],
+        Collection::Places => &[
+            ("municipality", s::TERRITORY),
+            ("services", s::INCLUSION_SERVICE),
+        ],
+        Collection::Events | Collection::Publications => &[("territory", s::TERRITORY)],
+        Collection::People | Collection::Observations | Collection::Targets => &[],
     }
+}
+
+/// The columns of an entity collection's typed facts, after the descriptions.
+pub(crate) fn detail_columns(c: Collection) -> &'static [&'static str] {
+    match c {
+        Collection::Organisations => &["kbo", "founded", "employees", "website"],
+        Collection::Actions => &["status", "start", "end", "budget_eur"],
+        Collection::Places => &["lat", "lon", "address", "postal_code"],
+        Collection::Events => &["start", "end"],
+        _ => &[],
+    }
+}
+
+/// The attributes a person may carry (GDPR data minimisation: a public role and
+/// public identifiers, never contact details or private facts).
+pub const PERSON_ATTRIBUTES: [&str; 3] = ["role", "orcid", "website"];
+
+/// What a person record may not carry (GDPR data minimisation), as field errors.
+pub(crate) fn person_minimal(e: &territoria_model::Entity) -> Vec<territoria_model::FieldError> {
+    use territoria_model::FieldError;
+    let mut errs = Vec::new();
+    if let Some(k) = e
+        .attributes
+        .keys()
+        .find(|k| !PERSON_ATTRIBUTES.contains(&k.as_str()))
+    {
+        errs.push(FieldError::new(
+            "attributes",
+            format!(
+                "`{k}`: a person keeps GDPR-minimal facts only ({}); leave contact details and private facts out",
+                PERSON_ATTRIBUTES.join(", ")
+            ),
+        ));
+    }
+    if !e.description.is_empty() {
+        errs.push(FieldError::new(
+            "description",
+            "a person has no free-text description (GDPR data minimisation): use attributes.role",
+        ));
+    }
+    errs
 }
 
 pub(crate) fn split_tags(c: Collection, tags: &[ConceptRef]) -> (Vec<Vec<&str>>, Vec<String>) {

@@ -84,9 +84,9 @@ enum Command {
         #[command(flatten)]
         demo: DemoArgs,
     },
-    /// Import organisations, actions or observations from CSV or JSON (one transaction).
+    /// Import a collection (organisations, places, people, events, publications, actions, observations, targets) from CSV or JSON (one transaction).
     Import {
-        /// organisations | actions | observations | targets
+        /// organisations | places | people | events | publications | actions | observations | targets
         collection: String,
         /// The file to read (.csv or .json)
         file: PathBuf,
@@ -97,9 +97,9 @@ enum Command {
         #[arg(long)]
         skip_invalid: bool,
     },
-    /// Export organisations, actions or observations as CSV (`;`, UTF-8 BOM) or JSON.
+    /// Export a collection (organisations, places, people, events, publications, actions, observations, targets) as CSV (`;`, UTF-8 BOM) or JSON.
     Export {
-        /// organisations | actions | observations | targets
+        /// organisations | places | people | events | publications | actions | observations | targets
         collection: String,
         /// csv or json (default: from --output's extension, else csv)
         #[arg(long)]
@@ -386,11 +386,7 @@ fn migrate_store(from: &str, to: &str) -> anyhow::Result<()> {
         }
         bail!("the copy has {} problem(s)", problems.len());
     }
-    for c in [
-        territoria_exchange::Collection::Organisations,
-        territoria_exchange::Collection::Actions,
-        territoria_exchange::Collection::Observations,
-    ] {
+    for c in territoria_exchange::Collection::ALL {
         let a = export_digest(&*source, c)?;
         let b = export_digest(&*dest, c)?;
         if a != b {
@@ -516,7 +512,10 @@ fn explain(e: StoreError) -> anyhow::Error {
 
 fn collection(s: &str) -> anyhow::Result<Collection> {
     Collection::parse(s).with_context(|| {
-        format!("unknown collection `{s}`: use organisations, actions, observations or targets")
+        format!(
+            "unknown collection `{s}`: use {}",
+            territoria_exchange::Collection::names()
+        )
     })
 }
 

@@ -113,6 +113,18 @@ pub const WORDS: &[(&str, &str, &str)] = &[
         "Cibles d'indicateurs",
         "Indicator targets",
     ),
+    (
+        "acc_col_places",
+        "Lieux (EPN, bureaux, salles)",
+        "Places (digital-inclusion places, offices, venues)",
+    ),
+    ("acc_col_events", "Événements", "Events"),
+    ("acc_col_publications", "Publications", "Publications"),
+    (
+        "acc_col_people",
+        "Personnes (nom, rôle public, affiliations)",
+        "People (name, public role, affiliations)",
+    ),
     ("acc_file", "Fichier (CSV ou JSON)", "File (CSV or JSON)"),
     ("acc_preview", "Voir les changements", "Preview the changes"),
     (

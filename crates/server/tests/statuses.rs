@@ -290,4 +290,14 @@ async fn changes_since_a_date_list_figures_statuses_and_edits_for_a_node_or_the_
     assert!(body.contains("est pas dans cette version"), "{body}");
     let (s, _) = get("/fr/strategies/digital-wallonia/changements?node=nothing").await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
+    // The report says what changed over its period, real figures only, with the link.
+    let report = ok("/fr/strategies/digital-wallonia/rapport?since=2020-01-01").await;
+    assert!(
+        report.contains("Ce qui a changé depuis le 01/01/2020"),
+        "{report}"
+    );
+    assert!(report.contains("Chiffres réels enregistrés : "));
+    assert!(report.contains("/fr/strategies/digital-wallonia/changements?since=2020-01-01&amp;"));
+    let (s, _) = get("/fr/strategies/digital-wallonia/rapport?since=hier").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
 }

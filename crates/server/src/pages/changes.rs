@@ -391,6 +391,47 @@ fn parse_since(lang: Lang, s: Option<&str>, today: NaiveDate) -> Result<NaiveDat
     }
 }
 
+/// Reads what [`build`] needs (contributions, actions, the edits recorded since) and
+/// builds the view; `None` when the node is not in the tree.
+pub(super) async fn load(
+    state: &AppState,
+    snap: &super::cache::Snapshot,
+    tree: &StrategyTree,
+    node: Option<(EntityKind, &str)>,
+    since: NaiveDate,
+    lang: Lang,
+    q: &str,
+) -> Result<Option<View>, PageError> {
+    let contributions = snap.contributions(state).await.lang(lang)?;
+    let actions = snap.actions(state).await.lang(lang)?;
+    let since_text = since.format("%Y-%m-%d").to_string();
+    let edits = crate::api::with_store(state, move |s| {
+        Ok(s.recent_changes(&since_text, EDIT_LIMIT)?)
+    })
+    .await
+    .lang(lang)?;
+    Ok(build(&Inputs {
+        tree,
+        node,
+        since,
+        today: chrono::Utc::now().date_naive(),
+        contributions: &contributions,
+        actions: &actions,
+        edits: &edits,
+        lang,
+        q,
+    }))
+}
+
+/// The default and checked `since` of a page (three months back when not given).
+pub(super) fn since_param(lang: Lang, params: &Params) -> Result<NaiveDate, PageError> {
+    parse_since(
+        lang,
+        params.one("since").lang(lang)?,
+        chrono::Utc::now().date_naive(),
+    )
+}
+
 /// `/{lang}/strategies/{key}/changements?since=YYYY-MM-DD&node=kind/key`.
 pub async fn page(
     State(state): State<AppState>,
@@ -410,8 +451,7 @@ pub async fn page(
     )
     .lang(lang)?;
     let format = Format::of(&params, lang, false)?;
-    let today = chrono::Utc::now().date_naive();
-    let since = parse_since(lang, params.one("since").lang(lang)?, today)?;
+    let since = since_param(lang, &params)?;
     let node = params
         .one("node")
         .lang(lang)?
@@ -420,30 +460,12 @@ pub async fn page(
         .transpose()?;
     let snap = snapshot(&state);
     let chosen = choose(&state, &snap, lang, &params).await?;
-    let contributions = snap.contributions(&state).await.lang(lang)?;
-    let actions = snap.actions(&state).await.lang(lang)?;
-    let since_text = since.format("%Y-%m-%d").to_string();
-    let edits = crate::api::with_store(&state, move |s| {
-        Ok(s.recent_changes(&since_text, EDIT_LIMIT)?)
-    })
-    .await
-    .lang(lang)?;
     let q = chosen.query();
     let Some(tree) = chosen.tree() else {
         return Err(PageError::not_found(lang, t(lang, "no_tree")));
     };
-    let inputs = Inputs {
-        tree,
-        node: node.as_ref().map(|(k, id)| (*k, id.as_str())),
-        since,
-        today,
-        contributions: &contributions,
-        actions: &actions,
-        edits: &edits,
-        lang,
-        q: &q,
-    };
-    let Some(v) = build(&inputs) else {
+    let node_ref = node.as_ref().map(|(k, id)| (*k, id.as_str()));
+    let Some(v) = load(&state, &snap, tree, node_ref, since, lang, &q).await? else {
         let (k, id) = node
             .as_ref()
             .map(|(k, id)| (k.as_str(), id.as_str()))

@@ -259,13 +259,15 @@ pub async fn page(
     Path(key): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
-    Params::parse(raw.as_deref(), &["version", "format"]).lang(lang)?;
+    Params::parse(raw.as_deref(), &["version", "format", "since"]).lang(lang)?;
     let mut with_key = super::query_string([("strategy", key.as_str())]);
     if let Some(r) = raw.as_deref().filter(|r| !r.is_empty()) {
         with_key = format!("{with_key}&{r}");
     }
-    let params = Params::parse(Some(&with_key), &["strategy", "version", "format"]).lang(lang)?;
+    let params =
+        Params::parse(Some(&with_key), &["strategy", "version", "format", "since"]).lang(lang)?;
     let format = Format::of(&params, lang, false)?;
+    let since = super::changes::since_param(lang, &params)?;
     let snap = snapshot(&state);
     let chosen = choose(&state, &snap, lang, &params).await?;
     let contributions = snap.contributions(&state).await.lang(lang)?;
@@ -349,6 +351,12 @@ pub async fn page(
         .find(|s| s.id == chosen.strategy)
         .and_then(|s| s.versions.iter().find(|v| v.id == chosen.version))
         .map(|v| text(&v.label, lang));
+    let changed = match chosen.tree() {
+        Some(tree) => {
+            super::changes::load(&state, &snap, tree, None, since, lang, &chosen.query()).await?
+        }
+        None => None,
+    };
     let title = match lang {
         Lang::Fr => "Rapport au Gouvernement",
         Lang::En => "Report to the Government",
@@ -377,6 +385,21 @@ pub async fn page(
             "rule": status::rule(lang),
             "rule_version": territoria_prescribe::RULE_VERSION,
             "report": report,
+            "since_iso": since.to_string(),
+            "changed": changed.map(|c| json!({
+                "since": c.since,
+                "statuses": c.statuses,
+                "real_figures": c.figures.iter().filter(|f| !f.synthetic).count(),
+                "synthetic_figures": c.figures.iter().filter(|f| f.synthetic).count(),
+                "started": c.started.iter().filter(|a| !a.synthetic).count(),
+                "ended": c.ended.iter().filter(|a| !a.synthetic).count(),
+                "edits": c.edits.len(),
+            })),
+            "changes_url": format!(
+                "/{}/strategies/{key}/changements?since={since}&{}",
+                lang.code(),
+                chosen.query()
+            ),
         }),
     ))
 }

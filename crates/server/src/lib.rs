@@ -62,6 +62,9 @@ pub struct AppState {
     pub login_throttle: account::LoginThrottle,
     /// Sign-in through an OpenID Connect provider, when configured.
     pub oidc: Option<Arc<account::oidc::Provider>>,
+    /// Where administrators' backups are written and restored from (the API's
+    /// `/api/admin/backups`); none: those endpoints are refused.
+    pub backup_dir: Option<std::path::PathBuf>,
 }
 
 impl AppState {
@@ -76,7 +79,14 @@ impl AppState {
             staged: Default::default(),
             login_throttle: Default::default(),
             oidc: None,
+            backup_dir: None,
         })
+    }
+
+    /// Enables the administrators' backup and restore endpoints on this directory.
+    pub fn with_backup_dir(mut self, dir: Option<std::path::PathBuf>) -> Self {
+        self.backup_dir = dir;
+        self
     }
 
     /// Enables sign-in through an OpenID Connect provider.

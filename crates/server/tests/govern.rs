@@ -785,3 +785,175 @@ async fn the_edit_form_writes_with_its_version_and_shows_a_conflict() {
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(bad.text().contains("start"));
 }
+
+#[tokio::test]
+async fn an_admin_backs_up_and_restores_through_the_api_and_others_may_not() {
+    // Its own store: a restore replaces the content under every reader.
+    let demo = common::demo(5, 60);
+    let backups = demo._dir.path().join("backups");
+    let state = demo.state.clone().with_backup_dir(Some(backups.clone()));
+    let store = SqliteStore::open(&demo.path).unwrap();
+    let user = |login: &str, role, organisation: Option<String>| NewUser {
+        login: login.into(),
+        display_name: login.into(),
+        email: None,
+        password_hash: None,
+        role,
+        organisation,
+        strategy: None,
+        oidc_subject: None,
+    };
+    let org = {
+        let mut first = None;
+        store
+            .export_entities(EntityKind::Organisation, &mut |e, _| {
+                first.get_or_insert(e.key);
+                Ok(())
+            })
+            .unwrap();
+        first.unwrap()
+    };
+    let admin = store
+        .create_user("test", &user("root", Role::Admin, None))
+        .unwrap();
+    let editor = store
+        .create_user("test", &user("ed", Role::Editor, None))
+        .unwrap();
+    let _ = org;
+    let token_of = |id: i64| {
+        let secret = format!("terr_test-{id}-{}", rand_suffix());
+        store
+            .create_token(
+                "test",
+                id,
+                "t",
+                &territoria_auth::digest(&secret),
+                "write",
+                None,
+            )
+            .unwrap();
+        format!("Bearer {secret}")
+    };
+    let (root, ed) = (token_of(admin.id), token_of(editor.id));
+    let call = |method: Method, uri: &str, auth: Option<&str>, body: Option<Value>| {
+        let mut b = Request::builder().method(method).uri(uri);
+        if let Some(a) = auth {
+            b = b.header(header::AUTHORIZATION, a);
+        }
+        let req = match body {
+            Some(v) => b
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(v.to_string())),
+            None => b.body(Body::empty()),
+        }
+        .unwrap();
+        let app = router(state.clone());
+        async move {
+            let res = app.oneshot(req).await.unwrap();
+            let status = res.status();
+            let bytes = res.into_body().collect().await.unwrap().to_bytes();
+            (
+                status,
+                serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null),
+            )
+        }
+    };
+    // Nobody, and a non-admin, may not.
+    assert_eq!(
+        call(Method::POST, "/api/admin/backups", None, None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        call(Method::POST, "/api/admin/backups", Some(&ed), None)
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        call(
+            Method::POST,
+            "/api/admin/restore",
+            Some(&ed),
+            Some(json!({"backup": "x.sqlite"}))
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    // The admin backs up, then the data changes, then the admin restores: the change is gone.
+    let (s, made) = call(Method::POST, "/api/admin/backups", Some(&root), None).await;
+    assert_eq!(s, StatusCode::CREATED, "{made}");
+    let name = made["name"].as_str().unwrap().to_owned();
+    let (_, list) = call(Method::GET, "/api/admin/backups", Some(&root), None).await;
+    assert_eq!(list["backups"][0]["name"], name.as_str());
+    let before = store.counts().unwrap().entities;
+    let e = territoria_model::Entity::new(
+        EntityKind::Organisation,
+        "after-the-backup",
+        territoria_model::Labels::fr("Après la sauvegarde"),
+        territoria_model::Provenance::stated("test"),
+    );
+    store
+        .apply(
+            "test",
+            "test",
+            &mut std::iter::once(Ok(territoria_store::Located {
+                op: territoria_store::Op::Entity(Box::new(e)),
+                location: None,
+                column_of: None,
+            })),
+            &Default::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+    assert_ne!(store.counts().unwrap().entities, before);
+    let (s, r) = call(
+        Method::POST,
+        "/api/admin/restore",
+        Some(&root),
+        Some(json!({"backup": name})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["check"], "ok");
+    assert_eq!(
+        store.counts().unwrap().entities,
+        before,
+        "the restore undid the later write"
+    );
+    assert!(
+        store
+            .entity(EntityKind::Organisation, "after-the-backup")
+            .unwrap()
+            .is_none()
+    );
+    assert!(store.audit(1).unwrap()[0].operation.contains("restore"));
+    // Bad names and missing backups are refused, naming the parameter.
+    let (s, r) = call(
+        Method::POST,
+        "/api/admin/restore",
+        Some(&root),
+        Some(json!({"backup": "../territoria.sqlite"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{r}");
+    let (s, _) = call(
+        Method::POST,
+        "/api/admin/restore",
+        Some(&root),
+        Some(json!({"backup": "none.sqlite"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // A file that is not a store is refused and the store is unchanged.
+    std::fs::write(backups.join("junk.sqlite"), b"not a database").unwrap();
+    let (s, r) = call(
+        Method::POST,
+        "/api/admin/restore",
+        Some(&root),
+        Some(json!({"backup": "junk.sqlite"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{r}");
+    assert_eq!(store.counts().unwrap().entities, before);
+}

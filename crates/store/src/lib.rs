@@ -25,6 +25,7 @@ mod pg;
 mod query;
 pub mod read;
 mod restore;
+pub use restore::Restored;
 pub mod schema;
 mod sql;
 mod sqlite;
@@ -141,6 +142,10 @@ pub trait Store: AccountStore + Send + Sync {
     fn recent_changes(&self, since: &str, limit: u32) -> Result<Vec<HistoryEntry>>;
     /// A consistent copy of the whole store, taken while it serves.
     fn backup(&self, destination: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<()>;
+    /// Replaces the content with a verified backup (an embedded-store file, as
+    /// [`Store::backup`] writes), audited as `actor`. PostgreSQL refuses: it restores
+    /// with `migrate-store` into an empty database, or its own tools.
+    fn restore(&self, backup: &Path, actor: &str) -> Result<Restored>;
     /// Integrity and domain checks; an empty list means all is well.
     fn check(&self) -> Result<Vec<String>>;
 

@@ -403,6 +403,13 @@ impl Store for PgStore {
         self.read(|c| query::audit(c, limit))
     }
 
+    fn restore(&self, backup: &Path, _actor: &str) -> Result<crate::Restored> {
+        Err(StoreError::Unusable(format!(
+            "{}: a PostgreSQL store is restored into an empty database with `territoria migrate-store --from BACKUP.sqlite --to postgres://…` (or pg_restore of its own dumps), not in place",
+            backup.display()
+        )))
+    }
+
     fn backup(&self, destination: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<()> {
         crate::copy::backup_to_sqlite(self, destination, progress)
     }

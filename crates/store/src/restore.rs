@@ -26,7 +26,7 @@ impl SqliteStore {
     /// Replaces the store's content with the backup at `backup`, after verifying it.
     /// Refuses a backup that is not a Territoria store or that `check` finds problems
     /// in, and leaves the store unchanged then.
-    pub fn restore(&self, backup: &Path, actor: &str) -> Result<Restored> {
+    pub fn restore_backup(&self, backup: &Path, actor: &str) -> Result<Restored> {
         if !backup.is_file() {
             return Err(StoreError::Unusable(format!(
                 "{}: no such backup file",

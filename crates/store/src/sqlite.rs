@@ -490,6 +490,10 @@ impl Store for SqliteStore {
         self.read(|c| query::audit(&SqliteConn::new(c), limit))
     }
 
+    fn restore(&self, backup: &Path, actor: &str) -> Result<crate::Restored> {
+        self.restore_backup(backup, actor)
+    }
+
     fn backup(&self, destination: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<()> {
         if destination.exists() {
             return Err(StoreError::Unusable(format!(

@@ -834,7 +834,9 @@ fn serve(store: Opened, config: &Config) -> anyhow::Result<()> {
                 .transpose()
                 .map_err(|e| anyhow::anyhow!("the configuration's [oidc]: {e}"))?,
         );
-    let state = state.with_accounts(accounts);
+    let state = state
+        .with_accounts(accounts)
+        .with_backup_dir(Some(config.data_dir.join("backups")));
     if let Some(pg) = postgres {
         // Several servers on one database: each write, by any of them or an import,
         // is announced (NOTIFY) and the smart-magnet index catches up at once from the

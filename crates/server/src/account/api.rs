@@ -25,9 +25,13 @@ pub const HISTORY: &str = "/api/entities/{kind}/{id}/history";
 pub const REVERT: &str = "/api/changes/{audit_id}/revert";
 pub const BULK: &str = "/api/bulk/{collection}";
 pub const USERS: &str = "/api/users";
+pub const BACKUPS: &str = "/api/admin/backups";
+pub const RESTORE: &str = "/api/admin/restore";
 
 /// The routes of this face that the OpenAPI document describes.
-pub const ROUTES: [&str; 7] = [ME, TOKENS, TOKEN, HISTORY, REVERT, BULK, USERS];
+pub const ROUTES: [&str; 9] = [
+    ME, TOKENS, TOKEN, HISTORY, REVERT, BULK, USERS, BACKUPS, RESTORE,
+];
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -298,4 +302,133 @@ pub(crate) async fn create_account(
             })
     })
     .await
+}
+
+fn admin_only(p: &super::Principal, what: &str) -> ApiResult<()> {
+    if territoria_auth::is_admin(&p.user) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "only an administrator may {what}"
+        )))
+    }
+}
+
+fn backup_dir(state: &AppState) -> ApiResult<std::path::PathBuf> {
+    state.backup_dir.clone().ok_or_else(|| {
+        ApiError::Forbidden(
+            "this server has no backup directory: backups are made with `territoria backup` on the server".into(),
+        )
+    })
+}
+
+/// The backups of the server's backup directory, newest first.
+fn list_backups(dir: &std::path::Path) -> ApiResult<Vec<Value>> {
+    let mut out = Vec::new();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(ApiError::internal(format!("{}: {e}", dir.display()))),
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".sqlite") {
+            continue;
+        }
+        let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+        out.push(json!({ "name": name, "bytes": size }));
+    }
+    out.sort_by(|a, b| b["name"].as_str().cmp(&a["name"].as_str()));
+    Ok(out)
+}
+
+/// `GET /api/admin/backups`: the backups an administrator may restore.
+pub async fn backups(
+    State(state): State<AppState>,
+    SignedIn(p): SignedIn,
+) -> ApiResult<Json<Value>> {
+    admin_only(&p, "list backups")?;
+    let dir = backup_dir(&state)?;
+    Ok(Json(json!({ "backups": list_backups(&dir)? })))
+}
+
+/// `POST /api/admin/backups`: a consistent copy of the store, taken while it serves,
+/// into the backup directory.
+pub async fn create_backup(
+    State(state): State<AppState>,
+    Writer(p): Writer,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    admin_only(&p, "make backups")?;
+    let dir = backup_dir(&state)?;
+    let name = format!(
+        "territoria-{}.sqlite",
+        chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ")
+    );
+    let path = dir.join(&name);
+    let bytes = with_store(&state, move |s| {
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| ApiError::internal(format!("{}: {e}", dir.display())))?;
+        s.backup(&path, &mut |_, _| {})?;
+        Ok(std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0))
+    })
+    .await?;
+    tracing::info!(backup = %name, by = %p.user.login, "backup made");
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "name": name, "bytes": bytes })),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestoreForm {
+    /// A backup's name in the backup directory (as `GET /api/admin/backups` lists it).
+    pub backup: String,
+}
+
+/// `POST /api/admin/restore`: replaces the store's content with a backup of the backup
+/// directory, after verifying it; then checks the store. The restore is audited.
+pub async fn restore(
+    State(state): State<AppState>,
+    Writer(p): Writer,
+    body: Result<Json<RestoreForm>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<Json<Value>> {
+    admin_only(&p, "restore a backup")?;
+    let Json(form) = body.map_err(|e| ApiError::bad_parameter("body", e.body_text()))?;
+    let dir = backup_dir(&state)?;
+    let name = form.backup;
+    if name.is_empty()
+        || name.starts_with('.')
+        || !name.ends_with(".sqlite")
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        return Err(ApiError::bad_parameter(
+            "backup",
+            format!("`{name}`: give the name of a backup as GET /api/admin/backups lists it"),
+        ));
+    }
+    let path = dir.join(&name);
+    if !path.is_file() {
+        return Err(ApiError::not_found(format!(
+            "no backup `{name}` in the backup directory"
+        )));
+    }
+    let actor = format!("{} ({})", p.user.login, p.user.role.as_str());
+    let (restored, problems) = with_store(&state, move |s| {
+        let r = s.restore(&path, &actor).map_err(|e| match e {
+            territoria_store::StoreError::Unusable(m) => ApiError::bad_parameter("backup", m),
+            e => e.into(),
+        })?;
+        Ok((r, s.check()?))
+    })
+    .await?;
+    state.refresh_soon();
+    Ok(Json(json!({
+        "restored": name,
+        "audit_id": restored.audit_id,
+        "backup_schema_version": restored.backup_schema_version,
+        "check": if problems.is_empty() { json!("ok") } else { json!(problems) },
+    })))
 }

@@ -353,6 +353,8 @@ pub fn router() -> Router<AppState> {
         .route(api::REVERT, post(api::revert))
         .route(api::BULK, post(api::bulk))
         .route(api::USERS, get(api::users).post(api::create_user))
+        .route(api::BACKUPS, get(api::backups).post(api::create_backup))
+        .route(api::RESTORE, post(api::restore))
         .route(oidc::CALLBACK, get(oidc::callback));
     for lang in crate::pages::Lang::ALL {
         let w = |key: &str| words::path(lang, key);

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::api::{BULK, HISTORY, ME, REVERT, TOKEN, TOKENS, USERS};
+use super::api::{BACKUPS, BULK, HISTORY, ME, RESTORE, REVERT, TOKEN, TOKENS, USERS};
 
 fn e(name: &str) -> Value {
     json!({"$ref": format!("#/components/responses/{name}")})
@@ -110,6 +110,21 @@ pub fn paths() -> Map<String, Value> {
             "requestBody": {"required": true, "content": body("NewUser")},
             "responses": {"201": ok("The account.", "CreatedUser"), "400": e("BadParameter"), "401": e("Unauthorized"), "403": e("Forbidden"), "500": e("Internal")}},
     }));
+    p.insert(BACKUPS.into(), json!({
+        "get": {"tags": ["editing"], "operationId": "listBackups", "summary": "Backups in the server's backup directory (administrators)",
+            "security": security(),
+            "responses": {"200": ok("The backups, newest first.", "BackupList"), "401": e("Unauthorized"), "403": e("Forbidden"), "500": e("Internal")}},
+        "post": {"tags": ["editing"], "operationId": "createBackup", "summary": "Make a consistent backup of the store while it serves (administrators)",
+            "security": security(),
+            "responses": {"201": ok("The backup made.", "Backup"), "401": e("Unauthorized"), "403": e("Forbidden"), "500": e("Internal")}},
+    }));
+    p.insert(RESTORE.into(), json!({
+        "post": {"tags": ["editing"], "operationId": "restoreBackup", "summary": "Replace the store's content with a verified backup, then check it (administrators)",
+            "description": "The backup is copied, brought to the current schema and checked before anything is replaced; a refused backup leaves the store unchanged. The restore is audited.",
+            "security": security(),
+            "requestBody": {"required": true, "content": body("RestoreRequest")},
+            "responses": {"200": ok("The restore and the check of the restored store.", "Restored"), "400": e("BadParameter"), "401": e("Unauthorized"), "403": e("Forbidden"), "404": e("NotFound"), "500": e("Internal")}},
+    }));
     p
 }
 
@@ -157,6 +172,13 @@ pub fn schemas() -> Map<String, Value> {
         "properties": {"login": {"type": "string"}, "display_name": {"type": "string"}, "email": {"type": "string"},
             "password": {"type": "string", "minLength": 12}, "role": {"type": "string", "enum": ["partner", "editor", "admin"]},
             "organisation": {"type": "string"}, "strategy": {"type": "string"}}}));
+    s.insert("Backup".into(), json!({"type": "object", "required": ["name", "bytes"], "properties": {"name": {"type": "string"}, "bytes": {"type": "integer"}}}));
+    s.insert("BackupList".into(), json!({"type": "object", "required": ["backups"], "properties": {"backups": {"type": "array", "items": {"$ref": "#/components/schemas/Backup"}}}}));
+    s.insert("RestoreRequest".into(), json!({"type": "object", "required": ["backup"], "additionalProperties": false,
+        "properties": {"backup": {"type": "string", "description": "A backup's name, as GET /api/admin/backups lists it.", "example": "territoria-20261203T101500.000Z.sqlite"}}}));
+    s.insert("Restored".into(), json!({"type": "object", "required": ["restored", "audit_id", "backup_schema_version", "check"], "properties": {
+        "restored": {"type": "string"}, "audit_id": {"type": "integer"}, "backup_schema_version": {"type": "integer"},
+        "check": {"description": "`ok`, or the problems the check found.", "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}}}));
     s.insert("CreatedUser".into(), json!({"type": "object", "required": ["user"], "properties": {"user": {"$ref": "#/components/schemas/User"}}}));
     s
 }

@@ -289,6 +289,15 @@ fn a_store_copied_to_postgresql_and_back_exports_the_same_and_checks_clean() {
     let mut ops: Vec<Op> = (0..300)
         .map(|i| org(&format!("o{i:03}"), (i == 7).then_some("0403.170.701")))
         .collect();
+    // What COPY's text format reads specially travels as it is.
+    let mut odd = Entity::new(
+        EntityKind::Organisation,
+        "odd",
+        Labels::fr("tab\there, new\nline, back\\slash, \\N, cr\r"),
+        Provenance::stated("test"),
+    );
+    odd.description = Labels::fr("« guillemets » et é");
+    ops.push(Op::Entity(Box::new(odd)));
     ops.push(Op::Relation(Relation {
         subject: EntityRef::new(EntityKind::Organisation, "o001"),
         kind: RelationKind::MemberOf,
@@ -317,7 +326,7 @@ fn a_store_copied_to_postgresql_and_back_exports_the_same_and_checks_clean() {
     // The copy is not a second write: its generated ids continue after the copied ones.
     let report = apply(&f.store, vec![org("new", None)], false).unwrap();
     assert_eq!(report.audit_id, Some(2));
-    assert_eq!(report.changed_entities, [301]);
+    assert_eq!(report.changed_entities, [302]);
     // A store that holds data is not overwritten.
     let err = territoria_store::sqlite_to_postgres(&embedded, &f.store, &mut |_, _| {})
         .err()

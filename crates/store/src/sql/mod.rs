@@ -318,6 +318,22 @@ pub(crate) trait Conn {
     fn insert_entity(&self, row: &EntityRow<'_>, unique_indexes: bool) -> Result<Option<i64>>;
 
     /// Inserts an organisation's details.
+    /// Appends rows (values in `columns` order) to a table, for whole-store copies.
+    /// One INSERT per row here; PostgreSQL streams them with `COPY … FROM STDIN`.
+    fn copy_in(&self, table: &str, columns: &[String], rows: &[Vec<Value>]) -> Result<()> {
+        let marks: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
+        let insert = format!(
+            "INSERT INTO {table}({}) VALUES ({})",
+            columns.join(", "),
+            marks.join(", ")
+        );
+        for row in rows {
+            let ps: Vec<&dyn ToParam> = row.iter().map(|v| v as &dyn ToParam).collect();
+            self.execute(&insert, &ps)?;
+        }
+        Ok(())
+    }
+
     fn insert_organisation(
         &self,
         entity_id: i64,

@@ -17,6 +17,7 @@
 //! * [`aggregate`] — anonymised aggregates with primary and secondary suppression.
 //! * [`synthetic`] — seeded synthetic assessments for the demo, always flagged synthetic.
 
+pub mod aggregate;
 pub mod answers;
 pub mod kbo;
 pub mod peers;
@@ -24,6 +25,7 @@ pub mod profile;
 pub mod questionnaire;
 pub mod scoring;
 pub mod support;
+pub mod synthetic;
 
 pub use answers::{AnswerError, Answers};
 pub use profile::{Audience, Profile, SizeClass};

@@ -40,11 +40,8 @@ impl Conditions {
             && self
                 .nace_sections
                 .as_ref()
-                .is_none_or(|s| s.iter().any(|x| *x == p.nace_section))
-            && !self
-                .exclude_nace_sections
-                .iter()
-                .any(|x| *x == p.nace_section)
+                .is_none_or(|s| s.contains(&p.nace_section))
+            && !self.exclude_nace_sections.contains(&p.nace_section)
             && self
                 .provinces
                 .as_ref()

@@ -288,6 +288,40 @@ pub fn builtin() -> Vec<Questionnaire> {
         .collect()
 }
 
+/// Loads every questionnaire file (`*.toml` except `support.toml`) of a directory, sorted by
+/// file name. Errors name the file; two files with the same `id` and `version` are refused
+/// (a published version is frozen — a change is a new version).
+pub fn load_dir(dir: &std::path::Path) -> Result<Vec<Questionnaire>, QuestionnaireError> {
+    let io = |file: &std::path::Path, e: std::io::Error| QuestionnaireError::Syntax {
+        file: file.display().to_string(),
+        message: e.to_string(),
+    };
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| io(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "toml")
+                && p.file_name().is_some_and(|n| n != "support.toml")
+        })
+        .collect();
+    files.sort();
+    let mut out: Vec<Questionnaire> = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).map_err(|e| io(&f, e))?;
+        let name = f.display().to_string();
+        let q = parse(&name, &text)?;
+        if out.iter().any(|o| o.id == q.id && o.version == q.version) {
+            return Err(QuestionnaireError::Invalid {
+                file: name,
+                place: "version".into(),
+                message: format!("{} is already defined by another file", q.key()),
+            });
+        }
+        out.push(q);
+    }
+    Ok(out)
+}
+
 /// Finds `id` at `version` in a list of questionnaires.
 pub fn find<'a>(all: &'a [Questionnaire], id: &str, version: u32) -> Option<&'a Questionnaire> {
     all.iter().find(|q| q.id == id && q.version == version)
@@ -350,6 +384,30 @@ mod tests {
         assert_eq!(
             msg,
             "d.toml: axes[0] (infrastructure).questions[0] (infra-connexion).options[1] (instable): needs a `score` or `not_applicable = true`"
+        );
+    }
+
+    #[test]
+    fn the_repository_directory_loads_and_matches_the_builtin_files() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/digiscore");
+        let mut loaded = load_dir(&dir).unwrap();
+        let mut built = builtin();
+        loaded.sort_by_key(|q| q.key());
+        built.sort_by_key(|q| q.key());
+        assert_eq!(loaded, built);
+    }
+
+    #[test]
+    fn a_second_file_with_the_same_version_is_refused() {
+        let dir = std::env::temp_dir().join(format!("digiscore-dup-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("a.toml"), BUILTIN_FILES[0].1).unwrap();
+        std::fs::write(dir.join("b.toml"), BUILTIN_FILES[0].1).unwrap();
+        let err = load_dir(&dir).unwrap_err().to_string();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(
+            err.ends_with("b.toml: version: digiscore@1 is already defined by another file"),
+            "{err}"
         );
     }
 

@@ -165,6 +165,16 @@ pub const BUILTIN_FILE: (&str, &str) = (
     include_str!("../../../data/digiscore/support.toml"),
 );
 
+/// Reads and checks a support file.
+pub fn load(path: &std::path::Path) -> Result<Support, SupportError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| SupportError::Syntax {
+        file: name.clone(),
+        message: e.to_string(),
+    })?;
+    parse(&name, &text)
+}
+
 pub fn builtin() -> Support {
     parse(BUILTIN_FILE.0, BUILTIN_FILE.1).expect("the built-in support file is valid (tested)")
 }

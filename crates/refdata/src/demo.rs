@@ -1500,6 +1500,7 @@ pub fn densify(
 
 pub fn ops(options: &DemoOptions) -> impl Iterator<Item = Op> + use<> {
     let world = World::new(options.seed);
+    let seed = options.seed;
     let n = options.organisations;
     let file = strategy::parse(strategy::DIGITAL_WALLONIA_PATH, strategy::DIGITAL_WALLONIA)
         .expect("the shipped strategy file parses");
@@ -1518,6 +1519,9 @@ pub fn ops(options: &DemoOptions) -> impl Iterator<Item = Op> + use<> {
             v.extend(places);
             v.extend(breakdowns(&tail_world, &file, &epn));
             v
+        }))
+        .chain(std::iter::once(()).flat_map(move |_| {
+            crate::digiscore_demo::ops(crate::digiscore_demo::DEMO_ASSESSMENTS, seed)
         }))
 }
 

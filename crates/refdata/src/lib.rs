@@ -19,6 +19,7 @@
 //! (and by the `demo` command), never while serving.
 
 pub mod demo;
+pub mod digiscore_demo;
 pub mod reference;
 mod rng;
 pub mod strategy;

@@ -40,6 +40,7 @@ const TABLES: &[&str] = &[
     "users",
     "sessions",
     "api_tokens",
+    "digiscore_assessments",
 ];
 
 /// Tables whose `id` PostgreSQL generates: their sequences follow the copied ids.
@@ -56,6 +57,7 @@ const IDENTITY: &[&str] = &[
     "audit_changes",
     "users",
     "api_tokens",
+    "digiscore_assessments",
 ];
 
 impl ToParam for Value {

@@ -44,7 +44,7 @@ pub use error::{Location, RecordError, StoreError};
 pub use pg::{NOTIFY_CHANNEL, PgStore};
 pub use read::*;
 pub use sqlite::SqliteStore;
-pub use write::{Op, SavedMagnet, StrategyVersion, WriteOptions, WriteReport};
+pub use write::{DigiscoreRecord, Op, SavedMagnet, StrategyVersion, WriteOptions, WriteReport};
 
 use territoria_model::{EntityKind, Observation, Relation};
 
@@ -152,6 +152,15 @@ pub trait Store: AccountStore + Send + Sync {
     /// Saved smart magnets with their versions (latest last).
     fn magnets(&self) -> Result<Vec<MagnetRecord>>;
     fn magnet(&self, id: &str) -> Result<Option<MagnetRecord>>;
+
+    /// The assessment reached by a private link's hash (`None` for an unknown or
+    /// tampered link). Only the link's holder may be shown it.
+    fn digiscore_assessment(&self, link_hash: &str) -> Result<Option<StoredAssessment>>;
+    /// The assessments of a series (an organisation's T0, T1, …), oldest first.
+    fn digiscore_series(&self, series: &str) -> Result<Vec<StoredAssessment>>;
+    /// The completed assessments of a questionnaire (every version), for peers and
+    /// aggregates — never to be published row by row.
+    fn digiscore_completed(&self, questionnaire: &str) -> Result<Vec<StoredAssessment>>;
 
     /// Bulk scans for derived in-memory indexes (the facet engine): concepts and
     /// entities in id order, then tags in (concept, entity) order, then relations. The

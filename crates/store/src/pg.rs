@@ -425,6 +425,18 @@ impl Store for PgStore {
         })
     }
 
+    fn digiscore_assessment(&self, x: &str) -> Result<Option<StoredAssessment>> {
+        self.read(|c| query::digiscore_assessment(c, x))
+    }
+
+    fn digiscore_series(&self, x: &str) -> Result<Vec<StoredAssessment>> {
+        self.read(|c| query::digiscore_series(c, x))
+    }
+
+    fn digiscore_completed(&self, x: &str) -> Result<Vec<StoredAssessment>> {
+        self.read(|c| query::digiscore_completed(c, x))
+    }
+
     fn magnets(&self) -> Result<Vec<MagnetRecord>> {
         self.read(query::magnets)
     }

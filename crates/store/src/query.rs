@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use territoria_model::{EntityKind, Labels};
 
-use crate::read::{AuditEntry, Counts, MagnetRecord, MagnetVersion};
+use crate::read::{AuditEntry, Counts, MagnetRecord, MagnetVersion, StoredAssessment};
 use crate::sql::{self, Conn, Row, params};
 use crate::{Changes, Result, ScanItem, ScanParts, StoreError, members};
 
@@ -103,6 +103,67 @@ pub(crate) fn magnet(c: &dyn Conn, slug: &str) -> Result<Option<MagnetRecord>> {
         created_at: head.get(4)?,
         versions,
     }))
+}
+
+const ASSESSMENT_COLUMNS: &str =
+    "SELECT link_hash, series, questionnaire, questionnaire_version, kbo,
+        nace_section, size_class, municipality, answers, overall, axes, completed_at, demo,
+        created_at, updated_at FROM digiscore_assessments";
+
+fn assessment(r: &Row) -> Result<StoredAssessment> {
+    Ok(StoredAssessment {
+        link_hash: r.get(0)?,
+        series: r.get(1)?,
+        questionnaire: r.get(2)?,
+        questionnaire_version: r.get(3)?,
+        kbo: r.get(4)?,
+        nace_section: r.get(5)?,
+        size_class: r.get(6)?,
+        municipality: r.get(7)?,
+        answers: r.get(8)?,
+        overall: r.get(9)?,
+        axes: r.get(10)?,
+        completed_at: r.get(11)?,
+        demo: r.get::<i64>(12)? != 0,
+        created_at: r.get(13)?,
+        updated_at: r.get(14)?,
+    })
+}
+
+pub(crate) fn digiscore_assessment(
+    c: &dyn Conn,
+    link_hash: &str,
+) -> Result<Option<StoredAssessment>> {
+    Ok(collect(
+        c,
+        &format!("{ASSESSMENT_COLUMNS} WHERE link_hash = ?1"),
+        params![link_hash],
+        assessment,
+    )?
+    .pop())
+}
+
+pub(crate) fn digiscore_series(c: &dyn Conn, series: &str) -> Result<Vec<StoredAssessment>> {
+    collect(
+        c,
+        &format!("{ASSESSMENT_COLUMNS} WHERE series = ?1 ORDER BY created_at, id"),
+        params![series],
+        assessment,
+    )
+}
+
+pub(crate) fn digiscore_completed(
+    c: &dyn Conn,
+    questionnaire: &str,
+) -> Result<Vec<StoredAssessment>> {
+    collect(
+        c,
+        &format!(
+            "{ASSESSMENT_COLUMNS} WHERE questionnaire = ?1 AND completed_at IS NOT NULL ORDER BY id"
+        ),
+        params![questionnaire],
+        assessment,
+    )
 }
 
 pub(crate) fn magnets(c: &dyn Conn) -> Result<Vec<MagnetRecord>> {

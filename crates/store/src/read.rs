@@ -301,6 +301,26 @@ pub struct MagnetVersion {
     pub created_at: String,
 }
 
+/// A digital-maturity self-assessment as read back (see `DigiscoreRecord`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StoredAssessment {
+    pub link_hash: String,
+    pub series: String,
+    pub questionnaire: String,
+    pub questionnaire_version: i64,
+    pub kbo: Option<String>,
+    pub nace_section: String,
+    pub size_class: String,
+    pub municipality: Option<String>,
+    pub answers: String,
+    pub overall: Option<f64>,
+    pub axes: Option<String>,
+    pub completed_at: Option<String>,
+    pub demo: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
 /// A saved smart magnet: name, kind searched, and every version of its query.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct MagnetRecord {

@@ -557,6 +557,18 @@ impl Store for SqliteStore {
         })
     }
 
+    fn digiscore_assessment(&self, x: &str) -> Result<Option<StoredAssessment>> {
+        self.read(|c| in_snapshot(c, || query::digiscore_assessment(&SqliteConn::new(c), x)))
+    }
+
+    fn digiscore_series(&self, x: &str) -> Result<Vec<StoredAssessment>> {
+        self.read(|c| in_snapshot(c, || query::digiscore_series(&SqliteConn::new(c), x)))
+    }
+
+    fn digiscore_completed(&self, x: &str) -> Result<Vec<StoredAssessment>> {
+        self.read(|c| in_snapshot(c, || query::digiscore_completed(&SqliteConn::new(c), x)))
+    }
+
     fn magnets(&self) -> Result<Vec<MagnetRecord>> {
         self.read(|c| in_snapshot(c, || query::magnets(&SqliteConn::new(c))))
     }

@@ -68,6 +68,40 @@ pub enum Op {
     },
     /// Saves a smart magnet; a changed query becomes a new version.
     Magnet(SavedMagnet),
+    /// Creates or updates (same `link_hash`) a digital-maturity self-assessment.
+    DigiscoreAssessment(Box<DigiscoreRecord>),
+    /// Deletes the assessment reached by a private link's hash (an unknown hash is refused).
+    DigiscoreDelete {
+        link_hash: String,
+    },
+    /// Deletes every assessment last updated before `before` (retention), demo ones excepted.
+    DigiscorePurge {
+        before: String,
+    },
+}
+
+/// A digital-maturity self-assessment as stored (see migration 9). The caller
+/// (`territoria-digiscore`, through the server) validates answers and computes scores;
+/// the store checks the shapes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DigiscoreRecord {
+    /// SHA-256 (64 lowercase hex digits) of the private link's secret.
+    pub link_hash: String,
+    /// The link hash of the series' first assessment (itself for a first assessment).
+    pub series: String,
+    pub questionnaire: String,
+    pub questionnaire_version: i64,
+    pub kbo: Option<String>,
+    pub nace_section: String,
+    pub size_class: String,
+    pub municipality: Option<String>,
+    /// JSON object: question id → option id.
+    pub answers: String,
+    pub overall: Option<f64>,
+    /// JSON array of axis scores, when complete.
+    pub axes: Option<String>,
+    pub completed_at: Option<String>,
+    pub demo: bool,
 }
 
 /// A named, shareable smart magnet. `query` is its canonical text form (checked by the
@@ -674,6 +708,154 @@ impl<'t> Writer<'t> {
                 }
                 Ok(())
             }
+            Op::DigiscoreAssessment(a) => {
+                let hex64 = |v: &str| {
+                    v.len() == 64
+                        && v.bytes()
+                            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                };
+                if !hex64(&a.link_hash) {
+                    return Err(Fail::field(
+                        "link_hash",
+                        "must be a SHA-256 digest (64 lowercase hex digits)",
+                    ));
+                }
+                if !hex64(&a.series) {
+                    return Err(Fail::field(
+                        "series",
+                        "must be a SHA-256 digest (64 lowercase hex digits)",
+                    ));
+                }
+                if a.questionnaire.is_empty() || a.questionnaire_version < 1 {
+                    return Err(Fail::field(
+                        "questionnaire",
+                        "needs an id and a version ≥ 1",
+                    ));
+                }
+                if a.nace_section.len() != 1
+                    || !"ABCDEFGHIJKLMNOPQRSTU".contains(a.nace_section.as_str())
+                {
+                    return Err(Fail::field(
+                        "nace_section",
+                        "must be a NACE Rev. 2 section letter A–U",
+                    ));
+                }
+                if !["self-employed", "micro", "small", "medium", "large"]
+                    .contains(&a.size_class.as_str())
+                {
+                    return Err(Fail::field(
+                        "size_class",
+                        "must be self-employed, micro, small, medium or large",
+                    ));
+                }
+                if a.kbo
+                    .as_ref()
+                    .is_some_and(|k| k.len() != 10 || !k.bytes().all(|b| b.is_ascii_digit()))
+                {
+                    return Err(Fail::field(
+                        "kbo",
+                        "must be the 10 digits of a KBO/BCE number",
+                    ));
+                }
+                if !serde_json::from_str::<serde_json::Value>(&a.answers)
+                    .is_ok_and(|v| v.is_object())
+                {
+                    return Err(Fail::field("answers", "must be a JSON object"));
+                }
+                if a.overall.is_some_and(|o| !(0.0..=100.0).contains(&o)) {
+                    return Err(Fail::field("overall", "must lie in 0..=100"));
+                }
+                if a.axes.as_ref().is_some_and(|x| {
+                    !serde_json::from_str::<serde_json::Value>(x).is_ok_and(|v| v.is_array())
+                }) {
+                    return Err(Fail::field("axes", "must be a JSON array"));
+                }
+                if a.overall.is_some() != a.completed_at.is_some() {
+                    return Err(Fail::field(
+                        "completed_at",
+                        "a completed assessment has both its scores and its completion date",
+                    ));
+                }
+                if write {
+                    let existed = self
+                        .tx
+                        .query_row(
+                            "SELECT id FROM digiscore_assessments WHERE link_hash = ?1",
+                            params![a.link_hash],
+                        )?
+                        .is_some();
+                    self.tx.execute(
+                        "INSERT INTO digiscore_assessments(link_hash, series, questionnaire, questionnaire_version, kbo,
+                           nace_section, size_class, municipality, answers, overall, axes, completed_at, demo,
+                           created_at, updated_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)
+                         ON CONFLICT (link_hash) DO UPDATE SET series = excluded.series,
+                           questionnaire = excluded.questionnaire,
+                           questionnaire_version = excluded.questionnaire_version, kbo = excluded.kbo,
+                           nace_section = excluded.nace_section, size_class = excluded.size_class,
+                           municipality = excluded.municipality, answers = excluded.answers,
+                           overall = excluded.overall, axes = excluded.axes,
+                           completed_at = excluded.completed_at, demo = excluded.demo,
+                           updated_at = excluded.updated_at",
+                        params![
+                            a.link_hash,
+                            a.series,
+                            a.questionnaire,
+                            a.questionnaire_version,
+                            a.kbo,
+                            a.nace_section,
+                            a.size_class,
+                            a.municipality,
+                            a.answers,
+                            a.overall,
+                            a.axes,
+                            a.completed_at,
+                            a.demo,
+                            self.now
+                        ],
+                    )?;
+                    self.count("digiscore_assessment", !existed);
+                }
+                Ok(())
+            }
+            Op::DigiscoreDelete { link_hash } => {
+                let found = self
+                    .tx
+                    .query_row(
+                        "SELECT id FROM digiscore_assessments WHERE link_hash = ?1",
+                        params![link_hash],
+                    )?
+                    .is_some();
+                if !found {
+                    return Err(Fail::field(
+                        "link_hash",
+                        "no assessment has this private link",
+                    ));
+                }
+                if write {
+                    self.tx.execute(
+                        "DELETE FROM digiscore_assessments WHERE link_hash = ?1",
+                        params![link_hash],
+                    )?;
+                    self.count("digiscore_assessment_deleted", false);
+                }
+                Ok(())
+            }
+            Op::DigiscorePurge { before } => {
+                if before.is_empty() {
+                    return Err(Fail::field("before", "needs a date"));
+                }
+                if write {
+                    let n = self.tx.execute(
+                        "DELETE FROM digiscore_assessments WHERE updated_at < ?1 AND demo = 0",
+                        params![before],
+                    )?;
+                    for _ in 0..n {
+                        self.count("digiscore_assessment_purged", false);
+                    }
+                }
+                Ok(())
+            }
             Op::Target(t) => {
                 if !t.value.is_finite() {
                     return Err(Fail::field("value", "must be a finite number"));
@@ -1178,6 +1360,13 @@ fn describe(op: &Op) -> String {
         Op::ClearStatedFigures { indicator } => format!("stated figures of indicator/{indicator}"),
         Op::Target(t) => format!("target of indicator/{} for {}", t.indicator, t.due),
         Op::Magnet(m) => format!("magnet {}", m.id),
+        // Never the hash itself in messages: a prefix is enough to tell records apart.
+        Op::DigiscoreAssessment(a) => format!(
+            "digiscore assessment {}…",
+            &a.link_hash[..a.link_hash.len().min(8)]
+        ),
+        Op::DigiscoreDelete { .. } => "digiscore assessment deletion".to_owned(),
+        Op::DigiscorePurge { before } => format!("digiscore assessments updated before {before}"),
     }
 }
 

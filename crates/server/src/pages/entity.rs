@@ -11,6 +11,7 @@ use territoria_model::{Details, EntityKind};
 
 use super::export::{self, Format, Table};
 use super::i18n::t;
+use super::place::{CONTACT_ATTRIBUTES, contact, label};
 use super::{Frame, InLang, Lang, PageError, fmt, render, source, text};
 use crate::AppState;
 use crate::api::with_store;
@@ -43,9 +44,9 @@ pub async fn page(
     };
     let relation = |r: &territoria_store::RelationView| {
         json!({
-            "kind": r.kind,
+            "kind": label(&r.kind, lang),
             "name": text(&r.entity.name, lang),
-            "target_kind": r.entity.kind.as_str(),
+            "target_kind": label(r.entity.kind.as_str(), lang),
             "url": link(r.entity.kind, &r.entity.id),
             "since": r.since.as_deref().map(fmt::date),
             "until": r.until.as_deref().map(fmt::date),
@@ -98,7 +99,7 @@ pub async fn page(
     }
     let mut tags: BTreeMap<String, Vec<super::Text>> = BTreeMap::new();
     for c in &detail.concepts {
-        tags.entry(c.scheme.clone())
+        tags.entry(label(&c.scheme, lang))
             .or_default()
             .push(text(&c.labels, lang));
     }
@@ -130,40 +131,28 @@ pub async fn page(
         .into_iter()
         .flatten()
         .collect(),
-        Details::Place(p) => [
-            Some((
-                "Latitude, longitude".to_owned(),
-                format!(
-                    "{}, {}",
-                    fmt::decimal(p.lat, 5, lang),
-                    fmt::decimal(p.lon, 5, lang)
-                ),
-            )),
-            p.address.clone().map(|a| {
-                (
-                    match lang {
-                        Lang::Fr => "Adresse",
-                        Lang::En => "Address",
-                    }
-                    .to_owned(),
-                    a,
-                )
-            }),
-            p.postal_code
-                .clone()
-                .map(|c| (t(lang, "postcode").to_owned(), c)),
-        ]
-        .into_iter()
-        .flatten()
-        .collect(),
+        // A place's address and contact are its card (`place_card`), not facts.
         _ => Vec::new(),
+    };
+    let place_card = match &e.details {
+        Details::Place(p) => {
+            let municipality = detail
+                .concepts
+                .iter()
+                .find(|c| c.scheme == "territory")
+                .map(|c| text(&c.labels, lang).text)
+                .unwrap_or_default();
+            Some(contact(e, p, &municipality, None, lang))
+        }
+        _ => None,
     };
     let attributes: Vec<(String, String)> = e
         .attributes
         .iter()
+        .filter(|(k, _)| place_card.is_none() || !CONTACT_ATTRIBUTES.contains(&k.as_str()))
         .map(|(k, v)| {
             (
-                k.clone(),
+                label(k, lang),
                 v.as_str()
                     .map(str::to_owned)
                     .unwrap_or_else(|| v.to_string()),
@@ -203,7 +192,8 @@ pub async fn page(
         "entity.html",
         frame,
         json!({
-            "kind": kind.as_str(),
+            "kind": label(kind.as_str(), lang),
+            "place": place_card,
             "id": id,
             "name": name,
             "description": text(&e.description, lang),

@@ -449,7 +449,13 @@ const STRINGS: &[(&str, &str, &str)] = &[
 ];
 
 static TABLES: LazyLock<[BTreeMap<&'static str, &'static str>; 2]> = LazyLock::new(|| {
-    let all = || STRINGS.iter().chain(crate::account::words::WORDS);
+    let all = || {
+        STRINGS
+            .iter()
+            .chain(crate::account::words::WORDS)
+            .chain(super::place::WORDS)
+            .chain(super::members::WORDS)
+    };
     let fr = all().map(|(k, f, _)| (*k, *f)).collect();
     let en = all().map(|(k, _, e)| (*k, *e)).collect();
     [fr, en]
@@ -478,7 +484,12 @@ mod tests {
     #[test]
     fn keys_are_unique_and_translated() {
         let mut seen = std::collections::HashSet::new();
-        for (k, fr, en) in STRINGS.iter().chain(crate::account::words::WORDS) {
+        for (k, fr, en) in STRINGS
+            .iter()
+            .chain(crate::account::words::WORDS)
+            .chain(crate::pages::place::WORDS)
+            .chain(crate::pages::members::WORDS)
+        {
             assert!(seen.insert(k), "duplicate key {k}");
             assert!(!fr.is_empty() && !en.is_empty(), "{k}");
         }

@@ -159,6 +159,26 @@ pub async fn page(
             )
         })
         .collect();
+    // Placements name their strategy and version as readers know them.
+    let strategies = super::cache::snapshot(&state)
+        .strategies(&state)
+        .await
+        .lang(lang)?;
+    let strategy_name = |id: &str| {
+        strategies
+            .iter()
+            .find(|s| s.id == id)
+            .map(|s| text(&s.name, lang).text)
+            .unwrap_or_else(|| id.to_owned())
+    };
+    let version_label = |id: &str, v: &str| {
+        strategies
+            .iter()
+            .find(|s| s.id == id)
+            .and_then(|s| s.versions.iter().find(|x| x.id == v))
+            .map(|x| text(&x.label, lang).text)
+            .unwrap_or_else(|| v.to_owned())
+    };
     let name = text(&e.name, lang);
     let frame = Frame::new(
         lang,
@@ -202,7 +222,7 @@ pub async fn page(
             "tags": tags,
             "relations": detail.relations.iter().map(relation).collect::<Vec<_>>(),
             "inverse": detail.inverse_relations.iter().map(relation).collect::<Vec<_>>(),
-            "placements": detail.placements.iter().map(|p| json!({"strategy": p.strategy, "version": p.version, "parent": text(&p.parent.name, lang), "url": link(p.parent.kind, &p.parent.id), "link": source(&p.link)})).collect::<Vec<_>>(),
+            "placements": detail.placements.iter().map(|p| json!({"strategy": strategy_name(&p.strategy), "version": version_label(&p.strategy, &p.version), "parent": text(&p.parent.name, lang), "url": link(p.parent.kind, &p.parent.id), "link": source(&p.link)})).collect::<Vec<_>>(),
             "source": source(&e.provenance),
             "demo": e.provenance.demo,
         }),

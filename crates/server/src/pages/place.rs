@@ -12,6 +12,12 @@ use super::Lang;
 /// The words of the place views (chained into the interface's table by [`super::i18n`]).
 pub const WORDS: &[(&str, &str, &str)] = &[
     ("place_address", "Adresse", "Address"),
+    ("result", "résultat", "result"),
+    (
+        "no_version",
+        "Aucune version de cette stratégie n'est encore chargée : voici ce que l'on en sait.",
+        "No version of this strategy is loaded yet: here is what is known of it.",
+    ),
     ("place_hours", "Heures d'ouverture", "Opening hours"),
     ("place_phone", "Téléphone", "Telephone"),
     ("place_email", "Courriel", "E-mail"),

@@ -168,6 +168,8 @@ struct Switch {
     version_source: String,
     version_note: Option<String>,
     notice: Option<String>,
+    strategy_description: Text,
+    strategy_source: String,
 }
 
 fn switch(c: &Chosen, lang: Lang) -> Switch {
@@ -198,6 +200,13 @@ fn switch(c: &Chosen, lang: Lang) -> Switch {
         version_source: version.map(|v| v.source.clone()).unwrap_or_default(),
         version_note: version.and_then(|v| v.note.clone()),
         notice: c.notice.clone(),
+        strategy_description: current.map(|s| text(&s.description, lang)).unwrap_or(Text {
+            text: String::new(),
+            lang: None,
+        }),
+        strategy_source: current
+            .map(|s| s.provenance.source.clone())
+            .unwrap_or_default(),
     }
 }
 

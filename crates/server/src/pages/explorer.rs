@@ -872,7 +872,6 @@ pub async fn page(
     ))
 }
 
-#[allow(clippy::too_many_arguments)]
 /// The chosen member columns and what fills them.
 struct MemberColumns<'a> {
     cols: &'a [&'static str],
@@ -891,6 +890,7 @@ impl MemberColumns<'_> {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn export_view(
     format: Format,
     data: &str,

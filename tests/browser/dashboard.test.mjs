@@ -178,7 +178,7 @@ test("the memorandum's magnet built by clicking facets equals the API's count", 
   const api = await (await page.request.get(`${base}/api/magnets/search?q=${encodeURIComponent(MEMORANDUM)}`)).json();
   assert.equal(shown, api.total);
   assert.ok(shown > 0);
-  assert.equal(await page.locator("ol.members li").count(), Math.min(shown, 20));
+  assert.equal(await page.locator("#members-table tbody tr").count(), Math.min(shown, 20));
   await accessible("explorer");
 
   // Export what is on screen.

@@ -285,6 +285,7 @@ impl Entity {
             }
             Details::Place(p) => {
                 p.validate(&mut errs);
+                validate_contact(&self.attributes, &mut errs);
                 self.kind == EntityKind::Place
             }
             Details::Event(e) => {
@@ -539,6 +540,45 @@ pub struct Place {
     pub postal_code: Option<String>,
 }
 
+/// A place's contact attributes, when present: `opening_hours` (OpenStreetMap's
+/// syntax, as text), `phone` (digits, spaces and `+ ( ) . / -`), `email` (one `@`
+/// and a dotted domain).
+fn validate_contact(
+    attributes: &serde_json::Map<String, serde_json::Value>,
+    errs: &mut ValidationErrors,
+) {
+    for key in ["opening_hours", "phone", "email"] {
+        let Some(v) = attributes.get(key) else {
+            continue;
+        };
+        let field = format!("attributes.{key}");
+        let Some(s) = v.as_str().map(str::trim).filter(|s| !s.is_empty()) else {
+            errs.push(FieldError::new(field, "must be a non-empty text"));
+            continue;
+        };
+        let bad = match key {
+            "phone" => {
+                !s.chars()
+                    .all(|c| c.is_ascii_digit() || " +()./-".contains(c))
+                    || s.chars().filter(char::is_ascii_digit).count() < 8
+            }
+            "email" => !matches!(s.split_once('@'), Some((user, domain))
+                if !user.is_empty() && !domain.contains('@') && domain.contains('.')
+                    && !domain.starts_with('.') && !domain.ends_with('.')),
+            _ => false,
+        };
+        if bad {
+            errs.push(FieldError::new(
+                field,
+                match key {
+                    "phone" => format!("`{s}` is not a telephone number (e.g. +32 81 00 12 34)"),
+                    _ => format!("`{s}` is not an e-mail address"),
+                },
+            ));
+        }
+    }
+}
+
 impl Place {
     fn validate(&self, errs: &mut ValidationErrors) {
         if !(-90.0..=90.0).contains(&self.lat) || !self.lat.is_finite() {
@@ -648,4 +688,47 @@ pub struct Target {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quote: Option<String>,
     pub provenance: Provenance,
+}
+
+#[cfg(test)]
+mod contact_tests {
+    use super::*;
+
+    fn place(attrs: serde_json::Value) -> Entity {
+        let mut e = Entity::new(
+            EntityKind::Place,
+            "epn-namur",
+            Labels::fr("EPN de Namur"),
+            Provenance::stated("test"),
+        );
+        e.details = Details::Place(Place {
+            lat: 50.46,
+            lon: 4.87,
+            address: Some("Rue de la Gare 12".into()),
+            postal_code: Some("5000".into()),
+        });
+        if let serde_json::Value::Object(m) = attrs {
+            e.attributes = m;
+        }
+        e
+    }
+
+    #[test]
+    fn contact_attributes_are_checked_by_name() {
+        let ok = serde_json::json!({"phone": "+32 81 00 12 34", "email": "epn@namur.example", "opening_hours": "Mo-Fr 09:00-17:00"});
+        assert!(place(ok).validate().is_ok());
+        let bad = place(
+            serde_json::json!({"phone": "call us", "email": "epn.namur.be", "opening_hours": 9}),
+        );
+        let errs = bad.validate().unwrap_err();
+        let fields: Vec<&str> = errs.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "attributes.opening_hours",
+                "attributes.phone",
+                "attributes.email"
+            ]
+        );
+    }
 }

@@ -1223,10 +1223,59 @@ const SERVICES: [&str; 8] = [
     "enfants-parents",
 ];
 
+/// Streets for the synthetic addresses of demo places (common Walloon street names).
+const STREETS: [&str; 12] = [
+    "Rue de la Station",
+    "Place communale",
+    "Rue du Centre",
+    "Rue de l'Église",
+    "Avenue des Combattants",
+    "Rue Haute",
+    "Chaussée de Bruxelles",
+    "Rue de la Gare",
+    "Grand-Place",
+    "Rue des Écoles",
+    "Rue du Moulin",
+    "Avenue de la Libération",
+];
+/// Opening hours of demo places, in OpenStreetMap's `opening_hours` syntax.
+const HOURS: [&str; 5] = [
+    "Mo-Fr 09:00-12:00,13:00-17:00",
+    "Tu,Th 13:00-18:00; Sa 09:00-12:00",
+    "Mo-Fr 08:30-16:30",
+    "We 13:00-17:00; Fr 09:00-12:00",
+    "Mo,We,Fr 09:00-12:30; Tu 14:00-19:00",
+];
+
+/// Synthetic contact details for a demo place: an address on a common street name,
+/// opening hours, a telephone number in the municipality's dialling zone (with the
+/// unallocated `00` block) and an e-mail under the reserved `.example` domain.
+fn place_contact(rng: &mut Rng, key: &str, postal: Option<&str>) -> (String, serde_json::Value) {
+    let address = format!("{} {}", rng.pick(&STREETS), 1 + rng.below(80));
+    let (a, b) = (rng.below(100), rng.below(100));
+    let phone = match postal.and_then(|p| p.chars().next()) {
+        Some('1') => format!("+32 10 00 {a:02} {b:02}"),
+        Some('4') => format!("+32 4 000 {a:02} {b:02}"),
+        Some('5') => format!("+32 81 00 {a:02} {b:02}"),
+        Some('6') => format!("+32 71 00 {a:02} {b:02}"),
+        _ => format!("+32 65 00 {a:02} {b:02}"),
+    };
+    (
+        address,
+        serde_json::json!({
+            "opening_hours": rng.pick(&HOURS),
+            "phone": phone,
+            "email": format!("{key}@demo.territoria.example"),
+        }),
+    )
+}
+
 /// The places, and for each EPN its municipality (index) and the year it joined.
 fn places(world: &World) -> (Vec<Op>, Vec<(usize, i64)>) {
     let seed = world.seed;
     let mut rng = Rng::fork(seed, u64::MAX - 2);
+    // A stream of its own, so that the places' municipalities and positions do not change.
+    let mut contact_rng = Rng::fork(seed, u64::MAX - 9);
     let mut ops = Vec::new();
     let mut epn = Vec::new();
     let mut per_muni: HashMap<usize, usize> = HashMap::new();
@@ -1265,10 +1314,18 @@ fn places(world: &World) -> (Vec<Op>, Vec<(usize, i64)>) {
         if let serde_json::Value::Object(a) = attrs {
             e.attributes = a;
         }
+        let (address, contact) = place_contact(
+            &mut contact_rng,
+            &e.key,
+            muni.postal_codes.first().map(String::as_str),
+        );
+        if let serde_json::Value::Object(c) = contact {
+            e.attributes.extend(c);
+        }
         e.details = Details::Place(Place {
             lat: ((muni.lat + (rng.unit() - 0.5) * 0.012) * 1e5).round() / 1e5,
             lon: ((muni.lon + (rng.unit() - 0.5) * 0.018) * 1e5).round() / 1e5,
-            address: None,
+            address: Some(address),
             postal_code: muni.postal_codes.first().cloned(),
         });
         ops.push(Op::Entity(Box::new(e)));

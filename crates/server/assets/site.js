@@ -3,7 +3,12 @@
   "use strict";
   // Filters and switches: apply on change (the submit button still works).
   document.querySelectorAll("select[data-autosubmit]").forEach(function (s) {
-    s.addEventListener("change", function () { if (s.form) s.form.submit(); });
+    s.addEventListener("change", function () {
+      if (!s.form) return;
+      // Another strategy: its own latest version, not the one of the strategy left.
+      if (s.name === "strategy" && s.form.elements.version) s.form.elements.version.disabled = true;
+      s.form.submit();
+    });
   });
   // Share: show the full address and copy it.
   var share = document.getElementById("share-url");
@@ -14,11 +19,37 @@
       b.addEventListener("click", function () {
         var input = document.getElementById(b.getAttribute("data-copy"));
         input.select();
-        if (navigator.clipboard) navigator.clipboard.writeText(input.value).catch(function () {});
-        else document.execCommand("copy");
+        var done = function () {
+          var note = document.getElementById(b.getAttribute("data-copy") + "-copied");
+          if (note) note.textContent = b.getAttribute("data-copied") || "";
+        };
+        if (navigator.clipboard) navigator.clipboard.writeText(input.value).then(done, function () { document.execCommand("copy"); done(); });
+        else { document.execCommand("copy"); done(); }
       });
     });
   }
+  // Near me: "use my location" asks the browser for the position and reloads the
+  // page with it (the postal-code form works without this).
+  document.querySelectorAll("button[data-geolocate]").forEach(function (b) {
+    if (!navigator.geolocation) return;
+    b.hidden = false;
+    var status = document.getElementById("n-geo-status");
+    b.addEventListener("click", function () {
+      if (status) status.textContent = b.getAttribute("data-locating");
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        var url = new URL(b.form.action, window.location.href);
+        url.searchParams.set("lat", pos.coords.latitude.toFixed(5));
+        url.searchParams.set("lon", pos.coords.longitude.toFixed(5));
+        ["kind", "service"].forEach(function (k) {
+          var v = b.form.elements[k] && b.form.elements[k].value;
+          if (v) url.searchParams.set(k, v);
+        });
+        window.location.assign(url.href);
+      }, function () {
+        if (status) status.textContent = b.getAttribute("data-refused");
+      }, { enableHighAccuracy: false, timeout: 15000, maximumAge: 600000 });
+    });
+  });
   // Maps: a tooltip that follows the pointer; the table row of the area lights up.
   var tip = null;
   document.querySelectorAll("svg.map .area").forEach(function (area) {

@@ -182,10 +182,16 @@ async fn versions_switch_and_unknown_ones_are_404() {
         "V3 name of the ambition"
     );
     assert!(!v3.contains("Résilience"), "no values in V3");
+    // A version the strategy lacks (the selector sends the previous strategy's):
+    // its latest version, and a sentence that says so.
     let a = get("/fr/?strategy=digital-wallonia&version=v9").await;
-    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    assert_eq!(a.status, StatusCode::OK);
     assert!(a.content_type().starts_with("text/html"));
-    assert!(a.text().contains("v9"));
+    assert!(
+        a.text()
+            .contains("La version « v9 » n&#39;existe pas pour cette stratégie : voici sa version la plus récente.")
+    );
+    assert!(a.text().contains("Digital Wallonia 2024-2029"));
     assert_eq!(
         get("/fr/?strategy=nope").await.status,
         StatusCode::NOT_FOUND
@@ -625,7 +631,8 @@ async fn near_me_by_postal_code() {
 async fn entity_pages_show_relations_with_provenance() {
     let html = page("/fr/entities/organisation/mecatech").await;
     assert!(html.contains("MecaTech"));
-    assert!(html.contains("member_of"));
+    assert!(html.contains("membre de"), "relations in words");
+    assert!(!html.contains("member_of"));
     let csv = get("/fr/entities/organisation/mecatech?format=csv").await;
     assert!(csv_lines(&csv)[0].starts_with("direction;relation"));
     assert_eq!(

@@ -35,6 +35,11 @@ pub struct Snapshot {
     counts: Slot<Counts>,
     /// Indicators broken down by territory (the map's indicator layers).
     territorial: Slot<Vec<TerritorialIndicator>>,
+    /// Organisations by key and the names of organisations and labels (the
+    /// explorer's member table).
+    directory: Slot<Directory>,
+    /// The instant of the last audited write ("mis à jour le").
+    updated: Slot<Option<String>>,
 }
 
 static SNAPSHOTS: LazyLock<Mutex<HashMap<usize, Arc<Snapshot>>>> = LazyLock::new(Default::default);
@@ -42,6 +47,14 @@ static SNAPSHOTS: LazyLock<Mutex<HashMap<usize, Arc<Snapshot>>>> = LazyLock::new
 /// An identity for the store behind `state` (several stores live side by side in tests).
 pub fn store_key(state: &AppState) -> usize {
     Arc::as_ptr(&state.store) as *const () as usize
+}
+
+/// Organisations by key, and names by key of organisations and labels.
+#[derive(Default)]
+pub struct Directory {
+    /// Each organisation with the relations it is the subject of.
+    pub organisations: HashMap<String, (Entity, Vec<territoria_model::Relation>)>,
+    pub names: HashMap<String, String>,
 }
 
 /// The snapshot of the data as the magnet index sees them now.
@@ -133,6 +146,32 @@ impl Snapshot {
     }
 
     /// Every place (EPN, support actors' offices), sorted by key.
+    pub async fn directory(&self, state: &AppState) -> Result<Arc<Directory>, ApiError> {
+        get_or_load(state, &self.directory, |s| {
+            let mut d = Directory::default();
+            for e in all_of(s, EntityKind::Label)? {
+                d.names.insert(e.key.clone(), e.name.main().to_owned());
+            }
+            s.export_entities(EntityKind::Organisation, &mut |e, rels| {
+                d.names.insert(e.key.clone(), e.name.main().to_owned());
+                d.organisations.insert(e.key.clone(), (e, rels));
+                Ok(())
+            })?;
+            Ok(d)
+        })
+        .await
+    }
+
+    /// When the data were last written (the newest audit entry), if ever.
+    pub async fn updated(&self, state: &AppState) -> Option<String> {
+        get_or_load(state, &self.updated, |s| {
+            Ok(s.audit(1)?.into_iter().next().map(|a| a.at))
+        })
+        .await
+        .ok()
+        .and_then(|v| v.as_ref().clone())
+    }
+
     pub async fn places(&self, state: &AppState) -> Result<Arc<Vec<Entity>>, ApiError> {
         get_or_load(state, &self.places, |s| all_of(s, EntityKind::Place)).await
     }

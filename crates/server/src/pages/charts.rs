@@ -102,7 +102,11 @@ pub fn bars(
     if let Some((t, _)) = &target {
         max = max.max(*t);
     }
-    let step = nice_step(max * 1.05);
+    let mut step = nice_step(max * 1.05);
+    // Counts (every value whole) get whole ticks: no "0,5 EPN".
+    if points.iter().all(|p| p.value.fract() == 0.0) && step.fract() != 0.0 {
+        step = step.floor().max(1.0);
+    }
     let top = (max * 1.05 / step).ceil().max(1.0) * step;
     let ph = H - TOP - BOTTOM;
     let pw = W - LEFT - RIGHT;
@@ -191,6 +195,27 @@ pub fn bars(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_have_whole_ticks() {
+        let points = [
+            Point {
+                label: "2023".into(),
+                value: 1.0,
+            },
+            Point {
+                label: "2024".into(),
+                value: 2.0,
+            },
+        ];
+        let svg = bars("c", "EPN", "EPN", &points, false, None, Lang::Fr);
+        let ticks: Vec<&str> = svg
+            .split("class=\"axis\" text-anchor=\"end\">")
+            .skip(1)
+            .map(|t| t.split('<').next().unwrap_or(""))
+            .collect();
+        assert_eq!(ticks, ["0", "1", "2", "3"]);
+    }
 
     #[test]
     fn steps_are_round() {

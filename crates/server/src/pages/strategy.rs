@@ -59,6 +59,8 @@ pub struct Chosen {
     pub version: String,
     pub tree: Arc<Option<StrategyTree>>,
     pub all: Arc<Vec<StrategySummary>>,
+    /// Why the version shown is not the one asked for.
+    pub notice: Option<String>,
 }
 
 impl Chosen {
@@ -104,40 +106,48 @@ pub async fn choose(
             .or_else(|| all.first())
             .ok_or_else(|| PageError::not_found(lang, "no strategy is loaded"))?,
     };
+    // The selector sends the version of the strategy shown before: a version this
+    // strategy does not have falls back to its latest one, and the page says so.
+    let asked = params.one("version").lang(lang)?;
+    let known = asked.and_then(|v| found.versions.iter().find(|x| x.id == v));
+    let notice = match (asked, known) {
+        (Some(v), None) => Some(super::place::quoted(
+            &match lang {
+                Lang::Fr => format!(
+                    "La version `{v}` n'existe pas pour cette stratégie : voici {}.",
+                    if found.versions.is_empty() {
+                        "ce que l'on en sait"
+                    } else {
+                        "sa version la plus récente"
+                    }
+                ),
+                Lang::En => format!(
+                    "This strategy has no version `{v}`: here is {}.",
+                    if found.versions.is_empty() {
+                        "what is known of it"
+                    } else {
+                        "its latest version"
+                    }
+                ),
+            },
+            lang,
+        )),
+        _ => None,
+    };
     // A strategy entity without any version yet (a related strategy the file names, a
     // strategy just created): its page says so rather than failing.
-    if found.versions.is_empty() && params.one("version").lang(lang)?.is_none() {
-        return Ok(Chosen {
-            strategy: found.id.clone(),
-            version: String::new(),
-            tree: Arc::new(None),
-            all,
-        });
-    }
-    let version = match params.one("version").lang(lang)? {
-        Some(v) => found
-            .versions
-            .iter()
-            .find(|x| x.id == v)
-            .ok_or_else(|| {
-                let ids: Vec<&str> = found.versions.iter().map(|x| x.id.as_str()).collect();
-                PageError::not_found(
-                    lang,
-                    format!(
-                        "strategy `{}` has no version `{v}`; versions: {}",
-                        found.id,
-                        ids.join(", ")
-                    ),
-                )
-            })?
-            .id
-            .clone(),
-        None => found
-            .versions
-            .iter()
-            .max_by_key(|v| v.year.unwrap_or(0))
-            .map(|v| v.id.clone())
-            .ok_or_else(|| PageError::not_found(lang, "this strategy has no version"))?,
+    let version = match known.or_else(|| found.versions.iter().max_by_key(|v| v.year.unwrap_or(0)))
+    {
+        Some(v) => v.id.clone(),
+        None => {
+            return Ok(Chosen {
+                strategy: found.id.clone(),
+                version: String::new(),
+                tree: Arc::new(None),
+                all,
+                notice,
+            });
+        }
     };
     let tree = snap.tree(state, &found.id, &version).await.lang(lang)?;
     Ok(Chosen {
@@ -145,6 +155,7 @@ pub async fn choose(
         version,
         tree,
         all,
+        notice,
     })
 }
 
@@ -156,6 +167,9 @@ struct Switch {
     version_label: Text,
     version_source: String,
     version_note: Option<String>,
+    notice: Option<String>,
+    strategy_description: Text,
+    strategy_source: String,
 }
 
 fn switch(c: &Chosen, lang: Lang) -> Switch {
@@ -185,6 +199,14 @@ fn switch(c: &Chosen, lang: Lang) -> Switch {
         }),
         version_source: version.map(|v| v.source.clone()).unwrap_or_default(),
         version_note: version.and_then(|v| v.note.clone()),
+        notice: c.notice.clone(),
+        strategy_description: current.map(|s| text(&s.description, lang)).unwrap_or(Text {
+            text: String::new(),
+            lang: None,
+        }),
+        strategy_source: current
+            .map(|s| s.provenance.source.clone())
+            .unwrap_or_default(),
     }
 }
 
@@ -236,6 +258,16 @@ fn status_key(s: ActionStatus) -> &'static str {
         ActionStatus::Completed => "status_completed",
         ActionStatus::Suspended => "status_suspended",
         ActionStatus::Cancelled => "status_cancelled",
+    }
+}
+
+/// The word for an action whose status its own dates contradict on `today`: planned
+/// with a start date passed, ongoing with an end date passed.
+fn stale_status(a: &territoria_model::Action, today: chrono::NaiveDate) -> Option<&'static str> {
+    match a.status {
+        ActionStatus::Planned if a.start.is_some_and(|d| d < today) => Some("flag_start_passed"),
+        ActionStatus::Ongoing if a.end.is_some_and(|d| d < today) => Some("flag_end_passed"),
+        _ => None,
     }
 }
 
@@ -965,7 +997,9 @@ async fn home_page(
     let sw = switch(&chosen, lang);
     let path_query = raw.filter(|r| !r.is_empty());
     let mut frame = Frame::new(lang, t(lang, "tagline"), "", path_query)
+        .updated(snap.updated(state).await)
         .section("strategy")
+        .script()
         .demo(demo)
         .downloads(lang, false);
     if root {
@@ -1121,6 +1155,8 @@ pub async fn ambition(
         &format!("ambitions/{id}"),
         raw.as_deref(),
     )
+    .updated(snap.updated(&state).await)
+    .script()
     .section("strategy")
     .demo(!keys.is_empty())
     .downloads(lang, false)
@@ -1175,6 +1211,8 @@ struct ActionRow {
     name: Text,
     status: &'static str,
     status_label: &'static str,
+    /// A status its dates contradict ("planned" but started, "ongoing" but ended).
+    flag: Option<&'static str>,
     start: String,
     end: String,
     budget: String,
@@ -1263,6 +1301,8 @@ pub async fn programme(
         &format!("programmes/{id}"),
         raw.as_deref(),
     )
+    .updated(snap.updated(&state).await)
+    .script()
     .section("strategy")
     .demo(!rows.is_empty())
     .downloads(lang, false)
@@ -1337,6 +1377,9 @@ fn action_row(
         name: text(&e.name, lang),
         status: a.map_or("", |a| a.status.as_str()),
         status_label: a.map_or("", |a| t(lang, status_key(a.status))),
+        flag: a
+            .and_then(|a| stale_status(a, chrono::Utc::now().date_naive()))
+            .map(|k| t(lang, k)),
         start: a
             .and_then(|a| a.start)
             .map(|d| fmt::date(&d.to_string()))
@@ -2028,6 +2071,8 @@ pub async fn action(
         &format!("actions/{id}"),
         raw.as_deref(),
     )
+    .updated(snap.updated(&state).await)
+    .script()
     .section("actions")
     .demo(e.provenance.demo)
     .downloads(lang, false)
@@ -2072,4 +2117,29 @@ pub async fn action(
             "demo": e.provenance.demo,
         }),
     ))
+}
+
+#[cfg(test)]
+mod stale_tests {
+    use super::*;
+
+    #[test]
+    fn statuses_their_dates_contradict() {
+        let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let today = d("2026-12-03");
+        let action = |status, start: &str, end: &str| territoria_model::Action {
+            status,
+            start: Some(d(start)),
+            end: Some(d(end)),
+            ..serde_json::from_value(serde_json::json!({"status": "planned"})).unwrap()
+        };
+        let planned = action(ActionStatus::Planned, "2026-01-01", "2027-01-01");
+        assert_eq!(stale_status(&planned, today), Some("flag_start_passed"));
+        let later = action(ActionStatus::Planned, "2026-12-04", "2027-01-01");
+        assert_eq!(stale_status(&later, today), None);
+        let ongoing = action(ActionStatus::Ongoing, "2025-01-01", "2026-12-02");
+        assert_eq!(stale_status(&ongoing, today), Some("flag_end_passed"));
+        let done = action(ActionStatus::Completed, "2025-01-01", "2026-12-02");
+        assert_eq!(stale_status(&done, today), None);
+    }
 }

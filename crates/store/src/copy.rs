@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use crate::sql::{self, Conn, Dialect, Param, ToParam, Value, params};
+use crate::sql::{self, Conn, Dialect, Value, params};
 use crate::{PgStore, Result, SqliteStore, StoreError};
 
 /// Every table of the store, each after the tables it references.
@@ -59,18 +59,6 @@ const IDENTITY: &[&str] = &[
     "api_tokens",
     "digiscore_assessments",
 ];
-
-impl ToParam for Value {
-    fn param(&self) -> Param<'_> {
-        match self {
-            Value::Null => Param::Null,
-            Value::Int(i) => Param::Int(*i),
-            Value::Real(f) => Param::Real(*f),
-            Value::Text(s) => Param::Text(s),
-            Value::Blob(b) => Param::Blob(b),
-        }
-    }
-}
 
 fn columns(c: &dyn Conn, table: &str) -> Result<Vec<String>> {
     let q = match c.dialect() {

@@ -106,6 +106,18 @@ impl<T: ToParam> ToParam for Option<T> {
     }
 }
 
+impl ToParam for Value {
+    fn param(&self) -> Param<'_> {
+        match self {
+            Value::Null => Param::Null,
+            Value::Int(i) => Param::Int(*i),
+            Value::Real(f) => Param::Real(*f),
+            Value::Text(s) => Param::Text(s),
+            Value::Blob(b) => Param::Blob(b),
+        }
+    }
+}
+
 /// `[&a, &b, …]` as a parameter slice.
 macro_rules! params {
     () => { &[] as &[&dyn $crate::sql::ToParam] };

@@ -572,8 +572,16 @@ impl Writer {
             .filter(|(_, n)| **n >= COMPACT_AFTER)
             .map(|(d, _)| *d)
             .collect();
+        if due.is_empty() {
+            return Ok(());
+        }
+        // One transaction (one WAL sync) for all of them.
+        let tx = self.conn.transaction()?;
+        for &ds in &due {
+            compact(&tx, ds)?;
+        }
+        tx.commit()?;
         for ds in due {
-            compact(&mut self.conn, ds)?;
             self.small.insert(ds, 0);
         }
         Ok(())
@@ -603,10 +611,9 @@ fn insert_block(ins: &mut rusqlite::CachedStatement<'_>, ds: i64, pts: &[Point])
     Ok(())
 }
 
-/// Merges a datastream's small blocks (in one transaction) into blocks of up to
-/// [`BLOCK_MAX`]; reads answer the same before and after.
-fn compact(conn: &mut Connection, ds: i64) -> Result<()> {
-    let tx = conn.transaction()?;
+/// Merges a datastream's small blocks into blocks of up to [`BLOCK_MAX`], inside the
+/// caller's transaction; reads answer the same before and after.
+fn compact(tx: &rusqlite::Transaction<'_>, ds: i64) -> Result<()> {
     let mut pts = Vec::new();
     let mut ids = Vec::new();
     {
@@ -635,7 +642,6 @@ fn compact(conn: &mut Connection, ds: i64) -> Result<()> {
             insert_block(&mut ins, ds, chunk)?;
         }
     }
-    tx.commit()?;
     Ok(())
 }
 

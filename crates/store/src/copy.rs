@@ -41,6 +41,8 @@ const TABLES: &[&str] = &[
     "sessions",
     "api_tokens",
     "digiscore_assessments",
+    "ts_blocks",
+    "ts_latest",
 ];
 
 /// Tables whose `id` PostgreSQL generates: their sequences follow the copied ids.
@@ -58,6 +60,7 @@ const IDENTITY: &[&str] = &[
     "users",
     "api_tokens",
     "digiscore_assessments",
+    "ts_blocks",
 ];
 
 fn columns(c: &dyn Conn, table: &str) -> Result<Vec<String>> {

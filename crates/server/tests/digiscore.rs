@@ -239,3 +239,92 @@ async fn an_assessment_is_started_saved_resumed_and_finished_at_its_private_link
         assert_eq!(post.status, StatusCode::NOT_FOUND);
     }
 }
+
+/// A finished real assessment of section `nace`, size micro, with overall `overall`.
+fn peer(store: &SqliteStore, n: usize, nace: &str, overall: f64, demo: bool) {
+    let hash = territoria_auth::digest(&format!("peer-{nace}-{n}-{demo}"));
+    let record = territoria_store::DigiscoreRecord {
+        link_hash: hash.clone(),
+        series: hash,
+        questionnaire: "digiscore".into(),
+        questionnaire_version: 1,
+        kbo: None,
+        nace_section: nace.into(),
+        size_class: "micro".into(),
+        municipality: None,
+        answers: "{}".into(),
+        overall: Some(overall),
+        axes: Some("[]".into()),
+        completed_at: Some("2026-01-01T00:00:00Z".into()),
+        demo,
+    };
+    let mut records = std::iter::once(Ok(territoria_store::Op::DigiscoreAssessment(Box::new(
+        record,
+    ))
+    .into()));
+    store
+        .apply(
+            "test",
+            "peer",
+            &mut records,
+            &Default::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+}
+
+async fn finished(f: &Fixture, nace: &str) -> String {
+    let to = location(
+        &send(
+            &f.app,
+            Method::POST,
+            "/en/digiscore",
+            &[
+                ("questionnaire", "digiscore"),
+                ("nace", nace),
+                ("size", "micro"),
+            ],
+        )
+        .await,
+    );
+    let all = builtin();
+    let q = latest(&all, "digiscore").unwrap();
+    let keys: Vec<(String, String)> = q
+        .axes
+        .iter()
+        .flat_map(|a| &a.questions)
+        .map(|qu| (format!("q:{}", qu.id), qu.options[1].id.clone()))
+        .collect();
+    let mut form: Vec<(&str, &str)> = keys.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    form.push(("action", "finish"));
+    assert_eq!(location(&send(&f.app, Method::POST, &to, &form).await), to);
+    send(&f.app, Method::GET, &to, &[]).await.body
+}
+
+#[tokio::test]
+async fn no_comparison_below_ten_peers_leaves_the_server() {
+    let f = fixture();
+    // Nine real peers in section F, plus others that are no peers: another section,
+    // and synthetic ones (a real assessment is never compared with demo rows).
+    for i in 0..9 {
+        peer(&f.store, i, "F", 10.0 + i as f64, false);
+    }
+    for i in 0..20 {
+        peer(&f.store, i, "C", 50.0, false);
+        peer(&f.store, i, "F", 50.0, true);
+    }
+    let page = finished(&f, "F").await;
+    assert!(page.contains("Fewer than 10 organisations"), "{page}");
+    assert!(
+        !page.contains("% of the"),
+        "neither the percentile nor the count"
+    );
+    assert!(!page.contains(">9<") && !page.contains(" 9 organisations"));
+
+    // The first one, finished, is the tenth real peer of the next: shown, with the count.
+    let page = finished(&f, "F").await;
+    assert!(
+        page.contains("% of the 10 organisations of the same sector and size"),
+        "{page}"
+    );
+}

@@ -10,6 +10,7 @@
 //! * No account and no session: the link is the capability. The forms therefore carry no
 //!   CSRF token — a forged request cannot name an assessment without its secret.
 
+mod result;
 mod view;
 
 use std::sync::LazyLock;
@@ -18,8 +19,7 @@ use axum::Router;
 use axum::extract::{Form, Path, RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use territoria_digiscore::answers::Answers;
+use axum::routing::{get, post};
 use territoria_digiscore::questionnaire::{self, Questionnaire};
 use territoria_store::{DigiscoreRecord, Op, StoreError, StoredAssessment, WriteOptions};
 
@@ -40,7 +40,12 @@ pub fn router() -> Router<AppState> {
             .route(
                 &format!("/{l}/digiscore/a/{{secret}}"),
                 get(assessment).post(save),
-            );
+            )
+            .route(
+                &format!("/{l}/digiscore/a/{{secret}}/reassess"),
+                post(reassess),
+            )
+            .route(&format!("/{l}/digiscore/a/{{secret}}/delete"), post(delete));
     }
     r
 }
@@ -52,13 +57,14 @@ fn frame(lang: Lang, title: &str, path: &str) -> Frame {
     )
 }
 
-async fn start_page(lang: Lang) -> Response {
-    let page = view::start_page(
+async fn start_page(lang: Lang, RawQuery(query): RawQuery) -> Response {
+    let mut page = view::start_page(
         &QUESTIONNAIRES,
         &view::StartForm::default(),
         Vec::new(),
         lang,
     );
+    page.deleted = query.as_deref() == Some("deleted=1");
     render(
         lang,
         "digiscore/start.html",
@@ -189,20 +195,27 @@ enum Message {
 fn show(
     status: StatusCode,
     lang: Lang,
-    q: &Questionnaire,
-    a: &StoredAssessment,
-    answers: &Answers,
-    secret: &str,
+    mut page: view::AssessmentPage,
     message: Message,
 ) -> Response {
-    let mut page = view::assessment_page(q, a, answers, secret, lang);
     match message {
         Message::None => {}
         Message::Saved => page.notice = Some(page.w["saved"].to_owned()),
         Message::Error(e) => page.error = Some(e),
     }
-    let f = frame(lang, &page.title.clone(), "digiscore").demo(a.demo);
-    render_status(status, lang, "digiscore/assessment.html", f, page)
+    let f = frame(lang, &page.title.clone(), "digiscore").demo(page.demo);
+    let mut res = render_status(status, lang, "digiscore/assessment.html", f, page);
+    // The address is a secret: keep it out of caches and of other sites' referrers.
+    let h = res.headers_mut();
+    h.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("no-referrer"),
+    );
+    res
 }
 
 async fn assessment(
@@ -218,16 +231,12 @@ async fn assessment(
     } else {
         Message::None
     };
-    let mut res = show(StatusCode::OK, lang, q, &a, &answers, &secret, message);
-    // The address is a secret: keep it out of caches and of other sites' referrers.
-    let h = res.headers_mut();
-    h.insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        header::HeaderValue::from_static("no-referrer"),
+    let ctx = context(&state, &a, lang).await?;
+    let res = show(
+        StatusCode::OK,
+        lang,
+        view::assessment_page(q, &a, &answers, &secret, &ctx, lang),
+        message,
     );
     Ok(res)
 }
@@ -252,10 +261,7 @@ async fn save(
             return Ok(show(
                 StatusCode::BAD_REQUEST,
                 lang,
-                q,
-                &a,
-                &base,
-                &secret,
+                view::assessment_page(q, &a, &base, &secret, &view::Context::default(), lang),
                 Message::Error(e),
             ));
         }
@@ -310,10 +316,7 @@ async fn save(
         return Ok(show(
             StatusCode::UNPROCESSABLE_ENTITY,
             lang,
-            q,
-            &a,
-            &answers,
-            &secret,
+            view::assessment_page(q, &a, &answers, &secret, &view::Context::default(), lang),
             Message::Error(message),
         ));
     }
@@ -322,4 +325,82 @@ async fn save(
     } else {
         Ok(see_other(&format!("{here}?saved=1")))
     }
+}
+
+/// The comparisons of a finished assessment (none for one in progress).
+async fn context(
+    state: &AppState,
+    a: &StoredAssessment,
+    lang: Lang,
+) -> Result<view::Context, PageError> {
+    if a.completed_at.is_none() {
+        return Ok(view::Context::default());
+    }
+    let (questionnaire, series) = (a.questionnaire.clone(), a.series.clone());
+    with_store(state, move |s| {
+        Ok(view::Context {
+            completed: s.digiscore_completed(&questionnaire)?,
+            series: s.digiscore_series(&series)?,
+        })
+    })
+    .await
+    .lang(lang)
+}
+
+/// Starts a new assessment of the same organisation in the same series (T1 after T0),
+/// at a new private link.
+async fn reassess(
+    State(state): State<AppState>,
+    lang: Lang,
+    Path(secret): Path<String>,
+) -> Result<Response, PageError> {
+    let (a, q) = find(&state, &secret, lang).await?;
+    // The latest version of the questionnaire: a reassessment answers today's questions.
+    let q = questionnaire::latest(&QUESTIONNAIRES, &q.id).unwrap_or(q);
+    let next = territoria_auth::secret()
+        .map_err(ApiError::internal)
+        .lang(lang)?;
+    let record = DigiscoreRecord {
+        link_hash: territoria_auth::digest(&next),
+        series: a.series,
+        questionnaire: q.id.clone(),
+        questionnaire_version: i64::from(q.version),
+        kbo: a.kbo,
+        nace_section: a.nace_section,
+        size_class: a.size_class,
+        municipality: a.municipality,
+        answers: "{}".to_owned(),
+        overall: None,
+        axes: None,
+        completed_at: None,
+        demo: a.demo,
+    };
+    write(&state, record, "reassess a digiscore assessment")
+        .await
+        .lang(lang)?;
+    Ok(see_other(&format!("/{}/digiscore/a/{next}", lang.code())))
+}
+
+/// Deletes the assessment behind the link (its answers and scores are gone for good).
+async fn delete(
+    State(state): State<AppState>,
+    lang: Lang,
+    Path(secret): Path<String>,
+) -> Result<Response, PageError> {
+    let (a, _) = find(&state, &secret, lang).await?;
+    let link_hash = a.link_hash;
+    with_store(&state, move |s| {
+        let mut records = std::iter::once(Ok(Op::DigiscoreDelete { link_hash }.into()));
+        s.apply(
+            "digiscore",
+            "delete a digiscore assessment",
+            &mut records,
+            &WriteOptions::default(),
+            &mut |_| {},
+        )?;
+        Ok(())
+    })
+    .await
+    .lang(lang)?;
+    Ok(see_other(&format!("/{}/digiscore?deleted=1", lang.code())))
 }

@@ -11,6 +11,7 @@ use territoria_digiscore::questionnaire::Questionnaire;
 use territoria_digiscore::scoring::{Scores, round1};
 use territoria_store::StoredAssessment;
 
+use super::result;
 use crate::pages::{Lang, fmt};
 
 /// NACE Rev. 2 sections: (letter, French, English).
@@ -186,6 +187,79 @@ const WORDS: &[(&str, &str, &str)] = &[
         "Assessment completed on",
     ),
     ("source", "Source du questionnaire", "Questionnaire source"),
+    (
+        "radar",
+        "Score par axe (sur 100)",
+        "Score per axis (out of 100)",
+    ),
+    ("before", "Évaluation précédente", "Previous assessment"),
+    ("now", "Cette évaluation", "This assessment"),
+    (
+        "previous_of",
+        "Évaluation précédente, terminée le",
+        "Previous assessment, completed on",
+    ),
+    ("peers", "Vos pairs", "Your peers"),
+    (
+        "peers_shown_1",
+        "Votre score global dépasse celui de",
+        "Your overall score is above that of",
+    ),
+    ("peers_shown_2", "% des", "% of the"),
+    (
+        "peers_shown_3",
+        "organisations du même secteur et de la même taille ayant terminé ce questionnaire.",
+        "organisations of the same sector and size that finished this questionnaire.",
+    ),
+    (
+        "peers_too_few",
+        "Moins de 10 organisations du même secteur et de la même taille ont terminé ce questionnaire : pour préserver leur anonymat, aucune comparaison n'est montrée.",
+        "Fewer than 10 organisations of the same sector and size have finished this questionnaire: to keep them anonymous, no comparison is shown.",
+    ),
+    (
+        "peers_synthetic",
+        "Comparaison avec des évaluations synthétiques de démonstration, pas avec de vraies organisations.",
+        "Compared with synthetic demo assessments, not with real organisations.",
+    ),
+    ("steps", "Trois pistes pour progresser", "Three next steps"),
+    ("programme", "Programme", "Programme"),
+    ("aid", "Aide", "Aid"),
+    ("operator", "Opérateur", "Operator"),
+    (
+        "inferred",
+        "(lien déduit par Territoria)",
+        "(link inferred by Territoria)",
+    ),
+    (
+        "no_steps",
+        "Tous vos axes sont au maximum : aucune piste à proposer.",
+        "Every axis is at its maximum: no next step to suggest.",
+    ),
+    (
+        "reassess",
+        "Refaire l'évaluation (nouvelle mesure)",
+        "Reassess (a new measurement)",
+    ),
+    (
+        "delete",
+        "Supprimer cette évaluation",
+        "Delete this assessment",
+    ),
+    (
+        "delete_hint",
+        "La suppression est définitive : ce lien ne mènera plus à rien.",
+        "Deletion is final: this link will lead nowhere.",
+    ),
+    (
+        "deleted",
+        "L'évaluation est supprimée.",
+        "The assessment is deleted.",
+    ),
+    (
+        "demo",
+        "Évaluation synthétique de démonstration.",
+        "Synthetic demo assessment.",
+    ),
 ];
 
 pub fn words(lang: Lang) -> BTreeMap<&'static str, &'static str> {
@@ -349,6 +423,8 @@ pub struct StartPage {
     pub municipality: String,
     pub errors: Vec<FieldError>,
     pub action: String,
+    /// An assessment was just deleted.
+    pub deleted: bool,
 }
 
 pub fn start_page(
@@ -397,6 +473,7 @@ pub fn start_page(
         municipality: form.municipality.clone(),
         errors,
         action: format!("/{l}/digiscore"),
+        deleted: false,
     }
 }
 
@@ -452,6 +529,14 @@ pub struct AxisScoreView {
     pub name: String,
     /// Belgian-formatted score, or none ("not applicable").
     pub score: Option<String>,
+    /// The same axis at the previous assessment of the series.
+    pub before: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PreviousView {
+    pub overall: String,
+    pub completed_on: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -461,6 +546,97 @@ pub struct ResultView {
     pub interpretation: String,
     pub axes: Vec<AxisScoreView>,
     pub completed_on: String,
+    pub radar: String,
+    pub peers: result::PeersView,
+    pub steps: Vec<result::StepView>,
+    pub previous: Option<PreviousView>,
+}
+
+/// What the result is compared with: the finished assessments of the questionnaire
+/// (for peers) and the assessment's series (for T0 vs T1).
+#[derive(Debug, Default)]
+pub struct Context {
+    pub completed: Vec<StoredAssessment>,
+    pub series: Vec<StoredAssessment>,
+}
+
+fn score_text(s: Option<f64>, lang: Lang) -> Option<String> {
+    s.map(|s| fmt::decimal(round1(s), 1, lang))
+}
+
+/// The result of complete answers, in the reader's language.
+pub fn result_view(
+    q: &Questionnaire,
+    scores: &Scores,
+    a: &StoredAssessment,
+    ctx: &Context,
+    lang: Lang,
+) -> ResultView {
+    let l = lang.code();
+    let band = q.band(scores.overall);
+    let prev = result::previous(a, &ctx.series);
+    let prev_axes = prev.map(result::stored_axes);
+    let before_of = |axis: &str| {
+        prev_axes
+            .as_ref()
+            .and_then(|p| p.iter().find(|x| x.axis == axis))
+            .and_then(|x| x.score)
+    };
+    let names: Vec<String> = scores
+        .axes
+        .iter()
+        .map(|a| {
+            q.axis(&a.axis)
+                .map_or(a.axis.clone(), |x| x.name.get(l).to_owned())
+        })
+        .collect();
+    let now: Vec<Option<f64>> = scores.axes.iter().map(|a| a.score).collect();
+    let before: Option<Vec<Option<f64>>> = prev_axes
+        .as_ref()
+        .map(|_| scores.axes.iter().map(|a| before_of(&a.axis)).collect());
+    let w = words(lang);
+    let desc = names
+        .iter()
+        .zip(&now)
+        .map(|(n, s)| {
+            format!(
+                "{n} : {}",
+                score_text(*s, lang).unwrap_or_else(|| w["not_applicable"].to_owned())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ; ");
+    let completed_at = a.completed_at.as_deref().unwrap_or_default();
+    ResultView {
+        overall: fmt::decimal(round1(scores.overall), 1, lang),
+        band: band.label.get(l).to_owned(),
+        interpretation: band.interpretation.get(l).to_owned(),
+        axes: scores
+            .axes
+            .iter()
+            .zip(&names)
+            .map(|(x, name)| AxisScoreView {
+                name: name.clone(),
+                score: score_text(x.score, lang),
+                before: score_text(before_of(&x.axis), lang),
+            })
+            .collect(),
+        completed_on: fmt::date(completed_at),
+        radar: result::radar(&names, &now, before.as_deref(), w["radar"], &desc),
+        peers: result::peers_view(
+            scores.overall,
+            &result::peer_scores(a, &ctx.completed),
+            a.demo,
+            lang,
+        ),
+        steps: result::steps(q, scores, a, &SUPPORT, lang),
+        previous: prev.and_then(|p| {
+            Some(PreviousView {
+                overall: score_text(p.overall, lang)?,
+                completed_on: fmt::date(p.completed_at.as_deref()?),
+            })
+        }),
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -477,40 +653,20 @@ pub struct AssessmentPage {
     pub error: Option<String>,
     pub result: Option<ResultView>,
     pub demo: bool,
+    pub reassess: String,
+    pub delete: String,
 }
 
-/// The result of complete answers, in the reader's language.
-pub fn result_view(
-    q: &Questionnaire,
-    scores: &Scores,
-    completed_at: &str,
-    lang: Lang,
-) -> ResultView {
-    let l = lang.code();
-    let band = q.band(scores.overall);
-    ResultView {
-        overall: fmt::decimal(round1(scores.overall), 1, lang),
-        band: band.label.get(l).to_owned(),
-        interpretation: band.interpretation.get(l).to_owned(),
-        axes: scores
-            .axes
-            .iter()
-            .map(|a| AxisScoreView {
-                name: q
-                    .axis(&a.axis)
-                    .map_or(a.axis.clone(), |x| x.name.get(l).to_owned()),
-                score: a.score.map(|s| fmt::decimal(round1(s), 1, lang)),
-            })
-            .collect(),
-        completed_on: fmt::date(completed_at.get(..10).unwrap_or(completed_at)),
-    }
-}
+/// The support offers next steps are drawn from (`data/digiscore/support.toml`).
+static SUPPORT: std::sync::LazyLock<territoria_digiscore::support::Support> =
+    std::sync::LazyLock::new(territoria_digiscore::support::builtin);
 
 pub fn assessment_page(
     q: &Questionnaire,
     a: &StoredAssessment,
     answers: &Answers,
     secret: &str,
+    ctx: &Context,
     lang: Lang,
 ) -> AssessmentPage {
     let l = lang.code();
@@ -518,7 +674,7 @@ pub fn assessment_page(
         &a.completed_at,
         territoria_digiscore::scoring::score(q, answers),
     ) {
-        (Some(at), Ok(scores)) => Some(result_view(q, &scores, at, lang)),
+        (Some(_), Ok(scores)) => Some(result_view(q, &scores, a, ctx, lang)),
         _ => None,
     };
     AssessmentPage {
@@ -562,6 +718,8 @@ pub fn assessment_page(
         error: None,
         result,
         demo: a.demo,
+        reassess: format!("/{l}/digiscore/a/{secret}/reassess"),
+        delete: format!("/{l}/digiscore/a/{secret}/delete"),
     }
 }
 
@@ -641,7 +799,27 @@ mod tests {
             a.answer(q, &qu.id, &qu.options[1].id).unwrap();
         }
         let scores = territoria_digiscore::scoring::score(q, &a).unwrap();
-        let r = result_view(q, &scores, "2026-12-03T10:00:00Z", Lang::Fr);
+        let stored = StoredAssessment {
+            link_hash: "a".repeat(64),
+            series: "a".repeat(64),
+            questionnaire: q.id.clone(),
+            questionnaire_version: 1,
+            kbo: None,
+            nace_section: "G".into(),
+            size_class: "micro".into(),
+            municipality: Some("92094".into()),
+            answers: serde_json::to_string(&a.choices).unwrap(),
+            overall: Some(scores.overall),
+            axes: Some(serde_json::to_string(&scores.axes).unwrap()),
+            completed_at: Some("2026-12-03T10:00:00Z".into()),
+            demo: false,
+            created_at: "2026-12-03T09:00:00Z".into(),
+            updated_at: "2026-12-03T10:00:00Z".into(),
+        };
+        let r = result_view(q, &scores, &stored, &Context::default(), Lang::Fr);
+        assert!(r.previous.is_none() && !r.peers.shown);
+        assert!(r.radar.starts_with("<svg") && r.radar.contains(&q.axes[0].name.fr));
+        assert!(!r.steps.is_empty() && r.steps.len() <= 3);
         assert_eq!(r.overall, fmt::decimal(round1(scores.overall), 1, Lang::Fr));
         assert!(
             r.overall.contains(',') || !r.overall.contains('.'),

@@ -18,7 +18,7 @@
 mod assets;
 mod cache;
 mod changes;
-mod charts;
+pub(crate) mod charts;
 mod entity;
 mod explorer;
 mod export;

@@ -15,12 +15,14 @@
 //! * Synthetic data: answers that contain demo records (`provenance.demo = true`)
 //!   carry a top-level `notice` ([`api::DEMO_NOTICE`]).
 //! * Every response carries `X-Content-Type-Options: nosniff` and
-//!   `Cache-Control: no-cache` (the data changes with each import); responses are
+//!   `Cache-Control: no-cache` (the data changes with each import; a page at a private
+//!   link says `no-store`); responses are
 //!   gzip-compressed when the client accepts it, and requests are traced.
 
 pub mod account;
 pub mod api;
 pub mod ckan;
+pub mod digiscore;
 mod error;
 pub mod explore;
 mod landing;
@@ -226,6 +228,7 @@ pub fn router(state: AppState) -> Router {
         .fold(Router::new(), |r, route| r.route(route, endpoint(route)))
         .merge(pages::router())
         .merge(account::router())
+        .merge(digiscore::router())
         .merge(explore::router(&state))
         .fallback(unrouted)
         .method_not_allowed_fallback(api::method_not_allowed)
@@ -393,7 +396,10 @@ async fn common_headers(mut response: Response) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // A handler's own stricter rule (`no-store` on a private link) stays.
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-cache"));
     if response.status() == axum::http::StatusCode::METHOD_NOT_ALLOWED {
         response
             .headers_mut()

@@ -18,7 +18,7 @@
 mod assets;
 mod cache;
 mod changes;
-mod charts;
+pub(crate) mod charts;
 mod entity;
 mod explorer;
 mod export;
@@ -219,6 +219,14 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             "account/edit.html",
             include_str!("../../templates/account/edit.html"),
         ),
+        (
+            "digiscore/start.html",
+            include_str!("../../templates/digiscore/start.html"),
+        ),
+        (
+            "digiscore/assessment.html",
+            include_str!("../../templates/digiscore/assessment.html"),
+        ),
     ] {
         env.add_template(name, source)
             .unwrap_or_else(|e| panic!("template {name}: {e:#}"));
@@ -319,7 +327,7 @@ pub fn render(lang: Lang, template: &str, frame: Frame, page: impl Serialize) ->
     render_status(StatusCode::OK, lang, template, frame, page)
 }
 
-fn render_status(
+pub(crate) fn render_status(
     status: StatusCode,
     lang: Lang,
     template: &str,

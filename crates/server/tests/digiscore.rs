@@ -1,0 +1,330 @@
+//! Digiscore over HTTP: start (with a KBO/BCE number), save, resume, finish, result,
+//! and the private link's secrecy (an altered link is a 404; the store keeps a digest).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use territoria_digiscore::questionnaire::{builtin, latest};
+use territoria_server::{AppState, router};
+use territoria_store::{SqliteStore, Store};
+use tower::ServiceExt;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    store: Arc<SqliteStore>,
+    app: Router,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("t.sqlite")).unwrap());
+    let app = router(AppState::new(store.clone()).unwrap());
+    Fixture {
+        _dir: dir,
+        store,
+        app,
+    }
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+async fn send(app: &Router, method: Method, uri: &str, form: &[(&str, &str)]) -> Answer {
+    let mut req = Request::builder().method(method).uri(uri);
+    let body = if form.is_empty() {
+        Body::empty()
+    } else {
+        req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        Body::from(
+            form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(form)
+                .finish(),
+        )
+    };
+    let res = app.clone().oneshot(req.body(body).unwrap()).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    Answer {
+        status,
+        headers,
+        body: String::from_utf8(bytes.to_vec()).unwrap(),
+    }
+}
+
+fn location(a: &Answer) -> String {
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    a.headers[header::LOCATION].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn an_assessment_is_started_saved_resumed_and_finished_at_its_private_link() {
+    let f = fixture();
+    let start = send(&f.app, Method::GET, "/fr/digiscore", &[]).await;
+    assert_eq!(start.status, StatusCode::OK);
+    assert!(start.body.contains("name=\"kbo\"") && start.body.contains("<html lang=\"fr\""));
+    let en = send(&f.app, Method::GET, "/en/digiscore", &[]).await;
+    assert!(en.body.contains("Start the assessment"), "{}", en.body);
+
+    // A wrong check digit is refused by name, nothing written.
+    let bad = send(
+        &f.app,
+        Method::POST,
+        "/fr/digiscore",
+        &[
+            ("questionnaire", "digiscore"),
+            ("kbo", "0123.456.748"),
+            ("nace", "G"),
+            ("size", "micro"),
+        ],
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad.body.contains("href=\"#ds-kbo\"") && bad.body.contains("contrôle"),
+        "{}",
+        bad.body
+    );
+    assert!(f.store.digiscore_completed("digiscore").unwrap().is_empty());
+
+    let to = location(
+        &send(
+            &f.app,
+            Method::POST,
+            "/fr/digiscore",
+            &[
+                ("questionnaire", "digiscore"),
+                ("kbo", "BE 0123 456 749"),
+                ("nace", "G"),
+                ("size", "micro"),
+                ("municipality", "92094"),
+            ],
+        )
+        .await,
+    );
+    let secret = to
+        .strip_prefix("/fr/digiscore/a/")
+        .expect("private link")
+        .to_owned();
+    assert!(secret.len() >= 32, "{secret}");
+    // The store keeps the digest of the secret, never the secret.
+    let stored = f
+        .store
+        .digiscore_assessment(&territoria_auth::digest(&secret))
+        .unwrap()
+        .expect("created");
+    assert_eq!(stored.kbo.as_deref(), Some("0123456749"));
+    assert_eq!(
+        (stored.nace_section.as_str(), stored.size_class.as_str()),
+        ("G", "micro")
+    );
+    assert_eq!(stored.municipality.as_deref(), Some("92094"));
+    assert!(f.store.digiscore_assessment(&secret).unwrap().is_none());
+
+    let all = builtin();
+    let q = latest(&all, "digiscore").unwrap();
+    let questions: Vec<_> = q.axes.iter().flat_map(|a| &a.questions).collect();
+    let page = send(&f.app, Method::GET, &to, &[]).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.headers[header::CACHE_CONTROL], "no-store");
+    assert_eq!(
+        page.body.matches("<fieldset class=\"panel\"").count(),
+        q.axes.len()
+    );
+    assert!(
+        page.body
+            .contains(&format!("0 questions répondues sur {}", questions.len()))
+    );
+
+    // Save two answers, continue later: the link resumes with them checked.
+    let (q1, q2) = (questions[0], questions[1]);
+    let k1 = format!("q:{}", q1.id);
+    let k2 = format!("q:{}", q2.id);
+    let saved = send(
+        &f.app,
+        Method::POST,
+        &to,
+        &[
+            (&k1, &q1.options[2].id),
+            (&k2, &q2.options[0].id),
+            ("action", "save"),
+        ],
+    )
+    .await;
+    assert_eq!(location(&saved), format!("{to}?saved=1"));
+    let resumed = send(&f.app, Method::GET, &format!("{to}?saved=1"), &[]).await;
+    assert!(resumed.body.contains("Vos réponses sont enregistrées."));
+    assert!(resumed.body.contains(&format!(
+        "id=\"o-{}-{}\" value=\"{}\" checked",
+        q1.id, q1.options[2].id, q1.options[2].id
+    )));
+    assert!(
+        resumed
+            .body
+            .contains(&format!("2 questions répondues sur {}", questions.len()))
+    );
+
+    // An option of another question is refused, naming it; the saved answers stay.
+    let wrong = send(
+        &f.app,
+        Method::POST,
+        &to,
+        &[(&k1, "no-such-option"), ("action", "save")],
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    assert!(
+        wrong.body.contains("no-such-option") && wrong.body.contains(&q1.id),
+        "{}",
+        wrong.body
+    );
+
+    // Finishing with questions left is refused (the answers are kept), then finished.
+    let early = send(&f.app, Method::POST, &to, &[("action", "finish")]).await;
+    assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        early
+            .body
+            .contains(&format!("il reste {} question(s)", questions.len() - 2))
+    );
+    let keys: Vec<String> = questions.iter().map(|qu| format!("q:{}", qu.id)).collect();
+    let mut all_answers: Vec<(&str, &str)> = keys
+        .iter()
+        .zip(&questions)
+        .map(|(k, qu)| (k.as_str(), qu.options[1].id.as_str()))
+        .collect();
+    all_answers.push(("action", "finish"));
+    assert_eq!(
+        location(&send(&f.app, Method::POST, &to, &all_answers).await),
+        to
+    );
+    let done = f
+        .store
+        .digiscore_assessment(&territoria_auth::digest(&secret))
+        .unwrap()
+        .unwrap();
+    let overall = done.overall.expect("scored");
+    assert!(done.completed_at.is_some());
+    let result = send(&f.app, Method::GET, &to, &[]).await;
+    assert!(result.body.contains("Votre résultat"), "{}", result.body);
+    assert!(result.body.contains(&q.band(overall).label.fr));
+    assert!(
+        !result.body.contains("name=\"action\""),
+        "a finished assessment has no form"
+    );
+
+    // An altered or unknown link is a 404 that says so in French.
+    let mut tampered = secret.clone();
+    let last = tampered.pop().unwrap();
+    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    for link in [
+        format!("/fr/digiscore/a/{tampered}"),
+        "/fr/digiscore/a/x".to_owned(),
+    ] {
+        let gone = send(&f.app, Method::GET, &link, &[]).await;
+        assert_eq!(gone.status, StatusCode::NOT_FOUND);
+        assert!(
+            gone.body
+                .contains("Ce lien d’évaluation n’existe pas ou plus"),
+            "{}",
+            gone.body
+        );
+        let post = send(&f.app, Method::POST, &link, &[("action", "save")]).await;
+        assert_eq!(post.status, StatusCode::NOT_FOUND);
+    }
+}
+
+/// A finished real assessment of section `nace`, size micro, with overall `overall`.
+fn peer(store: &SqliteStore, n: usize, nace: &str, overall: f64, demo: bool) {
+    let hash = territoria_auth::digest(&format!("peer-{nace}-{n}-{demo}"));
+    let record = territoria_store::DigiscoreRecord {
+        link_hash: hash.clone(),
+        series: hash,
+        questionnaire: "digiscore".into(),
+        questionnaire_version: 1,
+        kbo: None,
+        nace_section: nace.into(),
+        size_class: "micro".into(),
+        municipality: None,
+        answers: "{}".into(),
+        overall: Some(overall),
+        axes: Some("[]".into()),
+        completed_at: Some("2026-01-01T00:00:00Z".into()),
+        demo,
+    };
+    let mut records = std::iter::once(Ok(territoria_store::Op::DigiscoreAssessment(Box::new(
+        record,
+    ))
+    .into()));
+    store
+        .apply(
+            "test",
+            "peer",
+            &mut records,
+            &Default::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+}
+
+async fn finished(f: &Fixture, nace: &str) -> String {
+    let to = location(
+        &send(
+            &f.app,
+            Method::POST,
+            "/en/digiscore",
+            &[
+                ("questionnaire", "digiscore"),
+                ("nace", nace),
+                ("size", "micro"),
+            ],
+        )
+        .await,
+    );
+    let all = builtin();
+    let q = latest(&all, "digiscore").unwrap();
+    let keys: Vec<(String, String)> = q
+        .axes
+        .iter()
+        .flat_map(|a| &a.questions)
+        .map(|qu| (format!("q:{}", qu.id), qu.options[1].id.clone()))
+        .collect();
+    let mut form: Vec<(&str, &str)> = keys.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    form.push(("action", "finish"));
+    assert_eq!(location(&send(&f.app, Method::POST, &to, &form).await), to);
+    send(&f.app, Method::GET, &to, &[]).await.body
+}
+
+#[tokio::test]
+async fn no_comparison_below_ten_peers_leaves_the_server() {
+    let f = fixture();
+    // Nine real peers in section F, plus others that are no peers: another section,
+    // and synthetic ones (a real assessment is never compared with demo rows).
+    for i in 0..9 {
+        peer(&f.store, i, "F", 10.0 + i as f64, false);
+    }
+    for i in 0..20 {
+        peer(&f.store, i, "C", 50.0, false);
+        peer(&f.store, i, "F", 50.0, true);
+    }
+    let page = finished(&f, "F").await;
+    assert!(page.contains("Fewer than 10 organisations"), "{page}");
+    assert!(
+        !page.contains("% of the"),
+        "neither the percentile nor the count"
+    );
+    assert!(!page.contains(">9<") && !page.contains(" 9 organisations"));
+
+    // The first one, finished, is the tenth real peer of the next: shown, with the count.
+    let page = finished(&f, "F").await;
+    assert!(
+        page.contains("% of the 10 organisations of the same sector and size"),
+        "{page}"
+    );
+}

@@ -715,4 +715,12 @@ async fn statuses_are_a_dataset_with_the_rule_version_and_demo_flags() {
         head.contains("status") && head.contains("rule_version") && head.contains("demo"),
         "{head}"
     );
+    // Record ids are unique, as every dataset's.
+    let ids: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(';').next().unwrap())
+        .collect();
+    let unique: std::collections::HashSet<&str> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), ids.len(), "ids unique");
 }

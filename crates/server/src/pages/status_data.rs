@@ -21,12 +21,14 @@ pub const ID: &str = "indicator-statuses";
 
 fn specs() -> Vec<FieldSpec> {
     vec![
+        FieldSpec::new("id", T::Text, "Identifiant", "Identifier")
+            .describe("strategy:version:kind:key, unique in the dataset."),
         FieldSpec::new("strategy", T::Text, "Stratégie", "Strategy").facet(),
         FieldSpec::new("version", T::Text, "Version", "Version").facet(),
         FieldSpec::new("kind", T::Text, "Type", "Kind")
             .facet()
             .describe("indicator, action, programme, lever, ambition or strategy."),
-        FieldSpec::new("id", T::Text, "Identifiant", "Identifier"),
+        FieldSpec::new("key", T::Text, "Clé", "Key"),
         FieldSpec::new("name", T::Text, "Nom", "Name"),
         FieldSpec::new("status", T::Text, "Statut", "Status")
             .facet()
@@ -124,7 +126,9 @@ fn push_tree(table: &mut TableBuilder, tree: &StrategyTree, ts: &TreeStatus) -> 
             }
             let Some(r) = ts.node(kind, id) else { return };
             demo += u64::from(r.demo);
+            let record = format!("{}:{}:{}:{id}", tree.id, tree.version.id, kind.as_str());
             table.push(&[
+                Cell::Text(&record),
                 Cell::Text(&tree.id),
                 Cell::Text(&tree.version.id),
                 Cell::Text(kind.as_str()),
@@ -169,7 +173,9 @@ fn push_tree(table: &mut TableBuilder, tree: &StrategyTree, ts: &TreeStatus) -> 
             };
             demo += u64::from(a.synthetic);
             let date = |d: chrono::NaiveDate| to_date(d).map_or(Cell::Null, Cell::Date);
+            let record = format!("{}:{}:indicator:{}", tree.id, tree.version.id, i.id);
             table.push(&[
+                Cell::Text(&record),
                 Cell::Text(&tree.id),
                 Cell::Text(&tree.version.id),
                 Cell::Text("indicator"),

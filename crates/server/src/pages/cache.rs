@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
-use territoria_model::{Entity, EntityKind, RelationKind};
+use territoria_model::{Entity, EntityKind};
 use territoria_store::{
     Counts, SchemeSummary, Store, StrategySummary, StrategyTree, TerritorialIndicator,
 };
@@ -195,18 +195,7 @@ impl Snapshot {
         state: &AppState,
     ) -> Result<Arc<HashMap<String, String>>, ApiError> {
         get_or_load(state, &self.contributions, |s| {
-            let mut out = HashMap::new();
-            s.export_entities(EntityKind::Indicator, &mut |e, relations| {
-                for r in relations {
-                    if r.kind == RelationKind::ContributesTo
-                        && r.object.kind == EntityKind::Indicator
-                    {
-                        out.insert(e.key.clone(), r.object.key.clone());
-                    }
-                }
-                Ok(())
-            })?;
-            Ok(out)
+            Ok(super::status_data::contributions(s)?)
         })
         .await
     }

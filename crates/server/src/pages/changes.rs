@@ -22,6 +22,7 @@ use super::export::{self, Format, Table};
 use super::i18n::t;
 use super::status::{self, StatusView};
 use super::strategy::{choose, node_url};
+use super::watch::kind_label;
 use super::{Frame, InLang, Lang, PageError, Text, fmt, render, text};
 use crate::AppState;
 use crate::params::Params;
@@ -144,25 +145,6 @@ pub struct Inputs<'a> {
     pub lang: Lang,
     /// The strategy/version query carried by links.
     pub q: &'a str,
-}
-
-fn kind_label(kind: EntityKind, lang: Lang) -> &'static str {
-    match (kind, lang) {
-        (EntityKind::Strategy, Lang::Fr) => "Stratégie",
-        (EntityKind::Ambition, Lang::Fr) => "Ambition",
-        (EntityKind::Programme, Lang::Fr) => "Programme",
-        (EntityKind::Lever, Lang::Fr) => "Levier",
-        (EntityKind::Action, Lang::Fr) => "Action",
-        (EntityKind::Indicator, Lang::Fr) => "Indicateur",
-        (EntityKind::Strategy, Lang::En) => "Strategy",
-        (EntityKind::Ambition, Lang::En) => "Ambition",
-        (EntityKind::Programme, Lang::En) => "Programme",
-        (EntityKind::Lever, Lang::En) => "Lever",
-        (EntityKind::Action, Lang::En) => "Action",
-        (EntityKind::Indicator, Lang::En) => "Indicator",
-        (_, Lang::Fr) => "Élément",
-        (_, Lang::En) => "Item",
-    }
 }
 
 fn history_url(lang: Lang, kind: EntityKind, key: &str) -> String {

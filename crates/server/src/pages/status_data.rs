@@ -89,8 +89,9 @@ fn specs() -> Vec<FieldSpec> {
     ]
 }
 
-/// Which indicator each indicator contributes to.
-fn contributions(store: &dyn Store) -> Result<HashMap<String, String>, StoreError> {
+/// Which indicator each indicator contributes to (`contributes_to` relations): the
+/// page cache and this dataset read it the same way.
+pub(super) fn contributions(store: &dyn Store) -> Result<HashMap<String, String>, StoreError> {
     let mut out = HashMap::new();
     store.export_entities(EntityKind::Indicator, &mut |e, relations| {
         for r in relations {

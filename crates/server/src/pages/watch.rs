@@ -46,7 +46,8 @@ pub struct View {
     pub refused: Vec<(String, String)>,
 }
 
-fn kind_label(kind: EntityKind, lang: Lang) -> &'static str {
+/// The reader's word for a node's kind (shared with the changes view).
+pub(super) fn kind_label(kind: EntityKind, lang: Lang) -> &'static str {
     match (kind, lang) {
         (EntityKind::Strategy, Lang::Fr) => "Stratégie",
         (EntityKind::Ambition, Lang::Fr) => "Ambition",

@@ -170,6 +170,14 @@ pub struct ProgrammeDef {
     pub ambition_2024: Option<String>,
     #[serde(default)]
     pub ambition_2024_note: Option<String>,
+    /// The 2024-2029 lever the programme serves (always inferred: the memorandum
+    /// names the levers, not the programmes that serve them). In that version the
+    /// programme sits under the lever, which sits under its ambition.
+    #[serde(default)]
+    pub lever_2024: Option<String>,
+    /// Why the programme is placed under that lever: the lever's words it serves.
+    #[serde(default)]
+    pub lever_2024_note: Option<String>,
     #[serde(default)]
     pub url: Option<String>,
     pub source: String,
@@ -605,7 +613,56 @@ impl StrategyFile {
                 )
                 .suggest(territoria_model::suggest::closest(a2, ids, 3)));
             }
+            let lever_2024 = match &p.lever_2024 {
+                None => None,
+                Some(l) => {
+                    let field = format!("programmes[{}].lever_2024", p.id);
+                    let Some(owner) = self
+                        .ambitions
+                        .iter()
+                        .find(|a| a.levers.iter().any(|x| &x.id == l))
+                    else {
+                        let ids: Vec<&str> = self
+                            .ambitions
+                            .iter()
+                            .flat_map(|a| a.levers.iter().map(|x| x.id.as_str()))
+                            .collect();
+                        return Err(FieldError::new(field, format!("unknown lever `{l}`"))
+                            .suggest(territoria_model::suggest::closest(l, ids, 3)));
+                    };
+                    let placed = p.ambition_2024.as_deref().unwrap_or(&p.ambition);
+                    if placed != owner.id {
+                        return Err(FieldError::new(
+                            field,
+                            format!(
+                                "lever `{l}` belongs to ambition `{}`, but the programme's \
+                                 2024-2029 ambition is `{placed}`: set ambition_2024 = \"{}\"",
+                                owner.id, owner.id
+                            ),
+                        ));
+                    }
+                    Some(l.clone())
+                }
+            };
             for v in &tree_versions {
+                if v.id == VERSION_2024
+                    && let Some(l) = &lever_2024
+                {
+                    edges.push(edge(
+                        &v.id,
+                        EntityRef::new(EntityKind::Lever, l.clone()),
+                        pref.clone(),
+                        200 + pi,
+                        Provenance::inferred(format!(
+                            "{} — {}",
+                            p.source,
+                            p.lever_2024_note.as_deref().unwrap_or(
+                                "rattachement au levier 2024-2029 non précisé par le mémorandum"
+                            )
+                        )),
+                    ));
+                    continue;
+                }
                 // The memorandum places levers, not programmes, under the 2024-2029
                 // ambitions: there every programme's place is inferred.
                 let (ambition, link) = match (&p.ambition_2024, v.id == VERSION_2024) {
@@ -1011,5 +1068,67 @@ mod tests {
         f.programmes[0].indicators[0].observations[0].period = "2025-2022".into();
         let e = f.ops().err().unwrap();
         assert!(e.field.contains("indicators"), "{e}");
+    }
+
+    #[test]
+    fn in_2024_programmes_sit_under_their_lever_marked_inferred() {
+        let f = parse(DIGITAL_WALLONIA_PATH, DIGITAL_WALLONIA).unwrap();
+        let ops = f.ops().unwrap();
+        let edges: Vec<(&EntityRef, &EntityRef, &Provenance)> = ops
+            .iter()
+            .filter_map(|o| match o {
+                Op::Edge {
+                    version,
+                    parent,
+                    child,
+                    provenance,
+                    ..
+                } if version == VERSION_2024 => Some((parent, child, provenance)),
+                _ => None,
+            })
+            .collect();
+        // Every programme has exactly one place in 2024-2029: under a lever.
+        for p in &f.programmes {
+            let places: Vec<_> = edges
+                .iter()
+                .filter(|(_, c, _)| c.kind == EntityKind::Programme && c.key == p.id)
+                .collect();
+            assert_eq!(places.len(), 1, "{}", p.id);
+            let (parent, _, prov) = places[0];
+            assert_eq!(parent.kind, EntityKind::Lever, "{}", p.id);
+            assert!(prov.inferred, "{}: the memorandum does not state it", p.id);
+        }
+        let ai = edges
+            .iter()
+            .find(|(_, c, _)| c.key == "dw4ai")
+            .map(|(p, _, _)| p.key.as_str());
+        assert_eq!(ai, Some("intelligence-artificielle"));
+        // Older versions keep programmes under ambitions.
+        assert!(
+            ops.iter()
+                .any(|o| matches!(o, Op::Edge { version, parent, child, .. }
+            if version == "v3" && parent.kind == EntityKind::Ambition && child.key == "dw4ai"))
+        );
+    }
+
+    #[test]
+    fn a_lever_of_another_ambition_or_unknown_is_refused() {
+        let mut f = parse(DIGITAL_WALLONIA_PATH, DIGITAL_WALLONIA).unwrap();
+        let i = f
+            .programmes
+            .iter()
+            .position(|p| p.id == "giga-region")
+            .unwrap();
+        f.programmes[i].lever_2024 = Some("education".into());
+        let e = f.ops().err().unwrap();
+        assert_eq!(e.field, "programmes[giga-region].lever_2024");
+        assert!(e.to_string().contains("usages-numeriques"), "{e}");
+        f.programmes[i].lever_2024 = Some("infrastructure-numeriques".into());
+        let e = f.ops().err().unwrap();
+        assert!(e.to_string().contains("unknown lever"), "{e}");
+        assert!(
+            format!("{e:?}").contains("infrastructures-numeriques"),
+            "{e:?}"
+        );
     }
 }

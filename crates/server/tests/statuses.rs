@@ -301,3 +301,76 @@ async fn changes_since_a_date_list_figures_statuses_and_edits_for_a_node_or_the_
     let (s, _) = get("/fr/strategies/digital-wallonia/rapport?since=hier").await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn each_lever_has_a_page_with_its_programmes_and_status() {
+    let q = "version=2024-2029";
+    // The ambition lists its levers, each linked to its own page with a status.
+    let amb = ok(&format!("/fr/ambitions/territoire-intelligent?{q}")).await;
+    for lever in [
+        "infrastructures-numeriques",
+        "intelligence-artificielle",
+        "cybersecurite",
+    ] {
+        assert!(amb.contains(&format!("/fr/leviers/{lever}?")), "{lever}");
+    }
+    // Programmes are reached through the levers, with the lever named.
+    assert!(amb.contains("/fr/programmes/dw4ai?") && amb.contains("/fr/programmes/cyberwal?"));
+    let ia = ok(&format!("/fr/leviers/intelligence-artificielle?{q}")).await;
+    assert!(ia.contains("<h1>Intelligence artificielle</h1>"), "{ia}");
+    assert!(ia.contains("/fr/programmes/dw4ai?"));
+    assert!(ia.contains("badge inferred"), "the placement is inferred");
+    assert!(
+        ia.contains("puissance de calcul pour le secteur public"),
+        "the memorandum's words"
+    );
+    assert!(
+        ia.contains("/fr/ambitions/territoire-intelligent?"),
+        "crumb to its ambition"
+    );
+    assert!(ia.contains("class=\"st st-"), "a status: {ia}");
+    assert!(ia.contains("node=lever/intelligence-artificielle"));
+    // A lever no programme serves says so, without an error and without a guess.
+    let cit = ok(&format!("/fr/leviers/citoyennete-numerique?{q}")).await;
+    assert!(cit.contains("Aucun programme n'est rattaché à ce levier"));
+    assert!(!cit.contains("/fr/programmes/"), "{cit}");
+    ok(&format!("/en/leviers/intelligence-artificielle?{q}")).await;
+    // Its indicators as CSV; the programme names its lever; actions filter by lever.
+    let (s, csv) = get(&format!(
+        "/fr/leviers/intelligence-artificielle?{q}&format=csv"
+    ))
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(csv.contains("dw4ai"), "{csv}");
+    let prog = ok(&format!("/fr/programmes/dw4ai?{q}")).await;
+    assert!(prog.contains("<dt>Levier politique</dt>"));
+    assert!(prog.contains("/fr/leviers/intelligence-artificielle?"));
+    let all = ok(&format!("/fr/actions?{q}")).await;
+    let some = ok(&format!("/fr/actions?{q}&lever=intelligence-artificielle")).await;
+    let by_programme = ok(&format!("/fr/actions?{q}&programme=dw4ai")).await;
+    let count = |h: &str| -> usize {
+        let at = h.find("data-count=\"").expect("a result count") + 12;
+        h[at..at + h[at..].find('"').unwrap()].parse().unwrap()
+    };
+    assert!(
+        count(&some) > 0 && count(&some) < count(&all),
+        "{}",
+        count(&some)
+    );
+    assert_eq!(
+        count(&some),
+        count(&by_programme),
+        "DW4AI is the lever's only programme"
+    );
+    // Before 2024 there are no levers: a French 404 that says where they are.
+    let (s, body) = get("/fr/leviers/intelligence-artificielle?version=v3").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(body.contains("version 2024-2029"), "{body}");
+    // The lever is rolled up like any node: its row is in the statuses dataset.
+    let (s, records) = get(
+        "/api/explore/v2.1/catalog/datasets/indicator-statuses/records?where=kind%3D%27lever%27&limit=100",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{records}");
+    assert!(records.contains("intelligence-artificielle"), "{records}");
+}

@@ -682,6 +682,7 @@ pub async fn history(
         EntityKind::Action => format!("/{}/actions/{id}", lang.code()),
         EntityKind::Programme => format!("/{}/programmes/{id}", lang.code()),
         EntityKind::Ambition => format!("/{}/ambitions/{id}", lang.code()),
+        EntityKind::Lever => format!("/{}/leviers/{id}", lang.code()),
         k => format!("/{}/entities/{}/{id}", lang.code(), k.as_str()),
     };
     let rows = entries
@@ -773,6 +774,7 @@ fn back_url(lang: Lang, kind: EntityKind, id: &str) -> String {
         EntityKind::Action => format!("/{}/actions/{id}", lang.code()),
         EntityKind::Programme => format!("/{}/programmes/{id}", lang.code()),
         EntityKind::Ambition => format!("/{}/ambitions/{id}", lang.code()),
+        EntityKind::Lever => format!("/{}/leviers/{id}", lang.code()),
         k => format!("/{}/entities/{}/{id}", lang.code(), k.as_str()),
     }
 }

@@ -40,6 +40,7 @@ pub async fn page(
         EntityKind::Action => format!("/{}/actions/{key}", lang.code()),
         EntityKind::Programme => format!("/{}/programmes/{key}", lang.code()),
         EntityKind::Ambition => format!("/{}/ambitions/{key}", lang.code()),
+        EntityKind::Lever => format!("/{}/leviers/{key}", lang.code()),
         k => format!("/{}/entities/{}/{key}", lang.code(), k.as_str()),
     };
     let relation = |r: &territoria_store::RelationView| {

@@ -92,6 +92,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("action", "Action", "Action"),
     ("values", "Valeurs", "Values"),
     ("levers", "Leviers politiques", "Policy levers"),
+    ("lever", "Levier politique", "Policy lever"),
     ("indicators", "Indicateurs", "Indicators"),
     ("indicator", "Indicateur", "Indicator"),
     ("key_indicators", "Indicateurs clés", "Key indicators"),

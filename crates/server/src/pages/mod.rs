@@ -25,6 +25,7 @@ mod export;
 pub(crate) mod fmt;
 mod geo;
 mod i18n;
+mod lever;
 mod maps;
 mod members;
 mod near;
@@ -131,6 +132,7 @@ pub fn router() -> Router<AppState> {
             .route(&format!("/{l}/"), get(strategy::home))
             .route(&format!("/{l}/ambitions/{{id}}"), get(strategy::ambition))
             .route(&format!("/{l}/programmes/{{id}}"), get(strategy::programme))
+            .route(&format!("/{l}/leviers/{{id}}"), get(lever::page))
             .route(
                 &format!("/{l}/strategies/{{key}}/a-surveiller"),
                 get(watch::page),
@@ -181,6 +183,15 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         (
             "ambition.html",
             include_str!("../../templates/ambition.html"),
+        ),
+        ("lever.html", include_str!("../../templates/lever.html")),
+        (
+            "node_indicators.html",
+            include_str!("../../templates/node_indicators.html"),
+        ),
+        (
+            "node_programmes.html",
+            include_str!("../../templates/node_programmes.html"),
         ),
         (
             "programme.html",

@@ -230,11 +230,11 @@ pub fn build(tree: &StrategyTree, ts: &TreeStatus, lang: Lang) -> Report {
     };
     let mut ambitions = Vec::new();
     for a in tree.children.iter().filter(|n| !n.provenance.demo) {
-        let programmes: Vec<Section> = a
-            .children
-            .iter()
-            .filter(|c| c.kind == EntityKind::Programme && !c.provenance.demo)
-            .map(|p| section(p, "programme", Vec::new()))
+        // Programmes sit under the ambition, or under its levers in 2024-2029.
+        let programmes: Vec<Section> = super::strategy::programmes_of(a)
+            .into_iter()
+            .filter(|(p, _)| !p.provenance.demo)
+            .map(|(p, _)| section(p, "programme", Vec::new()))
             .collect();
         ambitions.push(section(a, "ambition", programmes));
     }

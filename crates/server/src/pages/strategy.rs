@@ -160,7 +160,7 @@ pub async fn choose(
 }
 
 #[derive(Serialize)]
-struct Switch {
+pub(super) struct Switch {
     strategies: Vec<(String, Text, bool)>,
     versions: Vec<(String, Text, bool)>,
     strategy_name: Text,
@@ -172,7 +172,7 @@ struct Switch {
     strategy_source: String,
 }
 
-fn switch(c: &Chosen, lang: Lang) -> Switch {
+pub(super) fn switch(c: &Chosen, lang: Lang) -> Switch {
     let current = c.all.iter().find(|s| s.id == c.strategy);
     let version = current.and_then(|s| s.versions.iter().find(|v| v.id == c.version));
     Switch {
@@ -214,7 +214,11 @@ fn switch(c: &Chosen, lang: Lang) -> Switch {
 // Tree helpers
 
 /// The node of `kind`/`id` and its ancestors (root first).
-fn find<'a>(nodes: &'a [Node], kind: EntityKind, id: &str) -> Option<(&'a Node, Vec<&'a Node>)> {
+pub(super) fn find<'a>(
+    nodes: &'a [Node],
+    kind: EntityKind,
+    id: &str,
+) -> Option<(&'a Node, Vec<&'a Node>)> {
     for n in nodes {
         if n.kind == kind && n.id == id {
             return Some((n, Vec::new()));
@@ -241,7 +245,7 @@ fn subtree(n: &Node) -> Vec<&Node> {
     out
 }
 
-fn action_keys(n: &Node) -> Vec<&str> {
+pub(super) fn action_keys(n: &Node) -> Vec<&str> {
     let mut seen = HashSet::new();
     subtree(n)
         .into_iter()
@@ -279,13 +283,17 @@ fn action_details(e: &Entity) -> Option<&territoria_model::Action> {
 }
 
 #[derive(Serialize)]
-struct StatusCount {
+pub(super) struct StatusCount {
     status: &'static str,
     label: &'static str,
     count: usize,
 }
 
-fn status_counts(keys: &[&str], actions: &HashMap<&str, &Entity>, lang: Lang) -> Vec<StatusCount> {
+pub(super) fn status_counts(
+    keys: &[&str],
+    actions: &HashMap<&str, &Entity>,
+    lang: Lang,
+) -> Vec<StatusCount> {
     ActionStatus::ALL
         .into_iter()
         .map(|s| StatusCount {
@@ -355,7 +363,12 @@ pub struct Rolled {
 
 /// Adds each indicator's status (and, with `charts`, its trend chart) from the
 /// tree's statuses.
-fn annotate(rolled: &mut [Rolled], ts: &super::status::TreeStatus, lang: Lang, charts: bool) {
+pub(super) fn annotate(
+    rolled: &mut [Rolled],
+    ts: &super::status::TreeStatus,
+    lang: Lang,
+    charts: bool,
+) {
     for r in rolled {
         r.status = ts.indicator_view(&r.id, lang);
         if charts && let Some(a) = ts.indicator(&r.id) {
@@ -444,6 +457,7 @@ pub(super) fn node_url(lang: Lang, kind: EntityKind, id: &str, q: &str) -> Strin
     let l = lang.code();
     match kind {
         EntityKind::Ambition => format!("/{l}/ambitions/{id}?{q}"),
+        EntityKind::Lever => format!("/{l}/leviers/{id}?{q}"),
         EntityKind::Programme => format!("/{l}/programmes/{id}?{q}"),
         EntityKind::Action => format!("/{l}/actions/{id}?{q}"),
         k => format!("/{l}/entities/{}/{id}", k.as_str()),
@@ -650,7 +664,7 @@ pub fn rollup(
 /// Mean achievement of the real indicators that have a real target and real values,
 /// each capped at 100 %. Synthetic indicators (of demo actions) never count: the
 /// progress of a real ambition or programme is never computed from synthetic data.
-fn progress(rolled: &[Rolled]) -> Option<(f64, usize)> {
+pub(super) fn progress(rolled: &[Rolled]) -> Option<(f64, usize)> {
     let a: Vec<f64> = rolled
         .iter()
         .filter(|r| !r.indicator_demo)
@@ -661,7 +675,7 @@ fn progress(rolled: &[Rolled]) -> Option<(f64, usize)> {
 }
 
 #[derive(Serialize)]
-struct UnitTotal {
+pub(super) struct UnitTotal {
     unit: String,
     indicators: usize,
     total: String,
@@ -670,7 +684,7 @@ struct UnitTotal {
 
 /// Additive (`sum`) indicators add up across programmes when they share a unit (real
 /// roll-ups only: a total is never computed from synthetic data).
-fn totals_by_unit(rolled: &[Rolled], lang: Lang) -> Vec<UnitTotal> {
+pub(super) fn totals_by_unit(rolled: &[Rolled], lang: Lang) -> Vec<UnitTotal> {
     let mut by: BTreeMap<&str, (usize, f64, f64, bool)> = BTreeMap::new();
     for r in rolled
         .iter()
@@ -696,7 +710,7 @@ fn totals_by_unit(rolled: &[Rolled], lang: Lang) -> Vec<UnitTotal> {
 }
 
 /// Rows of the indicators' data: stated and rolled-up values, and targets.
-fn indicator_table(rolled: &[Rolled]) -> Table {
+pub(super) fn indicator_table(rolled: &[Rolled]) -> Table {
     let mut t = Table::new(&[
         "indicator",
         "name",
@@ -775,7 +789,7 @@ struct AmbitionCard {
 }
 
 /// The name of a node in this version (`names_by_version` overrides it).
-fn node_name(n: &Node, version: &str, lang: Lang) -> Text {
+pub(super) fn node_name(n: &Node, version: &str, lang: Lang) -> Text {
     if let Some(v) = n
         .attributes
         .get("names_by_version")
@@ -844,7 +858,7 @@ fn facts(tree: &StrategyTree, lang: Lang) -> Vec<serde_json::Value> {
         .collect()
 }
 
-fn children_of(n: &Node, kind: EntityKind) -> impl Iterator<Item = &Node> {
+pub(super) fn children_of(n: &Node, kind: EntityKind) -> impl Iterator<Item = &Node> {
     n.children.iter().filter(move |c| c.kind == kind)
 }
 
@@ -890,7 +904,7 @@ async fn home_page(
                 tagline: vision(a, &chosen.version, lang).or_else(|| tagline(a, lang)),
                 statement: text(&a.description, lang),
                 link: source(&a.provenance),
-                programmes: children_of(a, EntityKind::Programme).count(),
+                programmes: programmes_of(a).len(),
                 actions: keys.len(),
                 statuses: status_counts(&keys, &by_key, lang),
                 progress: p.map(|(x, _)| fmt::percent(x, lang)),
@@ -1032,11 +1046,13 @@ async fn home_page(
 // Ambition and programme
 
 #[derive(Serialize)]
-struct ProgrammeRow {
+pub(super) struct ProgrammeRow {
     id: String,
     url: String,
     name: Text,
     theme: Option<String>,
+    /// The lever the programme serves in this version, when it sits under one.
+    lever: Option<(Text, String)>,
     link: Source,
     actions: usize,
     statuses: Vec<StatusCount>,
@@ -1044,7 +1060,59 @@ struct ProgrammeRow {
     status: Option<super::status::StatusView>,
 }
 
-fn theme(n: &Node) -> Option<String> {
+/// The programmes of an ambition, a lever or any node: its programme children and
+/// those of its levers (the 2024-2029 tree places programmes under levers), each with
+/// the lever it sits under. A programme under several of them is listed once.
+pub(super) fn programmes_of(n: &Node) -> Vec<(&Node, Option<&Node>)> {
+    let mut out: Vec<(&Node, Option<&Node>)> = Vec::new();
+    for c in &n.children {
+        let found: Vec<(&Node, Option<&Node>)> = match c.kind {
+            EntityKind::Programme => vec![(c, None)],
+            EntityKind::Lever => children_of(c, EntityKind::Programme)
+                .map(|p| (p, Some(c)))
+                .collect(),
+            _ => Vec::new(),
+        };
+        for (p, lever) in found {
+            if !out.iter().any(|(x, _)| x.id == p.id) {
+                out.push((p, lever));
+            }
+        }
+    }
+    out
+}
+
+/// One table row per programme, with its actions, progress and status.
+pub(super) fn programme_rows(
+    programmes: &[(&Node, Option<&Node>)],
+    contributions: &HashMap<String, String>,
+    by_key: &HashMap<&str, &Entity>,
+    ts: &super::status::TreeStatus,
+    lang: Lang,
+    q: &str,
+) -> Vec<ProgrammeRow> {
+    programmes
+        .iter()
+        .map(|(p, lever)| {
+            let keys = action_keys(p);
+            let pr = progress(&rollup(p, contributions, lang, q, false));
+            ProgrammeRow {
+                id: p.id.clone(),
+                url: format!("/{}/programmes/{}?{q}", lang.code(), p.id),
+                name: text(&p.name, lang),
+                theme: theme(p),
+                lever: lever.map(|l| (text(&l.name, lang), node_url(lang, l.kind, &l.id, q))),
+                link: source(&p.link),
+                actions: keys.len(),
+                statuses: status_counts(&keys, by_key, lang),
+                progress: pr.map(|(x, _)| fmt::percent(x, lang)),
+                status: ts.node_view(EntityKind::Programme, &p.id, lang),
+            }
+        })
+        .collect()
+}
+
+pub(super) fn theme(n: &Node) -> Option<String> {
     n.attributes
         .get("theme")
         .and_then(|v| v.as_str())
@@ -1129,23 +1197,7 @@ pub async fn ambition(
             &a.provenance.source,
         ));
     }
-    let programmes: Vec<ProgrammeRow> = children_of(a, EntityKind::Programme)
-        .map(|p| {
-            let keys = action_keys(p);
-            let pr = progress(&rollup(p, &contributions, lang, &q, false));
-            ProgrammeRow {
-                id: p.id.clone(),
-                url: format!("/{}/programmes/{}?{q}", lang.code(), p.id),
-                name: text(&p.name, lang),
-                theme: theme(p),
-                link: source(&p.link),
-                actions: keys.len(),
-                statuses: status_counts(&keys, &by_key, lang),
-                progress: pr.map(|(x, _)| fmt::percent(x, lang)),
-                status: ts.node_view(EntityKind::Programme, &p.id, lang),
-            }
-        })
-        .collect();
+    let programmes = programme_rows(&programmes_of(a), &contributions, &by_key, &ts, lang, &q);
     let keys = action_keys(a);
     let name = node_name(a, &chosen.version, lang);
     let p = progress(&rolled);
@@ -1184,7 +1236,14 @@ pub async fn ambition(
                     .unwrap_or_default()
             ),
             "values": children_of(a, EntityKind::Value).map(|v| json!({"name": text(&v.name, lang), "source": source(&v.link)})).collect::<Vec<_>>(),
-            "levers": children_of(a, EntityKind::Lever).map(|v| json!({"name": text(&v.name, lang), "description": text(&v.description, lang), "source": source(&v.link)})).collect::<Vec<_>>(),
+            "levers": children_of(a, EntityKind::Lever).map(|v| json!({
+                "name": text(&v.name, lang),
+                "url": node_url(lang, v.kind, &v.id, &q),
+                "description": text(&v.description, lang),
+                "source": source(&v.link),
+                "programmes": children_of(v, EntityKind::Programme).count(),
+                "status": ts.node_view(EntityKind::Lever, &v.id, lang),
+            })).collect::<Vec<_>>(),
             "programmes": programmes,
             "actions": keys.len(),
             "statuses": status_counts(&keys, &by_key, lang),
@@ -1308,10 +1367,10 @@ pub async fn programme(
     .downloads(lang, false)
     .crumb(t(lang, "home"), format!("/{}/?{q}", lang.code()));
     for a in &ancestors {
-        if a.kind == EntityKind::Ambition {
+        if matches!(a.kind, EntityKind::Ambition | EntityKind::Lever) {
             frame = frame.crumb(
                 node_name(a, &chosen.version, lang).text,
-                format!("/{}/ambitions/{}?{q}", lang.code(), a.id),
+                node_url(lang, a.kind, &a.id, &q),
             );
         }
     }
@@ -1339,6 +1398,7 @@ pub async fn programme(
             "source": source(&p.provenance),
             "link": source(&p.link),
             "ambition": ancestors.iter().find(|a| a.kind == EntityKind::Ambition).map(|a| json!({"name": node_name(a, &chosen.version, lang), "url": format!("/{}/ambitions/{}?{q}", lang.code(), a.id)})),
+            "lever": ancestors.iter().find(|a| a.kind == EntityKind::Lever).map(|l| json!({"name": text(&l.name, lang), "url": node_url(lang, l.kind, &l.id, &q)})),
             "status": ts.node_view(EntityKind::Programme, &id, lang),
             "rule": super::status::rule(lang),
             "watch_url": format!("/{}/strategies/{}/a-surveiller?{q}", lang.code(), chosen.strategy),
@@ -1482,6 +1542,7 @@ pub async fn actions(
             "to",
             "q",
             "programme",
+            "lever",
             "ambition",
             "page",
         ],
@@ -1504,11 +1565,12 @@ pub async fn actions(
         one("status")?,
         one("q")?,
     );
-    let (from, to, programme_f, ambition_f) = (
+    let (from, to, programme_f, ambition_f, lever_f) = (
         one("from")?,
         one("to")?,
         one("programme")?,
         one("ambition")?,
+        one("lever")?,
     );
     let page: usize = params.integer("page", 1, 1, 10_000).lang(lang)?;
     let date = |name: &str, v: &Option<String>| -> Result<Option<chrono_free::Date>, PageError> {
@@ -1667,14 +1729,19 @@ pub async fn actions(
         if let Some(p) = &programme_f {
             in_scope = Some(scope(EntityKind::Programme, p)?);
         }
-        if let Some(a) = &ambition_f {
-            let s = scope(EntityKind::Ambition, a)?;
-            in_scope = Some(match in_scope {
-                Some(prev) => prev.intersection(&s).copied().collect(),
-                None => s,
-            });
+        for (kind, f) in [
+            (EntityKind::Ambition, &ambition_f),
+            (EntityKind::Lever, &lever_f),
+        ] {
+            if let Some(a) = f {
+                let s = scope(kind, a)?;
+                in_scope = Some(match in_scope {
+                    Some(prev) => prev.intersection(&s).copied().collect(),
+                    None => s,
+                });
+            }
         }
-    } else if programme_f.is_some() || ambition_f.is_some() {
+    } else if programme_f.is_some() || ambition_f.is_some() || lever_f.is_some() {
         return Err(PageError::not_found(
             lang,
             "this strategy version has no tree",
@@ -1919,6 +1986,7 @@ pub async fn actions(
             "to": to,
             "text": text_q,
             "ambition": ambition_f,
+            "lever": lever_f,
             "magnet": magnet_text,
             "explorer_url": explorer_url,
             "reset_url": format!("/{}/actions?{q}", lang.code()),

@@ -136,3 +136,47 @@ test("a partner signs in, updates its indicator by CSV (preview, apply) and the 
   assert.match(history, /4[\u202f\u00a0 .]?321/);
   await accessible("history");
 });
+
+test("an editor gives S3 its structure from the empty template, and the dashboard shows it", async () => {
+  execFileSync(BIN, ["--data-dir", dataDir, "admin", "create-user", "--login", "paul",
+    "--name", "Paul Éditeur", "--role", "editor", "--password-stdin"],
+    { input: PASSWORD + "\n", env: { ...process.env, TERRITORIA_LOG: "warn" } });
+  await context.clearCookies();
+  // S3 is named by the memorandum without a structure: its page links to the template.
+  await page.goto(`${base}/fr/?strategy=s3`);
+  await Promise.all([page.waitForURL(/\/fr\/connexion/), page.click("#structure-link")]);
+  await page.fill("#login", "paul");
+  await page.fill("#password", PASSWORD);
+  await Promise.all([page.waitForURL(/\/fr\/strategies\/nouvelle\?key=s3$/), page.click("button[type=submit]")]);
+  assert.equal(await page.inputValue("#s-key"), "s3");
+  assert.match(await page.inputValue("#s-name-fr"), /spécialisation intelligente/);
+  await accessible("structure-new");
+  await page.fill("#s-version", "2021-2027");
+  await page.fill("#s-source", "Gouvernement wallon, S3 2021-2027");
+  await Promise.all([page.waitForURL(/\/fr\/strategies\/s3\/structure\?version=2021-2027$/),
+    page.click("#new-strategy button[type=submit]")]);
+  assert.ok(await page.locator("#struct-empty").isVisible());
+  await accessible("structure-empty");
+
+  // An ambition under the strategy, then a programme under the ambition.
+  await page.click("details.struct-add summary");
+  await page.fill("#add-root-fr", "Domaines d'innovation stratégiques");
+  await Promise.all([page.waitForLoadState("load"), page.click("details.struct-add[open] button[type=submit]")]);
+  assert.match(await page.textContent("#struct-done"), /Enregistré : Domaines d'innovation stratégiques/);
+  const prefix = "#add-ambition-domaines-d-innovation-strategiques";
+  await page.click(`li[data-ref='ambition/domaines-d-innovation-strategiques'] > details summary`);
+  await page.selectOption(`${prefix}-kind`, "programme");
+  await page.fill(`${prefix}-fr`, "Matériaux circulaires");
+  await Promise.all([page.waitForLoadState("load"), page.click("details.struct-add[open] button[type=submit]")]);
+  assert.match(await page.textContent("#struct-tree"), /Matériaux circulaires/);
+  await accessible("structure");
+  await page.setViewportSize({ width: 390, height: 844 });
+  const [scroll, inner] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  assert.ok(scroll <= inner, `the structure page fits a phone (${scroll} > ${inner})`);
+  await page.setViewportSize({ width: 1280, height: 900 });
+
+  // The strategy's dashboard lists its new ambition.
+  await page.goto(`${base}/fr/?strategy=s3`);
+  assert.match(await page.textContent("main"), /Domaines d'innovation stratégiques/);
+  await accessible("strategy-s3");
+});

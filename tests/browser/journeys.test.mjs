@@ -85,6 +85,7 @@ const PAGE_TYPES = [
   ["home", "/fr/", 200],
   ["ambition", "/fr/ambitions/territoire-intelligent", 200],
   ["lever", "/fr/leviers/intelligence-artificielle", 200],
+  ["strategies", "/fr/strategies", 200],
   ["programme", "/fr/programmes/dw4ai", 200],
   ["action", "/fr/actions/demo-action-001", 200],
   ["actions", "/fr/actions", 200],

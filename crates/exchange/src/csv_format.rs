@@ -52,7 +52,16 @@ pub fn header(c: Collection) -> Vec<String> {
             }
         }
         Collection::Targets => {
-            for s in ["indicator", "due", "value", "qualifier", "note", "quote"] {
+            for s in [
+                "indicator",
+                "due",
+                "value",
+                "qualifier",
+                "note",
+                "quote",
+                "baseline_date",
+                "baseline_value",
+            ] {
                 h.push(s.into());
             }
         }
@@ -152,6 +161,8 @@ pub fn export(
                 t.qualifier.clone().unwrap_or_default(),
                 t.note.clone().unwrap_or_default(),
                 t.quote.clone().unwrap_or_default(),
+                t.baseline.map(|b| b.date.to_string()).unwrap_or_default(),
+                t.baseline.map(|b| fmt_num(b.value)).unwrap_or_default(),
             ];
             prov_cells(&t.provenance, &mut row);
             w.write_record(&row)
@@ -411,11 +422,31 @@ fn row_ops(c: Collection, row: &Row) -> Result<(Op, Vec<Op>), ValidationErrors> 
     if c == Collection::Targets {
         let due = parse_date("due", row.get("due"));
         let value = parse_number("value", row.get("value"));
-        let (due, value) = match (due, value) {
-            (Ok(d), Ok(v)) => (d, v),
-            (d, v) => {
+        // A baseline is a date and a value, both or neither.
+        let baseline = match (row.opt("baseline_date"), row.opt("baseline_value")) {
+            (None, None) => Ok(None),
+            (Some(d), Some(v)) => match (
+                parse_date("baseline_date", &d),
+                parse_number("baseline_value", &v),
+            ) {
+                (Ok(date), Ok(value)) => Ok(Some(territoria_model::Baseline { date, value })),
+                (d, v) => Err([d.err(), v.err()].into_iter().flatten().collect::<Vec<_>>()),
+            },
+            (None, Some(_)) => Err(vec![FieldError::new(
+                "baseline_date",
+                "a baseline needs its date as well as its value",
+            )]),
+            (Some(_), None) => Err(vec![FieldError::new(
+                "baseline_value",
+                "a baseline needs its value as well as its date",
+            )]),
+        };
+        let (due, value, baseline) = match (due, value, baseline) {
+            (Ok(d), Ok(v), Ok(b)) => (d, v, b),
+            (d, v, b) => {
                 errs.0.extend(d.err());
                 errs.0.extend(v.err());
+                errs.0.extend(b.err().into_iter().flatten());
                 return Err(errs);
             }
         };
@@ -430,6 +461,7 @@ fn row_ops(c: Collection, row: &Row) -> Result<(Op, Vec<Op>), ValidationErrors> 
                 qualifier: row.opt("qualifier"),
                 note: row.opt("note"),
                 quote: row.opt("quote"),
+                baseline,
                 provenance: prov,
             }),
             vec![],

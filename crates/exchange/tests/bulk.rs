@@ -166,3 +166,67 @@ fn places_events_publications_and_people_round_trip_and_people_stay_minimal() {
     let err = import(&store, Collection::Events, "id;name_fr;source\ne;E;t\n").unwrap_err();
     assert!(err.contains("start"), "{err}");
 }
+
+#[test]
+fn a_target_carries_its_baseline_through_import_and_export_and_a_wrong_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir);
+    let mut indicator = None;
+    store
+        .export_entities(territoria_model::EntityKind::Indicator, &mut |e, _| {
+            indicator.get_or_insert(e.key);
+            Ok(())
+        })
+        .unwrap();
+    let indicator = indicator.unwrap();
+    let ok = format!(
+        "indicator;due;value;baseline_date;baseline_value;source;demo\n\
+         {indicator};2030-12-31;600;2019-12-31;412;plan d'essai;true\n"
+    );
+    import(&store, Collection::Targets, &ok).unwrap();
+    let text = exported(&store, Collection::Targets);
+    let header = text.lines().next().unwrap();
+    assert!(header.contains("baseline_date;baseline_value"), "{header}");
+    let row = text
+        .lines()
+        .find(|l| l.starts_with(&format!("{indicator};2030-12-31")))
+        .unwrap();
+    assert!(row.contains(";2019-12-31;412;"), "{row}");
+    // The export previews as unchanged: the baseline round-trips.
+    let p = preview(
+        &store,
+        Collection::Targets,
+        Format::Csv,
+        "t.csv",
+        &mut text.as_bytes(),
+    )
+    .unwrap();
+    assert!(p.rows.iter().all(|r| r.status == Status::Unchanged));
+
+    // A baseline after the due date, or half a baseline, is refused, naming the field.
+    for (file, field) in [
+        (
+            format!(
+                "indicator;due;value;baseline_date;baseline_value;source\n{indicator};2030-12-31;600;2031-01-01;412;x\n"
+            ),
+            "baseline_date",
+        ),
+        (
+            format!(
+                "indicator;due;value;baseline_value;source\n{indicator};2030-12-31;600;412;x\n"
+            ),
+            "baseline_date",
+        ),
+        (
+            format!(
+                "indicator;due;value;baseline_date;source\n{indicator};2030-12-31;600;2019-12-31;x\n"
+            ),
+            "baseline_value",
+        ),
+    ] {
+        let err = import(&store, Collection::Targets, &file).unwrap_err();
+        assert!(err.contains(field), "{field}: {err}");
+    }
+    let still = exported(&store, Collection::Targets);
+    assert!(still.contains(";2019-12-31;412;"), "nothing half-written");
+}

@@ -687,7 +687,48 @@ pub struct Target {
     pub note: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quote: Option<String>,
+    /// The situation the target starts from, when the source gives it: progress is
+    /// measured from it, and a cumulative indicator's running total starts there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<Baseline>,
     pub provenance: Provenance,
+}
+
+/// A target's starting point: a value on a date, before the target's due date.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Baseline {
+    pub date: NaiveDate,
+    pub value: f64,
+}
+
+impl Target {
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut errs = ValidationErrors::default();
+        if let Err(e) = check_key("indicator", &self.indicator) {
+            errs.push(e);
+        }
+        if !self.value.is_finite() {
+            errs.push(FieldError::new("value", "must be a finite number"));
+        }
+        if let Some(b) = &self.baseline {
+            if !b.value.is_finite() {
+                errs.push(FieldError::new("baseline_value", "must be a finite number"));
+            }
+            if b.date >= self.due {
+                errs.push(FieldError::new(
+                    "baseline_date",
+                    format!(
+                        "the baseline ({}) must come before the target's due date ({}): a target starts from an earlier situation",
+                        b.date, self.due
+                    ),
+                ));
+            }
+        }
+        if self.provenance.source.trim().is_empty() {
+            errs.push(FieldError::new("source", "every target needs a source"));
+        }
+        errs.into_result()
+    }
 }
 
 #[cfg(test)]

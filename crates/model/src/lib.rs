@@ -21,8 +21,8 @@ pub mod suggest;
 pub use concept::{Concept, ConceptRef, Scheme};
 pub use date::{Period, UNSPECIFIED, parse_date, stated_period_text};
 pub use entity::{
-    Action, ActionStatus, Aggregation, Details, Entity, EntityKind, EntityRef, Event, Indicator,
-    IndicatorKind, Observation, Organisation, Place, SizeClass, Target, check_key,
+    Action, ActionStatus, Aggregation, Baseline, Details, Entity, EntityKind, EntityRef, Event,
+    Indicator, IndicatorKind, Observation, Organisation, Place, SizeClass, Target, check_key,
 };
 pub use error::{FieldError, ValidationErrors};
 pub use kbo::Kbo;

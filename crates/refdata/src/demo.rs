@@ -1184,6 +1184,7 @@ fn actions(world: &World, file: &StrategyFile, n_orgs: usize) -> Vec<Op> {
                         qualifier: None,
                         note: Some("cible synthétique d'une action de démonstration".into()),
                         quote: None,
+                        baseline: None,
                         provenance: demo_prov(seed),
                     }));
                 }

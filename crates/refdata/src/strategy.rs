@@ -251,6 +251,17 @@ pub struct TargetDef {
     pub note: Option<String>,
     #[serde(default)]
     pub quote: Option<String>,
+    /// The situation the target starts from, when the source states it
+    /// (`baseline = { date = "2019-12-31", value = 412 }`).
+    #[serde(default)]
+    pub baseline: Option<BaselineDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineDef {
+    pub date: String,
+    pub value: f64,
 }
 
 #[derive(Deserialize)]
@@ -768,6 +779,16 @@ impl StrategyFile {
                         check_target_unit(&ind.id, &ind.unit, due, u, t.value)
                             .map_err(|m| FieldError::new(field("targets.unit"), m))?;
                     }
+                    let baseline = match &t.baseline {
+                        None => None,
+                        Some(b) => Some(territoria_model::Baseline {
+                            date: territoria_model::parse_date(
+                                &field("targets.baseline.date"),
+                                &b.date,
+                            )?,
+                            value: b.value,
+                        }),
+                    };
                     observations.push(Op::Target(Target {
                         indicator: ind.id.clone(),
                         due,
@@ -775,6 +796,7 @@ impl StrategyFile {
                         qualifier: t.qualifier.clone(),
                         note: t.note.clone(),
                         quote: t.quote.clone(),
+                        baseline,
                         provenance: Provenance::stated(&p.source),
                     }));
                 }

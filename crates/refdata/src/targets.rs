@@ -208,6 +208,7 @@ impl TargetsFile {
                     qualifier: t.qualifier.clone(),
                     note: None,
                     quote: None,
+                    baseline: None,
                     provenance: stated(),
                 }));
             }

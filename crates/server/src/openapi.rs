@@ -60,7 +60,16 @@ fn paths() -> Value {
     if let Some(entity) = p.get_mut(routes::ENTITY).and_then(Value::as_object_mut) {
         entity.insert("put".into(), crate::account::openapi::entity_put());
     }
-    p.extend(crate::account::openapi::paths());
+    // A path both faces serve (`GET /api/strategies`, `POST` to create one) keeps the
+    // operations of each.
+    for (path, item) in crate::account::openapi::paths() {
+        match (p.get_mut(&path).and_then(Value::as_object_mut), item) {
+            (Some(existing), Value::Object(ops)) => existing.extend(ops),
+            (_, item) => {
+                p.insert(path, item);
+            }
+        }
+    }
     Value::Object(p)
 }
 
@@ -679,6 +688,8 @@ fn schemas() -> Value {
                 "qualifier": {"type": "string"},
                 "note": {"type": "string"},
                 "quote": {"type": "string", "description": "The source's sentence the figure comes from."},
+                "baseline": {"type": "object", "description": "The situation the target starts from, when the source gives it.",
+                    "required": ["date", "value"], "properties": {"date": date, "value": {"type": "number"}}},
                 "provenance": r("Provenance"),
             },
         }),

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use axum::http::{Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use territoria_model::{Details, EntityKind};
@@ -116,39 +116,10 @@ fn app() -> Router {
     router(WORLD.demo.state.clone())
 }
 
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
-    }
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
+use common::Answer;
 
 async fn send(method: Method, uri: &str, headers: &[(&str, &str)], body: Body) -> Answer {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("host", "localhost");
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let res = app().oneshot(req.body(body).unwrap()).await.unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
-    Answer {
-        status,
-        headers,
-        body,
-    }
+    common::send(app(), method, uri, headers, body).await
 }
 
 /// A personal token of `login`, created in the store directly.
@@ -501,58 +472,7 @@ async fn a_bulk_update_previews_applies_once_and_refuses_what_is_not_yours() {
 
 /// Signs in through the pages; returns the session cookie.
 async fn sign_in(login: &str, password: &str) -> Result<String, Answer> {
-    let form = send(Method::GET, "/fr/connexion", &[], Body::empty()).await;
-    assert_eq!(form.status, StatusCode::OK);
-    let html = form.text();
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
-    let cookie = form
-        .headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("territoria_login_csrf="))
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let body = format!(
-        "login={login}&password={}&csrf={csrf}&next=/fr/compte",
-        form_urlencoded::byte_serialize(password.as_bytes()).collect::<String>()
-    );
-    let a = send(
-        Method::POST,
-        "/fr/connexion",
-        &[
-            ("cookie", &cookie),
-            ("content-type", "application/x-www-form-urlencoded"),
-        ],
-        Body::from(body),
-    )
-    .await;
-    if a.status != StatusCode::SEE_OTHER {
-        return Err(a);
-    }
-    let session = a
-        .headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("territoria_session="))
-        .unwrap()
-        .to_owned();
-    assert!(
-        session.contains("HttpOnly") && session.contains("SameSite=Lax"),
-        "{session}"
-    );
-    Ok(session.split(';').next().unwrap().to_owned())
+    common::sign_in(app, login, password).await
 }
 
 #[tokio::test]

@@ -374,3 +374,48 @@ async fn each_lever_has_a_page_with_its_programmes_and_status() {
     assert_eq!(s, StatusCode::OK, "{records}");
     assert!(records.contains("intelligence-artificielle"), "{records}");
 }
+
+#[tokio::test]
+async fn one_page_lists_every_strategy_with_its_status_and_the_way_to_give_one_a_structure() {
+    let html = ok("/fr/strategies").await;
+    // Digital Wallonia with its tree and a status; the EU Digital Decade with its axes.
+    assert!(html.contains("id=\"s-digital-wallonia\""), "{html}");
+    assert!(html.contains("id=\"s-eu-digital-decade\""));
+    let dw = html
+        .split("id=\"s-digital-wallonia\"")
+        .nth(1)
+        .unwrap()
+        .split("</tr>")
+        .next()
+        .unwrap();
+    assert!(dw.contains("class=\"st st-"), "a status: {dw}");
+    assert!(dw.contains("/fr/strategies/digital-wallonia/rapport?"));
+    // A strategy the memorandum only names says so and links to the empty template.
+    let cw = html
+        .split("id=\"s-circular-wallonia\"")
+        .nth(1)
+        .unwrap()
+        .split("</tr>")
+        .next()
+        .unwrap();
+    assert!(cw.contains("sans structure enregistrée"), "{cw}");
+    assert!(cw.contains("/fr/strategies/nouvelle?key=circular-wallonia"));
+    assert!(
+        !cw.contains("class=\"st st-"),
+        "no status without data: {cw}"
+    );
+    ok("/en/strategies").await;
+    // As JSON, with the counts as numbers.
+    let (s, body) = get("/fr/strategies?format=json").await;
+    assert_eq!(s, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let rows = v["records"]
+        .as_array()
+        .or(v["rows"].as_array())
+        .expect("rows");
+    let dw = rows
+        .iter()
+        .find(|r| r["id"] == "digital-wallonia")
+        .expect("digital-wallonia");
+    assert_eq!(dw["ambitions"], 5, "{dw}");
+}

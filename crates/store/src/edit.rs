@@ -10,10 +10,10 @@
 //!   and an administrator can revert a change.
 
 use serde::{Deserialize, Serialize};
-use territoria_model::{Entity, EntityKind, Observation, Target};
+use territoria_model::{Entity, EntityKind, EntityRef, Observation, Provenance, Target};
 
 use crate::sql::{Conn, Row, params};
-use crate::views::{ENTITY_COLS, complete, entity_row, provenance, stored_period};
+use crate::views::{ENTITY_COLS, baseline, complete, entity_row, provenance, stored_period};
 use crate::write::Writer;
 use crate::{Op, Record, Result, StoreError, WriteOptions, WriteReport};
 
@@ -32,9 +32,10 @@ pub struct Change {
     /// The entity the item belongs to (an observation's and a target's indicator).
     pub kind: EntityKind,
     pub key: String,
-    /// `entity`, `observation` or `target`.
+    /// `entity`, `observation`, `target`, or `edge` (recorded under its child).
     pub item: String,
-    /// Which observation or target (its period or due date, and territory); empty for an entity.
+    /// Which observation, target or edge (period or due date and territory; the
+    /// strategy, version and parent); empty for an entity.
     pub detail: String,
     /// The item before the change (`None`: it was created).
     pub before: Option<serde_json::Value>,
@@ -159,7 +160,8 @@ fn observation(c: &dyn Conn, o: &Observation) -> Result<Option<Observation>> {
 
 fn target(c: &dyn Conn, t: &Target) -> Result<Option<Target>> {
     let Some(r) = c.query_row(
-        "SELECT t.value, t.qualifier, t.note, t.quote, t.source, t.source_date, t.inferred, t.demo
+        "SELECT t.value, t.qualifier, t.note, t.quote, t.source, t.source_date, t.inferred, t.demo,
+                t.baseline_date, t.baseline_value
          FROM targets t JOIN entities e ON e.id = t.indicator_id
          WHERE e.kind = 'indicator' AND e.key = ?1 AND t.due = ?2",
         params![t.indicator, t.due.to_string()],
@@ -174,7 +176,79 @@ fn target(c: &dyn Conn, t: &Target) -> Result<Option<Target>> {
         qualifier: r.get(1)?,
         note: r.get(2)?,
         quote: r.get(3)?,
+        baseline: baseline(&r, 8)?,
         provenance: provenance(&r, 4)?,
+    }))
+}
+
+/// An edge of a strategy tree as the history records it (under its child).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EdgeRecord {
+    pub strategy: String,
+    pub version: String,
+    pub parent: EntityRef,
+    pub child: EntityRef,
+    pub position: i64,
+    pub provenance: Provenance,
+}
+
+impl EdgeRecord {
+    fn op(self) -> Op {
+        Op::Edge {
+            strategy: self.strategy,
+            version: self.version,
+            parent: self.parent,
+            child: self.child,
+            position: self.position,
+            provenance: self.provenance,
+        }
+    }
+
+    fn removal(self) -> Op {
+        Op::EdgeRemove {
+            strategy: self.strategy,
+            version: self.version,
+            parent: self.parent,
+            child: self.child,
+        }
+    }
+}
+
+fn edge(
+    c: &dyn Conn,
+    strategy: &str,
+    version: &str,
+    parent: &EntityRef,
+    child: &EntityRef,
+) -> Result<Option<EdgeRecord>> {
+    let Some(r) = c.query_row(
+        "SELECT se.position, se.source, se.source_date, se.inferred, se.demo
+         FROM strategy_edges se
+         JOIN strategy_versions v ON v.id = se.version_id
+         JOIN entities s ON s.id = v.strategy_id
+         JOIN entities p ON p.id = se.parent_id
+         JOIN entities ch ON ch.id = se.child_id
+         WHERE s.kind = 'strategy' AND s.key = ?1 AND v.slug = ?2
+           AND p.kind = ?3 AND p.key = ?4 AND ch.kind = ?5 AND ch.key = ?6",
+        params![
+            strategy,
+            version,
+            parent.kind.as_str(),
+            parent.key,
+            child.kind.as_str(),
+            child.key
+        ],
+    )?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(EdgeRecord {
+        strategy: strategy.to_owned(),
+        version: version.to_owned(),
+        parent: parent.clone(),
+        child: child.clone(),
+        position: r.get(0)?,
+        provenance: provenance(&r, 1)?,
     }))
 }
 
@@ -184,6 +258,12 @@ enum Item {
     Entity(EntityKind, String),
     Observation(Observation),
     Target(Target),
+    Edge {
+        strategy: String,
+        version: String,
+        parent: EntityRef,
+        child: EntityRef,
+    },
 }
 
 impl Item {
@@ -192,6 +272,24 @@ impl Item {
             Op::Entity(e) => Some(Item::Entity(e.kind, e.key.clone())),
             Op::Observation(o) => Some(Item::Observation(o.clone())),
             Op::Target(t) => Some(Item::Target(t.clone())),
+            Op::Edge {
+                strategy,
+                version,
+                parent,
+                child,
+                ..
+            }
+            | Op::EdgeRemove {
+                strategy,
+                version,
+                parent,
+                child,
+            } => Some(Item::Edge {
+                strategy: strategy.clone(),
+                version: version.clone(),
+                parent: parent.clone(),
+                child: child.clone(),
+            }),
             _ => None,
         }
     }
@@ -203,6 +301,14 @@ impl Item {
                 .transpose()?,
             Item::Observation(o) => observation(c, o)?.map(serde_json::to_value).transpose()?,
             Item::Target(t) => target(c, t)?.map(serde_json::to_value).transpose()?,
+            Item::Edge {
+                strategy,
+                version,
+                parent,
+                child,
+            } => edge(c, strategy, version, parent, child)?
+                .map(serde_json::to_value)
+                .transpose()?,
         })
     }
 
@@ -224,6 +330,17 @@ impl Item {
                 &t.indicator,
                 "target",
                 t.due.to_string(),
+            ),
+            Item::Edge {
+                strategy,
+                version,
+                parent,
+                child,
+            } => (
+                child.kind,
+                &child.key,
+                "edge",
+                format!("{strategy} {version} · {parent}"),
             ),
         }
     }
@@ -365,7 +482,7 @@ pub(crate) fn export_targets(
     let mut n = 0;
     c.query(
         "SELECT e.key, t.due, t.value, t.qualifier, t.note, t.quote,
-                t.source, t.source_date, t.inferred, t.demo
+                t.source, t.source_date, t.inferred, t.demo, t.baseline_date, t.baseline_value
          FROM targets t JOIN entities e ON e.id = t.indicator_id
          ORDER BY e.key, t.due",
         params![],
@@ -379,6 +496,7 @@ pub(crate) fn export_targets(
                 qualifier: r.get(3)?,
                 note: r.get(4)?,
                 quote: r.get(5)?,
+                baseline: baseline(r, 10)?,
                 provenance: provenance(r, 6)?,
             })?;
             n += 1;
@@ -390,11 +508,24 @@ pub(crate) fn export_targets(
 
 /// The operations that undo `changes` (newest change undone first), and the
 /// expectations that they apply to the state those changes left. A change that created
-/// an item cannot be undone this way (deleting is not an edit), and is refused.
+/// an entity, observation or target cannot be undone this way (deleting is not an
+/// edit), and is refused; an edge's creation is undone by removing the edge.
 pub fn revert_ops(changes: &[Change]) -> Result<(Vec<Op>, Vec<Expectation>)> {
     let mut ops = Vec::new();
     let mut expect = Vec::new();
     for c in changes.iter().rev() {
+        if c.item == "edge" {
+            // An edge's creation is undone by removing it, its removal by adding it back.
+            let op = match (&c.before, &c.after) {
+                (Some(before), _) => serde_json::from_value::<EdgeRecord>(before.clone())?.op(),
+                (None, Some(after)) => {
+                    serde_json::from_value::<EdgeRecord>(after.clone())?.removal()
+                }
+                (None, None) => continue,
+            };
+            ops.push(op);
+            continue;
+        }
         let Some(before) = &c.before else {
             return Err(StoreError::Unusable(format!(
                 "change {} created {} {}/{}{}: a creation cannot be reverted (there is no deletion yet); edit the item instead",

@@ -38,7 +38,7 @@ use std::sync::Arc;
 pub use accounts::{AccountStore, ApiToken, Credentials, NewUser, Role, Session, User, UserChange};
 #[cfg(feature = "postgres")]
 pub use copy::{postgres_to_sqlite, sqlite_to_postgres};
-pub use edit::{Change, Expectation, HistoryEntry, revert_ops};
+pub use edit::{Change, EdgeRecord, Expectation, HistoryEntry, revert_ops};
 pub use error::{Location, RecordError, StoreError};
 #[cfg(feature = "postgres")]
 pub use pg::{NOTIFY_CHANNEL, PgStore};

@@ -166,6 +166,9 @@ pub struct TargetView {
     pub note: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quote: Option<String>,
+    /// The situation the target starts from, when the source gives it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<territoria_model::Baseline>,
     pub provenance: Provenance,
 }
 

@@ -525,6 +525,14 @@ CREATE INDEX digiscore_assessments_by_series ON digiscore_assessments(series);
 CREATE INDEX digiscore_assessments_by_update ON digiscore_assessments(updated_at);
 "#,
     ),
+    sql(
+        10,
+        "a target's baseline (the situation it starts from): date and value",
+        r#"
+ALTER TABLE targets ADD COLUMN baseline_date TEXT;
+ALTER TABLE targets ADD COLUMN baseline_value REAL;
+"#,
+    ),
 ];
 
 /// Indexes a bulk write drops and builds again at its end, inside its transaction
@@ -970,6 +978,14 @@ CREATE INDEX digiscore_assessments_by_peers
     ON digiscore_assessments(questionnaire, nace_section, size_class);
 CREATE INDEX digiscore_assessments_by_series ON digiscore_assessments(series);
 CREATE INDEX digiscore_assessments_by_update ON digiscore_assessments(updated_at);
+"#,
+    ),
+    sql(
+        10,
+        "a target's baseline (the situation it starts from): date and value",
+        r#"
+ALTER TABLE targets ADD COLUMN baseline_date TEXT;
+ALTER TABLE targets ADD COLUMN baseline_value DOUBLE PRECISION;
 "#,
     ),
 ];

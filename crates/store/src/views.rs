@@ -50,6 +50,20 @@ pub(crate) fn stored_period(start: &str, end: &str) -> Result<Option<Period>> {
     }
 }
 
+/// A target's baseline from its `baseline_date` (column `i`) and `baseline_value` (`i + 1`).
+pub(crate) fn baseline(r: &Row, i: usize) -> Result<Option<territoria_model::Baseline>> {
+    let (d, v): (Option<String>, Option<f64>) = (r.get(i)?, r.get(i + 1)?);
+    match (d, v) {
+        (Some(d), Some(value)) => {
+            let date = NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|e| {
+                crate::StoreError::Internal(format!("target baseline date `{d}`: {e}"))
+            })?;
+            Ok(Some(territoria_model::Baseline { date, value }))
+        }
+        _ => Ok(None),
+    }
+}
+
 fn date(s: Option<String>) -> Option<NaiveDate> {
     s.and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok())
 }
@@ -271,7 +285,8 @@ fn indicators_of(c: &dyn Conn, ids: &[i64]) -> Result<HashMap<i64, Vec<Indicator
             Ok(())
         })?;
         let q = format!(
-            "SELECT indicator_id, due, value, source, source_date, inferred, demo, qualifier, note, quote
+            "SELECT indicator_id, due, value, source, source_date, inferred, demo, qualifier, note, quote,
+                    baseline_date, baseline_value
              FROM targets WHERE indicator_id IN ({}) ORDER BY indicator_id, due",
             marks(chunk.len())
         );
@@ -282,6 +297,7 @@ fn indicators_of(c: &dyn Conn, ids: &[i64]) -> Result<HashMap<i64, Vec<Indicator
                 qualifier: r.get(7)?,
                 note: r.get(8)?,
                 quote: r.get(9)?,
+                baseline: baseline(r, 10)?,
                 provenance: provenance(r, 3)?,
             };
             if let Some((_, v)) = by_indicator.get_mut(&r.get::<i64>(0)?) {

@@ -57,6 +57,16 @@ pub enum Op {
         position: i64,
         provenance: Provenance,
     },
+    /// Removes `parent → child` from one version of a strategy's tree (the child entity
+    /// stays). Refused when there is no such edge, or when the child still has children
+    /// in that version: a subtree is taken apart from its leaves, so that nothing is
+    /// left unreachable.
+    EdgeRemove {
+        strategy: String,
+        version: String,
+        parent: EntityRef,
+        child: EntityRef,
+    },
     Observation(Observation),
     Target(Target),
     /// Removes the stated figures of an indicator — its observations as a whole (not
@@ -403,6 +413,58 @@ impl<'t> Writer<'t> {
         )
     }
 
+    /// Whether `ancestor` is above `node` in version `vid`'s tree. A leaf (the usual
+    /// new child) costs one index look-up.
+    fn is_ancestor(&self, vid: i64, ancestor: i64, node: i64) -> Result<bool> {
+        let has_children: Option<i64> = sql::opt(
+            self.tx,
+            "SELECT 1 FROM strategy_edges WHERE version_id = ?1 AND parent_id = ?2 LIMIT 1",
+            params![vid, ancestor],
+        )?;
+        if has_children.is_none() {
+            return Ok(false);
+        }
+        let found: Option<i64> = sql::opt(
+            self.tx,
+            "WITH RECURSIVE up(id) AS (
+                 SELECT CAST(?2 AS BIGINT)
+                 UNION
+                 SELECT e.parent_id FROM strategy_edges e JOIN up ON e.child_id = up.id
+                 WHERE e.version_id = ?1)
+             SELECT 1 FROM up WHERE id = ?3 LIMIT 1",
+            params![vid, node, ancestor],
+        )?;
+        Ok(found.is_some())
+    }
+
+    /// The id of version `version` of strategy `strategy` (written earlier in this
+    /// write, or in the store).
+    fn version_id(&mut self, strategy: &str, version: &str) -> Result<i64, Fail> {
+        if let Some(v) = self
+            .versions
+            .get(&(strategy.to_owned(), version.to_owned()))
+        {
+            return Ok(*v);
+        }
+        let v: Option<i64> = match self.lookup(EntityKind::Strategy, strategy)? {
+            None => None,
+            Some(sid) => sql::opt(
+                self.tx,
+                "SELECT id FROM strategy_versions WHERE strategy_id = ?1 AND slug = ?2",
+                params![sid, version],
+            )?,
+        };
+        let v = v.ok_or_else(|| {
+            Fail::field(
+                "version",
+                format!("strategy `{strategy}` has no version `{version}`"),
+            )
+        })?;
+        self.versions
+            .insert((strategy.to_owned(), version.to_owned()), v);
+        Ok(v)
+    }
+
     fn entity_id(&self, field: &str, r: &EntityRef) -> Result<i64, Fail> {
         match self.lookup(r.kind, &r.key)? {
             Some(id) => Ok(id),
@@ -551,31 +613,19 @@ impl<'t> Writer<'t> {
                 position,
                 provenance,
             } => {
-                let vid = match self.versions.get(&(strategy.clone(), version.clone())) {
-                    Some(v) => *v,
-                    None => {
-                        let v: Option<i64> = match self.lookup(EntityKind::Strategy, strategy)? {
-                            None => None,
-                            Some(sid) => sql::opt(
-                                self.tx,
-                                "SELECT id FROM strategy_versions WHERE strategy_id = ?1 AND slug = ?2",
-                                params![sid, version],
-                            )?,
-                        };
-                        let v = v.ok_or_else(|| {
-                            Fail::field(
-                                "version",
-                                format!("strategy `{strategy}` has no version `{version}`"),
-                            )
-                        })?;
-                        self.versions.insert((strategy.clone(), version.clone()), v);
-                        v
-                    }
-                };
+                let vid = self.version_id(strategy, version)?;
                 let p = self.entity_id("parent", parent)?;
                 let c = self.entity_id("child", child)?;
                 if p == c {
                     return Err(Fail::field("child", "an entity cannot be its own child"));
+                }
+                if !self.validate_only && self.is_ancestor(vid, c, p)? {
+                    return Err(Fail::field(
+                        "child",
+                        format!(
+                            "{child} is above {parent} in {strategy} {version}: this link would make a cycle"
+                        ),
+                    ));
                 }
                 if write {
                     self.tx
@@ -594,6 +644,49 @@ impl<'t> Writer<'t> {
                             provenance.demo
                         ])?;
                     self.count("strategy_edge", true);
+                }
+                Ok(())
+            }
+            Op::EdgeRemove {
+                strategy,
+                version,
+                parent,
+                child,
+            } => {
+                let vid = self.version_id(strategy, version)?;
+                let p = self.entity_id("parent", parent)?;
+                let c = self.entity_id("child", child)?;
+                let exists: Option<i64> = sql::opt(
+                    self.tx,
+                    "SELECT 1 FROM strategy_edges WHERE version_id = ?1 AND parent_id = ?2 AND child_id = ?3",
+                    params![vid, p, c],
+                )?;
+                if exists.is_none() && !self.validate_only {
+                    return Err(Fail::field(
+                        "child",
+                        format!("{child} is not under {parent} in {strategy} {version}"),
+                    ));
+                }
+                let below: i64 = sql::opt(
+                    self.tx,
+                    "SELECT COUNT(*) FROM strategy_edges WHERE version_id = ?1 AND parent_id = ?2",
+                    params![vid, c],
+                )?
+                .unwrap_or(0);
+                if below > 0 {
+                    return Err(Fail::field(
+                        "child",
+                        format!(
+                            "{child} still has {below} element(s) under it in {strategy} {version}: remove them first"
+                        ),
+                    ));
+                }
+                if write {
+                    self.tx.execute(
+                        "DELETE FROM strategy_edges WHERE version_id = ?1 AND parent_id = ?2 AND child_id = ?3",
+                        params![vid, p, c],
+                    )?;
+                    self.count("strategy_edge_removed", false);
                 }
                 Ok(())
             }
@@ -857,9 +950,7 @@ impl<'t> Writer<'t> {
                 Ok(())
             }
             Op::Target(t) => {
-                if !t.value.is_finite() {
-                    return Err(Fail::field("value", "must be a finite number"));
-                }
+                t.validate()?;
                 let id = self.entity_id(
                     "indicator",
                     &EntityRef::new(EntityKind::Indicator, t.indicator.clone()),
@@ -868,13 +959,14 @@ impl<'t> Writer<'t> {
                     let p = &t.provenance;
                     self.tx
                         .execute("INSERT INTO targets(indicator_id, due, value, source, source_date, inferred, demo,
-                               qualifier, note, quote)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                               qualifier, note, quote, baseline_date, baseline_value)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
                              ON CONFLICT (indicator_id, due) DO UPDATE SET value = excluded.value,
                                source = excluded.source, source_date = excluded.source_date,
                                inferred = excluded.inferred, demo = excluded.demo,
                                qualifier = excluded.qualifier, note = excluded.note,
-                               quote = excluded.quote", params![
+                               quote = excluded.quote, baseline_date = excluded.baseline_date,
+                               baseline_value = excluded.baseline_value", params![
                             id,
                             iso(t.due),
                             t.value,
@@ -884,7 +976,9 @@ impl<'t> Writer<'t> {
                             p.demo,
                             t.qualifier,
                             t.note,
-                            t.quote
+                            t.quote,
+                            t.baseline.map(|b| iso(b.date)),
+                            t.baseline.map(|b| b.value)
                         ])?;
                     self.count("target", true);
                 }
@@ -1352,6 +1446,7 @@ fn describe(op: &Op) -> String {
         Op::Relation(r) => format!("{} {} {}", r.subject, r.kind, r.object),
         Op::StrategyVersion(v) => format!("strategy/{} version {}", v.strategy, v.id),
         Op::Edge { parent, child, .. } => format!("edge {parent} → {child}"),
+        Op::EdgeRemove { parent, child, .. } => format!("removal of edge {parent} → {child}"),
         Op::Observation(o) => format!(
             "observation of indicator/{} for {}",
             o.indicator,

@@ -343,3 +343,144 @@ fn accounts_sessions_and_tokens_on(store: &dyn Store) {
     assert!(!store.revoke_token("marie", p.id, t.id).unwrap());
     assert!(store.token("th", "2026-12-03T10:00:00Z").unwrap().is_none());
 }
+
+fn node(kind: EntityKind, key: &str) -> Op {
+    Op::Entity(Box::new(Entity::new(
+        kind,
+        key,
+        Labels::fr(key),
+        Provenance::stated("test"),
+    )))
+}
+
+fn edge(parent: (EntityKind, &str), child: (EntityKind, &str)) -> Op {
+    Op::Edge {
+        strategy: "s".into(),
+        version: "v1".into(),
+        parent: territoria_model::EntityRef::new(parent.0, parent.1),
+        child: territoria_model::EntityRef::new(child.0, child.1),
+        position: 0,
+        provenance: Provenance::stated("test"),
+    }
+}
+
+fn removal(parent: (EntityKind, &str), child: (EntityKind, &str)) -> Op {
+    Op::EdgeRemove {
+        strategy: "s".into(),
+        version: "v1".into(),
+        parent: territoria_model::EntityRef::new(parent.0, parent.1),
+        child: territoria_model::EntityRef::new(child.0, child.1),
+    }
+}
+
+fn recorded() -> WriteOptions {
+    WriteOptions {
+        record_changes: true,
+        ..Default::default()
+    }
+}
+
+fn children(store: &dyn Store, of: &str) -> Vec<String> {
+    let t = store.strategy("s", Some("v1")).unwrap().unwrap();
+    let mut out = Vec::new();
+    fn walk(nodes: &[territoria_store::Node], of: &str, parent: &str, out: &mut Vec<String>) {
+        for n in nodes {
+            if parent == of {
+                out.push(n.id.clone());
+            }
+            walk(&n.children, of, &n.id, out);
+        }
+    }
+    walk(&t.children, of, "s", &mut out);
+    out
+}
+
+#[test]
+fn a_tree_is_edited_edge_by_edge_with_cycles_refused_history_and_revert() {
+    for b in common::backends("a_tree_is_edited_edge_by_edge") {
+        a_tree_is_edited_edge_by_edge_with_cycles_refused_history_and_revert_on(&*b.store);
+    }
+}
+
+fn a_tree_is_edited_edge_by_edge_with_cycles_refused_history_and_revert_on(store: &dyn Store) {
+    use EntityKind::{Ambition, Programme, Strategy};
+    write(
+        store,
+        vec![
+            node(Strategy, "s"),
+            Op::StrategyVersion(territoria_store::StrategyVersion {
+                strategy: "s".into(),
+                id: "v1".into(),
+                label: Labels::fr("V1"),
+                year: Some(2026),
+                note: None,
+                position: 0,
+                source: "test".into(),
+            }),
+            node(Ambition, "a1"),
+            node(Programme, "p1"),
+            edge((Strategy, "s"), (Ambition, "a1")),
+        ],
+        recorded(),
+    )
+    .unwrap();
+    assert_eq!(children(store, "s"), ["a1"]);
+    let added = write(
+        store,
+        vec![edge((Ambition, "a1"), (Programme, "p1"))],
+        recorded(),
+    )
+    .unwrap();
+    assert_eq!(children(store, "a1"), ["p1"]);
+    // The link is in the child's history, with where it sits.
+    let h = store.history(Programme, "p1", 10).unwrap();
+    assert_eq!(h[0].change.item, "edge");
+    assert!(h[0].change.detail.contains("ambition/a1"), "{:?}", h[0]);
+    assert!(h[0].change.before.is_none());
+
+    // A cycle is refused, naming the child.
+    let err = write(
+        store,
+        vec![edge((Programme, "p1"), (Ambition, "a1"))],
+        recorded(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("cycle"), "{err}");
+    // A node with children cannot be detached; nothing is written.
+    let err = write(
+        store,
+        vec![removal((Strategy, "s"), (Ambition, "a1"))],
+        recorded(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("remove them first"), "{err}");
+    assert_eq!(children(store, "s"), ["a1"]);
+    // An edge that is not there is refused.
+    let err = write(
+        store,
+        vec![removal((Strategy, "s"), (Programme, "p1"))],
+        recorded(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("is not under"), "{err}");
+
+    // Reverting the addition removes the edge; reverting the removal adds it back.
+    let (ops, _) = revert_ops(&store.changes_of(added).unwrap()).unwrap();
+    let undone = write(store, ops, recorded()).unwrap();
+    assert!(children(store, "a1").is_empty());
+    assert!(
+        store.entity(Programme, "p1").unwrap().is_some(),
+        "the child entity stays"
+    );
+    let (ops, _) = revert_ops(&store.changes_of(undone).unwrap()).unwrap();
+    write(store, ops, recorded()).unwrap();
+    assert_eq!(children(store, "a1"), ["p1"]);
+    // Its creation, then the link added, removed by the revert and added back.
+    let items: Vec<String> = store
+        .history(Programme, "p1", 10)
+        .unwrap()
+        .into_iter()
+        .map(|h| h.change.item)
+        .collect();
+    assert_eq!(items, ["edge", "edge", "edge", "entity"]);
+}

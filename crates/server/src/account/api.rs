@@ -27,10 +27,24 @@ pub const BULK: &str = "/api/bulk/{collection}";
 pub const USERS: &str = "/api/users";
 pub const BACKUPS: &str = "/api/admin/backups";
 pub const RESTORE: &str = "/api/admin/restore";
+/// `POST`: a strategy from the empty template (`GET` is the open API's list).
+pub const STRATEGIES: &str = "/api/strategies";
+/// `POST` adds an element, `DELETE ?version=…&parent=kind/key&child=kind/key` detaches one.
+pub const STRATEGY_ELEMENTS: &str = "/api/strategies/{id}/elements";
 
 /// The routes of this face that the OpenAPI document describes.
-pub const ROUTES: [&str; 9] = [
-    ME, TOKENS, TOKEN, HISTORY, REVERT, BULK, USERS, BACKUPS, RESTORE,
+pub const ROUTES: [&str; 11] = [
+    ME,
+    TOKENS,
+    TOKEN,
+    HISTORY,
+    REVERT,
+    BULK,
+    USERS,
+    BACKUPS,
+    RESTORE,
+    STRATEGIES,
+    STRATEGY_ELEMENTS,
 ];
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -431,4 +445,65 @@ pub async fn restore(
         "backup_schema_version": restored.backup_schema_version,
         "check": if problems.is_empty() { json!("ok") } else { json!(problems) },
     })))
+}
+
+fn json_body<T>(body: Result<Json<T>, axum::extract::rejection::JsonRejection>) -> ApiResult<T> {
+    body.map(|Json(b)| b)
+        .map_err(|e| ApiError::bad_parameter("body", e.body_text()))
+}
+
+/// `POST /api/strategies`: a new strategy and its first, empty version.
+pub async fn create_strategy(
+    State(state): State<AppState>,
+    Writer(p): Writer,
+    body: Result<Json<super::structure::NewStrategy>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let new = json_body(body)?;
+    let done = with_store(&state, move |s| {
+        super::structure::create_strategy(s, &p, &new)
+    })
+    .await?;
+    state.refresh_soon();
+    Ok((StatusCode::CREATED, Json(json!(done))))
+}
+
+/// `POST /api/strategies/{id}/elements`: a new element (or an existing entity) under
+/// a parent in one version.
+pub async fn add_element(
+    State(state): State<AppState>,
+    Writer(p): Writer,
+    Path(strategy): Path<String>,
+    body: Result<Json<super::structure::NewChild>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let new = json_body(body)?;
+    let done = with_store(&state, move |s| {
+        super::structure::add_child(s, &p, &strategy, &new)
+    })
+    .await?;
+    state.refresh_soon();
+    Ok((StatusCode::CREATED, Json(json!(done))))
+}
+
+/// `DELETE /api/strategies/{id}/elements?version=…&parent=…&child=…`: detaches an
+/// element (a leaf) from its parent in one version; the entity stays.
+pub async fn remove_element(
+    State(state): State<AppState>,
+    Writer(p): Writer,
+    Path(strategy): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Value>> {
+    let params = Params::parse(raw.as_deref(), &["version", "parent", "child"])?;
+    let need = |name: &str| -> ApiResult<String> {
+        params
+            .one(name)?
+            .map(str::to_owned)
+            .ok_or_else(|| ApiError::bad_parameter(name, format!("`{name}` is required")))
+    };
+    let (version, parent, child) = (need("version")?, need("parent")?, need("child")?);
+    let done = with_store(&state, move |s| {
+        super::structure::remove_child(s, &p, &strategy, &version, &parent, &child)
+    })
+    .await?;
+    state.refresh_soon();
+    Ok(Json(json!(done)))
 }

@@ -20,6 +20,10 @@ pub mod oidc;
 pub(crate) mod openapi;
 mod pages;
 pub(crate) mod service;
+pub(crate) mod structure;
+mod structure_pages;
+
+pub use structure_pages::{new_path as structure_new_path, structure_path};
 pub(crate) mod words;
 
 use std::collections::HashMap;
@@ -355,6 +359,11 @@ pub fn router() -> Router<AppState> {
         .route(api::USERS, get(api::users).post(api::create_user))
         .route(api::BACKUPS, get(api::backups).post(api::create_backup))
         .route(api::RESTORE, post(api::restore))
+        .route(api::STRATEGIES, post(api::create_strategy))
+        .route(
+            api::STRATEGY_ELEMENTS,
+            post(api::add_element).delete(api::remove_element),
+        )
         .route(oidc::CALLBACK, get(oidc::callback));
     for lang in crate::pages::Lang::ALL {
         let w = |key: &str| words::path(lang, key);
@@ -376,6 +385,22 @@ pub fn router() -> Router<AppState> {
             .route(
                 &format!("{}/{{kind}}/{{id}}", w("edit")),
                 get(pages::edit_form).post(pages::edit),
+            )
+            .route(
+                structure_pages::new_path(lang),
+                get(structure_pages::new_strategy_form).post(structure_pages::create_strategy),
+            )
+            .route(
+                &structure_pages::structure_path(lang, "{key}", ""),
+                get(structure_pages::structure),
+            )
+            .route(
+                &structure_pages::structure_path(lang, "{key}", "/ajouter"),
+                post(structure_pages::add),
+            )
+            .route(
+                &structure_pages::structure_path(lang, "{key}", "/retirer"),
+                post(structure_pages::remove),
             );
     }
     r

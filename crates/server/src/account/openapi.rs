@@ -2,7 +2,10 @@
 
 use serde_json::{Map, Value, json};
 
-use super::api::{BACKUPS, BULK, HISTORY, ME, RESTORE, REVERT, TOKEN, TOKENS, USERS};
+use super::api::{
+    BACKUPS, BULK, HISTORY, ME, RESTORE, REVERT, STRATEGIES, STRATEGY_ELEMENTS, TOKEN, TOKENS,
+    USERS,
+};
 
 fn e(name: &str) -> Value {
     json!({"$ref": format!("#/components/responses/{name}")})
@@ -125,6 +128,34 @@ pub fn paths() -> Map<String, Value> {
             "requestBody": {"required": true, "content": body("RestoreRequest")},
             "responses": {"200": ok("The restore and the check of the restored store.", "Restored"), "400": e("BadParameter"), "401": e("Unauthorized"), "403": e("Forbidden"), "404": e("NotFound"), "500": e("Internal")}},
     }));
+    p.insert(STRATEGIES.into(), json!({
+        "post": {"tags": ["editing"], "operationId": "createStrategy",
+            "summary": "Create a strategy from the empty template: its head and a first version with an empty tree (editors of every strategy, administrators)",
+            "description": "Any regional policy (Circular Wallonia, S3, the DPR itself) can then be filled element by element with POST /api/strategies/{id}/elements.",
+            "security": security(),
+            "requestBody": {"required": true, "content": body("NewStrategy")},
+            "responses": {"201": ok("The strategy made, and the audit entry of the change.", "StructureChange"), "400": e("BadParameter"), "401": e("Unauthorized"), "403": e("Forbidden"), "409": e("Conflict"), "422": e("Invalid"), "500": e("Internal")}},
+    }));
+    let strategy_id = id_param("id", "The strategy's id (its key).", "digital-wallonia");
+    p.insert(STRATEGY_ELEMENTS.into(), json!({
+        "post": {"tags": ["editing"], "operationId": "addStrategyElement",
+            "summary": "Place a new element (or an existing entity) under a parent in one version of a strategy's tree",
+            "description": "Under a strategy go ambitions; under an ambition, levers and programmes; under a lever, programmes; under a programme, actions. A link that would make a cycle is refused. The link is recorded in the child's history.",
+            "security": security(),
+            "parameters": [strategy_id.clone()],
+            "requestBody": {"required": true, "content": body("NewElement")},
+            "responses": {"201": ok("The element placed, and the audit entry of the change.", "StructureChange"), "400": e("BadParameter"), "401": e("Unauthorized"), "403": e("Forbidden"), "404": e("NotFound"), "422": e("Invalid"), "500": e("Internal")}},
+        "delete": {"tags": ["editing"], "operationId": "removeStrategyElement",
+            "summary": "Detach an element that has nothing under it from its parent in one version (the entity and its history stay)",
+            "security": security(),
+            "parameters": [
+                strategy_id,
+                {"name": "version", "in": "query", "required": true, "schema": {"type": "string"}, "example": "2024-2029"},
+                {"name": "parent", "in": "query", "required": true, "description": "kind/key of the parent.", "schema": {"type": "string"}, "example": "ambition/dw-entreprises"},
+                {"name": "child", "in": "query", "required": true, "description": "kind/key of the element.", "schema": {"type": "string"}, "example": "programme/dw4ai"},
+            ],
+            "responses": {"200": ok("The element detached, and the audit entry of the change.", "StructureChange"), "400": e("BadParameter"), "401": e("Unauthorized"), "403": e("Forbidden"), "404": e("NotFound"), "422": e("Invalid"), "500": e("Internal")}},
+    }));
     p
 }
 
@@ -142,7 +173,7 @@ pub fn schemas() -> Map<String, Value> {
             "expires_at": {"type": ["string", "null"]}, "revoked_at": {"type": ["string", "null"]}, "last_used_at": {"type": ["string", "null"]}}});
     let change = json!({"type": "object", "required": ["audit_id", "kind", "key", "item", "detail", "at", "actor", "operation"],
         "properties": {"audit_id": {"type": "integer"}, "kind": {"type": "string"}, "key": {"type": "string"},
-            "item": {"type": "string", "enum": ["entity", "observation", "target"]}, "detail": {"type": "string"},
+            "item": {"type": "string", "enum": ["entity", "observation", "target", "edge"]}, "detail": {"type": "string"},
             "before": {"description": "The item before (absent or null: created)."}, "after": {},
             "at": {"type": "string"}, "actor": {"type": "string"}, "operation": {"type": "string"}}});
     let mut s = Map::new();
@@ -179,6 +210,21 @@ pub fn schemas() -> Map<String, Value> {
     s.insert("Restored".into(), json!({"type": "object", "required": ["restored", "audit_id", "backup_schema_version", "check"], "properties": {
         "restored": {"type": "string"}, "audit_id": {"type": "integer"}, "backup_schema_version": {"type": "integer"},
         "check": {"description": "`ok`, or the problems the check found.", "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}}}));
+    s.insert("NewStrategy".into(), json!({"type": "object", "required": ["key", "name_fr", "version", "source"], "additionalProperties": false,
+        "properties": {"key": {"type": "string", "description": "Lowercase letters, digits, '-', '.', '_'.", "example": "circular-wallonia"},
+            "name_fr": {"type": "string", "example": "Circular Wallonia"}, "name_en": {"type": "string"},
+            "version": {"type": "string", "description": "The first version's id.", "example": "2025-2030"},
+            "version_label": {"type": "string"}, "year": {"type": ["integer", "null"], "minimum": 1900, "maximum": 2200},
+            "source": {"type": "string", "description": "Where the strategy is stated.", "example": "https://economiecirculaire.wallonie.be"}}}));
+    s.insert("NewElement".into(), json!({"type": "object", "required": ["version", "parent"], "additionalProperties": false,
+        "properties": {"version": {"type": "string", "example": "2025-2030"},
+            "parent": {"type": "string", "description": "kind/key of the parent (the strategy itself for an ambition).", "example": "strategy/circular-wallonia"},
+            "kind": {"type": "string", "enum": ["ambition", "lever", "programme", "action"], "description": "The new element's kind (not with `existing`)."},
+            "key": {"type": "string", "description": "The new element's key; made from its French name when empty."},
+            "name_fr": {"type": "string"}, "name_en": {"type": "string"},
+            "existing": {"type": "string", "description": "kind/key of an existing entity to place instead of creating one.", "example": "programme/dw4ai"}}}));
+    s.insert("StructureChange".into(), json!({"type": "object", "required": ["audit_id", "strategy", "version", "element"],
+        "properties": {"audit_id": {"type": "integer"}, "strategy": {"type": "string"}, "version": {"type": "string"}, "element": {"type": "string", "description": "kind/key of the element added or detached."}}}));
     s.insert("CreatedUser".into(), json!({"type": "object", "required": ["user"], "properties": {"user": {"$ref": "#/components/schemas/User"}}}));
     s
 }

@@ -37,7 +37,7 @@ pub(super) fn local_next(next: Option<&str>, lang: Lang) -> String {
 }
 
 /// To the sign-in form, coming back to `next` (a path on this site) afterwards.
-fn to_login(lang: Lang, next: &str) -> Response {
+pub(super) fn to_login(lang: Lang, next: &str) -> Response {
     Redirect::to(&format!("{}?next={next}", words::path(lang, "login"))).into_response()
 }
 
@@ -214,7 +214,7 @@ pub struct CsrfForm {
 }
 
 /// Requires a signed-in browser session and its CSRF token on this form.
-fn require(
+pub(super) fn require(
     lang: Lang,
     who: Option<Principal>,
     headers: &HeaderMap,
@@ -276,7 +276,7 @@ fn role_word(r: Role) -> &'static str {
     }
 }
 
-fn csrf_of(p: &Principal) -> String {
+pub(super) fn csrf_of(p: &Principal) -> String {
     match &p.via {
         Via::Session { csrf, .. } => csrf.clone(),
         Via::Token { .. } => String::new(),
@@ -683,6 +683,7 @@ pub async fn history(
         EntityKind::Programme => format!("/{}/programmes/{id}", lang.code()),
         EntityKind::Ambition => format!("/{}/ambitions/{id}", lang.code()),
         EntityKind::Lever => format!("/{}/leviers/{id}", lang.code()),
+        EntityKind::Strategy => format!("/{}/?strategy={id}", lang.code()),
         k => format!("/{}/entities/{}/{id}", lang.code(), k.as_str()),
     };
     let rows = entries
@@ -769,12 +770,13 @@ struct EditField {
 
 const LANG_CODES: [&str; 4] = ["fr", "en", "nl", "de"];
 
-fn back_url(lang: Lang, kind: EntityKind, id: &str) -> String {
+pub(super) fn back_url(lang: Lang, kind: EntityKind, id: &str) -> String {
     match kind {
         EntityKind::Action => format!("/{}/actions/{id}", lang.code()),
         EntityKind::Programme => format!("/{}/programmes/{id}", lang.code()),
         EntityKind::Ambition => format!("/{}/ambitions/{id}", lang.code()),
         EntityKind::Lever => format!("/{}/leviers/{id}", lang.code()),
+        EntityKind::Strategy => format!("/{}/?strategy={id}", lang.code()),
         k => format!("/{}/entities/{}/{id}", lang.code(), k.as_str()),
     }
 }

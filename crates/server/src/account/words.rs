@@ -45,6 +45,88 @@ pub fn paths(lang: Lang) -> std::collections::BTreeMap<&'static str, String> {
 
 /// `(key, French, English)`.
 pub const WORDS: &[(&str, &str, &str)] = &[
+    ("acc_struct_new", "Nouvelle stratégie", "New strategy"),
+    (
+        "acc_struct_new_intro",
+        "Toute politique régionale (Circular Wallonia, S3, Plan de relance, la DPR elle-même) peut être suivie ici : créez-la à partir du modèle vide, puis ajoutez ses ambitions, leviers, programmes et actions.",
+        "Any regional policy (Circular Wallonia, S3, the recovery plan, the DPR itself) can be followed here: create it from the empty template, then add its ambitions, levers, programmes and actions.",
+    ),
+    (
+        "acc_struct_key",
+        "Identifiant (minuscules, chiffres, tirets)",
+        "Id (lowercase letters, digits, dashes)",
+    ),
+    ("acc_struct_name_fr", "Nom en français", "Name in French"),
+    (
+        "acc_struct_name_en",
+        "Nom en anglais (facultatif)",
+        "Name in English (optional)",
+    ),
+    (
+        "acc_struct_version",
+        "Première version (ex. 2025-2030)",
+        "First version (e.g. 2025-2030)",
+    ),
+    (
+        "acc_struct_version_label",
+        "Libellé de la version (facultatif)",
+        "Version label (optional)",
+    ),
+    (
+        "acc_struct_year",
+        "Année d'adoption (facultatif)",
+        "Year adopted (optional)",
+    ),
+    (
+        "acc_struct_source",
+        "Source (décision, plan, adresse)",
+        "Source (decision, plan, address)",
+    ),
+    (
+        "acc_struct_create",
+        "Créer la stratégie",
+        "Create the strategy",
+    ),
+    ("acc_struct_title", "Structure", "Structure"),
+    (
+        "acc_struct_intro",
+        "Chaque ajout ou retrait est enregistré dans l'historique de l'élément, avec son auteur ; un administrateur peut l'annuler.",
+        "Each addition or removal is recorded in the element's history with its author; an administrator can revert it.",
+    ),
+    ("acc_struct_version_shown", "Version", "Version"),
+    ("acc_struct_elements", "éléments", "elements"),
+    (
+        "acc_struct_empty",
+        "Cette version ne contient encore aucun élément.",
+        "This version has no element yet.",
+    ),
+    ("acc_struct_add_here", "Ajouter sous", "Add under"),
+    (
+        "acc_struct_add_top",
+        "Ajouter une ambition",
+        "Add an ambition",
+    ),
+    ("acc_struct_kind", "Type", "Kind"),
+    (
+        "acc_struct_existing",
+        "ou un élément existant (type/identifiant)",
+        "or an existing element (kind/id)",
+    ),
+    ("acc_struct_add", "Ajouter", "Add"),
+    ("acc_struct_remove", "Retirer", "Remove"),
+    ("acc_struct_view", "Voir la stratégie", "See the strategy"),
+    (
+        "acc_struct_read_only",
+        "Votre compte ne peut pas modifier cette stratégie.",
+        "Your account may not change this strategy.",
+    ),
+    ("acc_struct_refused", "Refusé :", "Refused:"),
+    ("acc_struct_done", "Enregistré :", "Saved:"),
+    (
+        "acc_struct_strategies",
+        "Structure des stratégies",
+        "Strategies' structure",
+    ),
     ("acc_login_title", "Connexion", "Sign in"),
     (
         "acc_login_intro",

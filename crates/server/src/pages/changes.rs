@@ -622,6 +622,7 @@ mod tests {
                 qualifier: None,
                 note: None,
                 quote: None,
+                baseline: None,
                 provenance: prov(false),
             }],
         };

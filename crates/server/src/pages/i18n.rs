@@ -79,6 +79,33 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Choisir la stratégie et la version",
         "Choose the strategy and version",
     ),
+    ("baseline_from", "partant de", "starting from"),
+    (
+        "strategies_title",
+        "Toutes les stratégies",
+        "Every strategy",
+    ),
+    (
+        "strategies_intro",
+        "La gouvernance par la donnée s'étend à toutes les politiques de la Déclaration de politique régionale : chaque stratégie suivie ici, sa version en cours, ce qu'elle contient et son statut, selon la même règle pour toutes.",
+        "Governance by data extends to every policy of the Regional Policy Declaration: each strategy followed here, its current version, what it holds and its status, by the same rule for all.",
+    ),
+    (
+        "strategies_no_version",
+        "Nommée par les sources, sans structure enregistrée",
+        "Named by the sources, with no recorded structure",
+    ),
+    ("strategies_structure", "Structure", "Structure"),
+    (
+        "strategies_new",
+        "Créer une stratégie à partir du modèle vide (éditeurs et administrateurs)",
+        "Create a strategy from the empty template (editors and administrators)",
+    ),
+    (
+        "structure_describe",
+        "Décrire sa structure (éditeurs et administrateurs)",
+        "Describe its structure (editors and administrators)",
+    ),
     (
         "no_tree",
         "Cette version n'a pas de hiérarchie enregistrée (la source ne la décrit pas).",

@@ -33,6 +33,7 @@ mod place;
 mod report;
 mod status;
 pub(crate) mod status_data;
+mod strategies;
 mod strategy;
 mod trend_chart;
 mod watch;
@@ -133,6 +134,7 @@ pub fn router() -> Router<AppState> {
             .route(&format!("/{l}/ambitions/{{id}}"), get(strategy::ambition))
             .route(&format!("/{l}/programmes/{{id}}"), get(strategy::programme))
             .route(&format!("/{l}/leviers/{{id}}"), get(lever::page))
+            .route(&format!("/{l}/strategies"), get(strategies::page))
             .route(
                 &format!("/{l}/strategies/{{key}}/a-surveiller"),
                 get(watch::page),
@@ -229,6 +231,18 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         (
             "account/edit.html",
             include_str!("../../templates/account/edit.html"),
+        ),
+        (
+            "strategies.html",
+            include_str!("../../templates/strategies.html"),
+        ),
+        (
+            "account/new_strategy.html",
+            include_str!("../../templates/account/new_strategy.html"),
+        ),
+        (
+            "account/structure.html",
+            include_str!("../../templates/account/structure.html"),
         ),
         (
             "digiscore/start.html",

@@ -273,7 +273,10 @@ pub fn series_of(i: &IndicatorView, contributors: &[&IndicatorView]) -> Series {
                     due: iso(&t.due)?,
                     value: t.value,
                     unit: None,
-                    baseline: None,
+                    baseline: t.baseline.map(|b| territoria_prescribe::Baseline {
+                        date: b.date,
+                        value: b.value,
+                    }),
                     at_most: matches!(
                         t.qualifier.as_deref(),
                         Some("moins de" | "at most" | "less than")
@@ -582,6 +585,7 @@ mod tests {
                     qualifier: None,
                     note: None,
                     quote: None,
+                    baseline: None,
                     provenance: prov(demo),
                 })
                 .into_iter()
@@ -671,6 +675,27 @@ mod tests {
         );
         let a = node(EntityKind::Ambition, "a", false, vec![], vec![p]);
         (tree(vec![a]), HashMap::new())
+    }
+
+    #[test]
+    fn a_stored_baseline_starts_the_running_total_of_a_cumulative_indicator() {
+        // 10 a year towards 100 by 2025 is off track from zero; from a baseline of 80
+        // at the end of 2021, the two figures since reach the target.
+        let (mut t, c) = fixture();
+        assert_eq!(
+            of_tree(&t, &c).indicator("i2").unwrap().status,
+            Status::OffTrack
+        );
+        let i2 = &mut t.children[0].children[0].indicators[1];
+        assert_eq!(i2.id, "i2");
+        i2.targets[0].baseline = Some(territoria_model::Baseline {
+            date: NaiveDate::from_ymd_opt(2021, 12, 31).unwrap(),
+            value: 80.0,
+        });
+        assert_eq!(
+            of_tree(&t, &c).indicator("i2").unwrap().status,
+            Status::OnTrack
+        );
     }
 
     #[test]

@@ -170,6 +170,9 @@ pub(super) struct Switch {
     notice: Option<String>,
     strategy_description: Text,
     strategy_source: String,
+    /// Where an editor describes the strategy's structure (its first version, or the
+    /// elements of this one).
+    structure_url: String,
 }
 
 pub(super) fn switch(c: &Chosen, lang: Lang) -> Switch {
@@ -207,6 +210,18 @@ pub(super) fn switch(c: &Chosen, lang: Lang) -> Switch {
         strategy_source: current
             .map(|s| s.provenance.source.clone())
             .unwrap_or_default(),
+        structure_url: match version {
+            None => format!(
+                "{}?key={}",
+                crate::account::structure_new_path(lang),
+                c.strategy
+            ),
+            Some(v) => format!(
+                "{}?version={}",
+                crate::account::structure_path(lang, &c.strategy, ""),
+                v.id
+            ),
+        },
     }
 }
 
@@ -340,6 +355,8 @@ pub struct Rolled {
     pub target_qualifier: Option<String>,
     pub target_quote: Option<String>,
     pub target_source: Option<Source>,
+    /// Where the latest target starts from, when the source gives it ("412 au 31/12/2019").
+    pub baseline_shown: Option<String>,
     /// Total ÷ target, in percent (may exceed 100): only from real data for a real
     /// indicator, from its own synthetic data for a synthetic one.
     pub achievement: Option<f64>,
@@ -645,6 +662,17 @@ pub fn rollup(
             target_qualifier: own_target.and_then(|t| t.qualifier.clone()),
             target_quote: own_target.and_then(|t| t.quote.clone()),
             target_source: own_target.map(|t| source(&t.provenance)),
+            baseline_shown: own_target.and_then(|t| t.baseline).map(|b| {
+                format!(
+                    "{} {} {}",
+                    fmt::with_unit(b.value, &i.unit, lang),
+                    match lang {
+                        Lang::Fr => "au",
+                        Lang::En => "on",
+                    },
+                    fmt::date(&b.date.to_string())
+                )
+            }),
             achievement,
             achievement_shown: achievement.map(|a| fmt::percent(a, lang)),
             contributors: contributors.len(),

@@ -154,6 +154,11 @@ impl OpenData {
                             store.as_ref(),
                             c.modified,
                         )?);
+                        // The Digiscore barometer: published aggregates only.
+                        c.datasets.push(crate::digiscore::barometer::dataset(
+                            store.as_ref(),
+                            c.modified,
+                        )?);
                         Ok(c)
                     })
                     .map(|c| Arc::new(snapshot(c)))

@@ -10,6 +10,7 @@
 //! * No account and no session: the link is the capability. The forms therefore carry no
 //!   CSRF token — a forged request cannot name an assessment without its secret.
 
+pub mod barometer;
 mod result;
 mod view;
 
@@ -32,8 +33,9 @@ use crate::pages::{Frame, InLang, Lang, PageError, render, render_status};
 static QUESTIONNAIRES: LazyLock<Vec<Questionnaire>> = LazyLock::new(questionnaire::builtin);
 
 pub fn router() -> Router<AppState> {
-    let mut r = Router::new();
+    let mut r = Router::new().route("/api/digiscore/barometer", get(barometer_json));
     for lang in Lang::ALL {
+        r = r.route(barometer::path(lang), get(barometer_page));
         let l = lang.code();
         r = r
             .route(&format!("/{l}/digiscore"), get(start_page).post(start))
@@ -116,6 +118,50 @@ async fn start(
         .await
         .lang(lang)?;
     Ok(see_other(&format!("/{}/digiscore/a/{secret}", lang.code())))
+}
+
+/// The barometer page: every questionnaire's published aggregates.
+async fn barometer_page(State(state): State<AppState>, lang: Lang) -> Result<Response, PageError> {
+    let all = with_store(&state, |s| Ok(barometer::all(s)?))
+        .await
+        .lang(lang)?;
+    let questionnaires = barometer::view(&all, lang);
+    let w = view::words(lang);
+    let mut f = Frame::new(
+        lang,
+        w["barometer"],
+        barometer::path(lang).trim_start_matches(&format!("/{}/", lang.code())[..]),
+        None,
+    )
+    .crumb(w["title"], format!("/{}/digiscore", lang.code()));
+    f.switch_url = barometer::path(lang.other()).to_owned();
+    f.demo = questionnaires.iter().any(|q| q.synthetic);
+    Ok(render(
+        lang,
+        "digiscore/barometer.html",
+        f,
+        serde_json::json!({
+            "w": w,
+            "questionnaires": questionnaires,
+            "threshold": barometer::THRESHOLD,
+            "dataset": format!("/api/explore/v2.1/catalog/datasets/{}/exports/csv", barometer::DATASET),
+            "api": "/api/digiscore/barometer",
+        }),
+    ))
+}
+
+/// `GET /api/digiscore/barometer`: every published aggregate (real and synthetic
+/// populations apart, each flagged), nothing below the anonymity threshold.
+async fn barometer_json(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let all = with_store(&state, |s| Ok(barometer::all(s)?)).await?;
+    Ok(axum::Json(serde_json::json!({
+        "threshold": barometer::THRESHOLD,
+        "rule": "No group of fewer than 10 assessments, also not by difference (primary, \
+                 secondary and nesting suppression); the latest finished assessment of each \
+                 series counts; real and synthetic assessments are never mixed.",
+        "barometers": all,
+    }))
+    .into_response())
 }
 
 fn see_other(to: &str) -> Response {

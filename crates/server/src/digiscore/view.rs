@@ -14,6 +14,13 @@ use territoria_store::StoredAssessment;
 use super::result;
 use crate::pages::{Lang, fmt};
 
+/// The name of NACE section `letter` in `lang` (`fr` or `en`).
+pub fn nace_label(letter: &str, lang: &str) -> Option<&'static str> {
+    NACE.iter()
+        .find(|(s, ..)| *s == letter)
+        .map(|(_, fr, en)| if lang == "en" { *en } else { *fr })
+}
+
 /// NACE Rev. 2 sections: (letter, French, English).
 const NACE: [(&str, &str, &str); 21] = [
     (
@@ -116,6 +123,54 @@ const WORDS: &[(&str, &str, &str)] = &[
         "A self-assessment in a few minutes: you get a private link to resume later, your score per axis and concrete next steps. Your assessment can only be seen with that link.",
     ),
     ("choose", "Questionnaire", "Questionnaire"),
+    (
+        "barometer",
+        "Baromètre Digiscore : la maturité numérique des organisations évaluées",
+        "Digiscore barometer: the digital maturity of the organisations assessed",
+    ),
+    (
+        "barometer_link",
+        "Le baromètre : les moyennes par secteur, taille et province",
+        "The barometer: averages by sector, size and province",
+    ),
+    (
+        "barometer_intro",
+        "Moyennes des scores (0 à 100) des évaluations terminées : la plus récente de chaque organisation compte, une seule fois. Aucun groupe de moins de",
+        "Mean scores (0 to 100) of the finished assessments: the latest of each organisation counts, once. No group of fewer than",
+    ),
+    (
+        "barometer_intro_2",
+        "évaluations n'est montré, ni un groupe qui permettrait d'en isoler un par différence : ces lignes sont absentes, pas vides.",
+        "assessments is shown, nor a group that would let one be isolated by difference: those rows are absent, not blank.",
+    ),
+    (
+        "barometer_synthetic",
+        "Ces moyennes sont calculées sur des évaluations synthétiques de démonstration : elles ne décrivent aucune entreprise réelle. Les évaluations réelles les remplaceront dès qu'il y en aura assez.",
+        "These means are computed from synthetic demo assessments: they describe no real company. Real assessments replace them as soon as there are enough.",
+    ),
+    (
+        "barometer_real",
+        "Calculé sur les évaluations réelles uniquement.",
+        "Computed from real assessments only.",
+    ),
+    (
+        "barometer_none",
+        "Pas encore assez d'évaluations terminées pour publier une moyenne.",
+        "Not enough finished assessments yet to publish a mean.",
+    ),
+    ("barometer_group", "Groupe", "Group"),
+    ("barometer_n", "Évaluations", "Assessments"),
+    ("barometer_overall", "Score global", "Overall score"),
+    (
+        "barometer_total",
+        "évaluations, score global moyen",
+        "assessments, mean overall score",
+    ),
+    (
+        "barometer_data",
+        "Les mêmes agrégats en données ouvertes (CSV) et en JSON :",
+        "The same aggregates as open data (CSV) and as JSON:",
+    ),
     ("profile", "Votre organisation", "Your organisation"),
     (
         "kbo",
@@ -425,6 +480,7 @@ pub struct StartPage {
     pub action: String,
     /// An assessment was just deleted.
     pub deleted: bool,
+    pub barometer: &'static str,
 }
 
 pub fn start_page(
@@ -474,6 +530,7 @@ pub fn start_page(
         errors,
         action: format!("/{l}/digiscore"),
         deleted: false,
+        barometer: super::barometer::path(lang),
     }
 }
 

@@ -97,6 +97,15 @@ pub async fn page(
     }
     let frame = frame.crumb(name.text.clone(), "");
     let p = progress(&rolled);
+    // The Digiscore barometer beside the lever it measures (aggregates only).
+    let barometer = if id == crate::digiscore::barometer::LEVER {
+        let all = crate::api::with_store(&state, |s| Ok(crate::digiscore::barometer::all(s)?))
+            .await
+            .lang(lang)?;
+        crate::digiscore::barometer::lever_block(&all, lang)
+    } else {
+        None
+    };
     Ok(render(
         lang,
         "lever.html",
@@ -128,6 +137,7 @@ pub async fn page(
             "watch_url": format!("/{}/strategies/{}/a-surveiller?{q}", lang.code(), chosen.strategy),
             "changes_url": format!("/{}/strategies/{}/changements?{q}&node=lever/{id}", lang.code(), chosen.strategy),
             "indicators": rolled,
+            "barometer": barometer,
             "totals": totals_by_unit(&rolled, lang),
             "q": q,
             "actions_url": format!("/{}/actions?{q}&lever={id}", lang.code()),

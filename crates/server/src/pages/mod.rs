@@ -82,7 +82,7 @@ impl Lang {
         Lang::ALL.into_iter().find(|l| l.code() == s)
     }
 
-    fn other(self) -> Lang {
+    pub(crate) fn other(self) -> Lang {
         match self {
             Lang::Fr => Lang::En,
             Lang::En => Lang::Fr,
@@ -251,6 +251,10 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         (
             "digiscore/assessment.html",
             include_str!("../../templates/digiscore/assessment.html"),
+        ),
+        (
+            "digiscore/barometer.html",
+            include_str!("../../templates/digiscore/barometer.html"),
         ),
     ] {
         env.add_template(name, source)

@@ -38,6 +38,7 @@ pub fn document() -> Value {
             {"name": "schemes", "description": "Concept schemes (taxonomies) and their concepts."},
             {"name": "entities", "description": "Organisations, actions, places and every other kind of entity."},
             {"name": "magnets", "description": "Saved smart magnets: named, versioned, shareable."},
+            {"name": "digiscore", "description": "Digiscore, the digital-maturity self-assessment: questionnaires, the anonymised barometer, and an assessment's life at its private link (no account: the secret is the capability)."},
             {"name": "ckan", "description": "Open data as CKAN's action API serves it (`ckanapi`, ckanext-harvest, DataStore readers). See docs/opendata.md."},
             {"name": "explore", "description": "Open data as the Opendatasoft Explore API v2.1 serves it (ODSQL, facets, exports; errors `{\"error_code\", \"message\"}`), Opendatasoft's download path, and the DCAT-AP 3 catalogue. Readable from any origin (CORS). See docs/opendata.md."},
         ],
@@ -62,7 +63,10 @@ fn paths() -> Value {
     }
     // A path both faces serve (`GET /api/strategies`, `POST` to create one) keeps the
     // operations of each.
-    for (path, item) in crate::account::openapi::paths() {
+    for (path, item) in crate::account::openapi::paths()
+        .into_iter()
+        .chain(crate::digiscore::openapi::paths())
+    {
         match (p.get_mut(&path).and_then(Value::as_object_mut), item) {
             (Some(existing), Value::Object(ops)) => existing.extend(ops),
             (_, item) => {
@@ -870,6 +874,7 @@ fn schemas() -> Value {
         },
     }));
     s.extend(crate::account::openapi::schemas());
+    s.extend(crate::digiscore::openapi::schemas());
     s.insert("Error".into(), json!({
         "type": "object",
         "required": ["error"],

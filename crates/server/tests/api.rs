@@ -876,6 +876,7 @@ async fn openapi_document_describes_exactly_the_routes() {
         .into_iter()
         .chain(territoria_server::explore::ROUTES)
         .chain(territoria_server::account::api::ROUTES)
+        .chain(territoria_server::digiscore::api::ROUTES)
         .chain(ckan.iter().map(String::as_str))
         .collect();
     assert_eq!(documented, served);

@@ -73,7 +73,7 @@ async fn names(fq: &str) -> BTreeSet<String> {
 #[tokio::test]
 async fn fq_unions_intersections_and_negations_count_right() {
     let all = names("").await;
-    assert_eq!(all.len(), 9);
+    assert_eq!(all.len(), 10);
     let econ = names("groups:econ").await;
     let regi = names("groups:regi").await;
     assert!(!econ.is_empty() && !regi.is_empty());
@@ -98,7 +98,7 @@ async fn fq_unions_intersections_and_negations_count_right() {
     // municipality's centre).
     let geo = BTreeSet::from(["organisations".to_owned(), "places".to_owned()]);
     assert_eq!(names("res_format:GEOJSON").await, geo);
-    assert_eq!(names("res_format:PARQUET").await.len(), 9);
+    assert_eq!(names("res_format:PARQUET").await.len(), 10);
     assert_eq!(
         names("name:org*").await,
         BTreeSet::from(["organisations".to_owned()])
@@ -154,7 +154,7 @@ async fn harvester_gather_pages_by_id_and_filters_by_date() {
         assert_eq!(seen, sorted, "{fq}: sorted by id");
         sorted.dedup();
         assert_eq!(sorted.len(), seen.len(), "{fq}: each once");
-        assert_eq!(seen.len(), 9, "{fq}: every dataset");
+        assert_eq!(seen.len(), 10, "{fq}: every dataset");
     }
     // Nothing changed after tomorrow.
     assert!(names("metadata_modified:[NOW+1DAY TO *]").await.is_empty());
@@ -272,7 +272,7 @@ async fn resources_groups_and_lists() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     let all = ok("current_package_list_with_resources", "").await;
-    assert_eq!(all.as_array().unwrap().len(), 9);
+    assert_eq!(all.as_array().unwrap().len(), 10);
     assert!(all[0]["resources"].as_array().unwrap().len() >= 3);
     let page = ok("current_package_list_with_resources", "limit=3&offset=6").await;
     assert_eq!(page.as_array().unwrap().len(), 3);

@@ -328,3 +328,167 @@ async fn no_comparison_below_ten_peers_leaves_the_server() {
         "{page}"
     );
 }
+
+async fn json(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    body: Option<serde_json::Value>,
+) -> (StatusCode, HeaderMap, serde_json::Value) {
+    let mut req = Request::builder().method(method).uri(uri);
+    let b = match body {
+        Some(v) => {
+            req = req.header(header::CONTENT_TYPE, "application/json");
+            Body::from(v.to_string())
+        }
+        None => Body::empty(),
+    };
+    let res = app.clone().oneshot(req.body(b).unwrap()).await.unwrap();
+    let (status, headers) = (res.status(), res.headers().clone());
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let v = if bytes.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    (status, headers, v)
+}
+
+#[tokio::test]
+async fn the_json_api_starts_answers_finishes_reassesses_and_deletes_an_assessment() {
+    use serde_json::json;
+    let f = fixture();
+    let (s, _, qs) = json(&f.app, Method::GET, "/api/digiscore/questionnaires", None).await;
+    assert_eq!(s, StatusCode::OK);
+    let q = qs["questionnaires"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["id"] == "digiscore")
+        .unwrap()
+        .clone();
+
+    // A KBO number with a wrong check digit, and an unknown size: both named, nothing written.
+    let (s, _, e) = json(
+        &f.app,
+        Method::POST,
+        "/api/digiscore/assessments",
+        Some(
+            json!({"questionnaire": "digiscore", "kbo": "0123456788", "nace": "C", "size": "huge"}),
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let fields: Vec<&str> = e["error"]["records"][0]["errors"]
+        .as_array()
+        .map(|a| a.iter().map(|x| x["field"].as_str().unwrap()).collect())
+        .unwrap_or_default();
+    assert!(
+        e.to_string().contains("kbo") && e.to_string().contains("size"),
+        "{e} {fields:?}"
+    );
+    assert!(f.store.digiscore_completed("digiscore").unwrap().is_empty());
+
+    let (s, h, a) = json(
+        &f.app,
+        Method::POST,
+        "/api/digiscore/assessments",
+        Some(json!({"questionnaire": "digiscore", "nace": "C", "size": "small", "municipality": "92094"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{a}");
+    assert_eq!(h[header::CACHE_CONTROL], "no-store");
+    let secret = a["secret"].as_str().unwrap().to_owned();
+    let uri = format!("/api/digiscore/assessments/{secret}");
+    assert_eq!(a["links"]["api"], uri.as_str());
+    assert!(a["result"].is_null());
+    let questions: Vec<(String, String)> = q["axes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|x| x["questions"].as_array().unwrap().clone())
+        .map(|qu| {
+            (
+                qu["id"].as_str().unwrap().to_owned(),
+                qu["options"][2]["id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(a["missing"].as_array().unwrap().len(), questions.len());
+
+    // An unknown option is refused by name; an altered link is a 404.
+    let (s, _, e) = json(
+        &f.app,
+        Method::PATCH,
+        &uri,
+        Some(json!({"answers": {questions[0].0.clone(): "nope"}})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(
+        e.to_string()
+            .contains(&format!("answers.{}", questions[0].0)),
+        "{e}"
+    );
+    let (s, _, _) = json(&f.app, Method::GET, &format!("{uri}x"), None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // Half the answers, saved; finishing with questions left is refused, nothing saved.
+    let half = questions.len() / 2;
+    let first: serde_json::Map<String, serde_json::Value> = questions[..half]
+        .iter()
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
+    let (s, _, a) = json(&f.app, Method::PATCH, &uri, Some(json!({"answers": first}))).await;
+    assert_eq!(s, StatusCode::OK, "{a}");
+    assert_eq!(
+        a["missing"].as_array().unwrap().len(),
+        questions.len() - half
+    );
+    let one_more =
+        json!({"answers": {questions[half].0.clone(): questions[half].1.clone()}, "finish": true});
+    let (s, _, _) = json(&f.app, Method::PATCH, &uri, Some(one_more)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, _, a) = json(&f.app, Method::GET, &uri, None).await;
+    assert_eq!(
+        a["missing"].as_array().unwrap().len(),
+        questions.len() - half
+    );
+
+    // The rest, and finish: scored, with band, peers (too few) and next steps.
+    let rest: serde_json::Map<String, serde_json::Value> = questions[half..]
+        .iter()
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
+    let (s, _, a) = json(
+        &f.app,
+        Method::PATCH,
+        &uri,
+        Some(json!({"answers": rest, "finish": true})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{a}");
+    let r = &a["result"];
+    assert!(r["overall"].as_f64().unwrap() > 0.0);
+    assert_eq!(r["peers"]["shown"], false);
+    assert!(r["peers"].get("peers").is_none());
+    assert!(!r["next_steps"].as_array().unwrap().is_empty());
+    assert!(a["completed_at"].is_string());
+    let (s, _, _) = json(&f.app, Method::PATCH, &uri, Some(json!({"answers": {}}))).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+
+    // Reassess: a new link in the same series; deleting the first leaves the second.
+    let (s, _, b) = json(&f.app, Method::POST, &format!("{uri}/reassess"), None).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let second = format!(
+        "/api/digiscore/assessments/{}",
+        b["secret"].as_str().unwrap()
+    );
+    assert_ne!(second, uri);
+    let (s, _, _) = json(&f.app, Method::DELETE, &uri, None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _, _) = json(&f.app, Method::GET, &uri, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _, _) = json(&f.app, Method::GET, &second, None).await;
+    assert_eq!(s, StatusCode::OK);
+}

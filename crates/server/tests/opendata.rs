@@ -106,10 +106,11 @@ async fn catalogue_lists_every_public_collection_with_metadata() {
         "places",
         "magnets",
         "indicator-statuses",
+        "digiscore-barometer",
     ] {
         assert!(ids.contains(&id), "{id} missing from {ids:?}");
     }
-    assert_eq!(j["total_count"], 9);
+    assert_eq!(j["total_count"], 10);
     let orgs = get(&format!("{ODS}/organisations")).await.json();
     let m = &orgs["metas"]["default"];
     assert!(m["title"].as_str().unwrap().contains("Organisations"));

@@ -10,7 +10,9 @@
 //! * No account and no session: the link is the capability. The forms therefore carry no
 //!   CSRF token — a forged request cannot name an assessment without its secret.
 
+pub mod api;
 pub mod barometer;
+pub(crate) mod openapi;
 mod result;
 mod view;
 
@@ -33,7 +35,15 @@ use crate::pages::{Frame, InLang, Lang, PageError, render, render_status};
 static QUESTIONNAIRES: LazyLock<Vec<Questionnaire>> = LazyLock::new(questionnaire::builtin);
 
 pub fn router() -> Router<AppState> {
-    let mut r = Router::new().route("/api/digiscore/barometer", get(barometer_json));
+    let mut r = Router::new()
+        .route(api::QUESTIONNAIRES_PATH, get(api::questionnaires))
+        .route(api::BAROMETER, get(barometer_json))
+        .route(api::ASSESSMENTS, post(api::start))
+        .route(
+            api::ASSESSMENT,
+            get(api::read).patch(api::answer).delete(api::delete),
+        )
+        .route(api::REASSESS, post(api::reassess));
     for lang in Lang::ALL {
         r = r.route(barometer::path(lang), get(barometer_page));
         let l = lang.code();
@@ -98,22 +108,7 @@ async fn start(
     let secret = territoria_auth::secret()
         .map_err(ApiError::internal)
         .lang(lang)?;
-    let hash = territoria_auth::digest(&secret);
-    let record = DigiscoreRecord {
-        link_hash: hash.clone(),
-        series: hash,
-        questionnaire: checked.questionnaire,
-        questionnaire_version: i64::from(checked.version),
-        kbo: checked.kbo,
-        nace_section: checked.nace,
-        size_class: checked.size.code().to_owned(),
-        municipality: checked.municipality,
-        answers: "{}".to_owned(),
-        overall: None,
-        axes: None,
-        completed_at: None,
-        demo: false,
-    };
+    let record = started(checked, &secret);
     write(&state, record, "start a digiscore assessment")
         .await
         .lang(lang)?;
@@ -200,10 +195,7 @@ async fn find(
     secret: &str,
     lang: Lang,
 ) -> Result<(StoredAssessment, &'static Questionnaire), PageError> {
-    let hash = territoria_auth::digest(secret);
-    let found = with_store(state, move |s| Ok(s.digiscore_assessment(&hash)?))
-        .await
-        .lang(lang)?;
+    let found = lookup(state, secret).await.lang(lang)?;
     let unknown = || {
         PageError::not_found(
             lang,
@@ -217,18 +209,75 @@ async fn find(
             },
         )
     };
-    let a = found.ok_or_else(unknown)?;
-    let version = u32::try_from(a.questionnaire_version).map_err(|_| unknown())?;
+    found.ok_or_else(unknown)
+}
+
+/// The assessment behind a private link (the store is asked for the secret's digest
+/// only) with the exact questionnaire version it was started with.
+async fn lookup(
+    state: &AppState,
+    secret: &str,
+) -> Result<Option<(StoredAssessment, &'static Questionnaire)>, ApiError> {
+    let hash = territoria_auth::digest(secret);
+    let Some(a) = with_store(state, move |s| Ok(s.digiscore_assessment(&hash)?)).await? else {
+        return Ok(None);
+    };
+    let Ok(version) = u32::try_from(a.questionnaire_version) else {
+        return Ok(None);
+    };
     let q = questionnaire::find(&QUESTIONNAIRES, &a.questionnaire, version).ok_or_else(|| {
-        PageError::new(
-            lang,
-            ApiError::internal(format!(
-                "assessment's questionnaire {}@{version} is not served",
-                a.questionnaire
-            )),
-        )
+        ApiError::internal(format!(
+            "assessment's questionnaire {}@{version} is not served",
+            a.questionnaire
+        ))
     })?;
-    Ok((a, q))
+    Ok(Some((a, q)))
+}
+
+/// A new assessment at the private link `secret`: no answer yet.
+fn started(checked: view::Start, secret: &str) -> DigiscoreRecord {
+    let hash = territoria_auth::digest(secret);
+    DigiscoreRecord {
+        link_hash: hash.clone(),
+        series: hash,
+        questionnaire: checked.questionnaire,
+        questionnaire_version: i64::from(checked.version),
+        kbo: checked.kbo,
+        nace_section: checked.nace,
+        size_class: checked.size.code().to_owned(),
+        municipality: checked.municipality,
+        answers: "{}".to_owned(),
+        overall: None,
+        axes: None,
+        completed_at: None,
+        demo: false,
+    }
+}
+
+/// `a` with `answers`, finished now when `scores` are given.
+fn answered(
+    a: &StoredAssessment,
+    answers: &territoria_digiscore::answers::Answers,
+    scores: Option<&territoria_digiscore::scoring::Scores>,
+) -> Result<DigiscoreRecord, ApiError> {
+    Ok(DigiscoreRecord {
+        link_hash: a.link_hash.clone(),
+        series: a.series.clone(),
+        questionnaire: a.questionnaire.clone(),
+        questionnaire_version: a.questionnaire_version,
+        kbo: a.kbo.clone(),
+        nace_section: a.nace_section.clone(),
+        size_class: a.size_class.clone(),
+        municipality: a.municipality.clone(),
+        answers: serde_json::to_string(&answers.choices).map_err(ApiError::internal)?,
+        overall: scores.map(|s| s.overall),
+        axes: scores
+            .map(|s| serde_json::to_string(&s.axes))
+            .transpose()
+            .map_err(ApiError::internal)?,
+        completed_at: scores.map(|_| territoria_auth::now_text()),
+        demo: a.demo,
+    })
 }
 
 /// What the questionnaire page says above the form.
@@ -316,28 +365,7 @@ async fn save(
     let scores = finish
         .then(|| territoria_digiscore::scoring::score(q, &answers))
         .and_then(Result::ok);
-    let record = DigiscoreRecord {
-        link_hash: a.link_hash.clone(),
-        series: a.series.clone(),
-        questionnaire: a.questionnaire.clone(),
-        questionnaire_version: a.questionnaire_version,
-        kbo: a.kbo.clone(),
-        nace_section: a.nace_section.clone(),
-        size_class: a.size_class.clone(),
-        municipality: a.municipality.clone(),
-        answers: serde_json::to_string(&answers.choices)
-            .map_err(ApiError::internal)
-            .lang(lang)?,
-        overall: scores.as_ref().map(|s| s.overall),
-        axes: scores
-            .as_ref()
-            .map(|s| serde_json::to_string(&s.axes))
-            .transpose()
-            .map_err(ApiError::internal)
-            .lang(lang)?,
-        completed_at: scores.as_ref().map(|_| territoria_auth::now_text()),
-        demo: a.demo,
-    };
+    let record = answered(&a, &answers, scores.as_ref()).lang(lang)?;
     write(&state, record, "save digiscore answers")
         .await
         .lang(lang)?;

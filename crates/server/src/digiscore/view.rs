@@ -715,7 +715,7 @@ pub struct AssessmentPage {
 }
 
 /// The support offers next steps are drawn from (`data/digiscore/support.toml`).
-static SUPPORT: std::sync::LazyLock<territoria_digiscore::support::Support> =
+pub(super) static SUPPORT: std::sync::LazyLock<territoria_digiscore::support::Support> =
     std::sync::LazyLock::new(territoria_digiscore::support::builtin);
 
 pub fn assessment_page(

@@ -105,7 +105,7 @@ async fn fq_unions_intersections_and_negations_count_right() {
     );
     // csv, json, jsonl, parquet, xlsx, and geojson for the geographic ones.
     assert_eq!(names("num_resources:[6 TO *]").await, geo);
-    assert_eq!(names("num_resources:[5 TO 5]").await.len(), 7);
+    assert_eq!(names("num_resources:[5 TO 5]").await.len(), 8);
     // q with a field is a lucene query too, ANDed with fq.
     let r = ok(
         "package_search",

@@ -492,3 +492,28 @@ async fn the_json_api_starts_answers_finishes_reassesses_and_deletes_an_assessme
     let (s, _, _) = json(&f.app, Method::GET, &second, None).await;
     assert_eq!(s, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn retention_deletes_real_assessments_past_their_time_and_keeps_demo_ones() {
+    let f = fixture();
+    peer(&f.store, 0, "C", 40.0, false);
+    peer(&f.store, 1, "C", 40.0, false);
+    peer(&f.store, 0, "C", 40.0, true);
+    let count = || f.store.digiscore_completed("digiscore").unwrap();
+    // Just written: within any retention period.
+    let now = chrono::Utc::now();
+    assert_eq!(
+        territoria_server::digiscore::purge(f.store.as_ref(), 30, now).unwrap(),
+        0
+    );
+    assert_eq!(count().len(), 3);
+    // Thirty-one days later, the two real ones are past 30 days; the demo one stays.
+    let later = now + chrono::Duration::days(31);
+    assert_eq!(
+        territoria_server::digiscore::purge(f.store.as_ref(), 30, later).unwrap(),
+        2
+    );
+    let left = count();
+    assert_eq!(left.len(), 1);
+    assert!(left[0].demo);
+}

@@ -54,6 +54,13 @@ pub enum AdminCommand {
         #[arg(long)]
         expires_in_days: Option<u32>,
     },
+    /// Delete the real Digiscore assessments last updated more than N days ago (their
+    /// answers and scores; demo ones stay). `serve` does it daily when territoria.toml
+    /// sets `[digiscore] retention_days`.
+    PurgeDigiscore {
+        #[arg(long)]
+        older_than_days: u32,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -199,6 +206,14 @@ pub fn run(store: &dyn Store, cmd: AdminCommand) -> anyhow::Result<()> {
             eprintln!(
                 "Token `{name}` ({scope}) created for `{}`; its secret is printed above, once.",
                 c.user.login
+            );
+            Ok(())
+        }
+        AdminCommand::PurgeDigiscore { older_than_days } => {
+            let n =
+                territoria_server::digiscore::purge(store, older_than_days, chrono::Utc::now())?;
+            eprintln!(
+                "{n} Digiscore assessment(s) last updated more than {older_than_days} days ago deleted."
             );
             Ok(())
         }

@@ -24,6 +24,15 @@ pub struct FileConfig {
     pub behind_tls: Option<bool>,
     /// Sign-in through an OpenID Connect provider (see docs/governance.md).
     pub oidc: Option<territoria_server::account::oidc::OidcConfig>,
+    pub digiscore: Option<DigiscoreConfig>,
+}
+
+/// `[digiscore]` of territoria.toml.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigiscoreConfig {
+    /// Real assessments last updated longer ago than this are deleted (daily, by `serve`).
+    pub retention_days: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -36,6 +45,8 @@ pub struct Config {
     pub write_token: Option<String>,
     pub behind_tls: bool,
     pub oidc: Option<territoria_server::account::oidc::OidcConfig>,
+    /// Days a real Digiscore assessment is kept after its last update (`None`: forever).
+    pub digiscore_retention_days: Option<u32>,
 }
 
 /// Whether `s` names a PostgreSQL database (`postgres://` or `postgresql://`).
@@ -95,6 +106,7 @@ impl Config {
                 .filter(|t| !t.is_empty()),
             behind_tls: behind_tls || from_file.behind_tls.unwrap_or(false),
             oidc: from_file.oidc,
+            digiscore_retention_days: from_file.digiscore.and_then(|d| d.retention_days),
         })
     }
 
@@ -127,6 +139,20 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digiscore_retention_is_read_and_a_misspelt_key_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("t.toml");
+        std::fs::write(&f, "[digiscore]\nretention_days = 730\n").unwrap();
+        let c = Config::resolve(Some(&f), None, None, None, None, false).unwrap();
+        assert_eq!(c.digiscore_retention_days, Some(730));
+        std::fs::write(&f, "[digiscore]\nretention = 730\n").unwrap();
+        let e = Config::resolve(Some(&f), None, None, None, None, false).unwrap_err();
+        assert!(format!("{e:#}").contains("retention"), "{e:#}");
+        let c = Config::resolve(None, None, None, None, None, false).unwrap();
+        assert_eq!(c.digiscore_retention_days, None);
+    }
 
     #[test]
     fn flags_override_file_which_overrides_defaults() {

@@ -849,6 +849,26 @@ fn serve(store: Opened, config: &Config) -> anyhow::Result<()> {
         })
         .context("listening for writes on PostgreSQL")?;
     }
+    if let Some(days) = config.digiscore_retention_days {
+        // Retention of Digiscore assessments: now, then once a day.
+        let store = state.store.clone();
+        std::thread::Builder::new()
+            .name("digiscore-retention".into())
+            .spawn(move || {
+                loop {
+                    match territoria_server::digiscore::purge(
+                        store.as_ref(),
+                        days,
+                        chrono::Utc::now(),
+                    ) {
+                        Ok(n) => tracing::info!(n, days, "digiscore retention applied"),
+                        Err(e) => tracing::error!(error = %e, "digiscore retention failed"),
+                    }
+                    std::thread::sleep(std::time::Duration::from_secs(24 * 3600));
+                }
+            })
+            .context("starting the Digiscore retention thread")?;
+    }
     if state.write_token.is_none() && !config.listen.ip().is_loopback() {
         eprintln!(
             "Warning: listening on {} without a write token: anyone who reaches the server can save magnets. Set write_token (or --write-token / TERRITORIA_WRITE_TOKEN).",

@@ -478,3 +478,28 @@ async fn delete(
     .lang(lang)?;
     Ok(see_other(&format!("/{}/digiscore?deleted=1", lang.code())))
 }
+
+/// Retention: deletes every real assessment last updated more than `days` days before
+/// `now` (its answers and scores; demo assessments stay). Returns how many went.
+pub fn purge(
+    store: &dyn territoria_store::Store,
+    days: u32,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, StoreError> {
+    let before = (now - chrono::Duration::days(i64::from(days)))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut records = std::iter::once(Ok(Op::DigiscorePurge { before }.into()));
+    let report = store.apply(
+        "digiscore",
+        &format!("digiscore retention ({days} days)"),
+        &mut records,
+        &WriteOptions::default(),
+        &mut |_| {},
+    )?;
+    Ok(report
+        .inserted
+        .get("digiscore_assessment_purged")
+        .or_else(|| report.updated.get("digiscore_assessment_purged"))
+        .copied()
+        .unwrap_or(0))
+}

@@ -129,6 +129,9 @@ test("a partner signs in, updates its indicator by CSV (preview, apply) and the 
   await page.goto(`${base}/fr/actions/${action}`);
   const row = page.locator(`#i-${indicator}`).locator("xpath=..").locator("tr", { hasText: "2031" });
   assert.match(await row.textContent(), /4[\u202f\u00a0 .]?321/);
+  // Beside the figures: who last changed them, and when.
+  const lastChange = await page.locator(`#i-${indicator}`).locator("xpath=..").locator(".last-change").textContent();
+  assert.match(lastChange, /Dernière modification le .* par Marie Partenaire/);
   // The indicator's history names the partner.
   await page.goto(`${base}/fr/historique/indicator/${indicator}`);
   const history = await page.textContent("#history");

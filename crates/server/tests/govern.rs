@@ -353,6 +353,27 @@ async fn a_partner_edits_its_own_action_only_and_a_stale_edit_is_a_conflict() {
     .json();
     assert_eq!(h["history"][0]["operation"], format!("revert {audit}"));
     assert_eq!(h["history"][0]["actor"], "admin (test) (admin)");
+    // The action's page says who last changed it, and when, beside the link to its history.
+    let page = send(
+        Method::GET,
+        &format!("/fr/actions/{}", w.action),
+        &[],
+        Body::empty(),
+    )
+    .await
+    .text();
+    let line = page
+        .split("id=\"action-last-change\">")
+        .nth(1)
+        .and_then(|x| x.split("</p>").next())
+        .unwrap_or_default();
+    assert!(
+        line.starts_with("Dernière modification le ")
+            && line.contains(" par ")
+            && line.contains("(test)"),
+        "{line}"
+    );
+    assert!(line.contains(&format!("/fr/historique/action/{}", w.action)));
 }
 
 fn observation_csv(indicator: &str, value: &str) -> String {

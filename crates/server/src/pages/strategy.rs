@@ -2119,6 +2119,25 @@ pub async fn action(
             }))
         })
         .collect();
+    // Who last changed the action and each of its figures, and when (edits only: what
+    // a file load wrote has no author to show).
+    let keys: Vec<(EntityKind, String)> = std::iter::once((EntityKind::Action, id.clone()))
+        .chain(rolled.iter().map(|r| (EntityKind::Indicator, r.id.clone())))
+        .collect();
+    let last: HashMap<String, serde_json::Value> = crate::api::with_store(&state, move |s| {
+        let mut out = HashMap::new();
+        for (kind, key) in keys {
+            if let Some(h) = s.history(kind, &key, 1)?.into_iter().next() {
+                out.insert(
+                    format!("{}/{key}", kind.as_str()),
+                    json!({"at": fmt::datetime(&h.at), "actor": h.actor}),
+                );
+            }
+        }
+        Ok(out)
+    })
+    .await
+    .lang(lang)?;
     let a = action_details(e);
     let concepts = |scheme: &str| -> Vec<Text> {
         detail
@@ -2190,6 +2209,8 @@ pub async fn action(
         "action.html",
         frame,
         json!({
+            "last_changes": last,
+            "history_base": format!("/{}/{}", lang.code(), if lang == Lang::Fr { "historique" } else { "history" }),
             "id": id,
             "name": name,
             "description": text(&e.description, lang),

@@ -168,7 +168,11 @@ fn load(c: &Connection) -> Result<Graph> {
             .ok_or_else(|| StaError::Internal(format!("sta_entities {id}: unknown kind {kind}")))?;
         let body = match serde_json::from_str(&body) {
             Ok(serde_json::Value::Object(m)) => m,
-            _ => return Err(StaError::Internal(format!("sta_entities {id}: a body that is not a JSON object"))),
+            _ => {
+                return Err(StaError::Internal(format!(
+                    "sta_entities {id}: a body that is not a JSON object"
+                )));
+            }
         };
         g.entities.insert(id, Entity { kind, body });
     }

@@ -71,7 +71,12 @@ impl Kind {
             Kind::Thing => &["name", "description"],
             Kind::Location => &["name", "description", "encodingType", "location"],
             Kind::HistoricalLocation => &["time"],
-            Kind::Datastream => &["name", "description", "unitOfMeasurement", "observationType"],
+            Kind::Datastream => &[
+                "name",
+                "description",
+                "unitOfMeasurement",
+                "observationType",
+            ],
             Kind::Sensor => &["name", "description", "encodingType", "metadata"],
             Kind::ObservedProperty => &["name", "definition", "description"],
             Kind::Observation => &["result"],
@@ -83,7 +88,13 @@ impl Kind {
     pub fn properties(self) -> &'static [&'static str] {
         match self {
             Kind::Thing => &["name", "description", "properties"],
-            Kind::Location => &["name", "description", "encodingType", "location", "properties"],
+            Kind::Location => &[
+                "name",
+                "description",
+                "encodingType",
+                "location",
+                "properties",
+            ],
             Kind::HistoricalLocation => &["time"],
             Kind::Datastream => &[
                 "name",
@@ -95,7 +106,13 @@ impl Kind {
                 "resultTime",
                 "properties",
             ],
-            Kind::Sensor => &["name", "description", "encodingType", "metadata", "properties"],
+            Kind::Sensor => &[
+                "name",
+                "description",
+                "encodingType",
+                "metadata",
+                "properties",
+            ],
             Kind::ObservedProperty => &["name", "definition", "description", "properties"],
             Kind::Observation => &[
                 "phenomenonTime",
@@ -105,7 +122,13 @@ impl Kind {
                 "validTime",
                 "parameters",
             ],
-            Kind::FeatureOfInterest => &["name", "description", "encodingType", "feature", "properties"],
+            Kind::FeatureOfInterest => &[
+                "name",
+                "description",
+                "encodingType",
+                "feature",
+                "properties",
+            ],
         }
     }
 
@@ -128,7 +151,11 @@ impl Kind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Nav {
     /// A link stored on this entity (`from_id = self`, named `rel`).
-    Out { rel: &'static str, target: Kind, many: bool },
+    Out {
+        rel: &'static str,
+        target: Kind,
+        many: bool,
+    },
     /// Links stored on the targets pointing here (`to_id = self`).
     In { rel: &'static str, target: Kind },
     /// A datastream's observations (time-series engine).
@@ -169,23 +196,37 @@ pub fn nav(kind: Kind, name: &str) -> Option<Nav> {
     use Kind::*;
     let out = |rel, target, many| Some(Nav::Out { rel, target, many });
     match (kind, name) {
-        (Thing, "Datastreams") => Some(Nav::In { rel: "Thing", target: Datastream }),
+        (Thing, "Datastreams") => Some(Nav::In {
+            rel: "Thing",
+            target: Datastream,
+        }),
         (Thing, "Locations") => out("Locations", Location, true),
-        (Thing, "HistoricalLocations") => Some(Nav::In { rel: "Thing", target: HistoricalLocation }),
-        (Location, "Things") => Some(Nav::In { rel: "Locations", target: Thing }),
-        (Location, "HistoricalLocations") => {
-            Some(Nav::In { rel: "Locations", target: HistoricalLocation })
-        }
+        (Thing, "HistoricalLocations") => Some(Nav::In {
+            rel: "Thing",
+            target: HistoricalLocation,
+        }),
+        (Location, "Things") => Some(Nav::In {
+            rel: "Locations",
+            target: Thing,
+        }),
+        (Location, "HistoricalLocations") => Some(Nav::In {
+            rel: "Locations",
+            target: HistoricalLocation,
+        }),
         (HistoricalLocation, "Thing") => out("Thing", Thing, false),
         (HistoricalLocation, "Locations") => out("Locations", Location, true),
         (Datastream, "Thing") => out("Thing", Thing, false),
         (Datastream, "Sensor") => out("Sensor", Sensor, false),
         (Datastream, "ObservedProperty") => out("ObservedProperty", ObservedProperty, false),
         (Datastream, "Observations") => Some(Nav::Observations),
-        (Sensor, "Datastreams") => Some(Nav::In { rel: "Sensor", target: Datastream }),
-        (ObservedProperty, "Datastreams") => {
-            Some(Nav::In { rel: "ObservedProperty", target: Datastream })
-        }
+        (Sensor, "Datastreams") => Some(Nav::In {
+            rel: "Sensor",
+            target: Datastream,
+        }),
+        (ObservedProperty, "Datastreams") => Some(Nav::In {
+            rel: "ObservedProperty",
+            target: Datastream,
+        }),
         (Observation, "Datastream") => Some(Nav::ObservationDatastream),
         (Observation, "FeatureOfInterest") => Some(Nav::ObservationFeature),
         (FeatureOfInterest, "Observations") => Some(Nav::FeatureObservations),
@@ -213,9 +254,15 @@ pub struct Graph {
 
 /// The `'static` name of a stored link (the store keeps it as text).
 pub fn rel_name(s: &str) -> Option<&'static str> {
-    ["Thing", "Locations", "Sensor", "ObservedProperty", FEATURE_REL]
-        .into_iter()
-        .find(|r| *r == s)
+    [
+        "Thing",
+        "Locations",
+        "Sensor",
+        "ObservedProperty",
+        FEATURE_REL,
+    ]
+    .into_iter()
+    .find(|r| *r == s)
 }
 
 impl Graph {
@@ -311,12 +358,25 @@ mod tests {
             assert_eq!(Kind::from_set(k.set()), Some(k));
         }
         let mut g = Graph::default();
-        for (id, kind) in [(1, Kind::Thing), (2, Kind::Datastream), (3, Kind::Datastream)] {
-            g.entities.insert(id, Entity { kind, body: Map::new() });
+        for (id, kind) in [
+            (1, Kind::Thing),
+            (2, Kind::Datastream),
+            (3, Kind::Datastream),
+        ] {
+            g.entities.insert(
+                id,
+                Entity {
+                    kind,
+                    body: Map::new(),
+                },
+            );
         }
         g.link(2, "Thing", 1);
         g.link(3, "Thing", 1);
-        assert_eq!(g.follow(1, nav(Kind::Thing, "Datastreams").unwrap()), [2, 3]);
+        assert_eq!(
+            g.follow(1, nav(Kind::Thing, "Datastreams").unwrap()),
+            [2, 3]
+        );
         g.remove(2);
         assert_eq!(g.sources(1, "Thing"), [3]);
         g.remove(1);

@@ -275,10 +275,9 @@ fn call(f: &str, a: &[Val]) -> Val {
         },
         "length" => s(0).map_or(Val::Null, |x| Val::Num(x.chars().count() as f64)),
         "indexof" => match (s(0), s(1)) {
-            (Some(x), Some(y)) => Val::Num(
-                x.find(y)
-                    .map_or(-1.0, |i| x[..i].chars().count() as f64),
-            ),
+            (Some(x), Some(y)) => {
+                Val::Num(x.find(y).map_or(-1.0, |i| x[..i].chars().count() as f64))
+            }
             _ => Val::Null,
         },
         "tolower" => s(0).map_or(Val::Null, |x| Val::Str(x.to_lowercase())),
@@ -377,7 +376,8 @@ fn lex(text: &str, param: &str) -> Result<Lexer, QueryError> {
                 && chars[i + 4] == '-';
             if is_date {
                 while i < chars.len()
-                    && (chars[i].is_ascii_alphanumeric() || matches!(chars[i], ':' | '.' | '-' | '+'))
+                    && (chars[i].is_ascii_alphanumeric()
+                        || matches!(chars[i], ':' | '.' | '-' | '+'))
                 {
                     i += 1;
                 }
@@ -721,7 +721,10 @@ impl Options {
             "$top" => {
                 let n = number(value)?;
                 if n > MAX_TOP {
-                    return Err(err(0, format!("at most {MAX_TOP} entities per page, not {n}")));
+                    return Err(err(
+                        0,
+                        format!("at most {MAX_TOP} entities per page, not {n}"),
+                    ));
                 }
                 self.top = Some(n);
             }
@@ -806,14 +809,20 @@ impl Options {
         let (head, inner) = match item.find('(') {
             Some(i) => {
                 if !item.ends_with(')') {
-                    return Err(err(i, "the options of this expansion have no closing `)`".into()));
+                    return Err(err(
+                        i,
+                        "the options of this expansion have no closing `)`".into(),
+                    ));
                 }
                 (&item[..i], Some((i + 1, &item[i + 1..item.len() - 1])))
             }
             None => (item, None),
         };
         let names: Vec<&str> = head.split('/').collect();
-        if names.iter().any(|n| n.is_empty() || !n.chars().all(char::is_alphanumeric)) {
+        if names
+            .iter()
+            .any(|n| n.is_empty() || !n.chars().all(char::is_alphanumeric))
+        {
             return Err(err(0, format!("`{head}` is not a navigation property")));
         }
         // Walk (and create) the chain; the options go on its last item.
@@ -887,10 +896,19 @@ mod tests {
         assert!(check("startswith(name, 'Sambre')", r.clone()));
         assert!(check("properties/n add 1 eq 4", r.clone()));
         assert!(check("phenomenonTime ge 2024-06-01T09:00:00Z", r.clone()));
-        assert!(check("(phenomenonTime lt 2024-06-01T12:00:00+02:00) eq false", r.clone()));
-        assert!(check("year(phenomenonTime) eq 2024 and hour(phenomenonTime) eq 10", r.clone()));
+        assert!(check(
+            "(phenomenonTime lt 2024-06-01T12:00:00+02:00) eq false",
+            r.clone()
+        ));
+        assert!(check(
+            "year(phenomenonTime) eq 2024 and hour(phenomenonTime) eq 10",
+            r.clone()
+        ));
         assert!(check("missing eq null and name ne null", r.clone()));
-        assert!(check("name eq 'it''s'", serde_json::json!({"name": "it's"})));
+        assert!(check(
+            "name eq 'it''s'",
+            serde_json::json!({"name": "it's"})
+        ));
         assert!(!check("result eq 'text'", r));
     }
 
@@ -910,7 +928,12 @@ mod tests {
         assert_eq!(e.parameter, "$expand");
         // "Datastreams(" is 12 characters, "$top=2;" 7, "$filter=" 8, "result gt" 9: the end is at 37.
         assert_eq!(e.position, 37, "{e}");
-        assert!(Options::from_query("$bogus=1").unwrap_err().message.contains("unknown"));
+        assert!(
+            Options::from_query("$bogus=1")
+                .unwrap_err()
+                .message
+                .contains("unknown")
+        );
     }
 
     #[test]
@@ -926,6 +949,12 @@ mod tests {
         assert_eq!(ds.options.expand[0].options.orderby[0].1, true);
         assert_eq!(ds.options.expand[1].nav, "Sensor");
         let b = parse_filter("phenomenonTime ge 2024-01-01T00:00:00Z and phenomenonTime lt 2024-02-01T00:00:00Z and result gt 1", "$filter").unwrap().time_bounds();
-        assert_eq!(b, (crate::time::parse("2024-01-01").unwrap(), crate::time::parse("2024-02-01").unwrap()));
+        assert_eq!(
+            b,
+            (
+                crate::time::parse("2024-01-01").unwrap(),
+                crate::time::parse("2024-02-01").unwrap()
+            )
+        );
     }
 }

@@ -129,7 +129,11 @@ impl Sta {
         };
         let kind = Kind::from_set(first.name).ok_or_else(|| {
             let sets: Vec<&str> = Kind::ALL.iter().map(|k| k.set()).collect();
-            bad(format!("`{}` is not an entity set (known: {})", first.name, sets.join(", ")))
+            bad(format!(
+                "`{}` is not an entity set (known: {})",
+                first.name,
+                sets.join(", ")
+            ))
         })?;
         let mut cur = match first.id {
             Some(id) => Target::Entity(kind, self.find(g, kind, id, path)?),
@@ -141,7 +145,10 @@ impl Sta {
                     if let Some(nav) = model::nav(kind, s.name) {
                         if nav.single() {
                             if s.id.is_some() {
-                                return Err(bad(format!("`{}` is one entity: no id after it", s.name)));
+                                return Err(bad(format!(
+                                    "`{}` is one entity: no id after it",
+                                    s.name
+                                )));
                             }
                             match self.follow_one(g, &r, nav) {
                                 Some(t) => Target::Entity(nav.target(), t),
@@ -178,7 +185,9 @@ impl Sta {
                         )));
                     }
                 }
-                Target::Property(k, r, p, false) if s.name == "$value" => Target::Property(k, r, p, true),
+                Target::Property(k, r, p, false) if s.name == "$value" => {
+                    Target::Property(k, r, p, true)
+                }
                 Target::Collection(k, src) if s.name == "$ref" => Target::Refs(k, src),
                 _ => return Err(bad(format!("nothing can follow before `{}`", s.name))),
             };
@@ -209,7 +218,8 @@ impl Sta {
         match self.resolve(&g, path)? {
             Target::Entity(kind, r) => self.entity(&g, base, kind, &r, &opts),
             Target::Collection(kind, src) => {
-                let (items, count, next) = self.collection(&g, base, kind, src.as_ref(), &opts, path)?;
+                let (items, count, next) =
+                    self.collection(&g, base, kind, src.as_ref(), &opts, path)?;
                 let mut m = Map::new();
                 if let Some(n) = count {
                     m.insert("@iot.count".into(), json!(n));
@@ -229,7 +239,8 @@ impl Sta {
                     select: Some(vec!["@iot.selfLink".into()]),
                     ..opts.clone()
                 };
-                let (items, count, next) = self.collection(&g, base, kind, src.as_ref(), &plain, path)?;
+                let (items, count, next) =
+                    self.collection(&g, base, kind, src.as_ref(), &plain, path)?;
                 let mut m = Map::new();
                 if let Some(n) = count {
                     m.insert("@iot.count".into(), json!(n));
@@ -249,14 +260,23 @@ impl Sta {
     }
 
     /// One entity as JSON, with its links, `$select` and `$expand`.
-    pub(crate) fn entity(&self, g: &Graph, base: &str, kind: Kind, r: &Ref, opts: &Options) -> Result<Value> {
+    pub(crate) fn entity(
+        &self,
+        g: &Graph,
+        base: &str,
+        kind: Kind,
+        r: &Ref,
+        opts: &Options,
+    ) -> Result<Value> {
         let mut m = Map::new();
         let self_link = format!("{base}/{}({})", kind.set(), id_text(r));
         m.insert("@iot.id".into(), id_json(r));
         m.insert("@iot.selfLink".into(), json!(self_link));
         match r {
             Ref::Ent(id) => {
-                let e = g.get(*id).ok_or_else(|| StaError::NotFound(format!("no entity {id}")))?;
+                let e = g
+                    .get(*id)
+                    .ok_or_else(|| StaError::NotFound(format!("no entity {id}")))?;
                 for p in kind.properties() {
                     if let Some(v) = e.body.get(*p) {
                         m.insert((*p).to_owned(), v.clone());
@@ -264,7 +284,8 @@ impl Sta {
                 }
                 if kind == Kind::Datastream {
                     let ext = self.extent(*id)?;
-                    let span = ext.map(|(a, b)| json!(format!("{}/{}", time::format(a), time::format(b))));
+                    let span =
+                        ext.map(|(a, b)| json!(format!("{}/{}", time::format(a), time::format(b))));
                     m.insert("phenomenonTime".into(), span.clone().unwrap_or(Value::Null));
                     m.insert("resultTime".into(), span.unwrap_or(Value::Null));
                     let area = g
@@ -285,11 +306,15 @@ impl Sta {
             }
         }
         for n in kind.navigations() {
-            m.insert(format!("{n}@iot.navigationLink"), json!(format!("{self_link}/{n}")));
+            m.insert(
+                format!("{n}@iot.navigationLink"),
+                json!(format!("{self_link}/{n}")),
+            );
         }
         if let Some(sel) = &opts.select {
             m.retain(|k, _| {
-                sel.iter().any(|s| s == k || k.strip_suffix("@iot.navigationLink") == Some(s.as_str()))
+                sel.iter()
+                    .any(|s| s == k || k.strip_suffix("@iot.navigationLink") == Some(s.as_str()))
             });
         }
         for x in &opts.expand {
@@ -345,13 +370,20 @@ impl Sta {
                 Some(_) => Vec::new(),
                 None => g.of_kind(Kind::Datastream).map(|(id, _)| id).collect(),
             };
-            let (from, to) = opts.filter.as_ref().map_or((i64::MIN, i64::MAX), |f| f.time_bounds());
+            let (from, to) = opts
+                .filter
+                .as_ref()
+                .map_or((i64::MIN, i64::MAX), |f| f.time_bounds());
             let mut out = Vec::new();
             for ds in streams {
                 let pts = self.ts.range(ds, from, to)?;
                 let mut k = 0u32;
                 for (i, p) in pts.iter().enumerate() {
-                    k = if i > 0 && pts[i - 1].t == p.t { k + 1 } else { 0 };
+                    k = if i > 0 && pts[i - 1].t == p.t {
+                        k + 1
+                    } else {
+                        0
+                    };
                     out.push(Ref::Obs(ObsId { ds, t: p.t, k }, *p));
                 }
             }
@@ -364,13 +396,25 @@ impl Sta {
             }
         };
         if let Some(f) = &opts.filter {
-            refs.retain(|r| f.eval(&Rec { sta: self, g, kind, r: *r }) == Val::Bool(true));
+            refs.retain(|r| {
+                f.eval(&Rec {
+                    sta: self,
+                    g,
+                    kind,
+                    r: *r,
+                }) == Val::Bool(true)
+            });
         }
         if !opts.orderby.is_empty() {
             let mut keyed: Vec<(Vec<Val>, Ref)> = refs
                 .into_iter()
                 .map(|r| {
-                    let rec = Rec { sta: self, g, kind, r };
+                    let rec = Rec {
+                        sta: self,
+                        g,
+                        kind,
+                        r,
+                    };
                     (opts.orderby.iter().map(|(p, _)| rec.field(p)).collect(), r)
                 })
                 .collect();
@@ -433,8 +477,17 @@ fn id_json(r: &Ref) -> Value {
 fn data_array(base: &str, items: Vec<Value>) -> Value {
     let mut blocks: Vec<(String, Vec<Value>)> = Vec::new();
     for it in items {
-        let ds = it["@iot.id"].as_str().and_then(|s| s.split('_').next()).unwrap_or("").to_owned();
-        let row = json!([it["@iot.id"], it["phenomenonTime"], it["result"], it["resultQuality"]]);
+        let ds = it["@iot.id"]
+            .as_str()
+            .and_then(|s| s.split('_').next())
+            .unwrap_or("")
+            .to_owned();
+        let row = json!([
+            it["@iot.id"],
+            it["phenomenonTime"],
+            it["result"],
+            it["resultQuality"]
+        ]);
         match blocks.last_mut() {
             Some((d, rows)) if *d == ds => rows.push(row),
             _ => blocks.push((ds, vec![row])),
@@ -503,7 +556,9 @@ impl Record for Rec<'_> {
                 _ => Val::Null,
             },
             Ref::Ent(id) => {
-                if self.kind == Kind::Datastream && (head == "phenomenonTime" || head == "resultTime") {
+                if self.kind == Kind::Datastream
+                    && (head == "phenomenonTime" || head == "resultTime")
+                {
                     return match self.sta.extent(*id) {
                         Ok(Some((a, _))) => Val::Time(a),
                         _ => Val::Null,

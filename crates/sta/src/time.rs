@@ -70,7 +70,10 @@ mod tests {
         assert_eq!(parse("2010-12-23T17:20:00Z"), Some(t));
         assert_eq!(parse("2010-12-23T19:20:00+02:00"), Some(t));
         assert_eq!(parse("2010-12-23T17:20:00"), Some(t));
-        assert_eq!(format(parse("2024-01-01T00:00:00.250Z").unwrap()), "2024-01-01T00:00:00.250Z");
+        assert_eq!(
+            format(parse("2024-01-01T00:00:00.250Z").unwrap()),
+            "2024-01-01T00:00:00.250Z"
+        );
         assert_eq!(format(parse("2024-01-01").unwrap()), "2024-01-01T00:00:00Z");
         assert_eq!(parse("yesterday"), None);
         assert_eq!(parts(t).unwrap()[..4], [2010, 12, 23, 17]);

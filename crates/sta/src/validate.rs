@@ -33,7 +33,10 @@ impl Rules {
         });
         Rules {
             range,
-            max_rate: p.get("maxRateOfChange").and_then(Value::as_f64).filter(|r| *r >= 0.0),
+            max_rate: p
+                .get("maxRateOfChange")
+                .and_then(Value::as_f64)
+                .filter(|r| *r >= 0.0),
             stuck: p
                 .get("stuckCount")
                 .and_then(Value::as_u64)
@@ -56,7 +59,10 @@ impl Rules {
                     && matches!((a[0].as_f64(), a[1].as_f64()), (Some(lo), Some(hi)) if lo <= hi)
             });
             if !ok {
-                return Err(("properties.range".into(), "[min, max] expected, min ≤ max".into()));
+                return Err((
+                    "properties.range".into(),
+                    "[min, max] expected, min ≤ max".into(),
+                ));
             }
         }
         for (k, what) in [
@@ -64,14 +70,19 @@ impl Rules {
             ("maxGap", "a number of seconds > 0"),
         ] {
             if let Some(v) = properties.get(k) {
-                if v.as_f64().is_none_or(|x| x < 0.0 || (k == "maxGap" && x == 0.0)) {
+                if v.as_f64()
+                    .is_none_or(|x| x < 0.0 || (k == "maxGap" && x == 0.0))
+                {
                     return Err((format!("properties.{k}"), format!("{what} expected")));
                 }
             }
         }
         if let Some(v) = properties.get("stuckCount") {
             if v.as_u64().is_none_or(|n| n < 2) {
-                return Err(("properties.stuckCount".into(), "a whole number ≥ 2 expected".into()));
+                return Err((
+                    "properties.stuckCount".into(),
+                    "a whole number ≥ 2 expected".into(),
+                ));
             }
         }
         Ok(())
@@ -94,7 +105,13 @@ pub struct Tail {
 /// Flags one observation against the rules and the datastream's tail (updated when the
 /// observation is the newest). `stored_at(t)`: whether an observation with time `t` is
 /// already stored or earlier in the batch (asked only for out-of-order times).
-pub fn check(rules: &Rules, tail: &mut Option<Tail>, t: i64, v: f64, stored_at: impl FnOnce(i64) -> bool) -> u8 {
+pub fn check(
+    rules: &Rules,
+    tail: &mut Option<Tail>,
+    t: i64,
+    v: f64,
+    stored_at: impl FnOnce(i64) -> bool,
+) -> u8 {
     let mut flags = 0u8;
     if let Some((lo, hi)) = rules.range {
         if v < lo || v > hi {
@@ -121,7 +138,11 @@ pub fn check(rules: &Rules, tail: &mut Option<Tail>, t: i64, v: f64, stored_at: 
                     flags |= flag::GAP_BEFORE;
                 }
             }
-            let run = if v == last.v { last.run.saturating_add(1) } else { 1 };
+            let run = if v == last.v {
+                last.run.saturating_add(1)
+            } else {
+                1
+            };
             if rules.stuck.is_some_and(|n| run >= n) {
                 flags |= flag::STUCK;
             }
@@ -135,7 +156,11 @@ pub fn check(rules: &Rules, tail: &mut Option<Tail>, t: i64, v: f64, stored_at: 
 pub fn tail_of(points: &[Point]) -> Option<Tail> {
     let last = points.last()?;
     let run = points.iter().rev().take_while(|p| p.v == last.v).count() as u32;
-    Some(Tail { t: last.t, v: last.v, run })
+    Some(Tail {
+        t: last.t,
+        v: last.v,
+        run,
+    })
 }
 
 /// The observation's `resultQuality`: one `{flag, reason}` per bit set, `null` when none.
@@ -153,7 +178,9 @@ pub fn reasons(flags: u8, rules: &Rules) -> Value {
         flag::RANGE,
         "range",
         match rules.range {
-            Some((lo, hi)) => format!("outside the datastream's range [{lo}, {hi}] (properties.range)"),
+            Some((lo, hi)) => {
+                format!("outside the datastream's range [{lo}, {hi}] (properties.range)")
+            }
             None => "outside the datastream's range (properties.range)".into(),
         },
     );
@@ -161,7 +188,9 @@ pub fn reasons(flags: u8, rules: &Rules) -> Value {
         flag::RATE_OF_CHANGE,
         "rate_of_change",
         match rules.max_rate {
-            Some(r) => format!("changed faster than {r} per second since the previous observation (properties.maxRateOfChange)"),
+            Some(r) => format!(
+                "changed faster than {r} per second since the previous observation (properties.maxRateOfChange)"
+            ),
             None => "changed faster than allowed (properties.maxRateOfChange)".into(),
         },
     );
@@ -169,7 +198,9 @@ pub fn reasons(flags: u8, rules: &Rules) -> Value {
         flag::STUCK,
         "stuck",
         match rules.stuck {
-            Some(n) => format!("the same value {n} or more times in a row: a stuck sensor? (properties.stuckCount)"),
+            Some(n) => format!(
+                "the same value {n} or more times in a row: a stuck sensor? (properties.stuckCount)"
+            ),
             None => "the same value too many times in a row (properties.stuckCount)".into(),
         },
     );
@@ -177,7 +208,10 @@ pub fn reasons(flags: u8, rules: &Rules) -> Value {
         flag::GAP_BEFORE,
         "gap",
         match rules.max_gap_ms {
-            Some(g) => format!("more than {} s after the previous observation (properties.maxGap)", g as f64 / 1000.0),
+            Some(g) => format!(
+                "more than {} s after the previous observation (properties.maxGap)",
+                g as f64 / 1000.0
+            ),
             None => "a gap before this observation (properties.maxGap)".into(),
         },
     );
@@ -200,7 +234,9 @@ mod tests {
 
     #[test]
     fn each_rule_sets_its_flag_and_nothing_else() {
-        let rules = Rules::of(Some(&json!({"range": [0, 10], "maxRateOfChange": 0.1, "stuckCount": 3, "maxGap": 600})));
+        let rules = Rules::of(Some(
+            &json!({"range": [0, 10], "maxRateOfChange": 0.1, "stuckCount": 3, "maxGap": 600}),
+        ));
         let mut tail = None;
         let mut run = |t: i64, v: f64| check(&rules, &mut tail, t * 1000, v, |_| false);
         assert_eq!(run(0, 5.0), 0);

@@ -45,7 +45,10 @@ impl Tx<'_> {
     fn insert(&mut self, kind: Kind, body: Map<String, Value>) -> Result<i64> {
         self.sql
             .prepare_cached("INSERT INTO sta_entities(kind, body) VALUES (?1, ?2)")?
-            .execute(rusqlite::params![kind.name(), Value::Object(body.clone()).to_string()])?;
+            .execute(rusqlite::params![
+                kind.name(),
+                Value::Object(body.clone()).to_string()
+            ])?;
         let id = self.sql.last_insert_rowid();
         self.g.entities.insert(id, Entity { kind, body });
         Ok(id)
@@ -54,7 +57,10 @@ impl Tx<'_> {
     fn update(&mut self, id: i64, body: Map<String, Value>) -> Result<()> {
         self.sql
             .prepare_cached("UPDATE sta_entities SET body = ?2 WHERE id = ?1")?
-            .execute(rusqlite::params![id, Value::Object(body.clone()).to_string()])?;
+            .execute(rusqlite::params![
+                id,
+                Value::Object(body.clone()).to_string()
+            ])?;
         if let Some(e) = self.g.entities.get_mut(&id) {
             e.body = body;
         }
@@ -63,7 +69,9 @@ impl Tx<'_> {
 
     fn link(&mut self, from: i64, rel: &'static str, to: i64) -> Result<()> {
         self.sql
-            .prepare_cached("INSERT OR IGNORE INTO sta_links(from_id, rel, to_id) VALUES (?1, ?2, ?3)")?
+            .prepare_cached(
+                "INSERT OR IGNORE INTO sta_links(from_id, rel, to_id) VALUES (?1, ?2, ?3)",
+            )?
             .execute(rusqlite::params![from, rel, to])?;
         self.g.link(from, rel, to);
         Ok(())
@@ -87,13 +95,18 @@ impl Tx<'_> {
         };
         let dependants: Vec<i64> = match kind {
             Kind::Thing => {
-                let mut d = self.g.follow(id, model::nav(kind, "Datastreams").expect("nav"));
-                d.extend(self.g.follow(id, model::nav(kind, "HistoricalLocations").expect("nav")));
+                let mut d = self
+                    .g
+                    .follow(id, model::nav(kind, "Datastreams").expect("nav"));
+                d.extend(
+                    self.g
+                        .follow(id, model::nav(kind, "HistoricalLocations").expect("nav")),
+                );
                 d
             }
-            Kind::Sensor | Kind::ObservedProperty => {
-                self.g.follow(id, model::nav(kind, "Datastreams").expect("nav"))
-            }
+            Kind::Sensor | Kind::ObservedProperty => self
+                .g
+                .follow(id, model::nav(kind, "Datastreams").expect("nav")),
             _ => Vec::new(),
         };
         for d in dependants {
@@ -108,19 +121,37 @@ impl Tx<'_> {
 
     /// Creates an entity of `kind` from `obj` (or finds the one `{"@iot.id": n}` names),
     /// with every entity nested in it. `at` is the JSON path for errors.
-    fn create(&mut self, kind: Kind, obj: &Value, at: &str, parent: Option<Parent>) -> Result<Option<i64>> {
+    fn create(
+        &mut self,
+        kind: Kind,
+        obj: &Value,
+        at: &str,
+        parent: Option<Parent>,
+    ) -> Result<Option<i64>> {
         let Some(m) = obj.as_object() else {
-            return Err(StaError::body(at, format!("a {} object expected", kind.name())));
+            return Err(StaError::body(
+                at,
+                format!("a {} object expected", kind.name()),
+            ));
         };
         if kind == Kind::Observation {
             let ds = match parent {
                 Some(Parent::ChildLinks("Datastream", ds)) => ds,
-                _ => self.ref_of(m.get("Datastream"), Kind::Datastream, &join(at, "Datastream"))?,
+                _ => self.ref_of(
+                    m.get("Datastream"),
+                    Kind::Datastream,
+                    &join(at, "Datastream"),
+                )?,
             };
             let (t, v) = observation_point(m, at)?;
             if let Some(f) = m.get("FeatureOfInterest") {
                 let fid = self
-                    .create(Kind::FeatureOfInterest, f, &join(at, "FeatureOfInterest"), None)?
+                    .create(
+                        Kind::FeatureOfInterest,
+                        f,
+                        &join(at, "FeatureOfInterest"),
+                        None,
+                    )?
                     .expect("a feature has an id");
                 self.unlink_all(ds, FEATURE_REL)?;
                 self.link(ds, FEATURE_REL, fid)?;
@@ -132,7 +163,13 @@ impl Tx<'_> {
             let id = id
                 .as_i64()
                 .filter(|id| self.g.get_kind(kind, *id).is_some())
-                .ok_or_else(|| StaError::NotFound(format!("{}: no {} with id {id}", join(at, "@iot.id"), kind.name())))?;
+                .ok_or_else(|| {
+                    StaError::NotFound(format!(
+                        "{}: no {} with id {id}",
+                        join(at, "@iot.id"),
+                        kind.name()
+                    ))
+                })?;
             self.hang(kind, id, parent)?;
             return Ok(Some(id));
         }
@@ -145,7 +182,9 @@ impl Tx<'_> {
             if kind.navigations().contains(&k.as_str()) {
                 navs.push((k, v));
             } else if kind.properties().contains(&k.as_str()) {
-                if kind == Kind::Datastream && matches!(k.as_str(), "phenomenonTime" | "resultTime" | "observedArea") {
+                if kind == Kind::Datastream
+                    && matches!(k.as_str(), "phenomenonTime" | "resultTime" | "observedArea")
+                {
                     continue; // computed from the observations
                 }
                 body.insert(k.clone(), v.clone());
@@ -154,7 +193,11 @@ impl Tx<'_> {
                 known.extend(kind.navigations());
                 return Err(StaError::body(
                     join(at, k),
-                    format!("not a property of {} (known: {})", kind.name(), known.join(", ")),
+                    format!(
+                        "not a property of {} (known: {})",
+                        kind.name(),
+                        known.join(", ")
+                    ),
                 ));
             }
         }
@@ -165,14 +208,24 @@ impl Tx<'_> {
             let nav = model::nav(kind, name).expect("listed navigation");
             let field = join(at, name);
             match nav {
-                Nav::Out { rel, target, many: false } => {
+                Nav::Out {
+                    rel,
+                    target,
+                    many: false,
+                } => {
                     let t = self.create(target, v, &field, None)?.expect("an entity");
                     self.unlink_all(id, rel)?;
                     self.link(id, rel, t)?;
                 }
-                Nav::Out { rel, target, many: true } => {
+                Nav::Out {
+                    rel,
+                    target,
+                    many: true,
+                } => {
                     for (i, item) in array(v, &field)?.iter().enumerate() {
-                        let t = self.create(target, item, &format!("{field}[{i}]"), None)?.expect("an entity");
+                        let t = self
+                            .create(target, item, &format!("{field}[{i}]"), None)?
+                            .expect("an entity");
                         self.link(id, rel, t)?;
                     }
                     if kind == Kind::Thing {
@@ -181,7 +234,12 @@ impl Tx<'_> {
                 }
                 Nav::In { rel, target } => {
                     for (i, item) in array(v, &field)?.iter().enumerate() {
-                        self.create(target, item, &format!("{field}[{i}]"), Some(Parent::ChildLinks(rel, id)))?;
+                        self.create(
+                            target,
+                            item,
+                            &format!("{field}[{i}]"),
+                            Some(Parent::ChildLinks(rel, id)),
+                        )?;
                     }
                 }
                 Nav::Observations => {
@@ -203,7 +261,10 @@ impl Tx<'_> {
             if self.g.targets(id, rel).is_empty() {
                 return Err(StaError::body(
                     join(at, rel),
-                    format!("a {} needs its {what} (an object, or {{\"@iot.id\": n}})", kind.name()),
+                    format!(
+                        "a {} needs its {what} (an object, or {{\"@iot.id\": n}})",
+                        kind.name()
+                    ),
                 ));
             }
         }
@@ -229,7 +290,10 @@ impl Tx<'_> {
 
     fn ref_of(&self, v: Option<&Value>, kind: Kind, at: &str) -> Result<i64> {
         let id = v.and_then(|v| v.get("@iot.id")).ok_or_else(|| {
-            StaError::body(at, format!("the {} expected, as {{\"@iot.id\": n}}", kind.name()))
+            StaError::body(
+                at,
+                format!("the {} expected, as {{\"@iot.id\": n}}", kind.name()),
+            )
         })?;
         id.as_i64()
             .filter(|id| self.g.get_kind(kind, *id).is_some())
@@ -278,7 +342,12 @@ impl Tx<'_> {
         };
         let l = &self.g.get(loc).expect("linked location").body;
         let mut body = Map::new();
-        for (to, from) in [("name", "name"), ("description", "description"), ("encodingType", "encodingType"), ("feature", "location")] {
+        for (to, from) in [
+            ("name", "name"),
+            ("description", "description"),
+            ("encodingType", "encodingType"),
+            ("feature", "location"),
+        ] {
             body.insert(to.into(), l.get(from).cloned().unwrap_or(Value::Null));
         }
         let f = self.insert(Kind::FeatureOfInterest, body)?;
@@ -288,18 +357,27 @@ impl Tx<'_> {
 
 fn required_links(kind: Kind) -> &'static [(&'static str, &'static str)] {
     match kind {
-        Kind::Datastream => &[("Thing", "Thing"), ("Sensor", "Sensor"), ("ObservedProperty", "ObservedProperty")],
+        Kind::Datastream => &[
+            ("Thing", "Thing"),
+            ("Sensor", "Sensor"),
+            ("ObservedProperty", "ObservedProperty"),
+        ],
         Kind::HistoricalLocation => &[("Thing", "Thing")],
         _ => &[],
     }
 }
 
 fn join(at: &str, k: &str) -> String {
-    if at.is_empty() { k.to_owned() } else { format!("{at}.{k}") }
+    if at.is_empty() {
+        k.to_owned()
+    } else {
+        format!("{at}.{k}")
+    }
 }
 
 fn array<'v>(v: &'v Value, at: &str) -> Result<&'v Vec<Value>> {
-    v.as_array().ok_or_else(|| StaError::body(at, "an array expected"))
+    v.as_array()
+        .ok_or_else(|| StaError::body(at, "an array expected"))
 }
 
 /// Checks the own properties of an entity (all required ones when `new`).
@@ -307,14 +385,19 @@ fn check_properties(kind: Kind, body: &Map<String, Value>, at: &str, new: bool) 
     if new {
         for r in kind.required() {
             if body.get(*r).is_none_or(Value::is_null) {
-                return Err(StaError::body(join(at, r), format!("a {} needs its {r}", kind.name())));
+                return Err(StaError::body(
+                    join(at, r),
+                    format!("a {} needs its {r}", kind.name()),
+                ));
             }
         }
     }
     for (k, v) in body {
         let field = join(at, k);
         let ok = match k.as_str() {
-            "name" | "description" | "encodingType" | "definition" | "observationType" => v.is_string(),
+            "name" | "description" | "encodingType" | "definition" | "observationType" => {
+                v.is_string()
+            }
             "properties" | "unitOfMeasurement" => v.is_object(),
             "time" => v.as_str().and_then(time::parse).is_some(),
             _ => true,
@@ -345,7 +428,12 @@ fn observation_point(m: &Map<String, Value>, at: &str) -> Result<(i64, f64)> {
                 format!("a number expected (results are stored as numbers), not {other}"),
             ));
         }
-        None => return Err(StaError::body(join(at, "result"), "an observation needs its result")),
+        None => {
+            return Err(StaError::body(
+                join(at, "result"),
+                "an observation needs its result",
+            ));
+        }
     };
     let t = match m.get("phenomenonTime") {
         None | Some(Value::Null) => time::now(),
@@ -355,9 +443,14 @@ fn observation_point(m: &Map<String, Value>, at: &str) -> Result<(i64, f64)> {
 }
 
 fn instant(v: &Value, at: &str) -> Result<i64> {
-    let s = v.as_str().ok_or_else(|| StaError::body(at, "an ISO 8601 instant expected"))?;
+    let s = v
+        .as_str()
+        .ok_or_else(|| StaError::body(at, "an ISO 8601 instant expected"))?;
     if s.contains('/') {
-        return Err(StaError::body(at, format!("`{s}` is an interval: give the instant of the observation")));
+        return Err(StaError::body(
+            at,
+            format!("`{s}` is an interval: give the instant of the observation"),
+        ));
     }
     time::parse(s).ok_or_else(|| StaError::body(at, format!("`{s}` is not an ISO 8601 instant")))
 }
@@ -370,10 +463,17 @@ impl Sta {
             let mut conn = self.writer.lock().expect("writer poisoned");
             let g = (*self.graph()).clone();
             let sql = conn.transaction()?;
-            let mut tx = Tx { sql, g, pending: Vec::new(), moved: Vec::new() };
+            let mut tx = Tx {
+                sql,
+                g,
+                pending: Vec::new(),
+                moved: Vec::new(),
+            };
             let out = f(&mut tx)?;
             tx.finish()?;
-            let Tx { sql, g, pending, .. } = tx;
+            let Tx {
+                sql, g, pending, ..
+            } = tx;
             sql.commit()?;
             *self.graph.write().expect("graph poisoned") = Arc::new(g);
             (out, pending)
@@ -398,7 +498,10 @@ impl Sta {
             let mut seen: foldhash::HashMap<(i64, i64), u32> = Default::default();
             for (i, (ds, t, v)) in obs.into_iter().enumerate() {
                 if !v.is_finite() {
-                    return Err(StaError::body(format!("[{i}].result"), "a finite number expected"));
+                    return Err(StaError::body(
+                        format!("[{i}].result"),
+                        "a finite number expected",
+                    ));
                 }
                 let rules = *rules_of
                     .entry(ds)
@@ -407,7 +510,11 @@ impl Sta {
                     Some(t) => Some(*t),
                     None => match self.ts.latest(ds) {
                         Some(l) => {
-                            let recent = self.ts.range(ds, l.t.saturating_sub(86_400_000), l.t.saturating_add(1))?;
+                            let recent = self.ts.range(
+                                ds,
+                                l.t.saturating_sub(86_400_000),
+                                l.t.saturating_add(1),
+                            )?;
                             validate::tail_of(&recent)
                         }
                         None => None,
@@ -416,7 +523,10 @@ impl Sta {
                 let in_batch = seen.get(&(ds, t)).copied().unwrap_or(0);
                 let mut stored: Option<u32> = None;
                 let flags = validate::check(&rules, &mut tail, t, v, |t| {
-                    let n = self.ts.range(ds, t, t.saturating_add(1)).map_or(0, |p| p.len() as u32);
+                    let n = self
+                        .ts
+                        .range(ds, t, t.saturating_add(1))
+                        .map_or(0, |p| p.len() as u32);
                     stored = Some(n);
                     n + in_batch > 0
                 });
@@ -433,7 +543,10 @@ impl Sta {
                     tails.insert(ds, tl);
                 }
                 *seen.entry((ds, t)).or_insert(0) += 1;
-                out.push(Obs { datastream: ds, point: Point { t, v, flags } });
+                out.push(Obs {
+                    datastream: ds,
+                    point: Point { t, v, flags },
+                });
                 ids.push(ObsId { ds, t, k });
             }
         }
@@ -449,11 +562,21 @@ impl Sta {
             Target::Collection(kind, None) => (kind, None),
             Target::Collection(kind, Some((Ref::Ent(p), nav))) => match nav {
                 Nav::In { rel, .. } => (kind, Some(Parent::ChildLinks(rel, p))),
-                Nav::Out { rel, many: true, .. } => (kind, Some(Parent::ParentLinks(rel, p))),
+                Nav::Out {
+                    rel, many: true, ..
+                } => (kind, Some(Parent::ParentLinks(rel, p))),
                 Nav::Observations => (kind, Some(Parent::ChildLinks("Datastream", p))),
-                _ => return Err(StaError::Method(format!("cannot create entities at {path}"))),
+                _ => {
+                    return Err(StaError::Method(format!(
+                        "cannot create entities at {path}"
+                    )));
+                }
             },
-            _ => return Err(StaError::Method(format!("POST creates entities in a collection; {path} is not one"))),
+            _ => {
+                return Err(StaError::Method(format!(
+                    "POST creates entities in a collection; {path} is not one"
+                )));
+            }
         };
         drop(g);
         let (id, obs) = self.write(|tx| tx.create(kind, body, "", parent))?;
@@ -461,15 +584,23 @@ impl Sta {
         let r = match (id, obs.first()) {
             (Some(id), _) => Ref::Ent(id),
             (None, Some(o)) => {
-                let p = self.ts.range(o.ds, o.t, o.t + 1)?.get(o.k as usize).copied().ok_or_else(|| {
-                    StaError::Internal("an observation just written is not found".into())
-                })?;
+                let p = self
+                    .ts
+                    .range(o.ds, o.t, o.t + 1)?
+                    .get(o.k as usize)
+                    .copied()
+                    .ok_or_else(|| {
+                        StaError::Internal("an observation just written is not found".into())
+                    })?;
                 Ref::Obs(*o, p)
             }
             (None, None) => return Err(StaError::Internal("nothing was created".into())),
         };
         let body = self.entity(&g, base, kind, &r, &crate::Options::default())?;
-        let location = body["@iot.selfLink"].as_str().unwrap_or_default().to_owned();
+        let location = body["@iot.selfLink"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         Ok(Created { location, body })
     }
 
@@ -484,11 +615,18 @@ impl Sta {
                 ));
             }
             Target::Entity(kind, Ref::Ent(id)) => (kind, id),
-            _ => return Err(StaError::Method(format!("PATCH changes one entity; {path} is not one"))),
+            _ => {
+                return Err(StaError::Method(format!(
+                    "PATCH changes one entity; {path} is not one"
+                )));
+            }
         };
         drop(g);
         let Some(m) = body.as_object() else {
-            return Err(StaError::body("", format!("a {} object expected", kind.name())));
+            return Err(StaError::body(
+                "",
+                format!("a {} object expected", kind.name()),
+            ));
         };
         self.write(|tx| {
             let mut own = tx.g.get(id).expect("resolved").body.clone();
@@ -498,12 +636,20 @@ impl Sta {
                 }
                 if let Some(nav) = model::nav(kind, k) {
                     match nav {
-                        Nav::Out { rel, target, many: false } => {
+                        Nav::Out {
+                            rel,
+                            target,
+                            many: false,
+                        } => {
                             let t = tx.ref_of(Some(v), target, k)?;
                             tx.unlink_all(id, rel)?;
                             tx.link(id, rel, t)?;
                         }
-                        Nav::Out { rel, target, many: true } => {
+                        Nav::Out {
+                            rel,
+                            target,
+                            many: true,
+                        } => {
                             let mut ts = Vec::new();
                             for (i, item) in array(v, k)?.iter().enumerate() {
                                 ts.push(tx.ref_of(Some(item), target, &format!("{k}[{i}]"))?);
@@ -516,15 +662,26 @@ impl Sta {
                                 tx.moved.push(id);
                             }
                         }
-                        _ => return Err(StaError::body(k.clone(), "this link is changed from the other side")),
+                        _ => {
+                            return Err(StaError::body(
+                                k.clone(),
+                                "this link is changed from the other side",
+                            ));
+                        }
                     }
                 } else if kind.properties().contains(&k.as_str()) {
                     if v.is_null() && kind.required().contains(&k.as_str()) {
-                        return Err(StaError::body(k.clone(), format!("a {} needs its {k}", kind.name())));
+                        return Err(StaError::body(
+                            k.clone(),
+                            format!("a {} needs its {k}", kind.name()),
+                        ));
                     }
                     own.insert(k.clone(), v.clone());
                 } else {
-                    return Err(StaError::body(k.clone(), format!("not a property of {}", kind.name())));
+                    return Err(StaError::body(
+                        k.clone(),
+                        format!("not a property of {}", kind.name()),
+                    ));
                 }
             }
             check_properties(kind, &own, "", false)?;
@@ -545,7 +702,11 @@ impl Sta {
                 ));
             }
             Target::Entity(_, Ref::Ent(id)) => id,
-            _ => return Err(StaError::Method(format!("DELETE removes one entity; {path} is not one"))),
+            _ => {
+                return Err(StaError::Method(format!(
+                    "DELETE removes one entity; {path} is not one"
+                )));
+            }
         };
         drop(g);
         self.write(|tx| tx.delete(id))?;
@@ -557,7 +718,9 @@ impl Sta {
     /// The whole request is refused (400, naming the block, row and component) or
     /// stored; answers the new observations' links in order.
     pub fn create_observations(&self, base: &str, body: &Value) -> Result<Vec<String>> {
-        let blocks = body.as_array().ok_or_else(|| StaError::body("", "an array of dataArray blocks expected"))?;
+        let blocks = body
+            .as_array()
+            .ok_or_else(|| StaError::body("", "an array of dataArray blocks expected"))?;
         let g = self.graph();
         let mut obs: Vec<(i64, i64, f64)> = Vec::new();
         let mut features: Vec<(i64, i64)> = Vec::new();
@@ -565,15 +728,25 @@ impl Sta {
             let at = format!("[{b}]");
             let ds_v = block.get("Datastream").and_then(|d| d.get("@iot.id"));
             let ds = ds_v.and_then(Value::as_i64).ok_or_else(|| {
-                StaError::body(format!("{at}.Datastream"), "the datastream expected, as {\"@iot.id\": n}")
+                StaError::body(
+                    format!("{at}.Datastream"),
+                    "the datastream expected, as {\"@iot.id\": n}",
+                )
             })?;
             if g.get_kind(Kind::Datastream, ds).is_none() {
-                return Err(StaError::NotFound(format!("{at}.Datastream: no Datastream with id {ds}")));
+                return Err(StaError::NotFound(format!(
+                    "{at}.Datastream: no Datastream with id {ds}"
+                )));
             }
             let comps = block
                 .get("components")
                 .and_then(Value::as_array)
-                .ok_or_else(|| StaError::body(format!("{at}.components"), "an array of component names expected"))?;
+                .ok_or_else(|| {
+                    StaError::body(
+                        format!("{at}.components"),
+                        "an array of component names expected",
+                    )
+                })?;
             let (mut ti, mut ri, mut fi) = (None, None, None);
             for (i, c) in comps.iter().enumerate() {
                 match c.as_str() {
@@ -584,35 +757,56 @@ impl Sta {
                     _ => {
                         return Err(StaError::body(
                             format!("{at}.components[{i}]"),
-                            format!("{c} is not a component (phenomenonTime, result, resultTime, FeatureOfInterest/id)"),
+                            format!(
+                                "{c} is not a component (phenomenonTime, result, resultTime, FeatureOfInterest/id)"
+                            ),
                         ));
                     }
                 }
             }
-            let ri = ri.ok_or_else(|| StaError::body(format!("{at}.components"), "the result component is missing"))?;
+            let ri = ri.ok_or_else(|| {
+                StaError::body(
+                    format!("{at}.components"),
+                    "the result component is missing",
+                )
+            })?;
             let rows = block
                 .get("dataArray")
                 .and_then(Value::as_array)
-                .ok_or_else(|| StaError::body(format!("{at}.dataArray"), "an array of rows expected"))?;
+                .ok_or_else(|| {
+                    StaError::body(format!("{at}.dataArray"), "an array of rows expected")
+                })?;
             obs.reserve(rows.len());
             for (r, row) in rows.iter().enumerate() {
                 let row_at = format!("{at}.dataArray[{r}]");
-                let cells = row.as_array().filter(|c| c.len() == comps.len()).ok_or_else(|| {
-                    StaError::body(&row_at, format!("a row of {} values expected", comps.len()))
-                })?;
+                let cells = row
+                    .as_array()
+                    .filter(|c| c.len() == comps.len())
+                    .ok_or_else(|| {
+                        StaError::body(&row_at, format!("a row of {} values expected", comps.len()))
+                    })?;
                 let v = match &cells[ri] {
                     Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
                     Value::Bool(b) => f64::from(u8::from(*b)),
-                    other => return Err(StaError::body(format!("{row_at}[{ri}]"), format!("a number expected, not {other}"))),
+                    other => {
+                        return Err(StaError::body(
+                            format!("{row_at}[{ri}]"),
+                            format!("a number expected, not {other}"),
+                        ));
+                    }
                 };
                 let t = match ti {
                     Some(i) => instant(&cells[i], &format!("{row_at}[{i}]"))?,
                     None => time::now(),
                 };
                 if let Some(i) = fi {
-                    let f = cells[i].as_i64().ok_or_else(|| StaError::body(format!("{row_at}[{i}]"), "a FeatureOfInterest id expected"))?;
+                    let f = cells[i].as_i64().ok_or_else(|| {
+                        StaError::body(format!("{row_at}[{i}]"), "a FeatureOfInterest id expected")
+                    })?;
                     if g.get_kind(Kind::FeatureOfInterest, f).is_none() {
-                        return Err(StaError::NotFound(format!("{row_at}[{i}]: no FeatureOfInterest with id {f}")));
+                        return Err(StaError::NotFound(format!(
+                            "{row_at}[{i}]: no FeatureOfInterest with id {f}"
+                        )));
                     }
                     if features.last() != Some(&(ds, f)) {
                         features.push((ds, f));
@@ -625,7 +819,10 @@ impl Sta {
         let mut streams: Vec<i64> = obs.iter().map(|o| o.0).collect();
         streams.sort_unstable();
         streams.dedup();
-        let needs: Vec<i64> = streams.into_iter().filter(|d| g.targets(*d, FEATURE_REL).is_empty()).collect();
+        let needs: Vec<i64> = streams
+            .into_iter()
+            .filter(|d| g.targets(*d, FEATURE_REL).is_empty())
+            .collect();
         drop(g);
         if !needs.is_empty() {
             self.write(|tx| {
@@ -655,23 +852,35 @@ impl Sta {
         let mut out = Vec::new();
         for (i, r) in reqs.iter().enumerate() {
             let id = r.get("id").cloned().unwrap_or(json!(i.to_string()));
-            let method = r.get("method").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase();
+            let method = r
+                .get("method")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_ascii_lowercase();
             let url = r.get("url").and_then(Value::as_str).ok_or_else(|| {
                 StaError::body(format!("requests[{i}].url"), "the request's URL expected")
             })?;
-            let url = url.strip_prefix(base).unwrap_or(url).trim_start_matches('/');
+            let url = url
+                .strip_prefix(base)
+                .unwrap_or(url)
+                .trim_start_matches('/');
             let (path, query) = url.split_once('?').unwrap_or((url, ""));
             let empty = Value::Null;
             let b = r.get("body").unwrap_or(&empty);
             let answer = match method.as_str() {
                 "get" => self.get(base, path, query).map(|v| (200, v, None)),
-                "post" if path == "CreateObservations" => {
-                    self.create_observations(base, b).map(|v| (201, json!(v), None))
-                }
-                "post" => self.post(base, path, b).map(|c| (201, c.body, Some(c.location))),
+                "post" if path == "CreateObservations" => self
+                    .create_observations(base, b)
+                    .map(|v| (201, json!(v), None)),
+                "post" => self
+                    .post(base, path, b)
+                    .map(|c| (201, c.body, Some(c.location))),
                 "patch" => self.patch(base, path, b).map(|v| (200, v, None)),
                 "delete" => self.delete(path).map(|()| (200, Value::Null, None)),
-                other => Err(StaError::body(format!("requests[{i}].method"), format!("`{other}`: get, post, patch or delete expected"))),
+                other => Err(StaError::body(
+                    format!("requests[{i}].method"),
+                    format!("`{other}`: get, post, patch or delete expected"),
+                )),
             };
             out.push(match answer {
                 Ok((status, body, location)) => {

@@ -946,7 +946,7 @@ mod tests {
         assert_eq!(o.expand.len(), 2);
         let ds = &o.expand[0];
         assert_eq!((ds.nav.as_str(), ds.options.top), ("Datastreams", Some(1)));
-        assert_eq!(ds.options.expand[0].options.orderby[0].1, true);
+        assert!(ds.options.expand[0].options.orderby[0].1);
         assert_eq!(ds.options.expand[1].nav, "Sensor");
         let b = parse_filter("phenomenonTime ge 2024-01-01T00:00:00Z and phenomenonTime lt 2024-02-01T00:00:00Z and result gt 1", "$filter").unwrap().time_bounds();
         assert_eq!(

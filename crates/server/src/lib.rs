@@ -31,6 +31,7 @@ pub mod openapi;
 mod pages;
 mod params;
 pub mod security;
+pub mod sta;
 
 use std::sync::Arc;
 
@@ -67,6 +68,8 @@ pub struct AppState {
     /// Where administrators' backups are written and restored from (the API's
     /// `/api/admin/backups`); none: those endpoints are refused.
     pub backup_dir: Option<std::path::PathBuf>,
+    /// The SensorThings API (`/api/sta/v1.1`), on the embedded store only.
+    pub sta: Option<Arc<territoria_sta::Sta>>,
 }
 
 impl AppState {
@@ -82,12 +85,19 @@ impl AppState {
             login_throttle: Default::default(),
             oidc: None,
             backup_dir: None,
+            sta: None,
         })
     }
 
     /// Enables the administrators' backup and restore endpoints on this directory.
     pub fn with_backup_dir(mut self, dir: Option<std::path::PathBuf>) -> Self {
         self.backup_dir = dir;
+        self
+    }
+
+    /// Serves the SensorThings API over this service.
+    pub fn with_sta(mut self, sta: Option<Arc<territoria_sta::Sta>>) -> Self {
+        self.sta = sta;
         self
     }
 
@@ -229,6 +239,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::router())
         .merge(account::router())
         .merge(digiscore::router())
+        .merge(sta::router())
         .merge(explore::router(&state))
         .fallback(unrouted)
         .method_not_allowed_fallback(api::method_not_allowed)

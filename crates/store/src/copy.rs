@@ -43,6 +43,8 @@ const TABLES: &[&str] = &[
     "digiscore_assessments",
     "ts_blocks",
     "ts_latest",
+    "sta_entities",
+    "sta_links",
 ];
 
 /// Tables whose `id` PostgreSQL generates: their sequences follow the copied ids.
@@ -61,6 +63,7 @@ const IDENTITY: &[&str] = &[
     "api_tokens",
     "digiscore_assessments",
     "ts_blocks",
+    "sta_entities",
 ];
 
 fn columns(c: &dyn Conn, table: &str) -> Result<Vec<String>> {

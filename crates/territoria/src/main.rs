@@ -820,6 +820,11 @@ fn serve(store: Opened, config: &Config) -> anyhow::Result<()> {
             "This store holds no demo data: the pages show the real reference data and strategies only (`territoria demo` adds a synthetic ecosystem)."
         );
     }
+    // SensorThings (and the time-series engine under it) run on the embedded store.
+    let sta_path = match &store {
+        Opened::Sqlite(s) => Some(s.path().to_owned()),
+        Opened::Postgres(_) => None,
+    };
     let (store, postgres, accounts) = store.into_shared();
     let started = Instant::now();
     territoria_server::security::set_behind_tls(config.behind_tls);
@@ -836,7 +841,13 @@ fn serve(store: Opened, config: &Config) -> anyhow::Result<()> {
         );
     let state = state
         .with_accounts(accounts)
-        .with_backup_dir(Some(config.data_dir.join("backups")));
+        .with_backup_dir(Some(config.data_dir.join("backups")))
+        .with_sta(
+            sta_path
+                .map(|p| territoria_server::sta::open(&p))
+                .transpose()
+                .context("opening the SensorThings service")?,
+        );
     if let Some(pg) = postgres {
         // Several servers on one database: each write, by any of them or an import,
         // is announced (NOTIFY) and the smart-magnet index catches up at once from the

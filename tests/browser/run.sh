@@ -12,5 +12,5 @@ command -v chromium >/dev/null || { echo "chromium is missing: apt-get install -
 export TERRITORIA_BIN="$CARGO_TARGET_DIR/debug/territoria"
 export ARTIFACTS="$CARGO_TARGET_DIR/browser-artifacts"
 rm -rf "$ARTIFACTS" && mkdir -p "$ARTIFACTS"
-node --test --test-concurrency=1 dashboard.test.mjs journeys.test.mjs cors.test.mjs govern.test.mjs oidc.test.mjs report.test.mjs
+node --test --test-concurrency=1 dashboard.test.mjs journeys.test.mjs cors.test.mjs govern.test.mjs oidc.test.mjs report.test.mjs digiscore.test.mjs
 echo "screenshots: $ARTIFACTS"

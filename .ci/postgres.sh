@@ -8,7 +8,8 @@
 # The cluster listens on a Unix socket only (no TCP port to collide with), trusts
 # local connections (it holds test data only), and runs as the `postgres` user when
 # called as root (PostgreSQL refuses to run as root). `.ci/postgres.sh stop` stops it
-# and removes its directory. Everything but the URL goes to stderr.
+# and removes its directory. Everything but the URL goes to stderr. For benchmarks,
+# TERRITORIA_PG_DURABLE=1 TERRITORIA_PG_DIR=/tmp/bench-pg keeps PostgreSQL durable.
 set -euo pipefail
 
 DIR=${TERRITORIA_PG_DIR:-${TMPDIR:-/tmp}/territoria-pg-$(id -u)}
@@ -56,8 +57,12 @@ if [ ! -f "$DIR/data/PG_VERSION" ]; then
 fi
 if ! as_owner "$BIN/pg_ctl" -D "$DIR/data" status >/dev/null 2>&1; then
   # A cluster left by a killed run keeps a stale pid file; pg_ctl start handles it.
+  # Tests need no durability; a benchmark compared with Territoria's durable writes does:
+  # TERRITORIA_PG_DURABLE=1 keeps PostgreSQL's defaults (fsync, synchronous_commit).
+  FAST="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [ "${TERRITORIA_PG_DURABLE:-}" = 1 ] && FAST=""
   as_owner "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/log" -w -t 60 start \
-    -o "-c listen_addresses='' -k $DIR -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >&2 \
+    -o "-c listen_addresses='' -k $DIR -c max_connections=300 $FAST" >&2 \
     || { log "the server did not start; its log:"; tail -n 30 "$DIR/log" >&2; exit 1; }
 fi
 if ! as_owner "$BIN/psql" -h "$DIR" -U "$USER_NAME" -d postgres -tAc \

@@ -45,6 +45,7 @@ const TABLES: &[&str] = &[
     "ts_latest",
     "sta_entities",
     "sta_links",
+    "digiscore_support",
 ];
 
 /// Tables whose `id` PostgreSQL generates: their sequences follow the copied ids.

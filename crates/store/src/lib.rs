@@ -161,6 +161,9 @@ pub trait Store: AccountStore + Send + Sync {
     /// The completed assessments of a questionnaire (every version), for peers and
     /// aggregates — never to be published row by row.
     fn digiscore_completed(&self, questionnaire: &str) -> Result<Vec<StoredAssessment>>;
+    /// Every saved version of the Digiscore support catalogue, oldest first (empty: the
+    /// built-in file is in use).
+    fn digiscore_support(&self) -> Result<Vec<SupportVersion>>;
 
     /// Bulk scans for derived in-memory indexes (the facet engine): concepts and
     /// entities in id order, then tags in (concept, entity) order, then relations. The

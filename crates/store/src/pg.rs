@@ -437,6 +437,10 @@ impl Store for PgStore {
         self.read(|c| query::digiscore_completed(c, x))
     }
 
+    fn digiscore_support(&self) -> Result<Vec<SupportVersion>> {
+        self.read(query::digiscore_support)
+    }
+
     fn magnets(&self) -> Result<Vec<MagnetRecord>> {
         self.read(query::magnets)
     }

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 
 use territoria_model::{EntityKind, Labels};
 
-use crate::read::{AuditEntry, Counts, MagnetRecord, MagnetVersion, StoredAssessment};
+use crate::read::{
+    AuditEntry, Counts, MagnetRecord, MagnetVersion, StoredAssessment, SupportVersion,
+};
 use crate::sql::{self, Conn, Row, params};
 use crate::{Changes, Result, ScanItem, ScanParts, StoreError, members};
 
@@ -149,6 +151,22 @@ pub(crate) fn digiscore_series(c: &dyn Conn, series: &str) -> Result<Vec<StoredA
         &format!("{ASSESSMENT_COLUMNS} WHERE series = ?1 ORDER BY created_at, id"),
         params![series],
         assessment,
+    )
+}
+
+pub(crate) fn digiscore_support(c: &dyn Conn) -> Result<Vec<SupportVersion>> {
+    collect(
+        c,
+        "SELECT version, body, actor, created_at FROM digiscore_support ORDER BY version",
+        params![],
+        |r| {
+            Ok(SupportVersion {
+                version: r.get(0)?,
+                body: r.get(1)?,
+                actor: r.get(2)?,
+                created_at: r.get(3)?,
+            })
+        },
     )
 }
 

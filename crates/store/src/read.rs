@@ -304,6 +304,17 @@ pub struct MagnetVersion {
     pub created_at: String,
 }
 
+/// A saved version of the Digiscore support catalogue (see `Op::DigiscoreSupport`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SupportVersion {
+    pub version: i64,
+    /// The catalogue as TOML.
+    pub body: String,
+    /// Who saved it (an account's login, or the command that did).
+    pub actor: String,
+    pub created_at: String,
+}
+
 /// A digital-maturity self-assessment as read back (see `DigiscoreRecord`).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct StoredAssessment {

@@ -559,6 +559,22 @@ CREATE TABLE sta_links (
 CREATE INDEX sta_links_to ON sta_links(to_id, rel);
 "#,
     ),
+    sql(
+        12,
+        "the Digiscore support catalogue (operators, aids, programmes with their conditions), versioned",
+        r#"
+-- Each save of the catalogue that Digiscore next steps are drawn from is a new version:
+-- the TOML text (checked by territoria-digiscore before it is written), who saved it and
+-- when. The latest version is the one in use; none means the built-in file
+-- (data/digiscore/support.toml). Older versions stay: they are the catalogue's history.
+CREATE TABLE digiscore_support (
+    version INTEGER PRIMARY KEY,
+    body TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+"#,
+    ),
 ];
 
 /// Indexes a bulk write drops and builds again at its end, inside its transaction
@@ -972,7 +988,7 @@ CREATE TABLE ts_latest (
 );
 "#,
     ),
-    sql(
+    pg(
         9,
         "digital-maturity self-assessments (Digiscore), reached by the hash of a private link",
         r#"
@@ -1006,7 +1022,7 @@ CREATE INDEX digiscore_assessments_by_series ON digiscore_assessments(series);
 CREATE INDEX digiscore_assessments_by_update ON digiscore_assessments(updated_at);
 "#,
     ),
-    sql(
+    pg(
         10,
         "a target's baseline (the situation it starts from): date and value",
         r#"
@@ -1032,6 +1048,18 @@ CREATE TABLE sta_links (
     PRIMARY KEY (from_id, rel, to_id)
 );
 CREATE INDEX sta_links_to ON sta_links(to_id, rel);
+"#,
+    ),
+    pg(
+        12,
+        "the Digiscore support catalogue (operators, aids, programmes with their conditions), versioned",
+        r#"
+CREATE TABLE digiscore_support (
+    version BIGINT PRIMARY KEY,
+    body TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
 "#,
     ),
 ];

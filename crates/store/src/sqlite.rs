@@ -569,6 +569,10 @@ impl Store for SqliteStore {
         self.read(|c| in_snapshot(c, || query::digiscore_completed(&SqliteConn::new(c), x)))
     }
 
+    fn digiscore_support(&self) -> Result<Vec<SupportVersion>> {
+        self.read(|c| in_snapshot(c, || query::digiscore_support(&SqliteConn::new(c))))
+    }
+
     fn magnets(&self) -> Result<Vec<MagnetRecord>> {
         self.read(|c| in_snapshot(c, || query::magnets(&SqliteConn::new(c))))
     }

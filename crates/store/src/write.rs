@@ -88,6 +88,14 @@ pub enum Op {
     DigiscorePurge {
         before: String,
     },
+    /// Saves a new version of the Digiscore support catalogue (TOML, checked by the
+    /// caller, which knows its shape) when the latest saved version is still `base`
+    /// (`None`: none saved yet, the built-in file is in use); otherwise the write is
+    /// refused with [`StoreError::Conflict`] naming the version now.
+    DigiscoreSupport {
+        base: Option<i64>,
+        body: String,
+    },
 }
 
 /// A digital-maturity self-assessment as stored (see migration 9). The caller
@@ -949,6 +957,33 @@ impl<'t> Writer<'t> {
                 }
                 Ok(())
             }
+            Op::DigiscoreSupport { base, body } => {
+                if body.trim().is_empty() {
+                    return Err(Fail::field("body", "the catalogue is empty"));
+                }
+                let current: Option<i64> = match self
+                    .tx
+                    .query_row("SELECT MAX(version) FROM digiscore_support", params![])?
+                {
+                    Some(r) => r.get(0)?,
+                    None => None,
+                };
+                if current != *base {
+                    return Err(Fail::Internal(StoreError::Conflict {
+                        entity: "digiscore/support".to_owned(),
+                        current,
+                    }));
+                }
+                if write {
+                    self.tx.execute(
+                        "INSERT INTO digiscore_support(version, body, actor, created_at)
+                         VALUES (?1, ?2, ?3, ?4)",
+                        params![current.unwrap_or(0) + 1, body, self.actor, self.now],
+                    )?;
+                    self.count("digiscore_support_version", true);
+                }
+                Ok(())
+            }
             Op::Target(t) => {
                 t.validate()?;
                 let id = self.entity_id(
@@ -1462,6 +1497,7 @@ fn describe(op: &Op) -> String {
         ),
         Op::DigiscoreDelete { .. } => "digiscore assessment deletion".to_owned(),
         Op::DigiscorePurge { before } => format!("digiscore assessments updated before {before}"),
+        Op::DigiscoreSupport { .. } => "digiscore support catalogue".to_owned(),
     }
 }
 

@@ -210,3 +210,57 @@ fn retention_purges_old_real_assessments_and_keeps_demo_ones() {
         assert!(left[0].demo);
     }
 }
+
+#[test]
+fn the_support_catalogue_is_versioned_and_a_stale_save_is_refused() {
+    for b in common::backends("digiscore_support") {
+        let store = &*b.store;
+        eprintln!("on {}", b.name);
+        assert!(store.digiscore_support().unwrap().is_empty());
+        let save = |base: Option<i64>, body: &str| {
+            apply(
+                store,
+                vec![Op::DigiscoreSupport {
+                    base,
+                    body: body.into(),
+                }],
+            )
+        };
+        save(None, "[[aids]]\nid = \"a\"\n").unwrap();
+        save(Some(1), "[[aids]]\nid = \"b\"\n").unwrap();
+        // A save that started before version 2 is refused and writes nothing.
+        let err = save(Some(1), "[[aids]]\nid = \"c\"\n").unwrap_err();
+        let StoreError::Conflict { entity, current } = &err else {
+            panic!("{err}");
+        };
+        assert_eq!((entity.as_str(), *current), ("digiscore/support", Some(2)));
+        let err = save(None, "[[aids]]\nid = \"c\"\n").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::Conflict {
+                    current: Some(2),
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(
+            save(Some(2), "  \n").is_err(),
+            "an empty catalogue is refused"
+        );
+        let versions = store.digiscore_support().unwrap();
+        let got: Vec<_> = versions
+            .iter()
+            .map(|v| (v.version, v.body.as_str(), v.actor.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (1, "[[aids]]\nid = \"a\"\n", "digiscore"),
+                (2, "[[aids]]\nid = \"b\"\n", "digiscore")
+            ]
+        );
+        assert!(!versions[1].created_at.is_empty());
+    }
+}

@@ -21,7 +21,12 @@ struct Fixture {
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(SqliteStore::open(&dir.path().join("t.sqlite")).unwrap());
-    let app = router(AppState::new(store.clone()).unwrap());
+    let accounts: Arc<dyn territoria_store::AccountStore> = store.clone();
+    let app = router(
+        AppState::new(store.clone())
+            .unwrap()
+            .with_accounts(accounts),
+    );
     Fixture {
         _dir: dir,
         store,
@@ -516,4 +521,212 @@ async fn retention_deletes_real_assessments_past_their_time_and_keeps_demo_ones(
     let left = count();
     assert_eq!(left.len(), 1);
     assert!(left[0].demo);
+}
+
+/// A write token of a new account with `role`.
+fn account_token(
+    store: &SqliteStore,
+    login: &str,
+    role: territoria_store::Role,
+    strategy: Option<&str>,
+) -> String {
+    use territoria_store::{AccountStore, NewUser};
+    let user = store
+        .create_user(
+            "test",
+            &NewUser {
+                login: login.into(),
+                display_name: login.into(),
+                email: None,
+                password_hash: None,
+                organisation: None,
+                role,
+                strategy: strategy.map(Into::into),
+                oidc_subject: None,
+            },
+        )
+        .unwrap();
+    let secret = format!("terr_test-{login}-0123456789");
+    store
+        .create_token(
+            "test",
+            user.id,
+            login,
+            &territoria_auth::digest(&secret),
+            "write",
+            None,
+        )
+        .unwrap();
+    secret
+}
+
+async fn authed(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    token: &str,
+    body: serde_json::Value,
+) -> (StatusCode, serde_json::Value) {
+    let req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap())
+}
+
+#[tokio::test]
+async fn editors_keep_the_support_catalogue_and_next_steps_follow_it() {
+    use serde_json::json;
+    use territoria_store::Role;
+    let f = fixture();
+    let (s, _, c) = json(&f.app, Method::GET, "/api/digiscore/support", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        (c["source"].as_str(), c["version"].as_i64()),
+        (Some("built-in"), None)
+    );
+    assert!(!c["aids"].as_array().unwrap().is_empty());
+    let builtin = c["toml"].as_str().unwrap().to_owned();
+    let edited = builtin.replace("name = { fr = \"", "name = { fr = \"[v2] ");
+    assert_ne!(edited, builtin);
+    let put = |base: serde_json::Value, toml: &str| json!({"base_version": base, "toml": toml});
+
+    // Anonymous: 401; an editor of one strategy only: 403; nothing saved.
+    let (s, _, _) = json(
+        &f.app,
+        Method::PUT,
+        "/api/digiscore/support",
+        Some(put(json!(null), &edited)),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let partner = account_token(&f.store, "pia", Role::Editor, Some("s3"));
+    let (s, _) = authed(
+        &f.app,
+        Method::PUT,
+        "/api/digiscore/support",
+        &partner,
+        put(json!(null), &edited),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(f.store.digiscore_support().unwrap().is_empty());
+
+    // An editor's mistakes are located; a good catalogue is saved as version 1.
+    let editor = account_token(&f.store, "eddy", Role::Editor, None);
+    let (s, e) = authed(
+        &f.app,
+        Method::PUT,
+        "/api/digiscore/support",
+        &editor,
+        put(json!(null), "[[aids]\nid = 1\n"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    assert!(e.to_string().contains("line 1"), "{e}");
+    let wrong_url = builtin.replacen("url = \"https://", "url = \"http://", 1);
+    let (s, e) = authed(
+        &f.app,
+        Method::PUT,
+        "/api/digiscore/support",
+        &editor,
+        put(json!(null), &wrong_url),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    assert!(
+        e.to_string().contains("url must start with https://"),
+        "{e}"
+    );
+    let (s, c) = authed(
+        &f.app,
+        Method::PUT,
+        "/api/digiscore/support",
+        &editor,
+        put(json!(null), &edited),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert_eq!(
+        (c["source"].as_str(), c["version"].as_i64()),
+        (Some("store"), Some(1))
+    );
+    assert!(
+        c["versions"][0]["saved_by"]
+            .as_str()
+            .unwrap()
+            .contains("eddy")
+    );
+    // A save that started from the built-in file, after version 1: 409 with the version now.
+    let (s, e) = authed(
+        &f.app,
+        Method::PUT,
+        "/api/digiscore/support",
+        &editor,
+        put(json!(null), &builtin),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{e}");
+    assert_eq!(f.store.digiscore_support().unwrap().len(), 1);
+
+    // A finished assessment's next steps come from version 1.
+    let (s, _, qs) = json(&f.app, Method::GET, "/api/digiscore/questionnaires", None).await;
+    assert_eq!(s, StatusCode::OK);
+    let q = qs["questionnaires"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["id"] == "digiscore")
+        .unwrap()
+        .clone();
+    let answers: serde_json::Map<String, serde_json::Value> = q["axes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|x| x["questions"].as_array().unwrap().clone())
+        .map(|qu| {
+            (
+                qu["id"].as_str().unwrap().to_owned(),
+                qu["options"][0]["id"].clone(),
+            )
+        })
+        .collect();
+    let (s, _, a) = json(
+        &f.app,
+        Method::POST,
+        "/api/digiscore/assessments",
+        Some(json!({"questionnaire": "digiscore", "nace": "C", "size": "small", "municipality": "92094"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{a}");
+    let uri = format!(
+        "/api/digiscore/assessments/{}",
+        a["secret"].as_str().unwrap()
+    );
+    let (s, _, done) = json(
+        &f.app,
+        Method::PATCH,
+        &uri,
+        Some(json!({"answers": answers, "finish": true})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{done}");
+    let steps = done["result"]["next_steps"].as_array().unwrap();
+    assert!(!steps.is_empty(), "{done}");
+    let names: Vec<&str> = steps
+        .iter()
+        .flat_map(|st| ["programme", "aid", "operator"].map(|k| &st[k]))
+        .filter(|o| !o.is_null())
+        .map(|o| o["name"]["fr"].as_str().unwrap())
+        .collect();
+    assert!(
+        !names.is_empty() && names.iter().all(|n| n.starts_with("[v2] ")),
+        "{names:?}"
+    );
 }

@@ -32,12 +32,13 @@ pub const ASSESSMENT: &str = "/api/digiscore/assessments/{secret}";
 pub const REASSESS: &str = "/api/digiscore/assessments/{secret}/reassess";
 
 /// The routes of this face that the OpenAPI document describes.
-pub const ROUTES: [&str; 5] = [
+pub const ROUTES: [&str; 6] = [
     QUESTIONNAIRES_PATH,
     BAROMETER,
     ASSESSMENTS,
     ASSESSMENT,
     REASSESS,
+    super::offers::SUPPORT,
 ];
 
 fn private(status: StatusCode, body: Value) -> Response {
@@ -270,20 +271,21 @@ async fn state_of(
     a: &StoredAssessment,
 ) -> Result<Value, ApiError> {
     let answers = view::stored_answers(q, a);
-    let (completed, series) = if a.completed_at.is_some() {
+    let (completed, series, offers) = if a.completed_at.is_some() {
         let (questionnaire, series) = (a.questionnaire.clone(), a.series.clone());
         with_store(state, move |s| {
             Ok((
                 s.digiscore_completed(&questionnaire)?,
                 s.digiscore_series(&series)?,
+                super::offers::current(s)?.support,
             ))
         })
         .await?
     } else {
-        (Vec::new(), Vec::new())
+        (Vec::new(), Vec::new(), Default::default())
     };
     let result = match (&a.completed_at, scoring::score(q, &answers)) {
-        (Some(_), Ok(scores)) => Some(result(q, &scores, a, &completed, &series)),
+        (Some(_), Ok(scores)) => Some(result(q, &scores, a, &completed, &series, &offers)),
         _ => None,
     };
     Ok(json!({
@@ -311,6 +313,7 @@ fn result(
     a: &StoredAssessment,
     completed: &[StoredAssessment],
     series: &[StoredAssessment],
+    offers: &support::Support,
 ) -> Value {
     let band = q.band(scores.overall);
     let peers = match peers::position(scores.overall, &super::result::peer_scores(a, completed)) {
@@ -330,7 +333,7 @@ fn result(
                 size,
                 municipality: a.municipality.clone(),
             };
-            support::next_steps(q, scores, &profile, &super::view::SUPPORT, 3)
+            support::next_steps(q, scores, &profile, offers, 3)
                 .into_iter()
                 .map(|s| {
                     json!({

@@ -12,6 +12,7 @@
 
 pub mod api;
 pub mod barometer;
+pub mod offers;
 pub(crate) mod openapi;
 mod result;
 mod view;
@@ -43,7 +44,8 @@ pub fn router() -> Router<AppState> {
             api::ASSESSMENT,
             get(api::read).patch(api::answer).delete(api::delete),
         )
-        .route(api::REASSESS, post(api::reassess));
+        .route(api::REASSESS, post(api::reassess))
+        .route(offers::SUPPORT, get(offers::read).put(offers::write));
     for lang in Lang::ALL {
         r = r.route(barometer::path(lang), get(barometer_page));
         let l = lang.code();
@@ -415,6 +417,7 @@ async fn context(
         Ok(view::Context {
             completed: s.digiscore_completed(&questionnaire)?,
             series: s.digiscore_series(&series)?,
+            support: offers::current(s)?.support,
         })
     })
     .await

@@ -46,6 +46,21 @@ pub fn paths() -> Map<String, Value> {
         "description": "No group of fewer than `threshold` assessments is published, also not by difference (primary, secondary and nesting suppression). The latest finished assessment of each series counts. Real and synthetic (`synthetic: true`) populations are computed apart, never mixed. The same figures are the `digiscore-barometer` open dataset.",
         "responses": {"200": ok("The barometers.", "DigiscoreBarometer"), "500": e("Internal")},
     }}));
+    p.insert(super::offers::SUPPORT.into(), json!({
+        "get": {"tags": ["digiscore"], "operationId": "digiscoreSupport",
+            "summary": "The support catalogue next steps are drawn from: operators, aids and programmes with their conditions, its TOML text and its saved versions",
+            "responses": {"200": ok("The catalogue in use (`source`: `store` for a saved version, `built-in` for the shipped file).", "DigiscoreSupport"), "500": e("Internal")}},
+        "put": {"tags": ["digiscore"], "operationId": "saveDigiscoreSupport",
+            "summary": "Save a new version of the support catalogue (editors of every strategy and administrators)",
+            "description": "The whole catalogue as TOML, in the shape of `data/digiscore/support.toml`, with the version the edit started from. A mistake is a 400 naming its line and column, or the offer and field; a save made meanwhile by someone else is a 409 with the version now. Recommendations follow the new version at once.",
+            "security": [{"personalToken": []}, {"session": []}],
+            "requestBody": {"required": true, "content": body("DigiscoreSupportPut")},
+            "responses": {
+                "200": ok("The catalogue now in use.", "DigiscoreSupport"),
+                "400": e("BadParameter"), "401": e("Unauthorized"), "403": e("Forbidden"),
+                "409": e("Conflict"), "500": e("Internal"),
+            }},
+    }));
     p.insert(ASSESSMENTS.into(), json!({"post": {
         "tags": ["digiscore"], "operationId": "startDigiscoreAssessment",
         "summary": "Start an assessment; its private-link secret is in this answer only",
@@ -123,6 +138,29 @@ pub fn schemas() -> Map<String, Value> {
                         "questions": {"type": "array", "items": {"type": "object"}}}}},
             }}}},
     }));
+    let support_offer = json!({"type": "object", "required": ["id", "name", "url", "topics", "conditions", "inferred"],
+        "properties": {"id": {"type": "string"}, "name": text.clone(), "url": {"type": "string"},
+            "topics": {"type": "array", "items": {"type": "string"}},
+            "conditions": {"type": "object"}, "source": {"type": "string"}, "note": {"type": "string"},
+            "inferred": {"type": "boolean"}}});
+    s.insert("DigiscoreSupport".into(), json!({
+        "type": "object", "required": ["version", "source", "toml", "operators", "aids", "programmes", "versions"],
+        "properties": {
+            "version": {"type": ["integer", "null"]},
+            "source": {"type": "string", "enum": ["store", "built-in"]},
+            "toml": {"type": "string"},
+            "operators": {"type": "array", "items": support_offer.clone()},
+            "aids": {"type": "array", "items": support_offer.clone()},
+            "programmes": {"type": "array", "items": support_offer},
+            "versions": {"type": "array", "items": {"type": "object", "required": ["version", "saved_by", "saved_at"],
+                "properties": {"version": {"type": "integer"}, "saved_by": {"type": "string"}, "saved_at": {"type": "string"}}}},
+        }}));
+    s.insert(
+        "DigiscoreSupportPut".into(),
+        json!({
+        "type": "object", "required": ["base_version", "toml"], "additionalProperties": false,
+        "properties": {"base_version": {"type": ["integer", "null"]}, "toml": {"type": "string"}}}),
+    );
     s.insert("DigiscoreBarometer".into(), json!({
         "type": "object", "required": ["threshold", "rule", "barometers"],
         "properties": {

@@ -615,6 +615,8 @@ pub struct ResultView {
 pub struct Context {
     pub completed: Vec<StoredAssessment>,
     pub series: Vec<StoredAssessment>,
+    /// The support catalogue in use (see `offers.rs`).
+    pub support: std::sync::Arc<territoria_digiscore::support::Support>,
 }
 
 fn score_text(s: Option<f64>, lang: Lang) -> Option<String> {
@@ -686,7 +688,7 @@ pub fn result_view(
             a.demo,
             lang,
         ),
-        steps: result::steps(q, scores, a, &SUPPORT, lang),
+        steps: result::steps(q, scores, a, &ctx.support, lang),
         previous: prev.and_then(|p| {
             Some(PreviousView {
                 overall: score_text(p.overall, lang)?,
@@ -713,10 +715,6 @@ pub struct AssessmentPage {
     pub reassess: String,
     pub delete: String,
 }
-
-/// The support offers next steps are drawn from (`data/digiscore/support.toml`).
-pub(super) static SUPPORT: std::sync::LazyLock<territoria_digiscore::support::Support> =
-    std::sync::LazyLock::new(territoria_digiscore::support::builtin);
 
 pub fn assessment_page(
     q: &Questionnaire,
@@ -873,7 +871,11 @@ mod tests {
             created_at: "2026-12-03T09:00:00Z".into(),
             updated_at: "2026-12-03T10:00:00Z".into(),
         };
-        let r = result_view(q, &scores, &stored, &Context::default(), Lang::Fr);
+        let ctx = Context {
+            support: std::sync::Arc::new(territoria_digiscore::support::builtin()),
+            ..Context::default()
+        };
+        let r = result_view(q, &scores, &stored, &ctx, Lang::Fr);
         assert!(r.previous.is_none() && !r.peers.shown);
         assert!(r.radar.starts_with("<svg") && r.radar.contains(&q.axes[0].name.fr));
         assert!(!r.steps.is_empty() && r.steps.len() <= 3);

@@ -9,10 +9,8 @@ fn entities_survive_reopening() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.sqlite");
     let store = territoria_store::SqliteStore::open(&path).unwrap();
-    assert_eq!(
-        store.schema_version().unwrap(),
-        territoria_sta::SCHEMA_VERSION
-    );
+    // SensorThings needs its migration; later migrations keep it.
+    assert!(store.schema_version().unwrap() >= territoria_sta::SCHEMA_VERSION);
     let sta = Sta::open(&path).unwrap();
     let base = "http://x/api/sta/v1.1";
     let c = sta

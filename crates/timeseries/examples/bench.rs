@@ -239,9 +239,9 @@ fn postgres(url: &str) -> Answers {
     let interval = span / 1000;
     let down_sql = pg
         .prepare(
-            "SELECT b * $4, count(*)::int8, min(result), max(result), avg(result)
+            "SELECT b * $4::int8, count(*)::int8, min(result), max(result), avg(result)
              FROM (
-                 SELECT floor(extract(epoch FROM phenomenon_time) * 1000 / $4)::int8 AS b, result
+                 SELECT floor(extract(epoch FROM phenomenon_time) * 1000 / $4::int8)::int8 AS b, result
                  FROM observations
                  WHERE datastream_id = $1 AND phenomenon_time >= $2 AND phenomenon_time < $3
              ) x

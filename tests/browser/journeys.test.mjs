@@ -101,6 +101,7 @@ const PAGE_TYPES = [
   ["watch", "/fr/strategies/digital-wallonia/a-surveiller", 200],
   ["changes", "/fr/strategies/digital-wallonia/changements?since=2020-01-01", 200],
   ["digiscore", "/fr/digiscore", 200],
+  ["digiscore-support", "/fr/digiscore/accompagnement", 200],
   ["strategy-without-version", "/fr/?strategy=circular-wallonia&version=2024-2029", 200],
   ["error", "/fr/actions?status=done", 400],
   ["not-found", "/fr/programmes/no-such-programme", 404],

@@ -12,6 +12,8 @@ use territoria_server::{AppState, router};
 use territoria_store::{SqliteStore, Store};
 use tower::ServiceExt;
 
+mod common;
+
 struct Fixture {
     _dir: tempfile::TempDir,
     store: Arc<SqliteStore>,
@@ -729,4 +731,216 @@ async fn editors_keep_the_support_catalogue_and_next_steps_follow_it() {
         !names.is_empty() && names.iter().all(|n| n.starts_with("[v2] ")),
         "{names:?}"
     );
+}
+
+/// A user with a password, to sign in through the form.
+fn account_with_password(
+    store: &SqliteStore,
+    login: &str,
+    role: territoria_store::Role,
+    strategy: Option<&str>,
+) {
+    use territoria_store::{AccountStore, NewUser};
+    store
+        .create_user(
+            "test",
+            &NewUser {
+                login: login.into(),
+                display_name: login.into(),
+                email: None,
+                password_hash: Some(territoria_auth::hash_password(PASSWORD).unwrap()),
+                organisation: None,
+                role,
+                strategy: strategy.map(Into::into),
+                oidc_subject: None,
+            },
+        )
+        .unwrap();
+}
+
+const PASSWORD: &str = "un mot de passe assez long";
+
+/// A form post with the session cookie.
+async fn post_signed_in(app: &Router, cookie: &str, uri: &str, form: &[(&str, &str)]) -> Answer {
+    let a = common::send(
+        app.clone(),
+        Method::POST,
+        uri,
+        &[
+            ("cookie", cookie),
+            ("content-type", "application/x-www-form-urlencoded"),
+        ],
+        Body::from(
+            form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(form)
+                .finish(),
+        ),
+    )
+    .await;
+    Answer {
+        status: a.status,
+        body: a.text(),
+        headers: a.headers,
+    }
+}
+
+async fn get_signed_in(app: &Router, cookie: &str, uri: &str) -> Answer {
+    let a = common::send(
+        app.clone(),
+        Method::GET,
+        uri,
+        &[("cookie", cookie)],
+        Body::empty(),
+    )
+    .await;
+    Answer {
+        status: a.status,
+        body: a.text(),
+        headers: a.headers,
+    }
+}
+
+fn hidden(html: &str, name: &str) -> String {
+    html.split(&format!("name=\"{name}\" value=\""))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no field {name}"))
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_support_catalogue_is_read_by_all_and_edited_in_the_browser_by_those_who_keep_it() {
+    use territoria_store::Role;
+    let f = fixture();
+    let page = "/fr/digiscore/accompagnement";
+
+    // Anyone reads the catalogue with its conditions in words; the start page links it.
+    let start = send(&f.app, Method::GET, "/fr/digiscore", &[]).await;
+    assert!(
+        start.body.contains(&format!("href=\"{page}\"")),
+        "{}",
+        start.body
+    );
+    let anon = send(&f.app, Method::GET, page, &[]).await;
+    assert_eq!(anon.status, StatusCode::OK);
+    assert!(anon.body.contains("Chèque cybersécurité"), "{}", anon.body);
+    assert!(
+        anon.body.contains("provinces : Brabant wallon"),
+        "{}",
+        anon.body
+    );
+    assert!(anon.body.contains("id=\"support-builtin\""));
+    assert!(anon.body.contains("id=\"support-sign-in\""));
+    assert!(!anon.body.contains("id=\"support-form\""));
+    let en = send(&f.app, Method::GET, "/en/digiscore/support", &[]).await;
+    assert!(en.body.contains("Cybersecurity cheque") && en.body.contains("Support offers"));
+
+    // An editor of one strategy reads it without the form, and may not save.
+    account_with_password(&f.store, "scoped", Role::Editor, Some("s3"));
+    let app = || f.app.clone();
+    let scoped = common_sign_in(app, "scoped").await;
+    let seen = get_signed_in(&f.app, &scoped, page).await;
+    let account = get_signed_in(&f.app, &scoped, "/fr/compte").await;
+    assert!(!account.body.contains("id=\"account-support\""));
+    assert!(
+        seen.body.contains("id=\"support-no-right\""),
+        "{}",
+        seen.body
+    );
+    let csrf_scoped = hidden(
+        &get_signed_in(&f.app, &scoped, "/fr/compte").await.body,
+        "csrf",
+    );
+    let refused = post_signed_in(
+        &f.app,
+        &scoped,
+        page,
+        &[("csrf", &csrf_scoped), ("base", ""), ("toml", "")],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+
+    // An editor of every strategy gets the TOML in a form.
+    account_with_password(&f.store, "eddy", Role::Editor, None);
+    let cookie = common_sign_in(app, "eddy").await;
+    let account = get_signed_in(&f.app, &cookie, "/fr/compte").await;
+    assert!(
+        account.body.contains("id=\"account-support\""),
+        "{}",
+        account.body
+    );
+    let form = get_signed_in(&f.app, &cookie, page).await;
+    assert!(form.body.contains("id=\"support-form\""), "{}", form.body);
+    let csrf = hidden(&form.body, "csrf");
+    assert_eq!(hidden(&form.body, "base"), "");
+    let builtin = territoria_digiscore::support::BUILTIN_FILE.1;
+    let edited = builtin.replace("Chèque cybersécurité", "Chèque cybersécurité (v2)");
+
+    // Without the CSRF field nothing is saved.
+    let forged = post_signed_in(&f.app, &cookie, page, &[("base", ""), ("toml", &edited)]).await;
+    assert_ne!(forged.status, StatusCode::SEE_OTHER);
+    assert!(f.store.digiscore_support().unwrap().is_empty());
+
+    // A mistake is located, the text kept, nothing saved.
+    let broken = post_signed_in(
+        &f.app,
+        &cookie,
+        page,
+        &[("csrf", &csrf), ("base", ""), ("toml", "[[aids]\nid = 1\n")],
+    )
+    .await;
+    assert_eq!(broken.status, StatusCode::BAD_REQUEST, "{}", broken.body);
+    assert!(broken.body.contains("id=\"support-error\""));
+    assert!(broken.body.contains("line 1"), "{}", broken.body);
+    assert!(
+        broken.body.contains("[[aids]\nid = 1\n</textarea>"),
+        "{}",
+        broken.body
+    );
+    assert!(f.store.digiscore_support().unwrap().is_empty());
+
+    // A good save is version 1, shown with who saved it; next steps follow it.
+    let ok = post_signed_in(
+        &f.app,
+        &cookie,
+        page,
+        &[("csrf", &csrf), ("base", ""), ("toml", &edited)],
+    )
+    .await;
+    assert_eq!(location(&ok), format!("{page}?saved=1"));
+    let after = get_signed_in(&f.app, &cookie, &format!("{page}?saved=1")).await;
+    assert!(after.body.contains("id=\"support-saved\""));
+    assert!(after.body.contains("Chèque cybersécurité (v2)"));
+    assert!(
+        after.body.contains("<td>eddy (eddy)</td>"),
+        "{}",
+        after.body
+    );
+    assert_eq!(hidden(&after.body, "base"), "1");
+    assert!(!after.body.contains("id=\"support-builtin\""));
+
+    // A save started from the built-in file after version 1 is a conflict: both texts
+    // shown, the base moved on, nothing overwritten.
+    let mine = builtin.replace("Chèque cybersécurité", "Chèque cyber (mine)");
+    let stale = post_signed_in(
+        &f.app,
+        &cookie,
+        page,
+        &[("csrf", &csrf), ("base", ""), ("toml", &mine)],
+    )
+    .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
+    assert!(stale.body.contains("id=\"support-theirs\""));
+    assert!(stale.body.contains("Chèque cyber (mine)"));
+    assert_eq!(hidden(&stale.body, "base"), "1");
+    assert_eq!(f.store.digiscore_support().unwrap().len(), 1);
+}
+
+async fn common_sign_in(app: impl Fn() -> Router, login: &str) -> String {
+    common::sign_in(app, login, PASSWORD)
+        .await
+        .map_err(|a| a.text())
+        .unwrap()
 }

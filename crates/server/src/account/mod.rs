@@ -18,7 +18,7 @@
 pub mod api;
 pub mod oidc;
 pub(crate) mod openapi;
-mod pages;
+pub(crate) mod pages;
 pub(crate) mod service;
 pub(crate) mod structure;
 mod structure_pages;

@@ -214,7 +214,7 @@ pub struct CsrfForm {
 }
 
 /// Requires a signed-in browser session and its CSRF token on this form.
-pub(super) fn require(
+pub(crate) fn require(
     lang: Lang,
     who: Option<Principal>,
     headers: &HeaderMap,
@@ -266,6 +266,7 @@ struct AccountPage {
     admin: bool,
     my_actions: Vec<(String, String)>,
     message: Option<String>,
+    support: Option<&'static str>,
 }
 
 fn role_word(r: Role) -> &'static str {
@@ -276,7 +277,7 @@ fn role_word(r: Role) -> &'static str {
     }
 }
 
-pub(super) fn csrf_of(p: &Principal) -> String {
+pub(crate) fn csrf_of(p: &Principal) -> String {
     match &p.via {
         Via::Session { csrf, .. } => csrf.clone(),
         Via::Token { .. } => String::new(),
@@ -292,6 +293,9 @@ async fn account_page(
 ) -> Result<Response, PageError> {
     let admin = territoria_auth::is_admin(&p.user);
     let uid = p.user.id;
+    // Editors of every strategy and administrators keep Digiscore's support catalogue.
+    let support =
+        crate::digiscore::offers::may_edit(&p).then(|| crate::digiscore::offers_page::path(lang));
     let (tokens, users) = with_accounts(state, move |accounts| {
         let users = if admin { accounts.users()? } else { Vec::new() };
         Ok((accounts.tokens_of(uid)?, users))
@@ -331,6 +335,7 @@ async fn account_page(
         admin,
         my_actions,
         message,
+        support,
     };
     Ok(render(
         lang,

@@ -173,6 +173,11 @@ pub const WORDS: &[(&str, &str, &str)] = &[
         "Your organisation leads no action.",
     ),
     (
+        "acc_support_link",
+        "Offres d'accompagnement du Digiscore (programmes, aides, opérateurs)",
+        "Digiscore support offers (programmes, aids, operators)",
+    ),
+    (
         "acc_bulk_title",
         "Mise à jour par fichier",
         "Bulk update from a file",

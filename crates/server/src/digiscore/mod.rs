@@ -13,6 +13,7 @@
 pub mod api;
 pub mod barometer;
 pub mod offers;
+pub(crate) mod offers_page;
 pub(crate) mod openapi;
 mod result;
 mod view;
@@ -47,7 +48,10 @@ pub fn router() -> Router<AppState> {
         .route(api::REASSESS, post(api::reassess))
         .route(offers::SUPPORT, get(offers::read).put(offers::write));
     for lang in Lang::ALL {
-        r = r.route(barometer::path(lang), get(barometer_page));
+        r = r.route(barometer::path(lang), get(barometer_page)).route(
+            offers_page::path(lang),
+            get(offers_page::support_page).post(offers_page::save_support),
+        );
         let l = lang.code();
         r = r
             .route(&format!("/{l}/digiscore"), get(start_page).post(start))

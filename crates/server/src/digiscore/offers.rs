@@ -73,7 +73,7 @@ pub fn current(store: &dyn Store) -> Result<Catalogue, StoreError> {
 }
 
 /// Editors of every strategy and administrators keep the catalogue.
-fn may_edit(p: &Principal) -> bool {
+pub(crate) fn may_edit(p: &Principal) -> bool {
     !p.user.disabled
         && match p.user.role {
             Role::Admin => true,

@@ -112,6 +112,83 @@ const NACE: [(&str, &str, &str); 21] = [
 
 /// The interface's words: (key, French, English).
 const WORDS: &[(&str, &str, &str)] = &[
+    ("sup_title", "Offres d'accompagnement", "Support offers"),
+    (
+        "sup_intro",
+        "Les pistes proposées après un Digiscore viennent de ce catalogue : programmes, aides et opérateurs, chacun avec ses conditions (public, taille, secteur, province). L'Agence le tient à jour ; les recommandations suivent la version enregistrée.",
+        "The next steps suggested after a Digiscore come from this catalogue: programmes, aids and operators, each with its conditions (audience, size, sector, province). The agency keeps it current; recommendations follow the saved version.",
+    ),
+    ("sup_programmes", "Programmes", "Programmes"),
+    ("sup_aids", "Aides", "Aids"),
+    (
+        "sup_operators",
+        "Opérateurs d'accompagnement",
+        "Support operators",
+    ),
+    ("sup_name", "Offre", "Offer"),
+    ("sup_conditions", "Conditions", "Conditions"),
+    ("sup_topics", "Thèmes", "Topics"),
+    ("sup_source", "Source", "Source"),
+    ("sup_none", "aucune restriction", "no restriction"),
+    (
+        "sup_inferred",
+        "conditions résumées par Territoria, à vérifier auprès de l'opérateur",
+        "conditions summarised by Territoria, to be checked with the operator",
+    ),
+    (
+        "sup_builtin",
+        "Catalogue en usage : le fichier livré avec Territoria (aucune version enregistrée).",
+        "Catalogue in use: the file shipped with Territoria (no version saved).",
+    ),
+    ("sup_versions", "Versions enregistrées", "Saved versions"),
+    ("sup_version", "Version", "Version"),
+    ("sup_by", "Enregistrée par", "Saved by"),
+    ("sup_at", "Le", "On"),
+    ("sup_in_use", "en usage", "in use"),
+    ("sup_edit", "Modifier le catalogue", "Edit the catalogue"),
+    (
+        "sup_edit_intro",
+        "Le catalogue entier, au format TOML (voir data/digiscore/support.toml). Il est vérifié avant l'enregistrement : une erreur indique sa ligne et sa colonne, ou l'offre et le champ.",
+        "The whole catalogue, as TOML (see data/digiscore/support.toml). It is checked before it is saved: a mistake names its line and column, or the offer and field.",
+    ),
+    ("sup_text", "Catalogue (TOML)", "Catalogue (TOML)"),
+    (
+        "sup_save",
+        "Enregistrer une nouvelle version",
+        "Save a new version",
+    ),
+    ("sup_saved", "Version enregistrée :", "Version saved:"),
+    (
+        "sup_sign_in",
+        "Se connecter pour modifier le catalogue",
+        "Sign in to edit the catalogue",
+    ),
+    (
+        "sup_no_right",
+        "Le catalogue est tenu par les éditeurs de toutes les stratégies et les administrateurs.",
+        "The catalogue is kept by editors of every strategy and administrators.",
+    ),
+    (
+        "sup_refused",
+        "Rien n'a été enregistré :",
+        "Nothing was saved:",
+    ),
+    (
+        "sup_conflict",
+        "Quelqu'un a enregistré une autre version pendant votre modification : version",
+        "Someone saved another version while you were editing: version",
+    ),
+    (
+        "sup_conflict_fix",
+        "Votre texte est conservé ci-dessous, avec la version actuelle : reportez vos changements puis enregistrez à nouveau.",
+        "Your text is kept below, with the current version: carry your changes over and save again.",
+    ),
+    ("sup_theirs", "La version actuelle", "The current version"),
+    (
+        "sup_link",
+        "Les offres d'accompagnement vers lesquelles mènent les pistes",
+        "The support offers the next steps lead to",
+    ),
     (
         "title",
         "Digiscore : votre maturité numérique",
@@ -481,6 +558,7 @@ pub struct StartPage {
     /// An assessment was just deleted.
     pub deleted: bool,
     pub barometer: &'static str,
+    pub support: &'static str,
 }
 
 pub fn start_page(
@@ -531,6 +609,7 @@ pub fn start_page(
         action: format!("/{l}/digiscore"),
         deleted: false,
         barometer: super::barometer::path(lang),
+        support: super::offers_page::path(lang),
     }
 }
 

@@ -256,6 +256,10 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             "digiscore/barometer.html",
             include_str!("../../templates/digiscore/barometer.html"),
         ),
+        (
+            "digiscore/support.html",
+            include_str!("../../templates/digiscore/support.html"),
+        ),
     ] {
         env.add_template(name, source)
             .unwrap_or_else(|e| panic!("template {name}: {e:#}"));

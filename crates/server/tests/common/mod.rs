@@ -16,6 +16,7 @@ use territoria_refdata::demo::DemoOptions;
 use territoria_server::AppState;
 use territoria_store::SqliteStore;
 
+#[allow(dead_code)]
 pub struct Demo {
     /// Removed with the fixture.
     pub _dir: TempDir,
@@ -26,6 +27,7 @@ pub struct Demo {
 }
 
 /// A fresh store with `organisations` demo organisations from `seed`, every record valid.
+#[allow(dead_code)]
 pub fn demo(seed: u64, organisations: usize) -> Demo {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("territoria.sqlite");

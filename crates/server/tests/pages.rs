@@ -668,3 +668,31 @@ async fn pages_are_not_in_the_api_routes() {
         assert!(!r.starts_with("/fr") && !r.starts_with("/en"), "{r}");
     }
 }
+
+#[tokio::test]
+async fn pages_speak_the_readers_language_in_qualifiers_audiences_credits_and_counts() {
+    // A source's "plus de" reads "more than" on an English page, "at least" reads
+    // "au moins" on a French one.
+    let en = page("/en/").await;
+    assert!(
+        !en.contains("plus de €"),
+        "French qualifier on an English page"
+    );
+    assert!(en.contains("more than €"), "{en}");
+    let fr = page("/fr/").await;
+    let eu = page("/fr/?strategy=eu-digital-decade").await;
+    assert!(eu.contains("au moins 2 × 2022 level"), "{eu}");
+    // Audiences by name in the actions table, not by key.
+    let actions = page("/fr/actions").await;
+    assert!(
+        !actions.contains("<td class=\"small\">publics-fragilises</td>")
+            && !actions.contains(", publics-fragilises"),
+        "raw audience key in the actions table"
+    );
+    // The map's boundary credit in French on a French page.
+    let map = page("/fr/map").await;
+    assert!(map.contains("limites : annexe du Code judiciaire"), "{map}");
+    assert!(!map.contains("boundaries: Judicial Code"));
+    // Counts agree with their noun: no "1 données insuffisantes" in a roll-up reason.
+    assert!(!fr.contains(">1 données insuffisantes"));
+}

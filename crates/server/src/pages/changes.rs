@@ -243,7 +243,7 @@ pub fn build(i: &Inputs) -> Option<View> {
                             .clone()
                             .unwrap_or_else(|| t(lang, "period_unspecified").to_owned()),
                         value: match &o.qualifier {
-                            Some(q) => format!("{q} {value}"),
+                            Some(q) => format!("{} {value}", fmt::qualifier(q, lang)),
                             None => value,
                         },
                         recorded: fmt::datetime(&o.recorded_at),

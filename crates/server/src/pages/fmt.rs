@@ -91,11 +91,70 @@ pub fn with_unit(x: f64, unit: &str, lang: Lang) -> String {
             Lang::En => format!("{}%", number(x, lang)),
         },
         "" => number(x, lang),
-        u => format!("{} {u}", number(x, lang)),
+        u => format!("{} {}", number(x, lang), singular_if(x, u, lang)),
     }
 }
 
+/// `unit` in the singular when `x` asks for it (French: below 2, « 1 entreprise »,
+/// « 1,5 million » ; English: exactly one), else as written. Only the words before
+/// a complement are changed (« 1 jeu de données », « 1 profession libérale »); a unit
+/// that does not look like a plural is left alone.
+fn singular_if<'a>(x: f64, unit: &'a str, lang: Lang) -> std::borrow::Cow<'a, str> {
+    let singular = match lang {
+        Lang::Fr => x.abs() < 2.0,
+        Lang::En => x.abs() == 1.0,
+    };
+    if !singular {
+        return unit.into();
+    }
+    let mut out = Vec::new();
+    let mut complement = false;
+    for w in unit.split(' ') {
+        if matches!(w, "de" | "des" | "du" | "d'" | "of" | "per" | "par") || w.starts_with("d'") {
+            complement = true;
+        }
+        let lower = w.chars().all(|c| c.is_alphabetic() && c.is_lowercase());
+        let one = if complement || !lower || w.chars().count() < 3 {
+            w.to_owned()
+        } else if let Some(stem) = w.strip_suffix("eux") {
+            format!("{stem}eu")
+        } else if let Some(stem) = w.strip_suffix('s').filter(|s| !s.ends_with('s')) {
+            stem.to_owned()
+        } else {
+            w.to_owned()
+        };
+        out.push(one);
+    }
+    out.join(" ").into()
+}
+
 /// `2024-03-01` → `01/03/2024`; a year or anything else is returned as is.
+/// How sources qualify a figure, in French and English: the words a page shows are
+/// the reader's language, the source's meaning (`plus de` is `more than`).
+const QUALIFIERS: [(&str, &str); 8] = [
+    ("plus de", "more than"),
+    ("près de", "nearly"),
+    ("moins de", "less than"),
+    ("environ", "about"),
+    ("au moins", "at least"),
+    ("jusqu'à", "up to"),
+    ("au plus", "at most"),
+    ("presque", "almost"),
+];
+
+/// The qualifier `q` as a reader of `lang` reads it; one this table does not know is
+/// shown as the source wrote it.
+pub fn qualifier(q: &str, lang: Lang) -> String {
+    let t = q.trim();
+    QUALIFIERS
+        .iter()
+        .find(|(fr, en)| t.eq_ignore_ascii_case(fr) || t.eq_ignore_ascii_case(en))
+        .map_or_else(
+            || t.to_owned(),
+            |(fr, en)| if lang == Lang::En { en } else { fr }.to_string(),
+        )
+}
+
 pub fn date(iso: &str) -> String {
     let b = iso.as_bytes();
     if b.len() >= 10 && b[4] == b'-' && b[7] == b'-' {
@@ -152,6 +211,28 @@ pub fn datetime(rfc3339: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_unit_is_singular_where_the_language_wants_it() {
+        let fr = |x, u| with_unit(x, u, Lang::Fr);
+        assert_eq!(fr(1.0, "entreprises"), "1 entreprise");
+        assert_eq!(fr(2.0, "entreprises"), "2 entreprises");
+        assert_eq!(fr(1.0, "jeux de données"), "1 jeu de données");
+        assert_eq!(fr(1.0, "professions libérales"), "1 profession libérale");
+        assert_eq!(fr(1.0, "EPN"), "1 EPN");
+        assert_eq!(fr(1.0, "× 2022 level"), "1 × 2022 level");
+        assert_eq!(with_unit(1.0, "persons", Lang::En), "1 person");
+        assert_eq!(with_unit(1.5, "persons", Lang::En), "1.5 persons");
+    }
+
+    #[test]
+    fn qualifiers_read_in_the_pages_language() {
+        assert_eq!(qualifier("plus de", Lang::En), "more than");
+        assert_eq!(qualifier("at least", Lang::Fr), "au moins");
+        assert_eq!(qualifier("près de", Lang::Fr), "près de");
+        assert_eq!(qualifier("Plus de", Lang::Fr), "plus de");
+        assert_eq!(qualifier("a little over", Lang::Fr), "a little over");
+    }
 
     #[test]
     fn instants_show_in_brussels_time() {

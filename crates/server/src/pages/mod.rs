@@ -264,6 +264,18 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         env.add_template(name, source)
             .unwrap_or_else(|e| panic!("template {name}: {e:#}"));
     }
+    // `{{ o.qualifier|qualifier }}`: a source's "plus de" reads "more than" on an English
+    // page and "at least" reads "au moins" on a French one.
+    env.add_filter(
+        "qualifier",
+        |state: &minijinja::State, q: String| -> String {
+            let en = state
+                .lookup("frame")
+                .and_then(|f| f.get_attr("lang").ok())
+                .is_some_and(|l| l.as_str() == Some("en"));
+            fmt::qualifier(&q, if en { Lang::En } else { Lang::Fr })
+        },
+    );
     env
 });
 

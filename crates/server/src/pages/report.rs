@@ -97,7 +97,7 @@ fn line(n: &Node, i: &IndicatorView, ts: &TreeStatus, lang: Lang) -> IndicatorLi
                 "{}{} ({})",
                 o.qualifier
                     .as_deref()
-                    .map(|q| format!("{q} "))
+                    .map(|q| format!("{} ", fmt::qualifier(q, lang)))
                     .unwrap_or_default(),
                 fmt::with_unit(o.value, &i.unit, lang),
                 o.period
@@ -111,7 +111,7 @@ fn line(n: &Node, i: &IndicatorView, ts: &TreeStatus, lang: Lang) -> IndicatorLi
                 "{}{} ({})",
                 t.qualifier
                     .as_deref()
-                    .map(|q| format!("{q} "))
+                    .map(|q| format!("{} ", fmt::qualifier(q, lang)))
                     .unwrap_or_default(),
                 fmt::with_unit(t.value, &i.unit, lang),
                 fmt::date(&t.due)

@@ -182,12 +182,33 @@ pub fn reason(a: &Assessment, unit: &str, lang: Lang) -> String {
     }
 }
 
+/// A status after a count of children ("1 aux données insuffisantes", not
+/// "1 données insuffisantes").
+fn counted(s: Status, lang: Lang) -> &'static str {
+    match (s, lang) {
+        (Status::NotEnoughData, Lang::Fr) => "aux données insuffisantes",
+        (Status::NotEnoughData, Lang::En) => "with too little data",
+        (Status::NoTarget, Lang::En) => "without a target",
+        (s, Lang::Fr) => match s {
+            Status::OnTrack => "en bonne voie",
+            Status::AtRisk => "à risque",
+            Status::OffTrack => "hors trajectoire",
+            _ => "sans cible",
+        },
+        (s, Lang::En) => match s {
+            Status::OnTrack => "on track",
+            Status::AtRisk => "at risk",
+            _ => "off track",
+        },
+    }
+}
+
 /// One sentence: why a node has its status (its counted children by status).
 pub fn node_reason(r: &Rolled, lang: Lang) -> String {
     let parts: Vec<String> = Status::ALL
         .iter()
         .filter(|s| r.count(**s) > 0)
-        .map(|s| format!("{} {}", r.count(*s), label(*s, lang).to_lowercase()))
+        .map(|s| format!("{} {}", r.count(*s), counted(*s, lang)))
         .collect();
     let mut out = match (parts.is_empty(), lang) {
         (true, Lang::Fr) => "Aucun indicateur ni élément suivi.".to_owned(),

@@ -1305,6 +1305,8 @@ struct ActionRow {
     budget: String,
     programmes: Vec<(Text, String)>,
     audiences: Vec<String>,
+    /// The audiences' names in the page's language (filled where the labels are at hand).
+    audience_names: Vec<String>,
     relance: bool,
     demo: bool,
     link_inferred: bool,
@@ -1484,6 +1486,7 @@ fn action_row(
         audiences: tag_values(e, "target-audience")
             .map(str::to_owned)
             .collect(),
+        audience_names: Vec::new(),
         relance: tag_values(e, "funding-source").any(|f| f == "plan-de-relance"),
         demo: e.provenance.demo,
         link_inferred,
@@ -1866,12 +1869,18 @@ pub async fn actions(
             format!("page {page} is past the last page ({pages})"),
         ));
     }
+    let audience_label: HashMap<&str, String> = facet_result
+        .get("target-audience")
+        .into_iter()
+        .flatten()
+        .map(|(n, l, _)| (n.as_str(), text(l, lang).text))
+        .collect();
     let rows: Vec<ActionRow> = sorted
         .iter()
         .skip((page - 1) * PAGE_SIZE)
         .take(PAGE_SIZE)
         .map(|e| {
-            action_row(
+            let mut row = action_row(
                 e,
                 lang,
                 &q,
@@ -1880,7 +1889,18 @@ pub async fn actions(
                     .cloned()
                     .unwrap_or_default(),
                 false,
-            )
+            );
+            row.audience_names = row
+                .audiences
+                .iter()
+                .map(|a| {
+                    audience_label
+                        .get(a.as_str())
+                        .cloned()
+                        .unwrap_or_else(|| a.clone())
+                })
+                .collect();
+            row
         })
         .collect();
     let choices = |scheme: &str, selected: Option<&str>| -> Vec<Choice> {

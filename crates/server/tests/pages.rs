@@ -433,6 +433,22 @@ async fn a_magnet_is_saved_from_the_explorer() {
     assert!(html.contains("Aimant enregistré"));
     let saved = get("/api/magnets/industrie-4-0-labellisee").await.json();
     assert_eq!(saved["versions"][0]["query"], MEMORANDUM);
+    // Reopened by its link, the magnet shows as ticks and chips (four facet values),
+    // not as a hand-written query, and finds the same members.
+    let reopened = page("/fr/explorer?magnet=industrie-4-0-labellisee").await;
+    assert_eq!(
+        reopened.matches("class=\"facet-value selected\"").count(),
+        4,
+        "{reopened}"
+    );
+    assert!(reopened.contains("class=\"chips\""));
+    assert!(reopened.contains("name=\"f\" value=\"rel:labelled=label/made-different\""));
+    let direct = page(&format!(
+        "/fr/explorer?kind=organisation&q={}",
+        enc(MEMORANDUM)
+    ))
+    .await;
+    assert_eq!(count_of(&reopened), count_of(&direct));
     let bad = Request::builder()
         .method(Method::POST)
         .uri("/fr/explorer/save")

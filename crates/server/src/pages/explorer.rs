@@ -154,6 +154,59 @@ fn group_of(term: &Query, kind: EntityKind) -> Option<String> {
     }
 }
 
+/// A saved magnet's query taken apart as the explorer shows it: each facet (one value
+/// or an `OR` of values of one facet) becomes ticks, one quoted text the text box, the
+/// rest stays a hand-written query ANDed with them — the same set as the query.
+/// When a facet appears twice (`nace:C AND nace:J`), ticking both would mean `OR`:
+/// the whole query then stays hand-written.
+type Term = (String, Query, Option<String>);
+
+fn split_saved(query: &Query, kind: EntityKind) -> (Vec<Term>, Option<String>, Option<String>) {
+    let whole = || (Vec::new(), None, Some(query.to_string()));
+    let parts: Vec<&Query> = match query {
+        Query::All => return (Vec::new(), None, None),
+        Query::And { terms } => terms.iter().collect(),
+        other => vec![other],
+    };
+    let single = |q: &Query| -> Option<Term> {
+        if matches!(q, Query::And { .. } | Query::Or { .. } | Query::Not { .. }) {
+            return None;
+        }
+        let g = group_of(q, kind)?;
+        Some((q.to_string(), q.clone(), Some(g)))
+    };
+    let (mut terms, mut text, mut rest) = (Vec::<Term>::new(), None, Vec::new());
+    let mut groups: Vec<String> = Vec::new();
+    for part in parts {
+        let facet: Option<Vec<Term>> = match part {
+            Query::Or { terms: alts } => {
+                let v: Option<Vec<Term>> = alts.iter().map(single).collect();
+                v.filter(|v| v.windows(2).all(|w| w[0].2 == w[1].2))
+            }
+            other => single(other).map(|t| vec![t]),
+        };
+        match (facet, part) {
+            (Some(v), _) => {
+                let g = v[0].2.clone().unwrap_or_default();
+                if groups.contains(&g) {
+                    return whole();
+                }
+                groups.push(g);
+                terms.extend(v);
+            }
+            (None, Query::Text { text: t }) if text.is_none() => text = Some(t.clone()),
+            (None, other) => rest.push(other.to_string()),
+        }
+    }
+    let rest = (!rest.is_empty()).then(|| {
+        rest.iter()
+            .map(|r| format!("({r})"))
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    });
+    (terms, text, rest)
+}
+
 /// The explorer's state, read from the query string.
 struct Selection {
     kind: EntityKind,
@@ -316,31 +369,39 @@ pub async fn page(
         .filter(|s| !s.is_empty() && *s != "*")
         .map(str::to_owned);
     let mut kind = kind;
+    let mut text_q = params
+        .one("text")
+        .lang(lang)?
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
+    let mut terms = Vec::new();
     if let Some(id) = params.one("magnet").lang(lang)? {
         let id = id.to_owned();
         let record = with_store(&state, move |s| Ok(s.magnet(&id)?))
             .await
             .lang(lang)?
             .ok_or_else(|| PageError::not_found(lang, "no such saved magnet"))?;
-        q = record.versions.last().map(|v| v.query.clone());
         kind = record.kind;
+        // Reopened with its ticks, chips and text, not as one hand-written query.
+        if let Some(v) = record.versions.last() {
+            let (t, text, rest) = split_saved(&parse_magnet(lang, &v.query)?, kind);
+            terms = t;
+            q = rest;
+            if text_q.is_none() {
+                text_q = text;
+            }
+        }
     }
     if let Some(text) = &q {
         parse_magnet(lang, text)?;
     }
-    let text_q = params
-        .one("text")
-        .lang(lang)?
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned);
     if text_q
         .as_ref()
         .is_some_and(|t| t.chars().count() > crate::api::MAX_TEXT)
     {
         return Err(PageError::bad(lang, "text", "the text is too long"));
     }
-    let mut terms = Vec::new();
     for f in params.all("f") {
         let parsed = parse_magnet(lang, f)?;
         if matches!(
@@ -1090,4 +1151,32 @@ pub async fn save(
         super::query_string(back.iter().map(|(k, v)| (k.as_str(), v.as_str())))
     );
     Ok((StatusCode::SEE_OTHER, Redirect::to(&to)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(q: &str) -> (Vec<String>, Option<String>, Option<String>) {
+        let parsed = territoria_magnet::query::parse(q).unwrap();
+        let (terms, text, rest) = split_saved(&parsed, EntityKind::Organisation);
+        (terms.into_iter().map(|t| t.0).collect(), text, rest)
+    }
+
+    #[test]
+    fn a_saved_query_comes_apart_into_ticks_text_and_the_rest() {
+        let (terms, text, rest) =
+            split("(nace-bel-2008:C OR nace-bel-2008:J) AND \"robot\" AND employees<50");
+        assert_eq!(terms, ["nace-bel-2008:C", "nace-bel-2008:J"]);
+        assert_eq!(text.as_deref(), Some("robot"));
+        assert_eq!(rest.as_deref(), Some("(employees<50)"));
+        // One facet twice means AND, which ticks cannot say: kept whole.
+        let (terms, _, rest) = split("nace-bel-2008:C AND nace-bel-2008:J");
+        assert!(terms.is_empty());
+        assert_eq!(rest.as_deref(), Some("nace-bel-2008:C AND nace-bel-2008:J"));
+        // An OR across facets stays hand-written.
+        let (terms, _, rest) = split("nace-bel-2008:C OR rel:labelled=label/made-different");
+        assert!(terms.is_empty());
+        assert!(rest.is_some());
+    }
 }

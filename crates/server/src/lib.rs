@@ -213,7 +213,7 @@ fn endpoint(route: &str) -> MethodRouter<AppState> {
         routes::STRATEGIES => get(api::strategies),
         routes::STRATEGY => get(api::strategy),
         routes::SCHEMES => get(api::schemes),
-        routes::CONCEPT => get(api::concept),
+        routes::CONCEPT => get(api::concept).put(account::terms::edit),
         routes::ENTITIES => get(api::entities),
         routes::ENTITY => get(api::entity).put(account::api::edit_entity),
         routes::OPENAPI => get(api::openapi),

@@ -235,6 +235,11 @@ async fn every_write_refuses_an_anonymous_request() {
             "/api/users".to_owned(),
             json!({"login": "x", "password": "y", "role": "admin"}).to_string(),
         ),
+        (
+            Method::PUT,
+            "/api/schemes/target-audience/concepts/jeunes".to_owned(),
+            json!({"base_version": 0, "labels": {"fr": "x"}}).to_string(),
+        ),
     ] {
         let a = send(
             method.clone(),
@@ -897,4 +902,228 @@ async fn an_admin_backs_up_and_restores_through_the_api_and_others_may_not() {
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{r}");
     assert_eq!(store.counts().unwrap().entities, before);
+}
+
+async fn put_term(token: &str, body: Value) -> Answer {
+    send(
+        Method::PUT,
+        "/api/schemes/target-audience/concepts/jeunes",
+        &[
+            ("authorization", &bearer(token)),
+            ("content-type", "application/json"),
+        ],
+        Body::from(body.to_string()),
+    )
+    .await
+}
+
+async fn term_history() -> Value {
+    let a = send(
+        Method::GET,
+        "/api/schemes/target-audience/concepts/jeunes/history",
+        &[],
+        Body::empty(),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    a.json()
+}
+
+#[tokio::test]
+async fn an_admin_edits_a_taxonomy_term_with_its_version_and_reverts_it() {
+    let w = &*WORLD;
+    let before = w
+        .store
+        .concept_record("target-audience", "jeunes")
+        .unwrap()
+        .expect("the audience `jeunes`");
+    let version = term_history().await["version"].as_i64().unwrap();
+    let edit = |base: i64, fr: &str| {
+        json!({"base_version": base, "labels": {"fr": fr, "nl": "Jongeren", "de": "Jugendliche"},
+               "source": "Agence du Numérique, glossaire des publics (test)"})
+    };
+    // Only administrators keep taxonomies; mistakes are located; nothing written.
+    let partner = token("partner", "write");
+    let a = put_term(&partner, edit(version, "Jeunes (15-25 ans)")).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.text());
+    let admin = token("admin", "write");
+    let a = put_term(
+        &admin,
+        json!({"base_version": version, "labels": {"xx": "?"}}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert!(a.text().contains("labels.xx"), "{}", a.text());
+    let a = put_term(
+        &admin,
+        json!({"base_version": version, "labels": {"fr": "Jeunes"}, "broader": "entreprises"}),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert!(a.text().contains("broader"), "{}", a.text());
+    assert_eq!(
+        w.store
+            .concept_record("target-audience", "jeunes")
+            .unwrap()
+            .unwrap(),
+        before
+    );
+
+    // A good edit from the version read; the history has who, before and after.
+    let a = put_term(&admin, edit(version, "Jeunes (15-25 ans)")).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    let new_version = a.json()["version"].as_i64().unwrap();
+    assert!(new_version > version);
+    let after = w
+        .store
+        .concept_record("target-audience", "jeunes")
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.labels.0["fr"], "Jeunes (15-25 ans)");
+    assert_eq!(after.labels.0["nl"], "Jongeren");
+    assert_eq!(after.broader, before.broader);
+    let h = term_history().await;
+    assert_eq!(h["version"], new_version);
+    assert_eq!(h["history"][0]["actor"], "admin (test) (admin)");
+    assert_eq!(
+        h["history"][0]["before"]["labels"]["fr"],
+        before.labels.0["fr"]
+    );
+    assert_eq!(
+        h["history"][0]["after"]["labels"]["fr"],
+        "Jeunes (15-25 ans)"
+    );
+    // The public API shows the new label.
+    let c = send(
+        Method::GET,
+        "/api/schemes/target-audience/concepts/jeunes",
+        &[],
+        Body::empty(),
+    )
+    .await
+    .json();
+    assert_eq!(c["labels"]["fr"], "Jeunes (15-25 ans)");
+
+    // A stale edit (from the old version) is a conflict with the version now.
+    let a = put_term(&admin, edit(version, "Jeunes, encore")).await;
+    assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.text());
+    assert_eq!(a.json()["error"]["current_version"], new_version);
+
+    // The term's page shows the form to an administrator, with the change; the revert
+    // button takes the term back, itself a recorded change.
+    let cookie = sign_in("admin", PASSWORD)
+        .await
+        .map_err(|a| a.text())
+        .unwrap();
+    let page = send(
+        Method::GET,
+        "/fr/compte/taxonomies/target-audience/jeunes",
+        &[("cookie", &cookie)],
+        Body::empty(),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let html = page.text();
+    assert!(
+        html.contains("id=\"term-form\"") && html.contains("Jongeren"),
+        "{html}"
+    );
+    assert!(html.contains("<code>labels.fr</code>"), "{html}");
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let found = send(
+        Method::GET,
+        "/fr/compte/taxonomies?scheme=target-audience&q=jeunes",
+        &[("cookie", &cookie)],
+        Body::empty(),
+    )
+    .await;
+    assert!(
+        found
+            .text()
+            .contains("href=\"/fr/compte/taxonomies/target-audience/jeunes\""),
+        "{}",
+        found.text()
+    );
+    let revert = send(
+        Method::POST,
+        "/fr/compte/annuler",
+        &[
+            ("cookie", &cookie),
+            ("content-type", "application/x-www-form-urlencoded"),
+        ],
+        Body::from(format!(
+            "csrf={csrf}&audit_id={new_version}&back=%2Ffr%2Fcompte%2Ftaxonomies%2Ftarget-audience%2Fjeunes"
+        )),
+    )
+    .await;
+    assert_eq!(revert.status, StatusCode::SEE_OTHER, "{}", revert.text());
+    let back = w
+        .store
+        .concept_record("target-audience", "jeunes")
+        .unwrap()
+        .unwrap();
+    assert_eq!(back, before);
+    let h = term_history().await;
+    assert_eq!(
+        h["history"][0]["operation"],
+        format!("revert {new_version}")
+    );
+
+    // The form edits too; a stale form keeps the reader's text with a 409.
+    let v = h["version"].as_i64().unwrap();
+    let form = |base: i64, fr: &str| {
+        format!(
+            "csrf={csrf}&base={base}&label_fr={fr}&label_en=Young+people&label_nl=&label_de=&source=test"
+        )
+    };
+    let post = |body: String| {
+        let cookie = cookie.clone();
+        async move {
+            send(
+                Method::POST,
+                "/fr/compte/taxonomies/target-audience/jeunes",
+                &[
+                    ("cookie", &cookie),
+                    ("content-type", "application/x-www-form-urlencoded"),
+                ],
+                Body::from(body),
+            )
+            .await
+        }
+    };
+    let ok = post(form(v, "Jeunes+adultes")).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text());
+    let stale = post(form(v, "Ados")).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.text());
+    assert!(stale.text().contains("value=\"Ados\""), "{}", stale.text());
+    assert_eq!(
+        w.store
+            .concept_record("target-audience", "jeunes")
+            .unwrap()
+            .unwrap()
+            .labels
+            .0["fr"],
+        "Jeunes adultes"
+    );
+    // A partner reads the term without the form.
+    let pc = sign_in("partner", PASSWORD)
+        .await
+        .map_err(|a| a.text())
+        .unwrap();
+    let ro = send(
+        Method::GET,
+        "/fr/compte/taxonomies/target-audience/jeunes",
+        &[("cookie", &pc)],
+        Body::empty(),
+    )
+    .await;
+    assert!(ro.text().contains("id=\"term-readonly\""));
+    assert!(!ro.text().contains("id=\"term-form\""));
 }

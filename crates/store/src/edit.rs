@@ -10,7 +10,7 @@
 //!   and an administrator can revert a change.
 
 use serde::{Deserialize, Serialize};
-use territoria_model::{Entity, EntityKind, EntityRef, Observation, Provenance, Target};
+use territoria_model::{Concept, Entity, EntityKind, EntityRef, Observation, Provenance, Target};
 
 use crate::sql::{Conn, Row, params};
 use crate::views::{ENTITY_COLS, baseline, complete, entity_row, provenance, stored_period};
@@ -23,6 +23,31 @@ pub struct Expectation {
     pub kind: EntityKind,
     pub key: String,
     pub version: Option<i64>,
+}
+
+/// "This concept (a taxonomy term) is at this version" (`None`: "it does not exist
+/// yet"). The version of a concept is the audit entry that last wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConceptExpectation {
+    pub scheme: String,
+    pub notation: String,
+    pub version: Option<i64>,
+}
+
+/// A recorded change of a concept, with its audit entry's who and when. Concepts
+/// belong to schemes, not entities: their changes are kept apart from
+/// [`Change`] (recorded as `kind = 'concept'`, `key = 'scheme:notation'`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConceptChange {
+    pub audit_id: i64,
+    pub at: String,
+    pub actor: String,
+    pub operation: String,
+    pub scheme: String,
+    pub notation: String,
+    /// The concept before the change (`None`: it was created).
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
 }
 
 /// What one change did to one item, as recorded with its audit entry.
@@ -65,6 +90,7 @@ pub(crate) fn run_write(
     progress: &mut dyn FnMut(u64),
 ) -> Result<WriteReport> {
     check(c, &options.expect)?;
+    check_concepts(c, &options.expect_concepts)?;
     if !options.record_changes {
         return Writer::new(c)?.run(actor, operation, records, options.skip_invalid, progress);
     }
@@ -97,6 +123,57 @@ pub(crate) fn check(c: &dyn Conn, expect: &[Expectation]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Checks the concept expectations in the write's transaction.
+pub(crate) fn check_concepts(c: &dyn Conn, expect: &[ConceptExpectation]) -> Result<()> {
+    for e in expect {
+        let current = concept_version(c, &e.scheme, &e.notation)?;
+        if current != e.version {
+            return Err(StoreError::Conflict {
+                entity: format!("concept {}:{}", e.scheme, e.notation),
+                current,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The version of a concept (the audit entry that last wrote it; 0 for one loaded
+/// before versions were kept), `None` if absent.
+pub(crate) fn concept_version(c: &dyn Conn, scheme: &str, notation: &str) -> Result<Option<i64>> {
+    match c.query_row(
+        "SELECT COALESCE(k.audit_id, 0) FROM concepts k JOIN schemes s ON s.id = k.scheme_id
+         WHERE s.slug = ?1 AND k.notation = ?2",
+        params![scheme, notation],
+    )? {
+        Some(r) => Ok(Some(r.get(0)?)),
+        None => Ok(None),
+    }
+}
+
+/// One concept as it is written (`Op::Concept`), `None` if absent.
+pub(crate) fn concept(c: &dyn Conn, scheme: &str, notation: &str) -> Result<Option<Concept>> {
+    let Some(r) = c.query_row(
+        "SELECT k.labels, b.notation, k.attributes, k.source, k.source_date, k.inferred, k.demo
+         FROM concepts k JOIN schemes s ON s.id = k.scheme_id
+         LEFT JOIN concepts b ON b.id = k.broader_id
+         WHERE s.slug = ?1 AND k.notation = ?2",
+        params![scheme, notation],
+    )?
+    else {
+        return Ok(None);
+    };
+    let labels: String = r.get(0)?;
+    let attributes: String = r.get(2)?;
+    Ok(Some(Concept {
+        scheme: scheme.to_owned(),
+        notation: notation.to_owned(),
+        labels: serde_json::from_str(&labels)?,
+        broader: r.get(1)?,
+        attributes: serde_json::from_str(&attributes)?,
+        provenance: provenance(&r, 3)?,
+    }))
 }
 
 /// The version of an entity (the audit entry that last wrote it), `None` if absent.
@@ -256,6 +333,7 @@ fn edge(
 #[derive(Debug, Clone)]
 enum Item {
     Entity(EntityKind, String),
+    Concept(String, String),
     Observation(Observation),
     Target(Target),
     Edge {
@@ -270,6 +348,7 @@ impl Item {
     fn of(op: &Op) -> Option<Item> {
         match op {
             Op::Entity(e) => Some(Item::Entity(e.kind, e.key.clone())),
+            Op::Concept(k) => Some(Item::Concept(k.scheme.clone(), k.notation.clone())),
             Op::Observation(o) => Some(Item::Observation(o.clone())),
             Op::Target(t) => Some(Item::Target(t.clone())),
             Op::Edge {
@@ -299,6 +378,9 @@ impl Item {
             Item::Entity(kind, key) => entity(c, *kind, key)?
                 .map(serde_json::to_value)
                 .transpose()?,
+            Item::Concept(scheme, notation) => concept(c, scheme, notation)?
+                .map(serde_json::to_value)
+                .transpose()?,
             Item::Observation(o) => observation(c, o)?.map(serde_json::to_value).transpose()?,
             Item::Target(t) => target(c, t)?.map(serde_json::to_value).transpose()?,
             Item::Edge {
@@ -312,9 +394,16 @@ impl Item {
         })
     }
 
-    fn owner(&self) -> (EntityKind, &str, &'static str, String) {
+    /// `(kind, key, item, detail)` as `audit_changes` records them.
+    fn owner(&self) -> (&'static str, String, &'static str, String) {
         match self {
-            Item::Entity(kind, key) => (*kind, key, "entity", String::new()),
+            Item::Entity(kind, key) => (kind.as_str(), key.clone(), "entity", String::new()),
+            Item::Concept(scheme, notation) => (
+                "concept",
+                format!("{scheme}:{notation}"),
+                "concept",
+                String::new(),
+            ),
             Item::Observation(o) => {
                 let period = o
                     .period
@@ -323,11 +412,11 @@ impl Item {
                     Some(t) => format!("{period} · {t}"),
                     None => period,
                 };
-                (EntityKind::Indicator, &o.indicator, "observation", detail)
+                ("indicator", o.indicator.clone(), "observation", detail)
             }
             Item::Target(t) => (
-                EntityKind::Indicator,
-                &t.indicator,
+                "indicator",
+                t.indicator.clone(),
                 "target",
                 t.due.to_string(),
             ),
@@ -337,8 +426,8 @@ impl Item {
                 parent,
                 child,
             } => (
-                child.kind,
-                &child.key,
+                child.kind.as_str(),
+                child.key.clone(),
                 "edge",
                 format!("{strategy} {version} · {parent}"),
             ),
@@ -385,7 +474,7 @@ impl Recorder {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     audit_id,
-                    kind.as_str(),
+                    kind,
                     key,
                     what,
                     detail,
@@ -444,7 +533,7 @@ pub(crate) fn recent_changes(c: &dyn Conn, since: &str, limit: u32) -> Result<Ve
     c.query(
         "SELECT a.at, a.actor, a.operation, x.audit_id, x.kind, x.key, x.item, x.detail, x.before, x.after
          FROM audit_changes x JOIN audit a ON a.id = x.audit_id
-         WHERE a.at >= ?1 ORDER BY x.audit_id DESC, x.id DESC LIMIT ?2",
+         WHERE a.at >= ?1 AND x.kind <> 'concept' ORDER BY x.audit_id DESC, x.id DESC LIMIT ?2",
         params![since, limit],
         &mut |r| {
             out.push(HistoryEntry {
@@ -464,10 +553,63 @@ pub(crate) fn changes_of(c: &dyn Conn, audit_id: i64) -> Result<Vec<Change>> {
     let mut out = Vec::new();
     c.query(
         "SELECT audit_id, kind, key, item, detail, before, after FROM audit_changes
-         WHERE audit_id = ?1 ORDER BY id",
+         WHERE audit_id = ?1 AND kind <> 'concept' ORDER BY id",
         params![audit_id],
         &mut |r| {
             out.push(change_row(r, 0)?);
+            Ok(())
+        },
+    )?;
+    Ok(out)
+}
+
+fn concept_change_row(r: &Row) -> Result<ConceptChange> {
+    let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+    let key: String = r.get(4)?;
+    let (scheme, notation) = key.split_once(':').unwrap_or((key.as_str(), ""));
+    Ok(ConceptChange {
+        at: r.get(0)?,
+        actor: r.get(1)?,
+        operation: r.get(2)?,
+        audit_id: r.get(3)?,
+        scheme: scheme.to_owned(),
+        notation: notation.to_owned(),
+        before: json(r.get(5)?),
+        after: json(r.get(6)?),
+    })
+}
+
+/// The recorded changes of a concept, newest first.
+pub(crate) fn concept_history(
+    c: &dyn Conn,
+    scheme: &str,
+    notation: &str,
+    limit: u32,
+) -> Result<Vec<ConceptChange>> {
+    let mut out = Vec::new();
+    c.query(
+        "SELECT a.at, a.actor, a.operation, x.audit_id, x.key, x.before, x.after
+         FROM audit_changes x JOIN audit a ON a.id = x.audit_id
+         WHERE x.kind = 'concept' AND x.key = ?1 ORDER BY x.audit_id DESC, x.id DESC LIMIT ?2",
+        params![format!("{scheme}:{notation}"), limit],
+        &mut |r| {
+            out.push(concept_change_row(r)?);
+            Ok(())
+        },
+    )?;
+    Ok(out)
+}
+
+/// The concept changes recorded with one audit entry, in the order they were made.
+pub(crate) fn concept_changes_of(c: &dyn Conn, audit_id: i64) -> Result<Vec<ConceptChange>> {
+    let mut out = Vec::new();
+    c.query(
+        "SELECT a.at, a.actor, a.operation, x.audit_id, x.key, x.before, x.after
+         FROM audit_changes x JOIN audit a ON a.id = x.audit_id
+         WHERE x.audit_id = ?1 AND x.kind = 'concept' ORDER BY x.id",
+        params![audit_id],
+        &mut |r| {
+            out.push(concept_change_row(r)?);
             Ok(())
         },
     )?;

@@ -38,7 +38,9 @@ use std::sync::Arc;
 pub use accounts::{AccountStore, ApiToken, Credentials, NewUser, Role, Session, User, UserChange};
 #[cfg(feature = "postgres")]
 pub use copy::{postgres_to_sqlite, sqlite_to_postgres};
-pub use edit::{Change, EdgeRecord, Expectation, HistoryEntry, revert_ops};
+pub use edit::{
+    Change, ConceptChange, ConceptExpectation, EdgeRecord, Expectation, HistoryEntry, revert_ops,
+};
 pub use error::{Location, RecordError, StoreError};
 #[cfg(feature = "postgres")]
 pub use pg::{NOTIFY_CHANNEL, PgStore};
@@ -137,6 +139,24 @@ pub trait Store: AccountStore + Send + Sync {
     fn history(&self, kind: EntityKind, key: &str, limit: u32) -> Result<Vec<HistoryEntry>>;
     /// The changes recorded with one audit entry (empty when it recorded none).
     fn changes_of(&self, audit_id: i64) -> Result<Vec<Change>>;
+    /// The version of a concept (the audit entry that last wrote it; `None`: no such
+    /// concept). An edit names it in [`WriteOptions::expect_concepts`].
+    fn concept_version(&self, scheme: &str, notation: &str) -> Result<Option<i64>>;
+    /// A concept as it is written (labels, broader, attributes, provenance).
+    fn concept_record(
+        &self,
+        scheme: &str,
+        notation: &str,
+    ) -> Result<Option<territoria_model::Concept>>;
+    /// The recorded changes of a concept, newest first.
+    fn concept_history(
+        &self,
+        scheme: &str,
+        notation: &str,
+        limit: u32,
+    ) -> Result<Vec<ConceptChange>>;
+    /// The concept changes recorded with one audit entry.
+    fn concept_changes_of(&self, audit_id: i64) -> Result<Vec<ConceptChange>>;
     /// Every recorded change made at or after `since` (RFC 3339 or a date, UTC), newest
     /// first, at most `limit`: what a "changes since" view lists with who and when.
     fn recent_changes(&self, since: &str, limit: u32) -> Result<Vec<HistoryEntry>>;

@@ -337,6 +337,31 @@ impl Store for PgStore {
         self.read(|c| crate::edit::history(c, kind, key, limit))
     }
 
+    fn concept_version(&self, scheme: &str, notation: &str) -> Result<Option<i64>> {
+        self.read(|c| crate::edit::concept_version(c, scheme, notation))
+    }
+
+    fn concept_record(
+        &self,
+        scheme: &str,
+        notation: &str,
+    ) -> Result<Option<territoria_model::Concept>> {
+        self.read(|c| crate::edit::concept(c, scheme, notation))
+    }
+
+    fn concept_history(
+        &self,
+        scheme: &str,
+        notation: &str,
+        limit: u32,
+    ) -> Result<Vec<crate::ConceptChange>> {
+        self.read(|c| crate::edit::concept_history(c, scheme, notation, limit))
+    }
+
+    fn concept_changes_of(&self, audit_id: i64) -> Result<Vec<crate::ConceptChange>> {
+        self.read(|c| crate::edit::concept_changes_of(c, audit_id))
+    }
+
     fn changes_of(&self, audit_id: i64) -> Result<Vec<crate::Change>> {
         self.read(|c| crate::edit::changes_of(c, audit_id))
     }

@@ -478,6 +478,31 @@ impl Store for SqliteStore {
         self.read(|c| crate::edit::history(&SqliteConn::new(c), kind, key, limit))
     }
 
+    fn concept_version(&self, scheme: &str, notation: &str) -> Result<Option<i64>> {
+        self.read(|c| crate::edit::concept_version(&SqliteConn::new(c), scheme, notation))
+    }
+
+    fn concept_record(
+        &self,
+        scheme: &str,
+        notation: &str,
+    ) -> Result<Option<territoria_model::Concept>> {
+        self.read(|c| crate::edit::concept(&SqliteConn::new(c), scheme, notation))
+    }
+
+    fn concept_history(
+        &self,
+        scheme: &str,
+        notation: &str,
+        limit: u32,
+    ) -> Result<Vec<crate::ConceptChange>> {
+        self.read(|c| crate::edit::concept_history(&SqliteConn::new(c), scheme, notation, limit))
+    }
+
+    fn concept_changes_of(&self, audit_id: i64) -> Result<Vec<crate::ConceptChange>> {
+        self.read(|c| crate::edit::concept_changes_of(&SqliteConn::new(c), audit_id))
+    }
+
     fn changes_of(&self, audit_id: i64) -> Result<Vec<crate::Change>> {
         self.read(|c| crate::edit::changes_of(&SqliteConn::new(c), audit_id))
     }

@@ -152,6 +152,8 @@ pub struct WriteOptions {
     /// Versions the write starts from (optimistic concurrency): a stale one refuses
     /// the whole write with [`StoreError::Conflict`].
     pub expect: Vec<crate::Expectation>,
+    /// The same for concepts (taxonomy terms) an edit starts from.
+    pub expect_concepts: Vec<crate::ConceptExpectation>,
     /// Record the before and after of each entity, observation and target written
     /// (an edit's history, see `edit.rs`).
     pub record_changes: bool,

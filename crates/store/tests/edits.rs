@@ -484,3 +484,78 @@ fn a_tree_is_edited_edge_by_edge_with_cycles_refused_history_and_revert_on(store
         .collect();
     assert_eq!(items, ["edge", "edge", "edge", "entity"]);
 }
+
+fn term(fr: &str) -> Op {
+    Op::Concept(territoria_model::Concept {
+        scheme: "audience".into(),
+        notation: "jeunes".into(),
+        labels: Labels::fr(fr),
+        broader: None,
+        attributes: serde_json::Map::new(),
+        provenance: Provenance::stated("test"),
+    })
+}
+
+fn term_edit(version: Option<i64>) -> WriteOptions {
+    WriteOptions {
+        expect_concepts: vec![territoria_store::ConceptExpectation {
+            scheme: "audience".into(),
+            notation: "jeunes".into(),
+            version,
+        }],
+        record_changes: true,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_taxonomy_term_is_versioned_and_its_changes_are_kept_apart() {
+    for b in common::backends("a_taxonomy_term_is_versioned") {
+        a_taxonomy_term_is_versioned_and_its_changes_are_kept_apart_on(&*b.store);
+    }
+}
+
+fn a_taxonomy_term_is_versioned_and_its_changes_are_kept_apart_on(store: &dyn Store) {
+    let scheme = Op::Scheme(territoria_model::Scheme {
+        id: "audience".into(),
+        title: Labels::fr("Publics"),
+        description: Labels::default(),
+        provenance: Provenance::stated("test"),
+    });
+    write(store, vec![scheme], WriteOptions::default()).unwrap();
+    assert_eq!(store.concept_version("audience", "jeunes").unwrap(), None);
+    let v1 = write(store, vec![term("Jeunes")], term_edit(None)).unwrap();
+    assert_eq!(
+        store.concept_version("audience", "jeunes").unwrap(),
+        Some(v1)
+    );
+    let v2 = write(store, vec![term("Jeunes adultes")], term_edit(Some(v1))).unwrap();
+    // A second edit from v1 is stale: refused, nothing written.
+    let err = write(store, vec![term("Ados")], term_edit(Some(v1))).unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict { current, .. } if *current == Some(v2)),
+        "{err:?}"
+    );
+    let now = store.concept_record("audience", "jeunes").unwrap().unwrap();
+    assert_eq!(now.labels.0["fr"], "Jeunes adultes");
+    // The history has both changes, newest first, with before and after; they are
+    // not taken for an entity's changes.
+    let h = store.concept_history("audience", "jeunes", 10).unwrap();
+    assert_eq!(h.len(), 2);
+    assert_eq!(h[0].audit_id, v2);
+    assert_eq!(h[0].before.as_ref().unwrap()["labels"]["fr"], "Jeunes");
+    assert_eq!(
+        h[0].after.as_ref().unwrap()["labels"]["fr"],
+        "Jeunes adultes"
+    );
+    assert!(h[1].before.is_none());
+    assert_eq!(store.concept_changes_of(v2).unwrap().len(), 1);
+    assert!(store.changes_of(v2).unwrap().is_empty());
+    assert!(
+        store
+            .recent_changes("2000-01-01", 100)
+            .unwrap()
+            .iter()
+            .all(|c| c.change.item != "concept")
+    );
+}

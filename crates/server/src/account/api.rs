@@ -33,7 +33,7 @@ pub const STRATEGIES: &str = "/api/strategies";
 pub const STRATEGY_ELEMENTS: &str = "/api/strategies/{id}/elements";
 
 /// The routes of this face that the OpenAPI document describes.
-pub const ROUTES: [&str; 11] = [
+pub const ROUTES: [&str; 12] = [
     ME,
     TOKENS,
     TOKEN,
@@ -45,6 +45,7 @@ pub const ROUTES: [&str; 11] = [
     RESTORE,
     STRATEGIES,
     STRATEGY_ELEMENTS,
+    super::terms::HISTORY,
 ];
 
 type ApiResult<T> = Result<T, ApiError>;

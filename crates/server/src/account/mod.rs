@@ -22,6 +22,8 @@ pub(crate) mod pages;
 pub(crate) mod service;
 pub(crate) mod structure;
 mod structure_pages;
+pub(crate) mod terms;
+mod terms_pages;
 
 pub use structure_pages::{new_path as structure_new_path, structure_path};
 pub(crate) mod words;
@@ -364,6 +366,7 @@ pub fn router() -> Router<AppState> {
             api::STRATEGY_ELEMENTS,
             post(api::add_element).delete(api::remove_element),
         )
+        .route(terms::HISTORY, get(terms::history))
         .route(oidc::CALLBACK, get(oidc::callback));
     for lang in crate::pages::Lang::ALL {
         let w = |key: &str| words::path(lang, key);
@@ -385,6 +388,11 @@ pub fn router() -> Router<AppState> {
             .route(
                 &format!("{}/{{kind}}/{{id}}", w("edit")),
                 get(pages::edit_form).post(pages::edit),
+            )
+            .route(&w("terms"), get(terms_pages::find))
+            .route(
+                &format!("{}/{{scheme}}/{{notation}}", w("terms")),
+                get(terms_pages::show).post(terms_pages::save),
             )
             .route(
                 structure_pages::new_path(lang),

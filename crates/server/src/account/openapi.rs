@@ -85,6 +85,28 @@ pub fn paths() -> Map<String, Value> {
         ],
         "responses": {"200": ok("The entity's version and its history.", "History"), "400": e("BadParameter"), "404": e("NotFound"), "500": e("Internal")},
     }}));
+    let term_params = json!([
+        id_param("scheme", "Scheme id.", "target-audience"),
+        id_param("notation", "The term's code in its scheme.", "jeunes"),
+    ]);
+    p.insert(crate::routes::CONCEPT.into(), json!({"put": {
+        "tags": ["editing"], "operationId": "editTerm",
+        "summary": "Write a taxonomy term's labels (fr, en, nl, de) and source (administrators), if it is still at the version the edit started from",
+        "description": "`base_version` is the version read from `/history` (0 for a term loaded before versions were kept; `null` creates a new term, which needs its `source`). A term keeps its broader term: moving it is a scheme import. A stale edit answers 409 with `current_version`; the change is recorded with who, when, before and after, and can be reverted.",
+        "security": security(),
+        "parameters": term_params,
+        "requestBody": {"required": true, "content": body("TermEdit")},
+        "responses": {"200": ok("The term as written, and its new version.", "TermEdited"), "400": e("BadParameter"), "401": e("Unauthorized"), "403": e("Forbidden"), "404": e("NotFound"), "409": e("Conflict"), "422": e("Invalid"), "500": e("Internal")},
+    }}));
+    p.insert(super::terms::HISTORY.into(), json!({"get": {
+        "tags": ["editing"], "operationId": "termHistory", "summary": "Who changed a taxonomy term, when, before and after; newest first",
+        "parameters": [
+            id_param("scheme", "Scheme id.", "target-audience"),
+            id_param("notation", "The term's code in its scheme.", "jeunes"),
+            {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
+        ],
+        "responses": {"200": ok("The term's version and its history.", "TermHistory"), "400": e("BadParameter"), "404": e("NotFound"), "500": e("Internal")},
+    }}));
     p.insert(REVERT.into(), json!({"post": {
         "tags": ["editing"], "operationId": "revertChange", "summary": "Revert the change of an audit entry (administrators); the revert is itself a recorded change",
         "security": security(),
@@ -188,6 +210,18 @@ pub fn schemas() -> Map<String, Value> {
     s.insert("EntityEdit".into(), json!({"type": "object", "required": ["version", "entity"], "additionalProperties": false,
         "properties": {"version": {"type": ["integer", "null"], "description": "The version the edit started from; null to create."},
             "entity": {"$ref": "#/components/schemas/Entity"}}}));
+    s.insert("TermEdit".into(), json!({"type": "object", "required": ["labels"], "additionalProperties": false,
+        "properties": {
+            "base_version": {"type": ["integer", "null"], "description": "The version the edit started from; null creates the term."},
+            "labels": {"type": "object", "additionalProperties": {"type": "string"}, "description": "Labels by language: fr, en, nl, de."},
+            "broader": {"type": ["string", "null"], "description": "The broader term of a new term (its notation)."},
+            "source": {"type": ["string", "null"], "description": "Who states the labels; kept when absent."},
+        }}));
+    s.insert("TermEdited".into(), json!({"type": "object", "required": ["version", "concept"], "properties": {"version": {"type": "integer"}, "concept": {"type": "object"}}}));
+    s.insert("TermHistory".into(), json!({"type": "object", "required": ["version", "history"], "properties": {"version": {"type": "integer"}, "history": {"type": "array", "items": {"type": "object", "required": ["audit_id", "at", "actor", "operation"], "properties": {
+        "audit_id": {"type": "integer"}, "at": {"type": "string"}, "actor": {"type": "string"}, "operation": {"type": "string"},
+        "scheme": {"type": "string"}, "notation": {"type": "string"},
+        "before": {"type": ["object", "null"]}, "after": {"type": ["object", "null"]}}}}}}));
     s.insert("Edited".into(), json!({"type": "object", "required": ["version", "entity"], "properties": {"version": {"type": "integer"}, "entity": {"$ref": "#/components/schemas/Entity"}}}));
     s.insert("History".into(), json!({"type": "object", "required": ["version", "history"], "properties": {"version": {"type": "integer"}, "history": {"type": "array", "items": change}}}));
     s.insert("Reverted".into(), json!({"type": "object", "required": ["reverted", "version"], "properties": {"reverted": {"type": "integer"}, "version": {"type": "integer"}}}));

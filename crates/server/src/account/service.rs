@@ -158,6 +158,10 @@ pub fn revert(store: &dyn Store, p: &Principal, audit_id: i64) -> Result<i64, Ap
             "only an administrator may revert a change".into(),
         ));
     }
+    let terms = store.concept_changes_of(audit_id)?;
+    if !terms.is_empty() {
+        return super::terms::revert_terms(store, p, audit_id, terms);
+    }
     let changes = store.changes_of(audit_id)?;
     if changes.is_empty() {
         return Err(ApiError::not_found(format!(

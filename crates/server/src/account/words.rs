@@ -24,6 +24,7 @@ const PATHS: &[(&str, &str, &str)] = &[
     ("revert", "/fr/compte/annuler", "/en/account/revert"),
     ("history", "/fr/historique", "/en/history"),
     ("edit", "/fr/compte/modifier", "/en/account/edit"),
+    ("terms", "/fr/compte/taxonomies", "/en/account/taxonomies"),
 ];
 
 /// The address of page `key` in `lang`.
@@ -45,6 +46,71 @@ pub fn paths(lang: Lang) -> std::collections::BTreeMap<&'static str, String> {
 
 /// `(key, French, English)`.
 pub const WORDS: &[(&str, &str, &str)] = &[
+    (
+        "acc_terms_title",
+        "Taxonomies : les termes",
+        "Taxonomies: the terms",
+    ),
+    (
+        "acc_terms_intro",
+        "Les libellés des termes (codes NACE, publics, types d'action, territoires…) en français, anglais, néerlandais et allemand, avec leur source. Les administrateurs les modifient ; chaque modification est tracée et peut être annulée.",
+        "The labels of the terms (NACE codes, audiences, action types, territories…) in French, English, Dutch and German, with their source. Administrators edit them; every change is recorded and can be reverted.",
+    ),
+    ("acc_terms_scheme", "Taxonomie", "Taxonomy"),
+    ("acc_terms_search", "Libellé ou code", "Label or code"),
+    ("acc_terms_find", "Chercher", "Search"),
+    (
+        "acc_terms_none",
+        "Aucun terme ne correspond.",
+        "No term matches.",
+    ),
+    (
+        "acc_term_label_fr",
+        "Libellé en français",
+        "Label in French",
+    ),
+    (
+        "acc_term_label_en",
+        "Libellé en anglais",
+        "Label in English",
+    ),
+    (
+        "acc_term_label_nl",
+        "Libellé en néerlandais",
+        "Label in Dutch",
+    ),
+    (
+        "acc_term_label_de",
+        "Libellé en allemand",
+        "Label in German",
+    ),
+    (
+        "acc_term_source",
+        "Source des libellés",
+        "Source of the labels",
+    ),
+    ("acc_term_save", "Enregistrer", "Save"),
+    (
+        "acc_term_saved",
+        "Modification enregistrée.",
+        "Change saved.",
+    ),
+    (
+        "acc_term_conflict",
+        "Quelqu'un a modifié ce terme pendant votre modification ; votre texte est conservé, comparez avec l'historique puis enregistrez à nouveau.",
+        "Someone changed this term while you were editing; your text is kept: compare with the history, then save again.",
+    ),
+    ("acc_term_broader", "Terme plus large", "Broader term"),
+    (
+        "acc_term_top",
+        "aucun (haut de la taxonomie)",
+        "none (top of the taxonomy)",
+    ),
+    (
+        "acc_term_readonly",
+        "Seuls les administrateurs modifient les taxonomies.",
+        "Only administrators edit the taxonomies.",
+    ),
     ("acc_struct_new", "Nouvelle stratégie", "New strategy"),
     (
         "acc_struct_new_intro",

@@ -245,6 +245,14 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             include_str!("../../templates/account/structure.html"),
         ),
         (
+            "account/terms.html",
+            include_str!("../../templates/account/terms.html"),
+        ),
+        (
+            "account/term.html",
+            include_str!("../../templates/account/term.html"),
+        ),
+        (
             "digiscore/start.html",
             include_str!("../../templates/digiscore/start.html"),
         ),

@@ -183,3 +183,31 @@ test("an editor gives S3 its structure from the empty template, and the dashboar
   assert.match(await page.textContent("main"), /Domaines d'innovation stratégiques/);
   await accessible("strategy-s3");
 });
+
+test("an administrator finds a taxonomy term, gives it a Dutch label and sees the change in its history", async () => {
+  execFileSync(BIN, ["--data-dir", dataDir, "admin", "create-user", "--login", "ada",
+    "--name", "Ada Admin", "--role", "admin", "--password-stdin"],
+    { input: PASSWORD + "\n", env: { ...process.env, TERRITORIA_LOG: "warn" } });
+  await context.clearCookies();
+  await page.goto(`${base}/fr/compte/taxonomies`);
+  await page.fill("#login", "ada");
+  await page.fill("#password", PASSWORD);
+  await Promise.all([page.waitForURL(/\/fr\/compte\/taxonomies$/), page.click("button[type=submit]")]);
+  await page.selectOption("#terms-scheme", "target-audience");
+  await page.fill("#terms-q", "jeunes");
+  await Promise.all([page.waitForURL(/scheme=target-audience/), page.click("#terms-find button[type=submit]")]);
+  await accessible("terms");
+  await Promise.all([page.waitForURL(/\/taxonomies\/target-audience\/jeunes$/),
+    page.click("a[href='/fr/compte/taxonomies/target-audience/jeunes']")]);
+  await page.fill("#term-nl", "Jongeren");
+  await Promise.all([page.waitForURL(/saved=1$/), page.click("#term-form button[type=submit]")]);
+  assert.ok(await page.locator("#term-saved").isVisible());
+  assert.equal(await page.inputValue("#term-nl"), "Jongeren");
+  assert.match(await page.textContent("#term-history"), /Ada Admin/);
+  assert.match(await page.textContent("#term-history"), /labels\.nl/);
+  await accessible("term");
+  await page.setViewportSize({ width: 390, height: 844 });
+  const [scroll, inner] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  assert.ok(scroll <= inner, `the term page fits a phone (${scroll} > ${inner})`);
+  await page.setViewportSize({ width: 1280, height: 900 });
+});

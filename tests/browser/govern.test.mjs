@@ -115,8 +115,21 @@ test("a partner signs in, updates its indicator by CSV (preview, apply) and the 
   await page.selectOption("#collection", "observations");
   const csv = "indicator;period;value;source;demo\n" + `${indicator};2031;4321;rapport annuel du partenaire;true\n`;
   await page.setInputFiles("#file", { name: "mise-a-jour.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
-  await Promise.all([page.waitForLoadState("load"), page.click("form[enctype] button[type=submit]")]);
+  // The upload says how it goes (sent, then being read) until the preview replaces the page.
+  await page.evaluate(() => {
+    sessionStorage.setItem("progressSeen", "[]");
+    const box = document.getElementById("bulk-progress");
+    new MutationObserver(() => {
+      const seen = JSON.parse(sessionStorage.getItem("progressSeen"));
+      seen.push(box.hidden ? "" : box.textContent);
+      sessionStorage.setItem("progressSeen", JSON.stringify(seen));
+    })
+      .observe(box, { attributes: true, childList: true, subtree: true, characterData: true });
+  });
+  await page.click("form[enctype] button[type=submit]");
   await page.locator("#bulk-summary").waitFor();
+  const seen = await page.evaluate(() => JSON.parse(sessionStorage.getItem("progressSeen") || "[]"));
+  assert.ok(seen.some((t) => /lecture et comparaison/.test(t)), `progress shown: ${JSON.stringify(seen)}`);
   assert.equal(await page.textContent("[data-count=added]"), "1");
   assert.equal(await page.textContent("[data-count=rejected]"), "0");
   assert.match(await page.textContent("#bulk-rows"), new RegExp(`indicator/${indicator} 2031`));

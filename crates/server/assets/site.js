@@ -50,6 +50,38 @@
       }, { enableHighAccuracy: false, timeout: 15000, maximumAge: 600000 });
     });
   });
+  // Bulk upload: a large file shows how much is sent, then that it is being read; the
+  // answer (the preview) replaces the page as a plain submit would.
+  document.querySelectorAll("form[data-progress]").forEach(function (form) {
+    if (!window.XMLHttpRequest || !window.FormData) return;
+    var box = document.getElementById(form.getAttribute("data-progress"));
+    if (!box) return;
+    var bar = box.querySelector("progress");
+    var text = box.querySelector("span");
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", form.action);
+      box.hidden = false;
+      xhr.upload.addEventListener("progress", function (p) {
+        if (!p.lengthComputable) return;
+        var pct = Math.round(100 * p.loaded / p.total);
+        bar.value = pct;
+        text.textContent = form.getAttribute("data-sending").replace("{pct}", String(pct));
+      });
+      xhr.upload.addEventListener("load", function () {
+        bar.removeAttribute("value");
+        text.textContent = form.getAttribute("data-reading");
+      });
+      xhr.addEventListener("load", function () {
+        document.open();
+        document.write(xhr.responseText);
+        document.close();
+      });
+      xhr.addEventListener("error", function () { form.submit(); });
+      xhr.send(new FormData(form));
+    });
+  });
   // Maps: a tooltip that follows the pointer; the table row of the area lights up.
   var tip = null;
   document.querySelectorAll("svg.map .area").forEach(function (area) {

@@ -28,6 +28,13 @@ fn frame(lang: Lang, title_key: &str, path_key: &str) -> Frame {
     Frame::new(lang, title, &here, None)
 }
 
+/// The bulk pages' frame: their upload form shows its progress (`site.js`).
+fn bulk_frame(lang: Lang, title_key: &str) -> Frame {
+    let mut f = frame(lang, title_key, "bulk");
+    f.script = true;
+    f
+}
+
 /// A path on this site to go back to after signing in (never another site).
 pub(super) fn local_next(next: Option<&str>, lang: Lang) -> String {
     match next {
@@ -449,7 +456,7 @@ pub async fn bulk_form(
     Ok(render(
         lang,
         "account/bulk.html",
-        frame(lang, "acc_bulk_title", "bulk"),
+        bulk_frame(lang, "acc_bulk_title"),
         page,
     ))
 }
@@ -532,7 +539,7 @@ pub async fn bulk_preview(
     Ok(render(
         lang,
         "account/bulk.html",
-        frame(lang, "acc_preview_title", "bulk"),
+        bulk_frame(lang, "acc_preview_title"),
         page,
     ))
 }
@@ -564,7 +571,7 @@ pub async fn bulk_apply(
         return Ok(render(
             lang,
             "account/bulk.html",
-            frame(lang, "acc_bulk_title", "bulk"),
+            bulk_frame(lang, "acc_bulk_title"),
             page,
         ));
     };

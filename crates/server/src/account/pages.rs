@@ -284,6 +284,19 @@ fn role_word(r: Role) -> &'static str {
     }
 }
 
+/// The version a form's edit started from (its hidden `base` field; empty: none yet).
+pub(crate) fn base_version(lang: Lang, base: &str) -> Result<Option<i64>, PageError> {
+    match base.trim() {
+        "" => Ok(None),
+        b => b.parse::<i64>().map(Some).map_err(|_| {
+            PageError::new(
+                lang,
+                ApiError::bad_parameter("base", format!("`{b}` is not a version number")),
+            )
+        }),
+    }
+}
+
 pub(crate) fn csrf_of(p: &Principal) -> String {
     match &p.via {
         Via::Session { csrf, .. } => csrf.clone(),

@@ -14,7 +14,7 @@ use territoria_auth::is_admin;
 use territoria_model::{LANGS, Labels};
 use territoria_store::ConceptChange;
 
-use super::pages::{csrf_of, require, to_login};
+use super::pages::{base_version, csrf_of, require, to_login};
 use super::terms::{self, TermEdit};
 use super::{MaybeSignedIn, Principal, words};
 use crate::AppState;
@@ -336,15 +336,7 @@ pub async fn save(
     Form(f): Form<TermForm>,
 ) -> Result<Response, PageError> {
     let p = require(lang, who, &headers, &f.csrf)?;
-    let base = match f.base.trim() {
-        "" => None,
-        b => Some(b.parse::<i64>().map_err(|_| {
-            PageError::new(
-                lang,
-                ApiError::bad_parameter("base", format!("`{b}` is not a version number")),
-            )
-        })?),
-    };
+    let base = base_version(lang, &f.base)?;
     let edit = TermEdit {
         base_version: base,
         labels: f.labels(),

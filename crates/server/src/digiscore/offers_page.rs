@@ -16,7 +16,7 @@ use territoria_digiscore::support::{Conditions, Offer};
 use super::offers::{self, Catalogue};
 use super::view;
 use crate::AppState;
-use crate::account::pages::{csrf_of, require};
+use crate::account::pages::{base_version, csrf_of, require};
 use crate::account::{MaybeSignedIn, Principal};
 use crate::api::with_store;
 use crate::error::ApiError;
@@ -273,15 +273,7 @@ pub async fn save_support(
     Form(f): Form<SupportForm>,
 ) -> Result<Response, PageError> {
     let p = require(lang, who, &headers, &f.csrf)?;
-    let base = match f.base.trim() {
-        "" => None,
-        b => Some(b.parse::<i64>().map_err(|_| {
-            PageError::new(
-                lang,
-                ApiError::bad_parameter("base", format!("`{b}` is not a version number")),
-            )
-        })?),
-    };
+    let base = base_version(lang, &f.base)?;
     let (pp, body) = (p.clone(), f.toml.clone());
     let saved = with_store(&state, move |s| offers::save(s, &pp, base, &body)).await;
     let c = with_store(&state, |s| Ok(offers::current(s)?))
